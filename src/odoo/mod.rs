@@ -1,1 +1,20 @@
 //! Layer 1: the typed Odoo client.
+//!
+//! Knows nothing of canonical business types or sync: calls are values ([`OdooCall`]), encoded
+//! by one of two small codecs (JSON-RPC, JSON-2) and sent by the client.
+
+pub mod call;
+pub mod context;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod value;
+pub mod version;
+
+pub use call::{Arg, OdooCall, Safety};
+pub use context::Context;
+pub use domain::{Domain, Op};
+pub use error::{Error, OdooErrorKind, OdooException, Result};
+pub use model::Model;
+pub use value::{Binary, Command, Many2one, RecordId, Values};
+pub use version::ServerVersion;
