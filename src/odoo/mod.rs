@@ -18,3 +18,15 @@ pub use error::{Error, OdooErrorKind, OdooException, Result};
 pub use model::Model;
 pub use value::{Binary, Command, Many2one, RecordId, Values};
 pub use version::ServerVersion;
+pub mod client;
+pub mod handle;
+pub mod json2;
+pub mod jsonrpc;
+pub mod transport;
+
+pub use client::{ClientConfig, Credentials, OdooClient, OdooClientBuilder, Protocol, Session};
+pub use handle::{
+    FieldInfo, GroupRow, LoadError, LoadMessage, LoadResult, ModelHandle, NameSearch, Read,
+    RecordStream, Search, SearchRead,
+};
+pub use transport::RetryPolicy;

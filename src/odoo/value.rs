@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
+use serde::de::{self, Deserializer, IntoDeserializer, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -856,13 +856,6 @@ impl From<Map<String, Value>> for Values {
     fn from(m: Map<String, Value>) -> Self {
         Values(m)
     }
-}
-
-/// Decodes a JSON value into `T`, naming the field path on failure.
-pub(crate) fn from_value_path<T: DeserializeOwned>(
-    value: Value,
-) -> Result<T, (String, serde_json::Error)> {
-    serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.into_inner()))
 }
 
 #[cfg(test)]
