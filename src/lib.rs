@@ -1,4 +1,42 @@
-//! odoo-connect
+//! # odoo-connect
+//!
+//! Connect [Odoo](https://www.odoo.com) with the other systems a professional-services firm runs
+//! (CRM, e-signature, PSA and timesheets, payroll, banking), so that each business event (a deal
+//! won, a contract signed, time approved, an invoice posted, a payment received) reaches every
+//! system exactly once, checked against policy and traced end to end.
+//!
+//! ## Layers
+//!
+//! Arrows only point downward; each layer is usable on its own.
+//!
+//! 1. [`odoo`]: a typed Odoo client. JSON-RPC (`/jsonrpc`, Odoo 14 to 20) and JSON-2
+//!    (`/json/2/<model>/<method>`, Odoo 19+) behind one API; calls as values ([`odoo::OdooCall`]);
+//!    typed records ([`odoo::Model`]), search domains ([`odoo::Domain`]), x2many commands, typed
+//!    errors, batching, streaming, retries and timeouts; secrets kept secret.
+//!
+//! ## Feature flags
+//!
+//! | flag | default | what it adds |
+//! |------|---------|--------------|
+//! | `testkit` | no | `testkit::FakeOdoo`, an in-process fake Odoo server, and test helpers |
+//!
+//! ## Example
+//!
+//! ```no_run
+//! # async fn run() -> odoo_connect::odoo::Result<()> {
+//! use odoo_connect::odoo::{Domain, OdooClient};
+//! let odoo = OdooClient::builder("https://erp.example.com")
+//!     .database("ps")
+//!     .api_key("admin", std::env::var("ODOO_API_KEY").unwrap_or_default())
+//!     .build()?;
+//! let companies = odoo
+//!     .model_named::<serde_json::Value>("res.company")
+//!     .search_read(Domain::new())
+//!     .fields(["name", "currency_id"])
+//!     .await?;
+//! println!("{} companies on Odoo {}", companies.len(), odoo.version().await?);
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
