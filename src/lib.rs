@@ -41,3 +41,4 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod odoo;
+pub mod sync;

@@ -1,0 +1,4 @@
+//! Layer 4: sync primitives.
+
+pub mod ownership;
+pub mod reconcile;
