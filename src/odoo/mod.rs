@@ -8,6 +8,7 @@ pub mod context;
 pub mod domain;
 pub mod error;
 pub mod model;
+pub mod models;
 pub mod value;
 pub mod version;
 
