@@ -142,6 +142,12 @@ impl CodegenOptions {
         self
     }
 
+    /// Sets the largest selection that becomes an enum.
+    pub fn max_selection_values(mut self, max: usize) -> Self {
+        self.max_selection_values = max;
+        self
+    }
+
     /// Maps required fields to bare types.
     pub fn strict_required(mut self, yes: bool) -> Self {
         self.strict_required = yes;
@@ -1029,6 +1035,11 @@ mod tests {
         let p = plan(
             json!({"type": "selection", "selection": many}),
             &CodegenOptions::default(),
+        );
+        assert_eq!(p.rust_type, "Option<String>");
+        let p = plan(
+            json!({"type": "selection", "selection": [["a", "A"], ["b", "B"]]}),
+            &CodegenOptions::default().max_selection_values(1),
         );
         assert_eq!(p.rust_type, "Option<String>");
         let p = plan(
