@@ -4,6 +4,7 @@
 //! by one of two small codecs (JSON-RPC, JSON-2) and sent by the client.
 
 pub mod call;
+pub mod codegen;
 pub mod context;
 pub mod domain;
 pub mod error;

@@ -13,7 +13,8 @@
 //! [`SaleOrderLine::product_uom_id`]). A field that a version lacks decodes to `None`. Selection
 //! fields are enums made with [`odoo_selection!`](crate::odoo_selection) that keep values
 //! they do not know in an `Other` variant, so a new state in a future Odoo is never a decode
-//! failure.
+//! failure. An Odoo Online release `saas~X.Y` is read as `X.0`: a rename that reached Odoo
+//! Online before the next major release is followed from that major release only.
 //!
 //! # Empty and missing values
 //! Odoo sends `false` for an empty value of any type; these types decode it as `None` (or an
