@@ -84,10 +84,6 @@ enum Source {
 
 /// How to reach a live server. `Debug` shows no secret.
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "read by fetch_fields_live once it logs in with the OdooClient"
-)]
 struct LiveConfig {
     url: String,
     db: String,
@@ -96,10 +92,6 @@ struct LiveConfig {
 }
 
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "read by fetch_fields_live once it logs in with the OdooClient"
-)]
 enum Secret {
     ApiKey(SecretString),
     Password(SecretString),
@@ -230,18 +222,49 @@ where
     })))
 }
 
-/// Fetches the field descriptions of `model` from a live server.
-///
-/// To do with the `OdooClient`: log in with `config`, then on a server with JSON-2 (19+)
-/// `GET /doc-bearer/<model>.json`, elsewhere `fields_get` with the attributes `type`, `string`,
-/// `help`, `required`, `readonly`, `store`, `relation`, `selection`, `digits` and
-/// `company_dependent`. Either reply can be handed to `generate_model` as is.
+/// Fetches a model's fields from a live server: `GET /doc-bearer/<model>.json` on 19+ with an
+/// API key (fields and methods), `fields_get` elsewhere. Either reply goes to `generate_model`.
 fn fetch_fields_live(
     config: &LiveConfig,
     model: &str,
 ) -> Result<Value, Box<dyn std::error::Error>> {
-    let _ = (config, model);
-    Err("live fetch needs the OdooClient".into())
+    use odoo_connect::odoo::{OdooCall, OdooClient};
+    let mut builder = OdooClient::builder(config.url.clone()).database(config.db.clone());
+    builder = match &config.secret {
+        Secret::ApiKey(k) => builder.api_key(config.login.clone(), k.clone()),
+        Secret::Password(p) => builder.password(config.login.clone(), p.clone()),
+    };
+    let odoo = builder.build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let version = odoo.version().await?;
+        if version.has_json2() && matches!(config.secret, Secret::ApiKey(_)) {
+            if let Ok(doc) = odoo.model_doc(model).await {
+                return Ok(doc);
+            }
+        }
+        let call = OdooCall::new(model, "fields_get")
+            .kwarg(
+                "attributes",
+                serde_json::json!([
+                    "type",
+                    "string",
+                    "help",
+                    "required",
+                    "readonly",
+                    "store",
+                    "relation",
+                    "selection",
+                    "digits",
+                    "company_dependent"
+                ]),
+            )
+            .read_only();
+        let fields: Value = odoo.call(&call).await?;
+        Ok(fields)
+    })
 }
 
 /// A failure after the arguments were understood (exit code 1), or a bad name (exit code 2).
