@@ -281,11 +281,9 @@ pub struct InvoiceablePlan {
 
 impl InvoiceablePlan {
     /// The lines of one billing line.
-    pub fn lines_of<'a>(
-        &'a self,
-        line: &'a BillingLineId,
-    ) -> impl Iterator<Item = &'a PlanLine> + 'a {
-        self.lines.iter().filter(move |l| &l.billing_line == line)
+    pub fn lines_of<'a>(&'a self, line: &BillingLineId) -> impl Iterator<Item = &'a PlanLine> + use<'a> {
+        let line = line.clone();
+        self.lines.iter().filter(move |l| l.billing_line == line)
     }
 
     /// The sum of the lines of one billing line.
