@@ -281,7 +281,10 @@ pub struct InvoiceablePlan {
 
 impl InvoiceablePlan {
     /// The lines of one billing line.
-    pub fn lines_of<'a>(&'a self, line: &BillingLineId) -> impl Iterator<Item = &'a PlanLine> + use<'a> {
+    pub fn lines_of<'a>(
+        &'a self,
+        line: &BillingLineId,
+    ) -> impl Iterator<Item = &'a PlanLine> + use<'a> {
         let line = line.clone();
         self.lines.iter().filter(move |l| l.billing_line == line)
     }
