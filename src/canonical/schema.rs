@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -61,11 +62,48 @@ impl JsonSchema for SchemaVersion {
 }
 
 /// The JSON Schema of `T` in the form odoo-connect writes (amounts as strings).
+///
+/// Descriptions come from the Rust documentation, without its code examples and link syntax.
 pub fn schema_of<T: JsonSchema>() -> serde_json::Value {
     let generator = SchemaSettings::draft2020_12()
         .for_serialize()
+        .with_transform(RecursiveTransform(tidy_description))
         .into_generator();
     generator.into_root_schema_for::<T>().to_value()
+}
+
+fn tidy_description(schema: &mut Schema) {
+    let Some(serde_json::Value::String(text)) = schema.get_mut("description") else {
+        return;
+    };
+    let mut text = strip_doc_links(text.split("```").next().unwrap_or_default());
+    text.truncate(text.trim_end().len());
+    if text.is_empty() {
+        schema.remove("description");
+    } else {
+        schema.insert("description".to_owned(), serde_json::Value::String(text));
+    }
+}
+
+/// Turns rustdoc links, ``[`Name`]`` and ``[`Name`](path)``, into `` `Name` ``.
+fn strip_doc_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("[`") {
+        let Some(close) = rest[open..].find("`]").map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close + 1]);
+        rest = &rest[close + 2..];
+        if rest.starts_with('(') {
+            if let Some(end) = rest.find(')') {
+                rest = &rest[end + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The JSON Schemas of the canonical documents, each with the file name it has under `docs/schema/`
@@ -94,4 +132,17 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("invoiceable_plan", schema_of::<rules::InvoiceablePlan>()),
         ("revenue_schedule", schema_of::<rules::RevenueSchedule>()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_links_become_code() {
+        assert_eq!(
+            strip_doc_links("see [`Money`] and [`Milestone::invoiced`](crate::X), not [this]"),
+            "see `Money` and `Milestone::invoiced`, not [this]"
+        );
+    }
 }
