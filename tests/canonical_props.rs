@@ -81,7 +81,9 @@ proptest! {
         let sum_w: Decimal = weights.iter().sum();
         for (p, w) in parts.iter().zip(&weights) {
             prop_assert!(p.is_rounded());
-            prop_assert!(!(p.is_negative() && units > 0) && !(p.is_positive() && units < 0));
+            // A part never has the opposite sign of the total.
+            let wrong_sign = (p.is_negative() && units > 0) || (p.is_positive() && units < 0);
+            prop_assert!(!wrong_sign);
             if w.is_zero() {
                 prop_assert!(p.is_zero());
             }
