@@ -182,6 +182,7 @@ fn time_entries_by_approval_role_period_and_line() {
         approved("t5", "intern", date(2025, 3, 3), "1"),
         approved("t6", "partner", date(2026, 1, 1), "1"),
         non_billable,
+        approved("t-future", "partner", date(2025, 4, 1), "1"),
         on_retainer,
         on_unknown,
         on_fixed,

@@ -28,6 +28,7 @@ pub struct CountryCode([u8; 2]);
 /// Why a text was refused as a country code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an ISO 3166-1 alpha-2 country code (two upper-case letters)")]
+#[non_exhaustive]
 pub struct CountryCodeError(pub String);
 
 impl CountryCode {

@@ -321,7 +321,8 @@ impl InvoiceablePlan {
 ///   last period cut short by the end date pro rata of its days.
 ///
 /// Time entries and expenses without a billing line go to the contract's only line of a kind that
-/// bills them. Non-billable ones are ignored. When the contract is not active, every line is moved to
+/// bills them. Non-billable ones, and those dated after `as_of` (within the contract's period), are
+/// left out. When the contract is not active, every line is moved to
 /// `held` with [`HoldReason::ContractNotActive`].
 ///
 /// ```
@@ -411,12 +412,12 @@ pub fn invoiceable_now(input: &InvoiceableInput<'_>) -> Result<InvoiceablePlan, 
             BillingLine::FixedFeeMilestones(l) => plan.milestones(l),
             BillingLine::TimeAndMaterials(l) => {
                 let entries = time_by_line.remove(&l.id).unwrap_or_default();
-                plan.time_and_materials(contract, l, entries, input.invoiced)?;
+                plan.time_and_materials(contract, l, entries, input.invoiced, input.as_of)?;
             }
             BillingLine::Retainer(l) => plan.retainer(l, input.invoiced)?,
             BillingLine::PassThroughExpenses(l) => {
                 let expenses = expenses_by_line.remove(&l.id).unwrap_or_default();
-                plan.expenses(contract, l, expenses, input.invoiced)?;
+                plan.expenses(contract, l, expenses, input.invoiced, input.as_of)?;
             }
             BillingLine::RecurringService(l) => plan.recurring(l, input.as_of, input.invoiced)?,
         }
@@ -506,6 +507,7 @@ impl Planner {
         l: &TimeAndMaterials,
         mut entries: Vec<&TimeEntry>,
         invoiced: &InvoicedToDate,
+        as_of: NaiveDate,
     ) -> Result<(), RuleError> {
         let currency = contract.currency;
         entries.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
@@ -541,6 +543,10 @@ impl Planner {
             if outside(contract, entry.date) {
                 let reason = HoldReason::OutsideContractPeriod { date: entry.date };
                 self.hold(hold_line, source, reason, Some(value));
+                continue;
+            }
+            if entry.date > as_of {
+                // Not yet worked as of the invoicing date.
                 continue;
             }
             if !entry.approval.is_approved() {
@@ -627,7 +633,7 @@ impl Planner {
                 let count = gap
                     .amount
                     .checked_div(t.amount.amount)
-                    .map(|q| q.floor() + Decimal::ONE)
+                    .and_then(|q| q.floor().checked_add(Decimal::ONE))
                     .ok_or(crate::canonical::MoneyError::Overflow { operation: "div" })?;
                 let amount = t.amount.checked_mul(count)?;
                 self.lines.push(PlanLine {
@@ -665,6 +671,7 @@ impl Planner {
         l: &PassThroughExpenses,
         mut expenses: Vec<&Expense>,
         invoiced: &InvoicedToDate,
+        as_of: NaiveDate,
     ) -> Result<(), RuleError> {
         expenses.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
         let factor = Decimal::ONE
@@ -694,6 +701,9 @@ impl Planner {
                     HoldReason::OutsideContractPeriod { date: e.date },
                     Some(amount),
                 );
+                continue;
+            }
+            if e.date > as_of {
                 continue;
             }
             if e.approval == ApprovalState::Rejected
