@@ -40,5 +40,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod canonical;
 pub mod odoo;
 pub mod sync;
