@@ -47,5 +47,6 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod canonical;
+pub mod connector;
 pub mod odoo;
 pub mod sync;
