@@ -56,6 +56,9 @@ fn open_invoices() -> Vec<InvoiceEvent> {
     ]
 }
 
+/// A credit's id, how it matched, and its allocations.
+type Seen<'a> = (&'a str, MatchBasis, Vec<(&'a str, Money)>);
+
 fn config() -> Camt053Config {
     Camt053Config::new("firm-eu".parse().unwrap(), "unidentified".parse().unwrap())
 }
@@ -131,7 +134,7 @@ fn credits_are_matched_by_reference_then_amount() {
     )
     .unwrap();
 
-    let matched: Vec<(&str, MatchBasis, Vec<(&str, Money)>)> = report
+    let matched: Vec<Seen> = report
         .matched
         .iter()
         .map(|m| {
