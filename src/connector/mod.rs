@@ -19,7 +19,7 @@
 //! the same id, so a sync can use it as an idempotency key and drop a change it has seen before
 //! (a page read twice after a crash, a webhook delivered twice).
 //!
-//! The traits use [`async_trait`], so their futures are `Send` and they can be held as generics or
+//! The traits use [`async_trait`](mod@async_trait), so their futures are `Send` and they can be held as generics or
 //! as `Arc<dyn Source>`; `Box<T>` and `Arc<T>` implement them when `T` does.
 //!
 //! # Contracts an implementation keeps
@@ -34,7 +34,7 @@
 //! - **Sinks are idempotent**: applying the same change twice writes once.
 //! - **Secrets never show** in `Debug` output or errors.
 //!
-//! The conformance kit ([`conformance`], feature `testkit`) checks these on an implementation.
+//! The conformance kit (`connector::conformance`, feature `testkit`) checks these on an implementation.
 //!
 //! # Reference connectors
 //!
@@ -1251,6 +1251,24 @@ mod tests {
         });
         assert_eq!(r.rejection().map(Rejection::status_code), Some(401));
         assert!(!r.is_retryable());
+    }
+
+    #[test]
+    fn changes_round_trip_through_json() {
+        let project = Project::new("p1".parse().unwrap(), "Audit", "acme".parse().unwrap());
+        let ext = ExternalRef::new("psa", "17");
+        let change = Change::new(
+            ChangeId::of(&ext, RecordKind::Project, "3"),
+            ext,
+            DateTime::<Utc>::UNIX_EPOCH,
+            Record::from(project),
+        );
+        let json = serde_json::to_value(&change).unwrap();
+        assert_eq!(json["id"], "psa:project:17:3");
+        assert_eq!(json["record"]["kind"], "project");
+        assert_eq!(json["record"]["record"]["key"], "p1");
+        let back: Change = serde_json::from_value(json).unwrap();
+        assert_eq!(back, change);
     }
 
     #[test]
