@@ -899,7 +899,7 @@ pub(crate) fn fields_get(
             continue;
         }
         let mut d = field_description(orm, model, f);
-        if let Some(a) = &attrs {
+        if let (Some(a), true) = (&attrs, f.standard_attrs) {
             d.retain(|k, _| a.contains(&k.as_str()));
         }
         out.insert(f.name.clone(), Value::Object(d));

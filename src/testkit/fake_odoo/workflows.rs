@@ -405,6 +405,30 @@ fn invoice_action(orm: &Orm<'_>, moves: &[i64]) -> Value {
         "cache": true,
     });
     if let Some(obj) = action.as_object_mut() {
+        if orm.version() < 19 {
+            obj.remove("cache");
+            obj.remove("group_ids");
+            obj.insert("groups_id".into(), json!([]));
+            obj.insert("id".into(), json!(263));
+            obj.insert("view_id".into(), json!([720, "account.out.invoice.list"]));
+            obj.insert(
+                "search_view_id".into(),
+                json!([730, "account.invoice.select"]),
+            );
+            obj.insert(
+                "views".into(),
+                json!([
+                    [727, "form"],
+                    [720, "list"],
+                    [false, "kanban"],
+                    [false, "activity"]
+                ]),
+            );
+            obj.insert(
+                "domain".into(),
+                json!("[('move_type', 'in', ['out_invoice', 'out_refund'])]"),
+            );
+        }
         if moves.len() == 1 {
             obj.insert("res_id".into(), json!(first));
         } else {
