@@ -49,3 +49,5 @@
 pub mod canonical;
 pub mod odoo;
 pub mod sync;
+#[cfg(feature = "testkit")]
+pub mod testkit;
