@@ -427,10 +427,8 @@ impl<'a> Orm<'a> {
         if !self.has_field(model, "active") {
             return true;
         }
-        !matches!(
-            self.get(model, id, "active"),
-            Value::Bool(false) | Value::Null
-        )
+        // A record without a stored value has the field's default, which is true.
+        !matches!(self.get(model, id, "active"), Value::Bool(false))
     }
 
     /// The display name of a record.
