@@ -1192,6 +1192,10 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
 // ---------------------------------------------------------------------- hooks
 
 /// Runs after a record is inserted.
+#[allow(
+    clippy::collapsible_match,
+    reason = "one arm per model, each with its own condition, reads as a table"
+)]
 pub(crate) fn after_create(orm: &mut Orm<'_>, model: &str, id: i64) -> OdooResult<()> {
     match model {
         "sale.order" => {
@@ -1462,11 +1466,9 @@ pub(crate) fn check_constraints(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) ->
             for &id in ids_ {
                 let contact = orm.stored(model, id, "type").as_str() == Some("contact");
                 if contact && is_empty(&orm.stored(model, id, "name")) {
-                    return Err(OdooError::validation(if orm.version() >= 19 {
-                        "The operation cannot be completed: Contacts require a name"
-                    } else {
-                        "The operation cannot be completed: Contacts require a name"
-                    }));
+                    return Err(OdooError::validation(
+                        "The operation cannot be completed: Contacts require a name",
+                    ));
                 }
             }
         }
@@ -1507,6 +1509,10 @@ pub(crate) fn check_constraints(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) ->
 }
 
 /// Checks run before records are deleted.
+#[allow(
+    clippy::collapsible_match,
+    reason = "one arm per model, each with its own condition, reads as a table"
+)]
 pub(crate) fn before_unlink(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) -> OdooResult<()> {
     for &id in ids_ {
         match model {

@@ -9,6 +9,11 @@
 //! hourly costs, fixed-price, milestone and time-and-material service products, projects with
 //! tasks and milestones, confirmed orders, posted and paid invoices, and timesheet lines.
 
+#![allow(
+    clippy::type_complexity,
+    reason = "the seed is written as tables of tuples"
+)]
+
 use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value, json};
 

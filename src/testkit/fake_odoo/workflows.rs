@@ -438,6 +438,9 @@ fn invoice_action(orm: &Orm<'_>, moves: &[i64]) -> Value {
     action
 }
 
+/// A line to invoice: sale line, quantity, unit price, discount, taxes, label.
+type InvoiceLine = (Option<i64>, f64, f64, f64, Vec<i64>, Value);
+
 /// `sale.advance.payment.inv.create_invoices`: one draft customer invoice per order.
 pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<Value> {
     let mut moves = Vec::new();
@@ -460,7 +463,7 @@ pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<
                     "You may only invoice confirmed sales orders.",
                 ));
             }
-            let mut lines: Vec<(Option<i64>, f64, f64, f64, Vec<i64>, Value)> = Vec::new();
+            let mut lines: Vec<InvoiceLine> = Vec::new();
             if method == "delivered" {
                 for l in orm.children("sale.order.line", "order_id", o) {
                     let qty = num(&orm.get("sale.order.line", l, "qty_to_invoice"));
