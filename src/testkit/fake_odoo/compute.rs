@@ -236,7 +236,7 @@ pub(crate) fn move_total(orm: &Orm<'_>, mv: i64) -> f64 {
 /// What remains to be paid on an invoice.
 pub(crate) fn move_residual(orm: &Orm<'_>, mv: i64) -> f64 {
     let total = move_total(orm, mv);
-    let paid = num(&orm.stored("account.move", mv, "paid_amount"));
+    let paid = num(&orm.stored("account.move", mv, "__paid"));
     money((total - paid).max(0.0))
 }
 

@@ -190,11 +190,12 @@ fn execute(
         args,
     } = *call;
     let ctx = make_ctx(db, schema, uid, context)?;
-    let writing = !models::is_read_only_method(m.name);
+    if models::is_read_only_method(m.name) {
+        let mut orm = Orm::new(db, schema, ctx);
+        return methods::run(&mut orm, model, m, ids, args);
+    }
     db.transaction(|db| {
-        if writing {
-            db.tick();
-        }
+        db.tick();
         let mut orm = Orm::new(db, schema, ctx);
         methods::run(&mut orm, model, m, ids, args)
     })
