@@ -141,6 +141,39 @@ async fn dropped_reply_after_commit_commits_and_the_client_sees_a_connection_err
 }
 
 #[tokio::test]
+async fn dropped_reply_over_json2_and_workflow_methods() {
+    let fake = FakeOdoo::start().await;
+    let json2 = |method: &str, body: Value| {
+        reqwest::Client::new()
+            .post(format!("{}/json/2/sale.order/{method}", fake.url()))
+            .header("Content-Type", "application/json")
+            .header("Authorization", format!("bearer {}", fake.admin_api_key()))
+            .body(body.to_string())
+            .send()
+    };
+    let created = json2("create", json!({"vals_list": [{"partner_id": 9}]}))
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .unwrap_or_default();
+    let order = serde_json::from_str::<Value>(&created).unwrap_or_default()[0]
+        .as_i64()
+        .unwrap_or(0);
+    fake.drop_reply_after_commit(1);
+    let lost = json2("action_confirm", json!({"ids": [order]})).await;
+    assert!(lost.is_err(), "the confirmation's reply is lost");
+    assert_eq!(
+        fake.count_where(
+            "sale.order",
+            json!([["id", "=", order], ["state", "=", "sale"]])
+        ),
+        1,
+        "the confirmation was committed"
+    );
+}
+
+#[tokio::test]
 async fn failing_writes_do_not_consume_the_drop_knob() {
     let fake = FakeOdoo::start().await;
     fake.drop_reply_after_commit(1);
