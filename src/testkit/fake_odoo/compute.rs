@@ -1332,7 +1332,6 @@ pub(crate) fn after_create(orm: &mut Orm<'_>, model: &str, id: i64) -> OdooResul
                 let dt = orm.stored(model, id, "display_type");
                 if matches!(dt.as_str(), Some("product") | None)
                     && orm.stored("account.move", mv, "state").as_str() == Some("draft")
-                    && !orm.ctx.context.contains_key("fake_skip_sync")
                 {
                     super::workflows::sync_dynamic_lines(orm, mv)?;
                 }
