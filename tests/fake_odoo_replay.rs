@@ -729,7 +729,7 @@ impl Replayer {
         &mut self,
         model: &str,
         method: &str,
-        args: &mut Vec<Value>,
+        args: &mut [Value],
         kwargs: &mut Map<String, Value>,
     ) {
         let record_method = !matches!(

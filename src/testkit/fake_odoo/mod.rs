@@ -439,7 +439,7 @@ impl FakeOdoo {
     /// Moves the server clock forward.
     pub fn advance_clock(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
-        self.with_db(|db| db.now += by);
+        self.with_db(|db| db.now = db.now.checked_add_signed(by).unwrap_or(db.now));
     }
 
     /// Stops the server and waits for it to finish.

@@ -116,7 +116,10 @@ impl Db {
     /// Moves the clock one second forward and returns the new time: every writing call gets
     /// its own, strictly increasing, `write_date`.
     pub(crate) fn tick(&mut self) -> NaiveDateTime {
-        self.now += Duration::seconds(1);
+        self.now = self
+            .now
+            .checked_add_signed(Duration::seconds(1))
+            .unwrap_or(self.now);
         self.now
     }
 
