@@ -12,7 +12,8 @@ use crate::odoo::Values;
 use crate::odoo::models::Partner;
 
 use super::{
-    Mapped, MappingContext, MappingError, UnsupportedField, key_or_derived, refs_with_odoo, text,
+    Mapped, MappingContext, MappingError, UnsupportedField, key_or_derived, legal_entity_of,
+    refs_with_odoo, text,
 };
 
 const MODEL: &str = "res.partner";
@@ -151,7 +152,9 @@ fn terms_text(terms: &PaymentTerms) -> String {
 
 /// Reads a client back from its `res.partner`.
 ///
-/// The key is the context's for the partner, or `odoo:res.partner:<id>`. The currency is
+/// The key is the context's for the partner, or `odoo:res.partner:<id>`. The legal entity is the
+/// partner's company, or [`MappingContext::default_legal_entity`] for a partner shared by all
+/// companies. The currency is
 /// [`MappingContext::default_currency`] (the typed partner does not read its pricelist); no
 /// payment terms read as [`PaymentTerms::Immediate`] (Odoo makes such invoices due at once).
 ///
@@ -242,11 +245,7 @@ pub fn from_odoo(partner: &Partner, ctx: &MappingContext) -> Result<Client, Mapp
         .as_ref()
         .map(|p| key_or_derived(&ctx.clients, MODEL, p.id))
         .transpose()?;
-    let company = partner
-        .company_id
-        .as_ref()
-        .ok_or_else(|| MappingError::missing_field(MODEL, "company_id"))?;
-    let legal_entity = key_or_derived(&ctx.companies, "res.company", company.id)?;
+    let legal_entity = legal_entity_of(partner.company_id.as_ref(), ctx, MODEL)?;
     let refs: ExternalRefs = refs_with_odoo(MODEL, partner.id);
     Ok(Client {
         schema_version: SchemaVersion,

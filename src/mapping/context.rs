@@ -239,6 +239,9 @@ pub struct MappingContext {
     /// The currency of documents whose Odoo record does not carry one (a customer, a milestone
     /// without a sale line).
     pub default_currency: Option<Currency>,
+    /// The legal entity of records that name no company (a customer shared by all companies, a
+    /// record read without its `company_id`).
+    pub default_legal_entity: Option<LegalEntityKey>,
 }
 
 impl MappingContext {
@@ -276,6 +279,7 @@ impl MappingContext {
             payment_methods: IdMap::new(),
             tax_rates: HashMap::new(),
             default_currency: None,
+            default_legal_entity: None,
         }
     }
 

@@ -25,7 +25,7 @@ use crate::odoo::models::{AccountMove, AccountMoveLine};
 
 use super::{
     LinePart, MappingContext, MappingError, checked_mul, currency_of, derived_key, key_or_derived,
-    other_selection, refs_with_odoo,
+    legal_entity_of, other_selection, refs_with_odoo,
 };
 
 const MODEL: &str = "account.move";
@@ -126,11 +126,7 @@ pub fn from_odoo(
     let status = status(state, mv.payment_state.as_ref())?;
     let key = key_or_derived(&ctx.invoices, MODEL, mv.id)?;
     let number = mv.name.clone().filter(|n| !n.is_empty() && n != "/");
-    let company = mv
-        .company_id
-        .as_ref()
-        .ok_or_else(|| MappingError::missing_field(MODEL, "company_id"))?;
-    let legal_entity = key_or_derived(&ctx.companies, "res.company", company.id)?;
+    let legal_entity = legal_entity_of(mv.company_id.as_ref(), ctx, MODEL)?;
     let partner = mv
         .commercial_partner_id
         .as_ref()

@@ -329,6 +329,22 @@ pub(crate) fn text(value: Option<&str>) -> Value {
     value.map_or(Value::Bool(false), Value::from)
 }
 
+/// The legal entity of a many2one to `res.company`: the context's key, a derived one, or the
+/// context's default when the record names no company.
+pub(crate) fn legal_entity_of(
+    m2o: Option<&Many2one>,
+    ctx: &MappingContext,
+    model: &str,
+) -> Result<crate::canonical::LegalEntityKey, MappingError> {
+    match m2o {
+        Some(c) => key_or_derived(&ctx.companies, "res.company", c.id),
+        None => ctx
+            .default_legal_entity
+            .clone()
+            .ok_or_else(|| MappingError::missing_field(model, "company_id")),
+    }
+}
+
 /// The unknown-selection error for a selection enum's `Other` value.
 pub(crate) fn other_selection(model: &str, field: &str, value: &str) -> MappingError {
     MappingError::unknown_selection(model, field, value)

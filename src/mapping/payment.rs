@@ -19,7 +19,7 @@ use crate::odoo::{Context, OdooCall, RecordId, Values};
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, currency_of, fields, key_or_derived,
-    other_selection, refs_with_odoo,
+    legal_entity_of, other_selection, refs_with_odoo,
 };
 
 const MODEL: &str = "account.payment";
@@ -309,11 +309,7 @@ pub fn from_odoo_with_shares(
         .as_ref()
         .ok_or_else(|| MappingError::missing_field(MODEL, "partner_id"))?;
     let client = key_or_derived(&ctx.clients, "res.partner", partner.id)?;
-    let company = payment
-        .company_id
-        .as_ref()
-        .ok_or_else(|| MappingError::missing_field(MODEL, "company_id"))?;
-    let legal_entity = key_or_derived(&ctx.companies, "res.company", company.id)?;
+    let legal_entity = legal_entity_of(payment.company_id.as_ref(), ctx, MODEL)?;
     let currency = currency_of(
         payment.currency_id.as_ref(),
         ctx,
