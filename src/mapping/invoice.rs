@@ -69,7 +69,8 @@ pub fn status(
 ///
 /// `lines` are the move's `account.move.line` records (its `line_ids`; lines of other moves are
 /// left out): product lines become invoice lines, with the billing line and source of their sale
-/// order line when the context knows it; tax lines become taxes, their rate from
+/// order line when the context knows it; tax lines become taxes (their amount in the move's
+/// currency, else their balance), their rate from
 /// [`MappingContext::tax_rates`] or else from the amount and base. Amounts are those of the move,
 /// in its currency; the client is the commercial partner. Only customer invoices and credit
 /// notes (`out_invoice`, `out_refund`) are taken.
@@ -192,7 +193,13 @@ pub fn from_odoo(
     let mut taxes = Vec::new();
     for l in own.iter().filter(|l| l.tax_line_id.is_some()) {
         let Some(tax) = &l.tax_line_id else { continue };
-        let amount = l.amount_currency.abs();
+        // In the move's currency; a line in the company currency may leave `amount_currency`
+        // empty, its balance then being the amount.
+        let amount = if l.amount_currency.is_zero() {
+            l.balance.abs()
+        } else {
+            l.amount_currency.abs()
+        };
         let base = bases.get(&tax.id).copied().unwrap_or_default();
         let rate = match ctx.tax_rates.get(&tax.id) {
             Some(r) => *r,
