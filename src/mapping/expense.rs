@@ -19,7 +19,8 @@ use super::{
 /// [`MappingContext::expense_products`], else the pass-through product). The project's analytic
 /// account, and the order of a billable expense (found through the sale order lines of its
 /// billing line), are written when the context has them and reported otherwise. An expense is
-/// created as a draft: its approval is Odoo's workflow, reported when not a draft.
+/// created as a draft: its approval is Odoo's workflow, reported when not a draft. Before Odoo 16
+/// (no analytic distributions) the mapping refuses with [`MappingError::Unsupported`].
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -41,11 +42,22 @@ use super::{
 /// assert!(mapped.is_complete());
 /// assert_eq!(mapped.values.get("total_amount_currency"), Some(&89.4.into()));
 /// assert_eq!(mapped.values.get("analytic_distribution"), Some(&serde_json::json!({"24": 100})));
+/// let v15 = expense::to_odoo(&e, &ctx.for_version(ServerVersion::new(15, 0)));
+/// assert_eq!(v15.unwrap_err().path(), "project");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn to_odoo(expense: &Expense, ctx: &MappingContext) -> Result<Mapped, MappingError> {
     let mut unsupported = Vec::new();
     let version = &ctx.version;
+    if version.major < 16 {
+        return Err(MappingError::Unsupported {
+            path: "project".into(),
+            version: version.to_string(),
+            reason: "an expense is booked on its project through an analytic distribution, which \
+                     Odoo has from 16"
+                .into(),
+        });
+    }
     let employee = ctx.employees.id(&expense.employee).ok_or_else(|| {
         MappingError::missing_id("employee", format!("hr.employee {}", expense.employee))
     })?;
