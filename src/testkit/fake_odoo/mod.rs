@@ -361,7 +361,7 @@ impl FakeOdoo {
                     t.rows
                         .iter()
                         .map(|(id, row)| {
-                            let mut r = row.clone();
+                            let mut r: serde_json::Map<String, Value> = (**row).clone();
                             r.retain(|k, _| !k.starts_with("__"));
                             r.insert("id".into(), json!(id));
                             Value::Object(r)
