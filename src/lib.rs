@@ -20,6 +20,9 @@
 //!    `schema_version` and exported JSON Schemas; and the business rules (what may be invoiced now,
 //!    revenue schedules, amendments) as pure functions.
 //!
+//! Between the two, [`mapping`] turns canonical documents into Odoo values and typed Odoo records
+//! back into canonical documents, per Odoo version (16 to 19), reporting what a version cannot hold.
+//!
 //! ## Feature flags
 //!
 //! | flag | default | what it adds |
@@ -48,5 +51,8 @@
 
 pub mod canonical;
 pub mod connector;
+pub mod mapping;
 pub mod odoo;
 pub mod sync;
+#[cfg(feature = "testkit")]
+pub mod testkit;

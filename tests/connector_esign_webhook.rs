@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use odoo_connect::canonical::ContractStatus;
 use odoo_connect::connector::conformance::{EventCheck, check_event_source, check_secrets_hidden};
-use odoo_connect::connector::esign_webhook::{EsignWebhook, router, serve, sign};
+use odoo_connect::connector::esign_webhook::{EsignWebhook, MAX_BODY_BYTES, serve, sign};
 use odoo_connect::connector::{EventSource, HeaderMap, PushedEvent, Record, Rejection};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -231,7 +231,7 @@ async fn the_http_receiver_answers_and_delivers() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(serve(listener, router(webhook(), tx, "/webhooks/esign")));
+    let server = tokio::spawn(serve(listener, webhook(), tx, "/webhooks/esign"));
     let url = format!("http://{addr}/webhooks/esign");
     let http = reqwest::Client::new();
     let body = fixture("envelope_completed.json");
@@ -264,6 +264,17 @@ async fn the_http_receiver_answers_and_delivers() {
     assert!(json["reason"].as_str().unwrap().contains("replay window"));
     let (status, _) = post(signed(b"{", KEY, &now), b"{".to_vec()).await;
     assert_eq!(status, 400);
+
+    let (status, _) = post(signed(&body, KEY, &now), vec![b' '; MAX_BODY_BYTES + 1]).await;
+    assert_eq!(status, 413);
+    let reply = http.get(&url).send().await.unwrap();
+    assert_eq!(reply.status().as_u16(), 405);
+    let reply = http
+        .post(format!("http://{addr}/elsewhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 404);
 
     // The queue is gone: 503, so the sender tries again later.
     drop(rx);

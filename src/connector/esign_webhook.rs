@@ -22,8 +22,9 @@
 //! a signed body that cannot be read is 400. The same event delivered twice gives the same change
 //! id (`<system>:contract:<envelopeId>:completed`).
 //!
-//! [`router`] gives an axum route that answers with those statuses and hands verified changes to a
-//! [`Deliver`] (a durable queue; a failure answers 503 so the sender retries); [`serve`] runs it.
+//! [`handle`] answers a request with those statuses and hands verified changes to a [`Deliver`] (a
+//! durable queue; a failure answers 503 so the sender retries): call it from any HTTP framework.
+//! [`serve`] is a small hyper server around it.
 //!
 //! ```
 //! use odoo_connect::connector::esign_webhook::{EsignWebhook, sign};
@@ -52,8 +53,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full, Limited};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -456,30 +459,84 @@ pub async fn handle<D: Deliver + ?Sized>(
     }
 }
 
-/// An axum router answering `POST <path>` with [`handle`].
-pub fn router<D: Deliver>(webhook: EsignWebhook, deliver: D, path: &str) -> axum::Router {
-    use axum::http::StatusCode;
-    let state = Arc::new((webhook, deliver));
-    axum::Router::new().route(
-        path,
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let state = state.clone();
-                async move {
-                    let event = PushedEvent::new(headers, body.to_vec());
-                    let (status, json) = handle(&state.0, &state.1, &event).await;
-                    let status =
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    (status, axum::Json(json))
-                }
-            },
-        ),
-    )
+/// Largest request body the server reads; a larger one is answered 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+fn json_response(status: u16, json: &serde_json::Value) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(json.to_string())));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
-/// Serves `router` on `listener` until the future returned is dropped or fails.
-pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router) -> std::io::Result<()> {
-    axum::serve(listener, router).await
+async fn answer<D: Deliver + ?Sized>(
+    webhook: &EsignWebhook,
+    deliver: &D,
+    path: &str,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    if request.uri().path() != path {
+        return json_response(404, &serde_json::json!({"status": "not_found"}));
+    }
+    if request.method() != hyper::Method::POST {
+        return json_response(405, &serde_json::json!({"status": "method_not_allowed"}));
+    }
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return json_response(
+                413,
+                &serde_json::json!({"status": "rejected", "reason": "body too large or cut short"}),
+            );
+        }
+    };
+    let event = PushedEvent::new(parts.headers, body.to_vec());
+    let (status, json) = handle(webhook, deliver, &event).await;
+    json_response(status, &json)
+}
+
+/// A small HTTP/1 server for the receiver: `POST <path>` is answered by [`handle`], other paths
+/// with 404, other methods with 405, bodies over [`MAX_BODY_BYTES`] with 413. Runs until the task
+/// running it is dropped or aborted; put TLS in front of it (a load balancer, a proxy).
+pub async fn serve<D: Deliver>(
+    listener: tokio::net::TcpListener,
+    webhook: EsignWebhook,
+    deliver: D,
+    path: impl Into<String>,
+) {
+    let state = Arc::new((webhook, deliver, path.into()));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait, then accept again.
+                tracing::warn!(error = %e, "webhook server cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let state = state.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        answer(&state.0, &state.1, &state.2, request).await,
+                    )
+                }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "webhook connection ended with an error");
+            }
+        });
+    }
 }
 
 #[cfg(test)]
