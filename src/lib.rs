@@ -3,3 +3,5 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod odoo;
+pub mod store;
+pub mod sync;

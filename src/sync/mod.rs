@@ -1,0 +1,10 @@
+//! Layer 4: sync primitives.
+//!
+//! - [`envelope`]: the message that carries a business event, with its idempotency key,
+//!   correlation id and lane.
+//! - [`store`]: the durable state behind traits (work queue with per-lane order, idempotency
+//!   ledger, checkpoints, dead letters, audit log), implemented by the backends in
+//!   [`crate::store`].
+
+pub mod envelope;
+pub mod store;
