@@ -41,4 +41,5 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod odoo;
+pub mod store;
 pub mod sync;
