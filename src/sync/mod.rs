@@ -8,7 +8,10 @@
 //! - [`ownership`]: which system owns which field; echo suppression.
 //! - [`reconcile`]: what differs between a connector and Odoo.
 
+pub mod effect;
 pub mod envelope;
 pub mod ownership;
+pub mod pipeline;
 pub mod reconcile;
+pub mod step;
 pub mod store;
