@@ -108,7 +108,7 @@ pub async fn create_once(
     let intent = json!({"op": "create", "model": model, "external_id": xmlid});
     let claim = match cx
         .ledger
-        .begin(key, &intent, Duration::from_secs(300))
+        .begin(key, &intent, cx.claim_for)
         .await
         .map_err(store_outcome)?
     {
@@ -209,7 +209,7 @@ where
 {
     let claim = match cx
         .ledger
-        .begin(key, &json!({"op": "ensure"}), Duration::from_secs(300))
+        .begin(key, &json!({"op": "ensure"}), cx.claim_for)
         .await
         .map_err(store_outcome)?
     {

@@ -566,6 +566,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let ledger: Arc<dyn crate::sync::store::IdempotencyLedger> = as_ledger(inner.store.clone());
         let audit: Arc<dyn crate::sync::store::AuditLog> = as_audit(inner.store.clone());
         let mut cx = StepContext::new(env.clone(), msg.attempts, ledger, audit);
+        cx.claim_for = inner.lease_for;
         let mut final_outcome = Outcome::Done;
         let mut last_step = String::new();
         async {

@@ -200,6 +200,9 @@ pub struct StepContext {
     pub state: Map<String, Value>,
     /// The route, once a routing step set it.
     pub route: Option<Route>,
+    /// How long an effect's ledger claim lasts before another attempt may take it over
+    /// (the pipeline sets it to its lease duration).
+    pub claim_for: std::time::Duration,
     pub(crate) ledger: Arc<dyn IdempotencyLedger>,
     pub(crate) audit: Arc<dyn AuditLog>,
 }
@@ -227,6 +230,7 @@ impl StepContext {
             attempt,
             state: Map::new(),
             route: None,
+            claim_for: std::time::Duration::from_secs(300),
             ledger,
             audit,
         }
