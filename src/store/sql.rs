@@ -117,7 +117,7 @@ pub(crate) fn from_micros(what: &'static str, us: i64) -> Result<DateTime<Utc>, 
 }
 
 /// Decodes a stored JSON value of type `T`.
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
     v: Value,
@@ -135,7 +135,7 @@ pub(crate) fn decode_json_text<T: serde::de::DeserializeOwned>(
 }
 
 /// Encodes a value as JSON.
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn encode_json<T: serde::Serialize + ?Sized>(
     what: &'static str,
     v: &T,
