@@ -25,7 +25,10 @@ fn database_url() -> Option<String> {
 }
 
 fn random_schema() -> String {
-    format!("oc_test_{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
+    format!(
+        "oc_test_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    )
 }
 
 async fn drop_schemas(url: &str, schemas: &[String]) {
@@ -191,7 +194,8 @@ async fn drain_with_workers(url: &str, workers: usize, lanes: usize, per_lane: u
                     for m in &leased {
                         let lane = m.envelope.lane.as_str().to_owned();
                         if !s.in_flight.insert(lane.clone()) {
-                            s.violations.push(format!("lane {lane} leased twice at once"));
+                            s.violations
+                                .push(format!("lane {lane} leased twice at once"));
                         }
                         let n = m.envelope.payload["n"].as_u64().unwrap_or(u64::MAX);
                         s.order.entry(lane).or_default().push(n);
@@ -237,7 +241,11 @@ async fn drain_with_workers(url: &str, workers: usize, lanes: usize, per_lane: u
         "{workers} workers drained {total} messages in {elapsed:?} ({:.0} msg/s)",
         total as f64 / elapsed.as_secs_f64()
     );
-    assert!(seen.violations.is_empty(), "violations: {:?}", seen.violations);
+    assert!(
+        seen.violations.is_empty(),
+        "violations: {:?}",
+        seen.violations
+    );
     assert_eq!(seen.acked.len(), total, "every message acked");
     assert!(seen.acked.values().all(|n| *n == 1), "acked exactly once");
     assert_eq!(done, total as i64, "every row done in the database");

@@ -554,9 +554,11 @@ pub async fn concurrent_workers_keep_lane_order<F: StoreFactory>(f: &F) -> Check
             Err(e) => return Err(CheckFailure::new(format!("worker task failed: {e}"))),
         }
     }
-    let st = state
-        .lock()
-        .map_err(|_| CheckFailure::new("drain state poisoned"))?;
+    let st = std::mem::take(
+        &mut *state
+            .lock()
+            .map_err(|_| CheckFailure::new("drain state poisoned"))?,
+    );
     if let Some(e) = &st.error {
         return Err(CheckFailure::new(e.clone()));
     }
