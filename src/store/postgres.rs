@@ -407,23 +407,27 @@ impl Statements {
             begin: r(
                 "INSERT INTO {s}.oc_ledger AS l (key, state, intent, attempts, claim_token,
                     claimed_until, created_at, updated_at)
-                VALUES ($1, 0, $2, 1, $3, $4, $5, $5)
+                SELECT x.k, 0, x.i, 1, x.t, $4, $5, $5
+                FROM unnest($1::text[], $2::jsonb[], $3::uuid[]) WITH ORDINALITY AS x(k, i, t, o)
+                ORDER BY x.o
                 ON CONFLICT (key) DO UPDATE SET state = 0, intent = EXCLUDED.intent,
                     attempts = l.attempts + 1, claim_token = EXCLUDED.claim_token,
                     claimed_until = EXCLUDED.claimed_until, updated_at = EXCLUDED.updated_at
                 WHERE l.state IN (2, 3) OR (l.state = 0 AND l.claimed_until <= $5)
-                RETURNING attempts, last_error",
+                RETURNING key, attempts, last_error",
             ),
             ledger_read: r(
                 "SELECT state, intent, outcome, attempts, last_error, claimed_until,
                        updated_at
                 FROM {s}.oc_ledger WHERE key = $1",
             ),
-            complete: r("UPDATE {s}.oc_ledger
-                SET outcome = CASE WHEN state = 1 THEN outcome ELSE $1 END,
-                    updated_at = CASE WHEN state = 1 THEN updated_at ELSE $2 END,
+            complete: r("UPDATE {s}.oc_ledger l
+                SET outcome = CASE WHEN l.state = 1 THEN l.outcome ELSE x.o END,
+                    updated_at = CASE WHEN l.state = 1 THEN l.updated_at ELSE $3 END,
                     state = 1
-                WHERE key = $3"),
+                FROM unnest($1::text[], $2::jsonb[]) AS x(k, o)
+                WHERE l.key = x.k
+                RETURNING l.key"),
             release: r("UPDATE {s}.oc_ledger
                 SET state = $1, last_error = COALESCE($2, last_error), updated_at = $3
                 WHERE key = $4 AND claim_token = $5 AND state = 0"),
@@ -849,77 +853,49 @@ impl IdempotencyLedger for PostgresStore {
         intent: &Value,
         claim_for: Duration,
     ) -> StoreResult<Begin> {
-        // The upsert grants the claim atomically; when it does not, the entry is read. If the
-        // claim was released between the two statements, try again.
-        for _ in 0..8 {
-            let now = self.now();
-            let claimed_until = add_duration(now, claim_for)?;
-            let token = Uuid::new_v4();
-            let granted = sqlx::query(&self.sql().begin)
-                .bind(key.as_str())
-                .bind(intent)
-                .bind(token)
-                .bind(claimed_until)
-                .bind(now)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db_err("begin"))?;
-            if let Some(row) = granted {
-                let attempts = to_u32("attempts", i64::from(get::<i32>(&row, "attempts")?))?;
-                let claim = Claim {
-                    key: key.clone(),
-                    token,
-                    attempts,
-                    claimed_until,
-                };
-                return Ok(if attempts == 1 {
-                    Begin::New(claim)
-                } else {
-                    Begin::Resumed {
-                        claim,
-                        last_error: get(&row, "last_error")?,
-                    }
-                });
-            }
-            let Some(entry) = self.entry(key).await? else {
-                continue;
-            };
-            match entry.state {
-                LedgerState::Done => {
-                    return Ok(Begin::Done {
-                        outcome: entry.outcome.unwrap_or(Value::Null),
-                    });
-                }
-                LedgerState::InFlight if entry.claimed_until > now => {
-                    return Ok(Begin::InFlight {
-                        attempts: entry.attempts,
-                        claimed_until: entry.claimed_until,
-                    });
-                }
-                _ => continue,
-            }
-        }
-        Err(StoreError::Backend {
-            op: "begin",
-            retryable: true,
-            source: "the ledger entry kept changing under concurrent workers".into(),
+        let mut answers =
+            super::sql::begin_many(self, &[(key.clone(), intent.clone())], claim_for).await?;
+        answers.pop().ok_or_else(|| StoreError::InvalidArgument {
+            reason: "ledger batch left a key unanswered".into(),
         })
     }
 
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        super::sql::begin_many(self, requests, claim_for).await
+    }
+
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
-        let done = sqlx::query(&self.sql().complete)
-            .bind(outcome)
+        self.complete_many(&[(claim.clone(), outcome.clone())])
+            .await
+    }
+
+    async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+        if completions.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<&(Claim, Value)> = completions.iter().collect();
+        sorted.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        let keys: Vec<&str> = sorted.iter().map(|(c, _)| c.key.as_str()).collect();
+        let outcomes: Vec<Value> = sorted.iter().map(|(_, o)| o.clone()).collect();
+        let rows = sqlx::query(&self.sql().complete)
+            .bind(keys)
+            .bind(outcomes)
             .bind(self.now())
-            .bind(claim.key.as_str())
-            .execute(self.pool())
+            .fetch_all(self.pool())
             .await
             .map_err(db_err("complete"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::ClaimLost {
-                key: claim.key.clone(),
-            });
+        let done: std::collections::HashSet<String> = rows
+            .iter()
+            .map(|r| get::<String>(r, "key"))
+            .collect::<StoreResult<_>>()?;
+        match sorted.iter().find(|(c, _)| !done.contains(c.key.as_str())) {
+            Some((c, _)) => Err(StoreError::ClaimLost { key: c.key.clone() }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
@@ -949,6 +925,46 @@ impl IdempotencyLedger for PostgresStore {
             claimed_until: get(&row, "claimed_until")?,
             updated_at: get(&row, "updated_at")?,
         }))
+    }
+}
+
+#[async_trait]
+impl super::sql::LedgerSql for PostgresStore {
+    fn ledger_now(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
+    async fn upsert_claims(
+        &self,
+        claims: &[(&IdempotencyKey, &Value, Uuid)],
+        claimed_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<super::sql::Granted>> {
+        let keys: Vec<&str> = claims.iter().map(|(k, _, _)| k.as_str()).collect();
+        let intents: Vec<Value> = claims.iter().map(|(_, i, _)| (*i).clone()).collect();
+        let tokens: Vec<Uuid> = claims.iter().map(|(_, _, t)| *t).collect();
+        let rows = sqlx::query(&self.sql().begin)
+            .bind(keys)
+            .bind(intents)
+            .bind(tokens)
+            .bind(claimed_until)
+            .bind(now)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err("begin"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(super::sql::Granted {
+                    key: get(r, "key")?,
+                    attempts: i64::from(get::<i32>(r, "attempts")?),
+                    last_error: get(r, "last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn read_entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
+        self.entry(key).await
     }
 }
 

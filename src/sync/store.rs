@@ -766,9 +766,33 @@ pub trait IdempotencyLedger: Send + Sync {
         claim_for: Duration,
     ) -> StoreResult<Begin>;
 
+    /// [`IdempotencyLedger::begin`] for several effects at once (one round trip and one commit
+    /// on the SQL backends); the answers are in the order of `requests`. A key given twice gets
+    /// its claim once and [`Begin::InFlight`] the second time.
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for (key, intent) in requests {
+            out.push(self.begin(key, intent, claim_for).await?);
+        }
+        Ok(out)
+    }
+
     /// Records that the effect was applied with `outcome`. Completing a key that is already done
     /// keeps the first outcome and succeeds.
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()>;
+
+    /// [`IdempotencyLedger::complete`] for several claims at once (one statement on the SQL
+    /// backends).
+    async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+        for (claim, outcome) in completions {
+            self.complete(claim, outcome).await?;
+        }
+        Ok(())
+    }
 
     /// Releases the claim so a later `begin` may try again; [`StoreError::ClaimLost`] when the
     /// claim is no longer held.
