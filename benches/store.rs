@@ -39,7 +39,18 @@ fn messages(n: usize) -> Vec<JsonEnvelope> {
         .collect()
 }
 
-async fn drain<S: StateStore>(store: S, worker: String, ledger: bool) -> usize {
+/// How the ledger is used while draining.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ledger {
+    /// Not at all.
+    Off,
+    /// `begin` + `complete` per message.
+    PerMessage,
+    /// `begin_many` + `complete_many` per leased batch.
+    Batched,
+}
+
+async fn drain<S: StateStore>(store: S, worker: String, ledger: Ledger) -> usize {
     let mut done = 0;
     let mut idle = 0;
     loop {
@@ -56,7 +67,33 @@ async fn drain<S: StateStore>(store: S, worker: String, ledger: bool) -> usize {
             continue;
         }
         idle = 0;
-        if ledger {
+        if ledger == Ledger::Batched {
+            let requests: Vec<_> = leased
+                .iter()
+                .map(|m| {
+                    (
+                        m.envelope.idempotency_key.clone(),
+                        json!({"effect": "apply"}),
+                    )
+                })
+                .collect();
+            let answers = store
+                .begin_many(&requests, Duration::from_secs(60))
+                .await
+                .expect("begin_many");
+            let completions: Vec<_> = answers
+                .into_iter()
+                .filter_map(|b| match b {
+                    Begin::New(c) | Begin::Resumed { claim: c, .. } => Some((c, json!({"id": 1}))),
+                    _ => None,
+                })
+                .collect();
+            store
+                .complete_many(&completions)
+                .await
+                .expect("complete_many");
+        }
+        if ledger == Ledger::PerMessage {
             for m in &leased {
                 let key = &m.envelope.idempotency_key;
                 match store
@@ -87,7 +124,7 @@ async fn run<S: StateStore + Clone + 'static>(
     setup: &S,
     workers: Vec<S>,
     n: usize,
-    ledger: bool,
+    ledger: Ledger,
 ) -> Figures {
     let msgs = messages(n);
     let t0 = Instant::now();
@@ -113,10 +150,13 @@ async fn run<S: StateStore + Clone + 'static>(
     }
 }
 
-fn report(name: &str, workers: usize, ledger: bool, n: usize, f: &Figures) {
+fn report(name: &str, workers: usize, ledger: Ledger, n: usize, f: &Figures) {
     println!(
-        "{name:<10} workers={workers} ledger={:<5} n={n:>7}  enqueue {:>9.0} msg/s  lease+ack {:>9.0} msg/s  end-to-end {:>9.0} msg/s",
-        ledger, f.enqueue, f.drain, f.total
+        "{name:<10} workers={workers} ledger={:<10} n={n:>7}  enqueue {:>9.0} msg/s  lease+ack {:>9.0} msg/s  end-to-end {:>9.0} msg/s",
+        format!("{ledger:?}"),
+        f.enqueue,
+        f.drain,
+        f.total
     );
 }
 
@@ -131,7 +171,7 @@ fn scaled(n: usize) -> usize {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!("state store throughput (lease batch {LEASE_BATCH}, {LANES} lanes)");
-    for ledger in [false, true] {
+    for ledger in [Ledger::Off, Ledger::PerMessage, Ledger::Batched] {
         let n = scaled(200_000);
         let s = MemoryStore::new();
         let f = run(&s, vec![s.clone()], n, ledger).await;
@@ -139,7 +179,7 @@ async fn main() {
     }
 
     #[cfg(feature = "sqlite")]
-    for ledger in [false, true] {
+    for ledger in [Ledger::Off, Ledger::PerMessage, Ledger::Batched] {
         use odoo_connect::store::sqlite::SqliteStore;
         let dir = std::env::temp_dir().join(format!("oc-bench-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -162,7 +202,7 @@ async fn postgres() {
         println!("postgres   skipped: DATABASE_URL not set");
         return;
     };
-    for ledger in [false, true] {
+    for ledger in [Ledger::Off, Ledger::PerMessage, Ledger::Batched] {
         for workers in [1, 2, 4] {
             let schema = format!(
                 "oc_bench_{}",
@@ -179,7 +219,12 @@ async fn postgres() {
             for _ in 0..workers {
                 ws.push(open().await.expect("connect worker"));
             }
-            let n = scaled(20_000);
+            // A commit per ledger call makes the per-message run slow: keep it shorter.
+            let n = scaled(if ledger == Ledger::PerMessage {
+                4_000
+            } else {
+                20_000
+            });
             let f = run(&setup, ws, n, ledger).await;
             report("postgres", workers, ledger, n, &f);
             setup.drop_schema().await.expect("drop schema");
