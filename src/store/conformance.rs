@@ -188,6 +188,7 @@ pub async fn run_all<F: StoreFactory>(factory: &F) -> Report {
         dead_letter_park_list_replay,
         ledger_lifecycle,
         ledger_concurrent_begin,
+        ledger_batches,
         checkpoint_compare_and_set,
         audit_order_and_redaction,
         reopen_keeps_state,
@@ -554,9 +555,11 @@ pub async fn concurrent_workers_keep_lane_order<F: StoreFactory>(f: &F) -> Check
             Err(e) => return Err(CheckFailure::new(format!("worker task failed: {e}"))),
         }
     }
-    let st = state
-        .lock()
-        .map_err(|_| CheckFailure::new("drain state poisoned"))?;
+    let st = std::mem::take(
+        &mut *state
+            .lock()
+            .map_err(|_| CheckFailure::new("drain state poisoned"))?,
+    );
     if let Some(e) = &st.error {
         return Err(CheckFailure::new(e.clone()));
     }
@@ -987,6 +990,127 @@ pub async fn ledger_concurrent_begin<F: StoreFactory>(f: &F) -> CheckResult {
         }
         ensure_eq!((new, in_flight), (1, 15), "exactly one New for key {k}");
     }
+    Ok(Outcome::Passed)
+}
+
+/// `begin_many` and `complete_many` answer like their single forms, in request order; of
+/// concurrent overlapping batches, exactly one gets each key.
+pub async fn ledger_batches<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let k = |n: u32| IdempotencyKey::for_effect("invoice", &n.to_string(), "1", "post");
+    let (k1, k2, k3) = (k(1)?, k(2)?, k(3)?);
+    let answers = s
+        .begin_many(
+            &[
+                (k2.clone(), json!("intent as a JSON string")),
+                (k1.clone(), json!({"i": 1})),
+                (k2.clone(), json!({"dup": true})),
+            ],
+            MIN,
+        )
+        .await?;
+    ensure_eq!(answers.len(), 3, "one answer per request");
+    let (Begin::New(c2), Begin::New(c1)) = (&answers[0], &answers[1]) else {
+        return Err(CheckFailure::new(format!("two New expected: {answers:?}")));
+    };
+    ensure!(
+        matches!(answers[2], Begin::InFlight { attempts: 1, .. }),
+        "a key repeated in one batch is in flight the second time: {:?}",
+        answers[2]
+    );
+    ensure_eq!(
+        s.entry(&k2).await?.map(|e| e.intent),
+        Some(json!("intent as a JSON string")),
+        "intent stored as JSON"
+    );
+    s.complete_many(&[(c1.clone(), json!({"id": 1})), (c2.clone(), json!("two"))])
+        .await?;
+    let answers = s
+        .begin_many(
+            &[
+                (k1.clone(), json!({})),
+                (k3.clone(), json!({})),
+                (k2.clone(), json!({})),
+            ],
+            MIN,
+        )
+        .await?;
+    ensure_eq!(
+        answers[0],
+        Begin::Done {
+            outcome: json!({"id": 1})
+        },
+        "k1 done"
+    );
+    ensure_eq!(
+        answers[2],
+        Begin::Done {
+            outcome: json!("two")
+        },
+        "k2 done"
+    );
+    let Begin::New(c3) = &answers[1] else {
+        return Err(CheckFailure::new(format!(
+            "k3 new expected: {:?}",
+            answers[1]
+        )));
+    };
+    s.abandon(c3, Some("later")).await?;
+    clock.advance(Duration::from_secs(1));
+    let again = s.begin_many(&[(k3.clone(), json!({}))], MIN).await?;
+    ensure!(
+        matches!(&again[..], [Begin::Resumed { claim, last_error }] if claim.attempts == 2 && last_error.as_deref() == Some("later")),
+        "resumed in a batch: {again:?}"
+    );
+    let stranger = Claim {
+        key: k(99)?,
+        token: uuid::Uuid::new_v4(),
+        attempts: 1,
+        claimed_until: clock.now(),
+    };
+    ensure!(
+        s.complete_many(&[(stranger, json!({}))])
+            .await
+            .is_err_and(|e| e.is_lost()),
+        "completing a key that was never begun is refused"
+    );
+
+    // Overlapping batches in different orders, concurrently.
+    let keys: Vec<IdempotencyKey> = (100..120).map(k).collect::<Result<_, _>>()?;
+    let mut tasks = Vec::new();
+    for t in 0..6_usize {
+        let s = s.clone();
+        let mut mine: Vec<(IdempotencyKey, Value)> = keys
+            .iter()
+            .map(|k| (k.clone(), json!({"task": t})))
+            .collect();
+        mine.rotate_left(t * 3);
+        if t % 2 == 1 {
+            mine.reverse();
+        }
+        tasks.push(tokio::spawn(async move {
+            s.begin_many(&mine, MIN).await.map(|a| (mine, a))
+        }));
+    }
+    let mut winners: HashMap<IdempotencyKey, u32> = HashMap::new();
+    for t in tasks {
+        let (reqs, answers) = match t.await {
+            Ok(r) => r?,
+            Err(e) => return Err(CheckFailure::new(format!("task failed: {e}"))),
+        };
+        for ((key, _), a) in reqs.iter().zip(&answers) {
+            match a {
+                Begin::New(_) => *winners.entry(key.clone()).or_default() += 1,
+                Begin::InFlight { .. } => {}
+                other => return Err(CheckFailure::new(format!("unexpected {other:?}"))),
+            }
+        }
+    }
+    ensure_eq!(winners.len(), keys.len(), "every key won once");
+    ensure!(
+        winners.values().all(|n| *n == 1),
+        "exactly one New per key: {winners:?}"
+    );
     Ok(Outcome::Passed)
 }
 

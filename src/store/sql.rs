@@ -1,9 +1,15 @@
 //! Helpers shared by the SQL backends: error classification and value codes.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use uuid::Uuid;
 
-use crate::sync::store::{FailureClass, LedgerState, StoreError};
+use crate::sync::envelope::IdempotencyKey;
+use crate::sync::store::{
+    Begin, Claim, FailureClass, LedgerEntry, LedgerState, StoreError, add_duration,
+};
 
 /// Queue row status codes.
 pub(crate) const STATUS_ACTIVE: i16 = 0;
@@ -117,7 +123,7 @@ pub(crate) fn from_micros(what: &'static str, us: i64) -> Result<DateTime<Utc>, 
 }
 
 /// Decodes a stored JSON value of type `T`.
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
     v: Value,
@@ -135,7 +141,7 @@ pub(crate) fn decode_json_text<T: serde::de::DeserializeOwned>(
 }
 
 /// Encodes a value as JSON.
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn encode_json<T: serde::Serialize + ?Sized>(
     what: &'static str,
     v: &T,
@@ -155,4 +161,132 @@ pub(crate) fn like_contains(text: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// A claim granted by one batch upsert of the ledger.
+pub(crate) struct Granted {
+    pub(crate) key: String,
+    pub(crate) attempts: i64,
+    pub(crate) last_error: Option<String>,
+}
+
+/// What the SQL backends provide so that [`begin_many`] can grant ledger claims in batches.
+#[async_trait::async_trait]
+pub(crate) trait LedgerSql: Send + Sync {
+    /// The store's clock.
+    fn ledger_now(&self) -> DateTime<Utc>;
+
+    /// One statement: insert new keys as in flight, and take over keys that were released or
+    /// whose claim expired at `now`; returns the keys granted. Keys are distinct and sorted.
+    async fn upsert_claims(
+        &self,
+        claims: &[(&IdempotencyKey, &Value, Uuid)],
+        claimed_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Granted>, StoreError>;
+
+    /// The current entry for `key`.
+    async fn read_entry(&self, key: &IdempotencyKey) -> Result<Option<LedgerEntry>, StoreError>;
+}
+
+/// Grants ledger claims for a batch of keys: one upsert, then a read of the keys it did not
+/// grant; a key released between the two is tried again.
+pub(crate) async fn begin_many<S: LedgerSql>(
+    store: &S,
+    requests: &[(IdempotencyKey, Value)],
+    claim_for: std::time::Duration,
+) -> Result<Vec<Begin>, StoreError> {
+    let mut out: Vec<Option<Begin>> = vec![None; requests.len()];
+    let mut first: HashMap<&IdempotencyKey, usize> = HashMap::new();
+    let mut duplicates = Vec::new();
+    let mut pending = Vec::new();
+    for (i, (key, _)) in requests.iter().enumerate() {
+        match first.get(key) {
+            Some(&j) => duplicates.push((i, j)),
+            None => {
+                first.insert(key, i);
+                pending.push(i);
+            }
+        }
+    }
+    // A fixed lock order keeps concurrent batches from deadlocking.
+    pending.sort_by(|a, b| requests[*a].0.cmp(&requests[*b].0));
+    for _ in 0..8 {
+        if pending.is_empty() {
+            break;
+        }
+        let now = store.ledger_now();
+        let claimed_until = add_duration(now, claim_for)?;
+        let claims: Vec<(&IdempotencyKey, &Value, Uuid)> = pending
+            .iter()
+            .map(|&i| (&requests[i].0, &requests[i].1, Uuid::new_v4()))
+            .collect();
+        let granted = store.upsert_claims(&claims, claimed_until, now).await?;
+        let granted: HashMap<&str, &Granted> =
+            granted.iter().map(|g| (g.key.as_str(), g)).collect();
+        let mut retry = Vec::new();
+        for (&i, (key, _, token)) in pending.iter().zip(&claims) {
+            if let Some(g) = granted.get(key.as_str()) {
+                let attempts = to_u32("attempts", g.attempts)?;
+                let claim = Claim {
+                    key: (*key).clone(),
+                    token: *token,
+                    attempts,
+                    claimed_until,
+                };
+                out[i] = Some(if attempts == 1 {
+                    Begin::New(claim)
+                } else {
+                    Begin::Resumed {
+                        claim,
+                        last_error: g.last_error.clone(),
+                    }
+                });
+                continue;
+            }
+            match store.read_entry(key).await? {
+                Some(e) if e.state == LedgerState::Done => {
+                    out[i] = Some(Begin::Done {
+                        outcome: e.outcome.unwrap_or(Value::Null),
+                    });
+                }
+                Some(e) if e.state == LedgerState::InFlight && e.claimed_until > now => {
+                    out[i] = Some(Begin::InFlight {
+                        attempts: e.attempts,
+                        claimed_until: e.claimed_until,
+                    });
+                }
+                _ => retry.push(i),
+            }
+        }
+        pending = retry;
+    }
+    if !pending.is_empty() {
+        return Err(StoreError::Backend {
+            op: "begin",
+            retryable: true,
+            source: "ledger entries kept changing under concurrent workers".into(),
+        });
+    }
+    for (i, j) in duplicates {
+        out[i] = Some(match &out[j] {
+            Some(Begin::New(c)) | Some(Begin::Resumed { claim: c, .. }) => Begin::InFlight {
+                attempts: c.attempts,
+                claimed_until: c.claimed_until,
+            },
+            Some(other) => other.clone(),
+            None => {
+                return Err(StoreError::InvalidArgument {
+                    reason: "duplicate key without an answer".into(),
+                });
+            }
+        });
+    }
+    out.into_iter()
+        .map(|b| {
+            b.ok_or_else(|| StoreError::InvalidArgument {
+                reason: "ledger batch left a key unanswered".into(),
+            })
+        })
+        .collect()
 }

@@ -686,96 +686,59 @@ impl IdempotencyLedger for SqliteStore {
         intent: &Value,
         claim_for: Duration,
     ) -> StoreResult<Begin> {
-        let now = self.now();
-        let claimed_until = add_duration(now, claim_for)?;
-        let intent = json_text("intent", intent)?;
-        let mut conn = self.pool().acquire().await.map_err(db_err("begin"))?;
-        let mut tx = conn
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err("begin"))?;
-        let existing = sqlx::query(
-            "SELECT state, outcome, attempts, claimed_until, last_error FROM oc_ledger
-             WHERE key = ?1",
-        )
-        .bind(key.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err("begin"))?;
-        let token = Uuid::new_v4();
-        let (attempts, last_error) = match existing {
-            None => (1, None),
-            Some(row) => {
-                let state = ledger_from_code(get(&row, "state")?)?;
-                let attempts = to_u32("attempts", get(&row, "attempts")?)?;
-                let until = from_micros("claimed_until", get(&row, "claimed_until")?)?;
-                match state {
-                    LedgerState::Done => {
-                        let outcome = get::<Option<String>>(&row, "outcome")?
-                            .map(|s| decode_json_text("outcome", &s))
-                            .transpose()?
-                            .unwrap_or(Value::Null);
-                        return Ok(Begin::Done { outcome });
-                    }
-                    LedgerState::InFlight if until > now => {
-                        return Ok(Begin::InFlight {
-                            attempts,
-                            claimed_until: until,
-                        });
-                    }
-                    _ => (attempts + 1, get::<Option<String>>(&row, "last_error")?),
-                }
-            }
-        };
-        sqlx::query(
-            "INSERT INTO oc_ledger (key, state, intent, attempts, claim_token, claimed_until,
-                 created_at, updated_at)
-             VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT (key) DO UPDATE SET state = 0, intent = excluded.intent,
-                 attempts = excluded.attempts, claim_token = excluded.claim_token,
-                 claimed_until = excluded.claimed_until, updated_at = excluded.updated_at",
-        )
-        .bind(key.as_str())
-        .bind(intent)
-        .bind(i64::from(attempts))
-        .bind(token.to_string())
-        .bind(to_micros(claimed_until))
-        .bind(to_micros(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err("begin"))?;
-        tx.commit().await.map_err(db_err("begin"))?;
-        let claim = Claim {
-            key: key.clone(),
-            token,
-            attempts,
-            claimed_until,
-        };
-        Ok(if attempts == 1 {
-            Begin::New(claim)
-        } else {
-            Begin::Resumed { claim, last_error }
+        let mut answers =
+            super::sql::begin_many(self, &[(key.clone(), intent.clone())], claim_for).await?;
+        answers.pop().ok_or_else(|| StoreError::InvalidArgument {
+            reason: "ledger batch left a key unanswered".into(),
         })
     }
 
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        super::sql::begin_many(self, requests, claim_for).await
+    }
+
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE oc_ledger SET state = 1, outcome = CASE WHEN state = 1 THEN outcome ELSE ?1 END,
-                 updated_at = CASE WHEN state = 1 THEN updated_at ELSE ?2 END
-             WHERE key = ?3",
+        self.complete_many(&[(claim.clone(), outcome.clone())])
+            .await
+    }
+
+    async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+        if completions.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<Value> = completions
+            .iter()
+            .map(|(c, o)| serde_json::json!([c.key.as_str(), o]))
+            .collect();
+        let rows = sqlx::query(
+            "UPDATE oc_ledger
+             SET outcome = CASE WHEN state = 1 THEN outcome ELSE x.o END,
+                 updated_at = CASE WHEN state = 1 THEN updated_at ELSE ?1 END,
+                 state = 1
+             FROM (SELECT value ->> 0 AS k, value -> 1 AS o FROM json_each(?2)) AS x
+             WHERE oc_ledger.key = x.k
+             RETURNING oc_ledger.key",
         )
-        .bind(json_text("outcome", outcome)?)
         .bind(to_micros(self.now()))
-        .bind(claim.key.as_str())
-        .execute(self.pool())
+        .bind(json_text("outcomes", &batch)?)
+        .fetch_all(self.pool())
         .await
         .map_err(db_err("complete"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::ClaimLost {
-                key: claim.key.clone(),
-            });
+        let done: std::collections::HashSet<String> = rows
+            .iter()
+            .map(|r| get::<String>(r, "key"))
+            .collect::<StoreResult<_>>()?;
+        match completions
+            .iter()
+            .find(|(c, _)| !done.contains(c.key.as_str()))
+        {
+            Some((c, _)) => Err(StoreError::ClaimLost { key: c.key.clone() }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
@@ -810,6 +773,56 @@ impl IdempotencyLedger for SqliteStore {
             claimed_until: from_micros("claimed_until", get(&row, "claimed_until")?)?,
             updated_at: from_micros("updated_at", get(&row, "updated_at")?)?,
         }))
+    }
+}
+
+#[async_trait]
+impl super::sql::LedgerSql for SqliteStore {
+    fn ledger_now(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
+    async fn upsert_claims(
+        &self,
+        claims: &[(&IdempotencyKey, &Value, Uuid)],
+        claimed_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<super::sql::Granted>> {
+        let batch: Vec<Value> = claims
+            .iter()
+            .map(|(k, i, t)| serde_json::json!([k.as_str(), i, t.to_string()]))
+            .collect();
+        let rows = sqlx::query(
+            "INSERT INTO oc_ledger (key, state, intent, attempts, claim_token, claimed_until,
+                 created_at, updated_at)
+             SELECT j.value ->> 0, 0, j.value -> 1, 1, j.value ->> 2, ?1, ?2, ?2
+             FROM json_each(?3) AS j WHERE true ORDER BY j.key
+             ON CONFLICT (key) DO UPDATE SET state = 0, intent = excluded.intent,
+                 attempts = oc_ledger.attempts + 1, claim_token = excluded.claim_token,
+                 claimed_until = excluded.claimed_until, updated_at = excluded.updated_at
+             WHERE oc_ledger.state IN (2, 3)
+                OR (oc_ledger.state = 0 AND oc_ledger.claimed_until <= ?2)
+             RETURNING key, attempts, last_error",
+        )
+        .bind(to_micros(claimed_until))
+        .bind(to_micros(now))
+        .bind(json_text("claims", &batch)?)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err("begin"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(super::sql::Granted {
+                    key: get(r, "key")?,
+                    attempts: get(r, "attempts")?,
+                    last_error: get(r, "last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn read_entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
+        self.entry(key).await
     }
 }
 

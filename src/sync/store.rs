@@ -11,6 +11,11 @@
 //! default, a [`ManualClock`] in tests), so that lease expiry and retry delays can be tested without
 //! sleeping.
 //!
+//! The records a backend returns ([`LeasedMessage`], [`Claim`], [`Checkpoint`], [`DeadLetter`],
+//! ...) are plain structs with public fields, so a backend in another crate can build them; the
+//! inputs ([`Failure`], [`AuditEvent`], the filters, [`StoreOptions`]) have constructors and may
+//! grow fields.
+//!
 //! # Contracts
 //! - **Queue.** A message is leased to one worker at a time. A lease that is neither acked, retried,
 //!   dead-lettered nor extended by [`WorkQueue::heartbeat`] before it expires returns the message to
@@ -424,7 +429,6 @@ pub struct Lease {
 
 /// A message handed to a worker by [`WorkQueue::lease`].
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct LeasedMessage {
     /// The message.
     pub envelope: JsonEnvelope,
@@ -472,7 +476,6 @@ pub enum MessageState {
 
 /// A message and its queue state, from [`WorkQueue::get`].
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct QueuedMessage {
     /// The message.
     pub envelope: JsonEnvelope,
@@ -490,7 +493,6 @@ pub struct QueuedMessage {
 
 /// Queue figures for metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct QueueStats {
     /// Unfinished messages: ready, leased or scheduled.
     pub depth: u64,
@@ -655,7 +657,6 @@ pub trait WorkQueue: Send + Sync {
 
 /// The right to perform one effect, granted by [`IdempotencyLedger::begin`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Claim {
     /// The effect.
     pub key: IdempotencyKey,
@@ -711,7 +712,6 @@ pub enum LedgerState {
 
 /// A ledger entry, for inspection.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct LedgerEntry {
     /// The effect.
     pub key: IdempotencyKey,
@@ -766,9 +766,33 @@ pub trait IdempotencyLedger: Send + Sync {
         claim_for: Duration,
     ) -> StoreResult<Begin>;
 
+    /// [`IdempotencyLedger::begin`] for several effects at once (one round trip and one commit
+    /// on the SQL backends); the answers are in the order of `requests`. A key given twice gets
+    /// its claim once and [`Begin::InFlight`] the second time.
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for (key, intent) in requests {
+            out.push(self.begin(key, intent, claim_for).await?);
+        }
+        Ok(out)
+    }
+
     /// Records that the effect was applied with `outcome`. Completing a key that is already done
     /// keeps the first outcome and succeeds.
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()>;
+
+    /// [`IdempotencyLedger::complete`] for several claims at once (one statement on the SQL
+    /// backends).
+    async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+        for (claim, outcome) in completions {
+            self.complete(claim, outcome).await?;
+        }
+        Ok(())
+    }
 
     /// Releases the claim so a later `begin` may try again; [`StoreError::ClaimLost`] when the
     /// claim is no longer held.
@@ -814,7 +838,6 @@ impl CheckpointKey {
 
 /// A stored cursor and its version.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct Checkpoint {
     /// The cursor, opaque to the store; `None` after a reset (start from the beginning).
     pub cursor: Option<Value>,
@@ -886,7 +909,6 @@ impl fmt::Display for DeadLetterId {
 
 /// Who replayed a dead letter and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Replay {
     /// The person or process.
     pub by: String,
@@ -898,7 +920,6 @@ pub struct Replay {
 
 /// A parked message.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct DeadLetter {
     /// Its id.
     pub id: DeadLetterId,
@@ -1022,7 +1043,6 @@ impl DeadLetterFilter {
 
 /// Open (not replayed) dead letters sharing a reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ReasonCount {
     /// The class.
     pub class: FailureClass,
@@ -1213,7 +1233,6 @@ impl AuditEvent {
 
 /// A stored audit event.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct AuditRecord {
     /// Position in the log; grows with every append.
     pub seq: u64,
