@@ -13,6 +13,12 @@
 //!    (`/json/2/<model>/<method>`, Odoo 19+) behind one API; calls as values ([`odoo::OdooCall`]);
 //!    typed records ([`odoo::Model`]), search domains ([`odoo::Domain`]), x2many commands, typed
 //!    errors, batching, streaming, retries and timeouts; secrets kept secret.
+//! 2. [`canonical`]: the professional-services model every connector translates to: [`canonical::Money`]
+//!    (decimal, per-currency rounding, allocation to the cent), legal entities, clients, contracts
+//!    with their billing kinds and change orders, projects, time, expenses, invoices and payments;
+//!    validation that reports every problem with its field path; a stable JSON form with a
+//!    `schema_version` and exported JSON Schemas; and the business rules (what may be invoiced now,
+//!    revenue schedules, amendments) as pure functions.
 //!
 //! ## Feature flags
 //!
@@ -40,6 +46,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod canonical;
 pub mod odoo;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "testkit")]
+pub mod testkit;

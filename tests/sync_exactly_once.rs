@@ -75,7 +75,7 @@ fn count_created(fake: &FakeOdoo, prefix: &str) -> usize {
 
 #[tokio::test]
 async fn a_reply_lost_after_the_commit_still_gives_one_record() {
-    let fake = FakeOdoo::start().await.unwrap();
+    let fake = FakeOdoo::start().await;
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let p = pipeline(store.clone(), client(&fake), Duration::from_secs(5));
     p.submit_batch(&messages("lost-", 3)).await.unwrap();
@@ -97,7 +97,7 @@ async fn a_reply_lost_after_the_commit_still_gives_one_record() {
 
 #[tokio::test]
 async fn replaying_a_done_message_does_not_create_again() {
-    let fake = FakeOdoo::start().await.unwrap();
+    let fake = FakeOdoo::start().await;
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let p = pipeline(store.clone(), client(&fake), Duration::from_secs(5));
     let msgs = messages("again-", 2);
@@ -194,7 +194,7 @@ async fn crash_and_recover<S: StateStore + ?Sized + 'static>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_batch_on_sqlite_loses_nothing_and_duplicates_nothing() {
-    let fake = FakeOdoo::start().await.unwrap();
+    let fake = FakeOdoo::start().await;
     let dir = std::env::temp_dir().join(format!("oc-crash-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.sqlite");
@@ -225,7 +225,7 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sigkill_mid_batch_on_postgres_loses_nothing_and_duplicates_nothing() {
         let Some(url) = database_url() else { return };
-        let fake = FakeOdoo::start().await.unwrap();
+        let fake = FakeOdoo::start().await;
         let schema = schema();
         let store = Arc::new(PostgresStore::builder(url.clone()).schema(schema.clone()).connect().await.unwrap());
         crash_and_recover(&fake, store.clone(), &format!("postgres:{schema}|{url}"), "pg-").await;
@@ -234,7 +234,7 @@ mod postgres {
 
     async fn many_workers(workers: usize) {
         let Some(url) = database_url() else { return };
-        let fake = FakeOdoo::start().await.unwrap();
+        let fake = FakeOdoo::start().await;
         let schema = schema();
         let prefix = format!("w{workers}-");
         let n = 200;

@@ -309,13 +309,13 @@ struct Inner {
 ///
 /// ```no_run
 /// # async fn run() -> odoo_connect::odoo::Result<()> {
-/// use odoo_connect::odoo::{Domain, OdooClient};
+/// use odoo_connect::odoo::{Domain, OdooClient, models::Partner};
 /// let odoo = OdooClient::builder("https://erp.example.com")
 ///     .database("ps")
 ///     .api_key("admin", std::env::var("ODOO_API_KEY").unwrap_or_default())
 ///     .build()?;
-/// let customers: Vec<serde_json::Value> = odoo
-///     .model_named::<serde_json::Value>("res.partner")
+/// let customers: Vec<Partner> = odoo
+///     .model::<Partner>()
 ///     .search_read(Domain::new().eq("is_company", true).ilike("name", "acme"))
 ///     .limit(50)
 ///     .await?;

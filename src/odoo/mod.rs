@@ -4,10 +4,12 @@
 //! by one of two small codecs (JSON-RPC, JSON-2) and sent by the client.
 
 pub mod call;
+pub mod codegen;
 pub mod context;
 pub mod domain;
 pub mod error;
 pub mod model;
+pub mod models;
 pub mod value;
 pub mod version;
 

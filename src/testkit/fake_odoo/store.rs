@@ -1,0 +1,204 @@
+//! The in-memory database: one table of rows per model, id sequences, named sequences, the
+//! clock and the users' credentials.
+//!
+//! A call runs as one transaction: [`Db::transaction`] restores the previous state when the call
+//! fails, except the id sequences, which, as PostgreSQL's, never go back (a failed `create`
+//! consumes its ids, as on a real server).
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde_json::{Map, Value};
+
+/// A stored record: storage field name to value (`null` for empty).
+pub(crate) type Row = Map<String, Value>;
+
+/// The rows of one model.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Table {
+    pub(crate) rows: BTreeMap<i64, Row>,
+    pub(crate) next_id: i64,
+}
+
+/// Login data of a user.
+#[derive(Debug, Clone)]
+pub(crate) struct Credential {
+    pub(crate) uid: i64,
+    pub(crate) login: String,
+    pub(crate) password: String,
+    pub(crate) api_key: String,
+}
+
+/// The whole database.
+#[derive(Debug, Clone)]
+pub(crate) struct Db {
+    pub(crate) tables: BTreeMap<String, Table>,
+    /// The server clock (UTC); it moves one second forward per writing call.
+    pub(crate) now: NaiveDateTime,
+    /// Named number sequences (`sale.order`, `INV/2026`, ...): next number.
+    pub(crate) sequences: BTreeMap<String, i64>,
+    pub(crate) credentials: Vec<Credential>,
+}
+
+impl Db {
+    pub(crate) fn new(now: NaiveDateTime) -> Db {
+        Db {
+            tables: BTreeMap::new(),
+            now,
+            sequences: BTreeMap::new(),
+            credentials: Vec::new(),
+        }
+    }
+
+    pub(crate) fn table(&self, model: &str) -> Option<&Table> {
+        self.tables.get(model)
+    }
+
+    pub(crate) fn table_mut(&mut self, model: &str) -> &mut Table {
+        self.tables
+            .entry(model.to_string())
+            .or_insert_with(|| Table {
+                rows: BTreeMap::new(),
+                next_id: 1,
+            })
+    }
+
+    pub(crate) fn row(&self, model: &str, id: i64) -> Option<&Row> {
+        self.tables.get(model).and_then(|t| t.rows.get(&id))
+    }
+
+    pub(crate) fn row_mut(&mut self, model: &str, id: i64) -> Option<&mut Row> {
+        self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id))
+    }
+
+    pub(crate) fn exists(&self, model: &str, id: i64) -> bool {
+        self.row(model, id).is_some()
+    }
+
+    /// Ids of a model in id order.
+    pub(crate) fn ids(&self, model: &str) -> Vec<i64> {
+        self.tables
+            .get(model)
+            .map(|t| t.rows.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Takes the next id of a model.
+    pub(crate) fn next_id(&mut self, model: &str) -> i64 {
+        let table = self.table_mut(model);
+        let id = table.next_id.max(1);
+        table.next_id = id + 1;
+        id
+    }
+
+    /// Inserts a row with a given id (seeding), keeping the sequence after it.
+    pub(crate) fn insert(&mut self, model: &str, id: i64, row: Row) {
+        let table = self.table_mut(model);
+        table.rows.insert(id, row);
+        if table.next_id <= id {
+            table.next_id = id + 1;
+        }
+    }
+
+    /// Sets where a model's id sequence continues.
+    pub(crate) fn set_next_id(&mut self, model: &str, next: i64) {
+        self.table_mut(model).next_id = next;
+    }
+
+    /// Takes the next number of a named sequence starting at 1.
+    pub(crate) fn next_number(&mut self, name: &str) -> i64 {
+        let slot = self.sequences.entry(name.to_string()).or_insert(1);
+        let n = *slot;
+        *slot = n + 1;
+        n
+    }
+
+    /// Moves the clock one second forward and returns the new time: every writing call gets
+    /// its own, strictly increasing, `write_date`.
+    pub(crate) fn tick(&mut self) -> NaiveDateTime {
+        self.now += Duration::seconds(1);
+        self.now
+    }
+
+    pub(crate) fn today(&self) -> NaiveDate {
+        self.now.date()
+    }
+
+    /// Runs `f`; when it fails, restores the database as it was before, except the id
+    /// sequences.
+    pub(crate) fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let snapshot = self.clone();
+        match f(self) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.restore(snapshot);
+                Err(e)
+            }
+        }
+    }
+
+    /// Goes back to `snapshot`, keeping the id sequences and the clock where they are.
+    pub(crate) fn restore(&mut self, snapshot: Db) {
+        let sequences: Vec<(String, i64)> = self
+            .tables
+            .iter()
+            .map(|(k, t)| (k.clone(), t.next_id))
+            .collect();
+        let now = self.now;
+        *self = snapshot;
+        for (model, next) in sequences {
+            let table = self.table_mut(&model);
+            table.next_id = table.next_id.max(next);
+        }
+        self.now = now;
+    }
+}
+
+/// Formats a datetime as Odoo does on the wire.
+pub(crate) fn fmt_datetime(dt: NaiveDateTime) -> String {
+    dt.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Formats a date as Odoo does on the wire.
+pub(crate) fn fmt_date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Parses `YYYY-MM-DD` (or the date part of a datetime).
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Parses `YYYY-MM-DD HH:MM:SS` (a bare date is midnight).
+pub(crate) fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok())
+        .or_else(|| parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_transactions_roll_back_but_keep_sequences() {
+        let start = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .unwrap_or_default();
+        let mut db = Db::new(start);
+        db.insert("res.partner", 1, Row::new());
+        let result: Result<(), ()> = db.transaction(|db| {
+            let id = db.next_id("res.partner");
+            db.insert("res.partner", id, Row::new());
+            Err(())
+        });
+        assert!(result.is_err());
+        assert_eq!(db.ids("res.partner"), vec![1]);
+        assert_eq!(db.next_id("res.partner"), 3);
+        assert!(db.tick() > start);
+    }
+}
