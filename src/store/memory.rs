@@ -625,6 +625,21 @@ impl AuditLog for MemoryStore {
         Ok(seq)
     }
 
+    async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+        let now = self.now();
+        let mut inner = self.lock();
+        for mut event in events {
+            self.options.redactor.redact(&mut event.details);
+            let seq = inner.audit.len() as u64 + 1;
+            inner.audit.push(AuditRecord {
+                seq,
+                at: now,
+                event,
+            });
+        }
+        Ok(())
+    }
+
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let inner = self.lock();
         Ok(inner

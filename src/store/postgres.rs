@@ -1105,6 +1105,33 @@ impl AuditLog for PostgresStore {
         to_u64("seq", seq)
     }
 
+    async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let at = self.now();
+        let mut tx = self.pool().begin().await.map_err(db_err("append audit"))?;
+        for mut event in events {
+            self.shared.options.redactor.redact(&mut event.details);
+            sqlx::query(&self.sql().audit_append)
+                .bind(at)
+                .bind(event.kind.as_str())
+                .bind(event.correlation_id.as_ref().map(|c| c.as_str()))
+                .bind(event.idempotency_key.as_ref().map(|k| k.as_str()))
+                .bind(event.message_id.map(|m| m.as_uuid()))
+                .bind(event.actor.as_deref())
+                .bind(event.credential_label.as_deref())
+                .bind(event.step.as_deref())
+                .bind(event.outcome.as_deref())
+                .bind(&event.details)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err("append audit"))?;
+        }
+        tx.commit().await.map_err(db_err("append audit"))?;
+        Ok(())
+    }
+
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let rows = sqlx::query(&self.sql().audit_query)
             .bind(query.correlation_id.as_ref().map(|c| c.as_str()))

@@ -996,6 +996,37 @@ impl AuditLog for SqliteStore {
         to_u64("seq", seq)
     }
 
+    async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let at = to_micros(self.now());
+        let mut tx = self.pool().begin().await.map_err(db_err("append audit"))?;
+        for mut event in events {
+            self.shared.options.redactor.redact(&mut event.details);
+            sqlx::query(
+                "INSERT INTO oc_audit (at, kind, correlation_id, idempotency_key, message_id, actor,
+                     credential_label, step, outcome, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .bind(at)
+            .bind(event.kind.as_str())
+            .bind(event.correlation_id.as_ref().map(|c| c.as_str()))
+            .bind(event.idempotency_key.as_ref().map(|k| k.as_str()))
+            .bind(event.message_id.map(|m| m.to_string()))
+            .bind(event.actor.as_deref())
+            .bind(event.credential_label.as_deref())
+            .bind(event.step.as_deref())
+            .bind(event.outcome.as_deref())
+            .bind(json_text("details", &event.details)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("append audit"))?;
+        }
+        tx.commit().await.map_err(db_err("append audit"))?;
+        Ok(())
+    }
+
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT seq, at, kind, correlation_id, idempotency_key, message_id, actor,

@@ -98,7 +98,7 @@ impl ImportRow {
 /// ledger and the external id make sure one record exists. `Err` carries the outcome the step
 /// should return (retry later, or failed for good).
 pub async fn create_once(
-    cx: &StepContext,
+    cx: &mut StepContext,
     odoo: &OdooClient,
     model: &str,
     key: &IdempotencyKey,
@@ -153,8 +153,7 @@ pub async fn create_once(
                     .map_err(store_outcome)?;
                 cx.audit(
                     AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(outcome),
-                )
-                .await;
+                );
                 Ok(id)
             }
             Ok(ids) => {

@@ -158,6 +158,14 @@ impl RunReport {
     }
 }
 
+/// What processing one message produced: its settlement, its audit events, and the lease to
+/// ack with the batch.
+struct Processed {
+    settled: Result<RunReport, SyncError>,
+    events: Vec<AuditEvent>,
+    ack: Option<crate::sync::store::Lease>,
+}
+
 /// A page of changes from a source, for [`Pipeline::pull`].
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -386,17 +394,16 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
     /// Enqueues several events in one transaction; returns how many were new.
     pub async fn submit_batch(&self, envelopes: &[JsonEnvelope]) -> Result<usize, SyncError> {
         let added = self.inner.store.enqueue_batch(envelopes).await?;
-        for env in envelopes {
-            self.audit(
+        let events = envelopes
+            .iter()
+            .map(|env| {
                 AuditEvent::new(AuditKind::MessageReceived)
                     .for_envelope(env)
-                    .details(
-                        json!({"source": env.source, "legal_entity": env.legal_entity,
-                                    "lane": env.lane.as_str(), "pipeline": self.inner.name}),
-                    ),
-            )
-            .await;
-        }
+                    .details(json!({"source": env.source, "legal_entity": env.legal_entity,
+                                    "lane": env.lane.as_str(), "pipeline": self.inner.name}))
+            })
+            .collect();
+        self.audit_many(events).await;
         Ok(added)
     }
 
@@ -473,19 +480,44 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 }
             }
         });
-        let results: Vec<Result<RunReport, SyncError>> = stream::iter(leased)
+        let results: Vec<Processed> = stream::iter(leased)
             .map(|m| self.process_one(worker, m))
             .buffer_unordered(inner.concurrency)
             .collect()
             .await;
         heartbeat.abort();
         let mut first_err = None;
-        for r in results {
-            match r {
+        let mut events = Vec::new();
+        let mut to_ack = Vec::new();
+        for p in results {
+            events.extend(p.events);
+            match p.settled {
                 Ok(r) => report.add(&r),
                 Err(e) => {
                     tracing::error!(error = %e, "settling a message failed");
                     first_err.get_or_insert(e);
+                }
+            }
+            if let Some(lease) = p.ack {
+                to_ack.push(lease);
+            }
+        }
+        // The batch's audit events, then its acks, each in one write.
+        self.audit_many(events).await;
+        if !to_ack.is_empty() {
+            match inner.store.ack(&to_ack).await {
+                Ok(acked) => {
+                    let lost = to_ack.len().saturating_sub(acked.len()) as u64;
+                    if lost > 0 {
+                        // Another worker took these after our leases expired; their effects
+                        // are idempotent, so it will settle them.
+                        report.lost += lost;
+                        report.done = report.done.saturating_sub(lost);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "acking the batch failed");
+                    first_err.get_or_insert(e.into());
                 }
             }
         }
@@ -548,7 +580,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         }
     }
 
-    async fn process_one(&self, worker: &str, msg: LeasedMessage) -> Result<RunReport, SyncError> {
+    async fn process_one(&self, worker: &str, msg: LeasedMessage) -> Processed {
         let inner = &self.inner;
         let env = msg.envelope.clone();
         let span = tracing::info_span!(
@@ -574,14 +606,16 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 let step_span = tracing::info_span!("sync.step", step = %step.name(), outcome = tracing::field::Empty);
                 let outcome = step.run(&mut cx).instrument(step_span.clone()).await;
                 step_span.record("outcome", outcome.label());
-                self.audit(
+                let details = match &outcome {
+                    Outcome::Done => Value::Null,
+                    other => serde_json::to_value(other).unwrap_or(Value::Null),
+                };
+                cx.audit(
                     AuditEvent::new(AuditKind::StepOutcome)
-                        .for_envelope(&env)
                         .step(step.name())
                         .outcome(outcome.label())
-                        .details(serde_json::to_value(&outcome).unwrap_or(Value::Null)),
-                )
-                .await;
+                        .details(details),
+                );
                 last_step = step.name().to_owned();
                 if outcome != Outcome::Done {
                     final_outcome = outcome;
@@ -593,6 +627,8 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         .await;
         span.record("outcome", final_outcome.label());
         let mut report = RunReport::default();
+        let mut events = cx.take_audit();
+        let mut ack = None;
         let labels = [("pipeline", inner.name.clone())];
         let settle: Result<(), StoreError> = match &final_outcome {
             Outcome::Done | Outcome::Skipped { .. } => {
@@ -601,14 +637,15 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 } else {
                     report.skipped = 1;
                 }
-                inner.store.ack_one(&msg.lease).await
+                ack = Some(msg.lease.clone());
+                Ok(())
             }
             Outcome::Held { reason, detail } => {
                 report.held = 1;
                 metrics::counter!(METRIC_HELD, "pipeline" => inner.name.clone(), "reason" => reason.clone()).increment(1);
                 let failure = Failure::new(FailureClass::Business, reason.clone())
                     .with_context(json!({"step": last_step, "detail": detail}));
-                self.dead_letter(&msg, failure).await
+                self.dead_letter(&msg, failure, &mut events).await
             }
             Outcome::Retry { after, error } => {
                 let failed = msg.attempts + 1;
@@ -631,7 +668,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                         )
                         .with_errors(vec![error.clone()])
                         .with_context(json!({"step": last_step}));
-                        self.dead_letter(&msg, failure).await
+                        self.dead_letter(&msg, failure, &mut events).await
                     }
                 }
             }
@@ -641,12 +678,12 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 let failure = Failure::new(FailureClass::Technical, reason.clone())
                     .with_errors(errors.clone())
                     .with_context(json!({"step": last_step}));
-                self.dead_letter(&msg, failure).await
+                self.dead_letter(&msg, failure, &mut events).await
             }
         };
         metrics::counter!(METRIC_MESSAGES, "pipeline" => inner.name.clone(), "outcome" => final_outcome.label()).increment(1);
         metrics::histogram!(METRIC_LATENCY, &labels).record(started.elapsed().as_secs_f64());
-        match settle {
+        let settled = match settle {
             Ok(()) => Ok(report),
             Err(StoreError::LeaseLost { .. }) => {
                 // Another worker took the message after our lease expired; its effects are
@@ -657,25 +694,41 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 })
             }
             Err(e) => Err(e.into()),
+        };
+        Processed {
+            settled,
+            events,
+            ack,
         }
     }
 
-    async fn dead_letter(&self, msg: &LeasedMessage, failure: Failure) -> Result<(), StoreError> {
+    async fn dead_letter(
+        &self,
+        msg: &LeasedMessage,
+        failure: Failure,
+        events: &mut Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
         let class = failure.class;
         let reason = failure.reason.clone();
         let id = self.inner.store.dead_letter(&msg.lease, failure).await?;
-        self.audit(
+        events.push(
             AuditEvent::new(AuditKind::DeadLettered)
                 .for_envelope(&msg.envelope)
                 .outcome(class.as_str())
                 .details(json!({"dead_letter": id, "reason": reason})),
-        )
-        .await;
+        );
         Ok(())
     }
 
     async fn audit(&self, event: AuditEvent) {
-        if let Err(e) = self.inner.store.append(event).await {
+        self.audit_many(vec![event]).await;
+    }
+
+    async fn audit_many(&self, events: Vec<AuditEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.append_many(events).await {
             tracing::warn!(error = %e, "could not write to the audit trail");
         }
     }

@@ -203,6 +203,7 @@ pub struct StepContext {
     /// How long an effect's ledger claim lasts before another attempt may take it over
     /// (the pipeline sets it to its lease duration).
     pub claim_for: std::time::Duration,
+    pub(crate) pending_audit: Vec<AuditEvent>,
     pub(crate) ledger: Arc<dyn IdempotencyLedger>,
     pub(crate) audit: Arc<dyn AuditLog>,
 }
@@ -231,6 +232,7 @@ impl StepContext {
             state: Map::new(),
             route: None,
             claim_for: std::time::Duration::from_secs(300),
+            pending_audit: Vec::new(),
             ledger,
             audit,
         }
@@ -241,13 +243,25 @@ impl StepContext {
         &self.ledger
     }
 
-    /// Appends an event about this message to the audit trail (failures to write it are logged,
-    /// not raised: the audit never stops the effect it describes).
-    pub async fn audit(&self, event: AuditEvent) {
+    /// Adds an event about this message to the audit trail. The pipeline writes a batch's events
+    /// together, before it settles the batch's messages.
+    pub fn audit(&mut self, event: AuditEvent) {
         let event = event.for_envelope(&self.envelope);
-        if let Err(e) = self.audit.append(event).await {
+        self.pending_audit.push(event);
+    }
+
+    /// Writes the events added with [`StepContext::audit`] now (failures are logged, not raised:
+    /// the audit never stops the effect it describes). Pipelines do this for you.
+    pub async fn flush_audit(&mut self) {
+        let events = std::mem::take(&mut self.pending_audit);
+        if let Err(e) = self.audit.append_many(events).await {
             tracing::warn!(error = %e, "could not write to the audit trail");
         }
+    }
+
+    /// Takes the events added with [`StepContext::audit`] and not written yet.
+    pub fn take_audit(&mut self) -> Vec<AuditEvent> {
+        std::mem::take(&mut self.pending_audit)
     }
 
     /// The route, or a terminal failure when no routing step ran.
@@ -473,8 +487,7 @@ impl Step for RouteStep {
                     "company_id": route.company_id,
                     "journal_id": route.journal_id,
                 })),
-        )
-        .await;
+        );
         cx.route = Some(route);
         Outcome::Done
     }

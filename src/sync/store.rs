@@ -1333,6 +1333,14 @@ pub trait AuditLog: Send + Sync {
     /// Appends an event (its details redacted first); returns its sequence number.
     async fn append(&self, event: AuditEvent) -> StoreResult<u64>;
 
+    /// Appends several events in order, in one transaction where the backend has them.
+    async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+        for e in events {
+            self.append(e).await?;
+        }
+        Ok(())
+    }
+
     /// Records matching `query`, in append order.
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
 }
