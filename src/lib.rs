@@ -20,6 +20,9 @@
 //!    `schema_version` and exported JSON Schemas; and the business rules (what may be invoiced now,
 //!    revenue schedules, amendments) as pure functions.
 //!
+//! Between the two, [`mapping`] turns canonical documents into Odoo values and typed Odoo records
+//! back into canonical documents, per Odoo version (16 to 19), reporting what a version cannot hold.
+//!
 //! ## Feature flags
 //!
 //! | flag | default | what it adds |
@@ -47,6 +50,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod canonical;
+pub mod mapping;
 pub mod odoo;
 pub mod store;
 pub mod sync;

@@ -12,7 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn fixture(rel: &str) -> Option<Value> {
     let p = format!(
-        "{}/../shared/odoo-fixtures/{rel}",
+        "{}/tests/fixtures/odoo-fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(p)

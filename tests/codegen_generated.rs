@@ -55,7 +55,7 @@ fn generated() -> Vec<(&'static str, &'static str, &'static str, CodegenOptions)
 fn fixtures_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/odoo-fixtures"
+        "/tests/fixtures/odoo-fixtures"
     ));
     dir.is_dir().then_some(dir)
 }

@@ -17,8 +17,8 @@
 //! fake id correspondence from the answers (created ids, records with the same name, actions'
 //! `res_id`, x2many lists) and rewrites later requests with it.
 //!
-//! The fixtures are looked for in `$ODOO_FIXTURES_DIR`, `tests/fixtures/odoo-fixtures` and
-//! `../shared/odoo-fixtures` (relative to the crate).
+//! The fixtures are looked for in `$ODOO_FIXTURES_DIR`, then in `tests/fixtures/odoo-fixtures`
+//! (relative to the crate).
 
 #![cfg(feature = "testkit")]
 
@@ -192,7 +192,6 @@ fn fixtures_root() -> Option<PathBuf> {
         candidates.push(PathBuf::from(dir));
     }
     candidates.push(manifest.join("tests/fixtures/odoo-fixtures"));
-    candidates.push(manifest.join("../shared/odoo-fixtures"));
     candidates
         .into_iter()
         .find(|p| p.join("README.md").is_file())
@@ -729,7 +728,7 @@ impl Replayer {
         &mut self,
         model: &str,
         method: &str,
-        args: &mut Vec<Value>,
+        args: &mut [Value],
         kwargs: &mut Map<String, Value>,
     ) {
         let record_method = !matches!(

@@ -1,5 +1,5 @@
 //! Decoding the shipped model types from replies recorded on real Odoo 19.0 and 18.0 servers
-//! (`../shared/odoo-fixtures/`), from Odoo 16/17-shaped records, and checking that each type
+//! (`tests/fixtures/odoo-fixtures/`), from Odoo 16/17-shaped records, and checking that each type
 //! asks a server only for fields its version has.
 
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 fn fixtures_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/odoo-fixtures"
+        "/tests/fixtures/odoo-fixtures"
     ));
     dir.is_dir().then_some(dir)
 }

@@ -855,12 +855,11 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
     }
 
     fn decode(&self, raw: &RawValue, index: u64) -> Result<T> {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        super::jsonrpc::decode_json(raw.get().as_bytes()).map_err(|(path, source)| Error::Decode {
             model: self.handle.model.clone(),
             method: "search_read".to_owned(),
-            path: format!("[{index}].{}", e.path()),
-            source: e.into_inner(),
+            path: format!("[{index}].{path}"),
+            source,
         })
     }
 }

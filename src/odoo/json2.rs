@@ -61,15 +61,8 @@ pub fn decode_reply<T: DeserializeOwned>(
     if status != 200 {
         return Err(http_error(status, body, retry_after));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        super::jsonrpc::classify_json_error(e.into_inner(), path, body, what)
-    })?;
-    de.end().map_err(|e| Error::InvalidReply {
-        reason: format!("trailing data after the reply: {e}"),
-        snippet: snippet(body, 200),
-    })?;
+    let value: T = super::jsonrpc::decode_json(body)
+        .map_err(|(path, e)| super::jsonrpc::classify_json_error(e, path, body, what))?;
     Ok(value)
 }
 

@@ -94,21 +94,10 @@ pub fn decode_reply<T: DeserializeOwned>(
     if status != 200 {
         return Err(super::json2::http_error(status, body, None));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let envelope: Envelope<T> = match serde_path_to_error::deserialize(&mut de) {
+    let envelope: Envelope<T> = match decode_json(body) {
         Ok(e) => e,
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            return Err(classify_json_error(inner, path, body, what));
-        }
+        Err((path, inner)) => return Err(classify_json_error(inner, path, body, what)),
     };
-    if let Err(e) = de.end() {
-        return Err(Error::InvalidReply {
-            reason: format!("trailing data after the JSON-RPC reply: {e}"),
-            snippet: snippet(body, 200),
-        });
-    }
     if let Some(err) = envelope.error {
         let data = err.data.unwrap_or_else(
             || json!({"name": "", "message": err.message.clone().unwrap_or_default()}),
@@ -129,6 +118,24 @@ pub fn decode_reply<T: DeserializeOwned>(
             ),
             snippet: snippet(body, 200),
         }),
+    }
+}
+
+/// Decodes JSON text into `T`. The happy path is plain serde_json; only when decoding fails is
+/// the text decoded again with path tracking, to name the field that failed.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, (String, serde_json::Error)> {
+    match serde_json::from_slice::<T>(body) {
+        Ok(v) => Ok(v),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(pe) => Err((pe.path().to_string(), pe.into_inner())),
+                Ok(_) => Err((String::new(), e)),
+            }
+        }
+        Err(e) => Err((String::new(), e)),
     }
 }
 

@@ -236,7 +236,7 @@ pub(crate) fn move_total(orm: &Orm<'_>, mv: i64) -> f64 {
 /// What remains to be paid on an invoice.
 pub(crate) fn move_residual(orm: &Orm<'_>, mv: i64) -> f64 {
     let total = move_total(orm, mv);
-    let paid = num(&orm.stored("account.move", mv, "paid_amount"));
+    let paid = num(&orm.stored("account.move", mv, "__paid"));
     money((total - paid).max(0.0))
 }
 
@@ -1192,6 +1192,10 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
 // ---------------------------------------------------------------------- hooks
 
 /// Runs after a record is inserted.
+#[allow(
+    clippy::collapsible_match,
+    reason = "one arm per model, each with its own condition, reads as a table"
+)]
 pub(crate) fn after_create(orm: &mut Orm<'_>, model: &str, id: i64) -> OdooResult<()> {
     match model {
         "sale.order" => {
@@ -1328,7 +1332,6 @@ pub(crate) fn after_create(orm: &mut Orm<'_>, model: &str, id: i64) -> OdooResul
                 let dt = orm.stored(model, id, "display_type");
                 if matches!(dt.as_str(), Some("product") | None)
                     && orm.stored("account.move", mv, "state").as_str() == Some("draft")
-                    && !orm.ctx.context.contains_key("fake_skip_sync")
                 {
                     super::workflows::sync_dynamic_lines(orm, mv)?;
                 }
@@ -1462,11 +1465,9 @@ pub(crate) fn check_constraints(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) ->
             for &id in ids_ {
                 let contact = orm.stored(model, id, "type").as_str() == Some("contact");
                 if contact && is_empty(&orm.stored(model, id, "name")) {
-                    return Err(OdooError::validation(if orm.version() >= 19 {
-                        "The operation cannot be completed: Contacts require a name"
-                    } else {
-                        "The operation cannot be completed: Contacts require a name"
-                    }));
+                    return Err(OdooError::validation(
+                        "The operation cannot be completed: Contacts require a name",
+                    ));
                 }
             }
         }
@@ -1507,6 +1508,10 @@ pub(crate) fn check_constraints(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) ->
 }
 
 /// Checks run before records are deleted.
+#[allow(
+    clippy::collapsible_match,
+    reason = "one arm per model, each with its own condition, reads as a table"
+)]
 pub(crate) fn before_unlink(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) -> OdooResult<()> {
     for &id in ids_ {
         match model {

@@ -189,7 +189,8 @@ fn scalar_matches(v: &Value, op: &str, target: &Value) -> bool {
         "like" | "ilike" | "=like" | "=ilike" => {
             let pattern = text_of(target).unwrap_or_default();
             let Some(text) = text_of(v) else {
-                return pattern.is_empty() && op.len() <= 5;
+                // An empty `like` pattern matches everything, empty values included.
+                return pattern.is_empty() && !op.starts_with('=');
             };
             let full = if op.starts_with('=') {
                 pattern

@@ -13,10 +13,20 @@ use super::store::{fmt_date, fmt_datetime, parse_date, parse_datetime};
 
 // ---------------------------------------------------------------------- time zones
 
+/// `d + n days`, saturating at the calendar's ends.
+fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
+    d.checked_add_signed(Duration::days(n)).unwrap_or(d)
+}
+
+/// `t + s seconds`, saturating at the calendar's ends.
+fn add_secs(t: NaiveDateTime, s: i64) -> NaiveDateTime {
+    t.checked_add_signed(Duration::seconds(s)).unwrap_or(t)
+}
+
 fn nth_sunday(year: i32, month: u32, n: u32) -> NaiveDate {
     let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
     let offset = (7 - first.weekday().num_days_from_sunday()) % 7;
-    first + Duration::days(i64::from(offset + 7 * (n - 1)))
+    add_days(first, i64::from(offset + 7 * (n - 1)))
 }
 
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
@@ -26,8 +36,8 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month + 1, 1)
     }
     .unwrap_or_default();
-    let last = next - Duration::days(1);
-    last - Duration::days(i64::from(last.weekday().num_days_from_sunday()))
+    let last = add_days(next, -1);
+    add_days(last, -i64::from(last.weekday().num_days_from_sunday()))
 }
 
 /// `(standard offset in hours, daylight rule)` of the time zones the fake knows.
@@ -58,7 +68,7 @@ pub(crate) fn utc_offset(tz: &str, utc: NaiveDateTime) -> i64 {
     let std_secs = (std * 3600.0) as i64;
     let dst = match rule {
         "us" => {
-            let local_std = utc + Duration::seconds(std_secs);
+            let local_std = add_secs(utc, std_secs);
             let y = local_std.year();
             let start = nth_sunday(y, 3, 2).and_hms_opt(2, 0, 0).unwrap_or_default();
             let end = nth_sunday(y, 11, 1)
@@ -78,11 +88,11 @@ pub(crate) fn utc_offset(tz: &str, utc: NaiveDateTime) -> i64 {
 }
 
 fn local_to_utc(tz: &str, local: NaiveDateTime) -> NaiveDateTime {
-    let guess = local - Duration::seconds(zone_std(tz));
+    let guess = add_secs(local, -zone_std(tz));
     let offset = utc_offset(tz, guess);
-    let candidate = local - Duration::seconds(offset);
+    let candidate = add_secs(local, -offset);
     let offset2 = utc_offset(tz, candidate);
-    local - Duration::seconds(offset2)
+    add_secs(local, -offset2)
 }
 
 fn zone_std(tz: &str) -> i64 {
@@ -224,7 +234,7 @@ enum GroupKey {
 fn period_start(d: NaiveDate, gran: &str) -> NaiveDate {
     match gran {
         "day" => d,
-        "week" => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        "week" => add_days(d, -i64::from(d.weekday().num_days_from_monday())),
         "month" => d.with_day(1).unwrap_or(d),
         "quarter" => {
             NaiveDate::from_ymd_opt(d.year(), ((d.month() - 1) / 3) * 3 + 1, 1).unwrap_or(d)
@@ -235,8 +245,8 @@ fn period_start(d: NaiveDate, gran: &str) -> NaiveDate {
 
 fn period_end(start: NaiveDate, gran: &str) -> NaiveDate {
     match gran {
-        "day" => start + Duration::days(1),
-        "week" => start + Duration::days(7),
+        "day" => add_days(start, 1),
+        "week" => add_days(start, 7),
         "month" => start
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(start),
@@ -281,7 +291,7 @@ impl Grouper<'_, '_> {
                 raw.as_str()
                     .and_then(parse_datetime)
                     .map_or(GroupKey::Empty, |utc| {
-                        let local = utc + Duration::seconds(utc_offset(&self.tz, utc));
+                        let local = add_secs(utc, utc_offset(&self.tz, utc));
                         GroupKey::Period(period_start(local.date(), gran))
                     })
             }

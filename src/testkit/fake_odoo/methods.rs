@@ -461,7 +461,8 @@ pub(crate) fn run(
         }
         "search_count" => {
             let domain = domain_arg(args.get("domain"));
-            let found = orm.search(model, &domain, Some("id"), 0, usize_of(args.get("limit")))?;
+            let limit = usize_of(args.get("limit")).filter(|&l| l > 0);
+            let found = orm.search(model, &domain, Some("id"), 0, limit)?;
             Ok(json!(found.len()))
         }
         "search_read" => {

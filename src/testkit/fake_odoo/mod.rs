@@ -361,7 +361,7 @@ impl FakeOdoo {
                     t.rows
                         .iter()
                         .map(|(id, row)| {
-                            let mut r = row.clone();
+                            let mut r: serde_json::Map<String, Value> = (**row).clone();
                             r.retain(|k, _| !k.starts_with("__"));
                             r.insert("id".into(), json!(id));
                             Value::Object(r)
@@ -439,7 +439,7 @@ impl FakeOdoo {
     /// Moves the server clock forward.
     pub fn advance_clock(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::zero());
-        self.with_db(|db| db.now += by);
+        self.with_db(|db| db.now = db.now.checked_add_signed(by).unwrap_or(db.now));
     }
 
     /// Stops the server and waits for it to finish.

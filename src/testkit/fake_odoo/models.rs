@@ -51,11 +51,6 @@ const fn company(m: ModelMeta) -> ModelMeta {
     }
 }
 
-/// Transient wizard models (no rule, no required values).
-const fn wizard(m: ModelMeta) -> ModelMeta {
-    m
-}
-
 const NAME: Option<&str> = Some("name");
 
 /// Every model the fake serves.
@@ -267,21 +262,15 @@ pub(crate) const MODELS: &[ModelMeta] = &[
         NAME,
         &["name", "employee_id"],
     )),
-    wizard(meta(
+    meta(
         "sale.advance.payment.inv",
         "Sales Advance Payment Invoice",
         "id",
         None,
         &[],
-    )),
-    wizard(meta("account.payment.register", "Pay", "id", None, &[])),
-    wizard(meta(
-        "base.language.install",
-        "Install Language",
-        "id",
-        None,
-        &[],
-    )),
+    ),
+    meta("account.payment.register", "Pay", "id", None, &[]),
+    meta("base.language.install", "Install Language", "id", None, &[]),
 ];
 
 /// The description of a model served by the fake.

@@ -974,7 +974,7 @@ impl<'a> Orm<'a> {
     /// Removes a record and, through cascading one2many inverses, its lines.
     pub(crate) fn remove(&mut self, model: &str, id: i64) {
         if let Some(t) = self.db.tables.get_mut(model) {
-            t.rows.remove(&id);
+            std::sync::Arc::make_mut(t).rows.remove(&id);
         }
         let cascading: Vec<(String, &'static str)> = self
             .model(model)

@@ -120,7 +120,7 @@ pub(crate) fn make_ctx(
         let main = row.and_then(|r| r.get("company_id")).and_then(as_id);
         let mut all: Vec<i64> = row
             .and_then(|r| r.get("company_ids"))
-            .and_then(|v| ids_of(v))
+            .and_then(ids_of)
             .unwrap_or_default();
         if let Some(m) = main {
             all.retain(|&c| c != m);
@@ -167,23 +167,35 @@ pub(crate) fn make_ctx(
     Ok(ctx)
 }
 
+/// A bound model call.
+struct Call<'c> {
+    model: &'c str,
+    method: &'static Method,
+    ids: &'c [i64],
+    args: &'c Map<String, Value>,
+}
+
 /// Runs a model call in one transaction.
 fn execute(
     db: &mut Db,
     schema: &'static Schema,
     uid: i64,
     context: Map<String, Value>,
-    model: &str,
-    m: &Method,
-    ids: &[i64],
-    args: &Map<String, Value>,
+    call: &Call<'_>,
 ) -> OdooResult<Value> {
+    let Call {
+        model,
+        method: m,
+        ids,
+        args,
+    } = *call;
     let ctx = make_ctx(db, schema, uid, context)?;
-    let writing = !models::is_read_only_method(m.name);
+    if models::is_read_only_method(m.name) {
+        let mut orm = Orm::new(db, schema, ctx);
+        return methods::run(&mut orm, model, m, ids, args);
+    }
     db.transaction(|db| {
-        if writing {
-            db.tick();
-        }
+        db.tick();
         let mut orm = Orm::new(db, schema, ctx);
         methods::run(&mut orm, model, m, ids, args)
     })
@@ -351,14 +363,36 @@ fn object_call(
             // The RPC layer runs `create`, then needs `args[0]` to shape the result: the call
             // fails and its transaction is rolled back, the ids stay consumed.
             let snapshot = db.clone();
-            let outcome = execute(db, schema, uid, context, &model, m, &ids, &bound);
+            let outcome = execute(
+                db,
+                schema,
+                uid,
+                context,
+                &Call {
+                    model: &model,
+                    method: m,
+                    ids: &ids,
+                    args: &bound,
+                },
+            );
             db.restore(snapshot);
             return Err(match outcome {
                 Ok(_) => info.index_error(),
                 Err(e) => e,
             });
         }
-        let created = execute(db, schema, uid, context, &model, m, &ids, &bound)?;
+        let created = execute(
+            db,
+            schema,
+            uid,
+            context,
+            &Call {
+                model: &model,
+                method: m,
+                ids: &ids,
+                args: &bound,
+            },
+        )?;
         return Ok(if single {
             created
                 .as_array()
@@ -369,7 +403,18 @@ fn object_call(
             created
         });
     }
-    execute(db, schema, uid, context, &model, m, &ids, &bound)
+    execute(
+        db,
+        schema,
+        uid,
+        context,
+        &Call {
+            model: &model,
+            method: m,
+            ids: &ids,
+            args: &bound,
+        },
+    )
 }
 
 /// A JSON-2 reply: status and body.
@@ -452,7 +497,18 @@ pub(crate) fn json2(
         Ok(b) => b,
         Err(e) => return Json2Reply::error(&e),
     };
-    match execute(db, schema, uid, context, model, m, &ids, &bound) {
+    match execute(
+        db,
+        schema,
+        uid,
+        context,
+        &Call {
+            model,
+            method: m,
+            ids: &ids,
+            args: &bound,
+        },
+    ) {
         Ok(v) => {
             call.ok = true;
             Json2Reply {

@@ -9,6 +9,11 @@
 //! hourly costs, fixed-price, milestone and time-and-material service products, projects with
 //! tasks and milestones, confirmed orders, posted and paid invoices, and timesheet lines.
 
+#![allow(
+    clippy::type_complexity,
+    reason = "the seed is written as tables of tuples"
+)]
+
 use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value, json};
 
@@ -962,7 +967,7 @@ fn invoices(db: &mut Db) {
                 "invoice_date": date, "invoice_date_due": due, "date": date, "currency_id": 1,
                 "company_id": 1, "journal_id": 1, "invoice_origin": null, "ref": null,
                 "invoice_payment_term_id": term, "auto_post": "no",
-                "paid_amount": if paid { json!(total) } else { json!(0.0) },
+                "__paid": if paid { json!(total) } else { json!(0.0) },
             }),
         );
     }
@@ -1001,7 +1006,7 @@ fn invoices(db: &mut Db) {
             "name": "INV/2026/00001", "move_type": "out_invoice", "state": "posted", "payment_state": "paid",
             "partner_id": 14, "invoice_date": "2026-10-28", "invoice_date_due": "2026-11-27", "date": "2026-10-28",
             "currency_id": 1, "company_id": 2, "journal_id": 8, "invoice_payment_term_id": 4, "auto_post": "no",
-            "paid_amount": 4600.0,
+            "__paid": 4600.0,
         }),
     );
     // Payments of invoices 4 and 10 (seeded in the bank journal of company 2 for invoice 10,

@@ -6,6 +6,7 @@
 //! consumes its ids, as on a real server).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value};
@@ -13,10 +14,11 @@ use serde_json::{Map, Value};
 /// A stored record: storage field name to value (`null` for empty).
 pub(crate) type Row = Map<String, Value>;
 
-/// The rows of one model.
+/// The rows of one model. Rows and tables are shared copy-on-write, so that the snapshot a
+/// transaction takes costs a pointer per table and a write copies only what it changes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table {
-    pub(crate) rows: BTreeMap<i64, Row>,
+    pub(crate) rows: BTreeMap<i64, Arc<Row>>,
     pub(crate) next_id: i64,
 }
 
@@ -32,7 +34,7 @@ pub(crate) struct Credential {
 /// The whole database.
 #[derive(Debug, Clone)]
 pub(crate) struct Db {
-    pub(crate) tables: BTreeMap<String, Table>,
+    pub(crate) tables: BTreeMap<String, Arc<Table>>,
     /// The server clock (UTC); it moves one second forward per writing call.
     pub(crate) now: NaiveDateTime,
     /// Named number sequences (`sale.order`, `INV/2026`, ...): next number.
@@ -51,24 +53,30 @@ impl Db {
     }
 
     pub(crate) fn table(&self, model: &str) -> Option<&Table> {
-        self.tables.get(model)
+        self.tables.get(model).map(|t| &**t)
     }
 
     pub(crate) fn table_mut(&mut self, model: &str) -> &mut Table {
-        self.tables
-            .entry(model.to_string())
-            .or_insert_with(|| Table {
+        Arc::make_mut(self.tables.entry(model.to_string()).or_insert_with(|| {
+            Arc::new(Table {
                 rows: BTreeMap::new(),
                 next_id: 1,
             })
+        }))
     }
 
     pub(crate) fn row(&self, model: &str, id: i64) -> Option<&Row> {
-        self.tables.get(model).and_then(|t| t.rows.get(&id))
+        self.tables
+            .get(model)
+            .and_then(|t| t.rows.get(&id))
+            .map(|r| &**r)
     }
 
     pub(crate) fn row_mut(&mut self, model: &str, id: i64) -> Option<&mut Row> {
-        self.tables.get_mut(model).and_then(|t| t.rows.get_mut(&id))
+        self.tables
+            .get_mut(model)
+            .and_then(|t| Arc::make_mut(t).rows.get_mut(&id))
+            .map(Arc::make_mut)
     }
 
     pub(crate) fn exists(&self, model: &str, id: i64) -> bool {
@@ -94,7 +102,7 @@ impl Db {
     /// Inserts a row with a given id (seeding), keeping the sequence after it.
     pub(crate) fn insert(&mut self, model: &str, id: i64, row: Row) {
         let table = self.table_mut(model);
-        table.rows.insert(id, row);
+        table.rows.insert(id, Arc::new(row));
         if table.next_id <= id {
             table.next_id = id + 1;
         }
@@ -116,7 +124,10 @@ impl Db {
     /// Moves the clock one second forward and returns the new time: every writing call gets
     /// its own, strictly increasing, `write_date`.
     pub(crate) fn tick(&mut self) -> NaiveDateTime {
-        self.now += Duration::seconds(1);
+        self.now = self
+            .now
+            .checked_add_signed(Duration::seconds(1))
+            .unwrap_or(self.now);
         self.now
     }
 

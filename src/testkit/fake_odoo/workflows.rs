@@ -53,7 +53,9 @@ fn end_of_month(d: NaiveDate) -> NaiveDate {
     } else {
         (d.year(), d.month() + 1)
     };
-    NaiveDate::from_ymd_opt(y, m, 1).map_or(d, |first| first - Duration::days(1))
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|first| first.checked_sub_signed(Duration::days(1)))
+        .unwrap_or(d)
 }
 
 /// Due date of an invoice dated `base` under a payment term (`__due` rule of the term row:
@@ -66,8 +68,12 @@ pub(crate) fn due_date(orm: &Orm<'_>, term: Option<i64>, base: NaiveDate) -> Nai
     let (kind, n) = rule.split_once(':').unwrap_or(("days", "0"));
     let n: i64 = n.parse().unwrap_or(0);
     match kind {
-        "eofm" => end_of_month(end_of_month(base) + Duration::days(1)) + Duration::days(n),
-        _ => base + Duration::days(n),
+        "eofm" => {
+            let next = end_of_month(base).succ_opt().unwrap_or(base);
+            let due = end_of_month(next);
+            due.checked_add_signed(Duration::days(n)).unwrap_or(due)
+        }
+        _ => base.checked_add_signed(Duration::days(n)).unwrap_or(base),
     }
 }
 
@@ -438,6 +444,9 @@ fn invoice_action(orm: &Orm<'_>, moves: &[i64]) -> Value {
     action
 }
 
+/// A line to invoice: sale line, quantity, unit price, discount, taxes, label.
+type InvoiceLine = (Option<i64>, f64, f64, f64, Vec<i64>, Value);
+
 /// `sale.advance.payment.inv.create_invoices`: one draft customer invoice per order.
 pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<Value> {
     let mut moves = Vec::new();
@@ -460,7 +469,7 @@ pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<
                     "You may only invoice confirmed sales orders.",
                 ));
             }
-            let mut lines: Vec<(Option<i64>, f64, f64, f64, Vec<i64>, Value)> = Vec::new();
+            let mut lines: Vec<InvoiceLine> = Vec::new();
             if method == "delivered" {
                 for l in orm.children("sale.order.line", "order_id", o) {
                     let qty = num(&orm.get("sale.order.line", l, "qty_to_invoice"));
@@ -628,7 +637,7 @@ pub(crate) fn action_post(orm: &mut Orm<'_>, moves: &[i64]) -> OdooResult<Value>
 /// `account.move.button_draft`.
 pub(crate) fn button_draft(orm: &mut Orm<'_>, moves: &[i64]) -> OdooResult<Value> {
     for &mv in moves {
-        if num(&orm.stored("account.move", mv, "paid_amount")) > 0.0 {
+        if num(&orm.stored("account.move", mv, "__paid")) > 0.0 {
             return Err(OdooError::user(
                 "You cannot reset to draft an entry having a reconciled payment.",
             ));
@@ -890,14 +899,14 @@ pub(crate) fn action_create_payments(orm: &mut Orm<'_>, wizards: &[i64]) -> Odoo
             let residual = move_residual(orm, mv);
             let applied = residual.min(remaining);
             remaining -= applied;
-            let paid = num(&orm.stored("account.move", mv, "paid_amount")) + applied;
+            let paid = num(&orm.stored("account.move", mv, "__paid")) + applied;
             let after = super::orm::money(move_total(orm, mv) - paid);
             let payment_state = if after <= 0.0 { "paid" } else { "partial" };
             orm.set(
                 "account.move",
                 mv,
                 &[
-                    ("paid_amount", float(super::orm::money(paid))),
+                    ("__paid", float(super::orm::money(paid))),
                     ("payment_state", json!(payment_state)),
                 ],
             );
