@@ -20,8 +20,13 @@ const LANES: usize = 1000;
 fn messages(n: usize) -> Vec<JsonEnvelope> {
     (0..n)
         .map(|i| {
-            let key = IdempotencyKey::for_effect("contract", &(i % LANES).to_string(), &format!("v{}", i / LANES), "apply")
-                .expect("key");
+            let key = IdempotencyKey::for_effect(
+                "contract",
+                &(i % LANES).to_string(),
+                &format!("v{}", i / LANES),
+                "apply",
+            )
+            .expect("key");
             Envelope::builder(key, json!({"i": i}))
                 .source("bench")
                 .legal_entity("BE")
@@ -39,7 +44,11 @@ fn pipeline<S: StateStore + ?Sized + 'static>(store: Arc<S>, ledger: bool) -> Pi
             Box::pin(async move {
                 if ledger {
                     let key = cx.envelope.idempotency_key.clone();
-                    match cx.ledger().begin(&key, &json!({}), Duration::from_secs(60)).await {
+                    match cx
+                        .ledger()
+                        .begin(&key, &json!({}), Duration::from_secs(60))
+                        .await
+                    {
                         Ok(Begin::New(claim)) | Ok(Begin::Resumed { claim, .. }) => {
                             if let Err(e) = cx.ledger().complete(&claim, &json!({"id": 1})).await {
                                 return Outcome::retry(e);
@@ -57,7 +66,11 @@ fn pipeline<S: StateStore + ?Sized + 'static>(store: Arc<S>, ledger: bool) -> Pi
         .build()
 }
 
-async fn run<S: StateStore + ?Sized + 'static>(workers: Vec<Arc<S>>, n: usize, ledger: bool) -> f64 {
+async fn run<S: StateStore + ?Sized + 'static>(
+    workers: Vec<Arc<S>>,
+    n: usize,
+    ledger: bool,
+) -> f64 {
     let msgs = messages(n);
     let first = pipeline(workers[0].clone(), ledger);
     let started = Instant::now();
@@ -67,7 +80,9 @@ async fn run<S: StateStore + ?Sized + 'static>(workers: Vec<Arc<S>>, n: usize, l
     let mut handles = Vec::new();
     for (w, store) in workers.into_iter().enumerate() {
         let p = pipeline(store, ledger);
-        handles.push(tokio::spawn(async move { p.run_until_idle(&format!("w{w}")).await.expect("run").done }));
+        handles.push(tokio::spawn(async move {
+            p.run_until_idle(&format!("w{w}")).await.expect("run").done
+        }));
     }
     let mut done = 0;
     for h in handles {
@@ -78,12 +93,17 @@ async fn run<S: StateStore + ?Sized + 'static>(workers: Vec<Arc<S>>, n: usize, l
 }
 
 fn scaled(n: usize) -> usize {
-    let scale: f64 = std::env::var("PIPELINE_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let scale: f64 = std::env::var("PIPELINE_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
     ((n as f64 * scale) as usize).max(LANES)
 }
 
 fn report(backend: &str, workers: usize, ledger: bool, rate: f64, base: Option<f64>) {
-    let ratio = base.map(|b| format!("  ({:.2}x of the run without ledger)", rate / b)).unwrap_or_default();
+    let ratio = base
+        .map(|b| format!("  ({:.2}x of the run without ledger)", rate / b))
+        .unwrap_or_default();
     println!(
         "{backend:<10} workers={workers} ledger={:<3} {rate:>10.0} msg/s{ratio}",
         if ledger { "yes" } else { "no" }
@@ -94,7 +114,11 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         println!("pipeline throughput, no-op effect, submit to settle ({LANES} lanes)");
         let mut base = None;
@@ -108,7 +132,8 @@ fn main() {
             use odoo_connect::store::sqlite::SqliteStore;
             let mut base = None;
             for ledger in [false, true] {
-                let dir = std::env::temp_dir().join(format!("oc-pbench-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir()
+                    .join(format!("oc-pbench-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("dir");
                 let s = Arc::new(SqliteStore::open(dir.join("state.db")).await.expect("open"));
                 let rate = run(vec![s.clone()], scaled(20_000), ledger).await;
@@ -133,15 +158,29 @@ async fn postgres() {
     for workers in [1usize, 2, 4] {
         let mut base = None;
         for ledger in [false, true] {
-            let schema = format!("oc_pbench_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            let schema = format!(
+                "oc_pbench_{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            );
             let mut stores = Vec::new();
             for _ in 0..workers {
                 stores.push(Arc::new(
-                    PostgresStore::builder(url.clone()).schema(schema.clone()).max_connections(4).connect().await.expect("connect"),
+                    PostgresStore::builder(url.clone())
+                        .schema(schema.clone())
+                        .max_connections(4)
+                        .connect()
+                        .await
+                        .expect("connect"),
                 ));
             }
             let rate = run(stores.clone(), scaled(10_000), ledger).await;
-            report("postgres", workers, ledger, rate, if ledger { base } else { None });
+            report(
+                "postgres",
+                workers,
+                ledger,
+                rate,
+                if ledger { base } else { None },
+            );
             base = Some(rate);
             stores[0].drop_schema().await.expect("drop");
         }

@@ -18,14 +18,24 @@ use odoo_connect::testkit::FakeOdoo;
 use serde_json::json;
 
 /// The pipeline every test runs: each message creates one customer in Odoo, exactly once.
-fn pipeline<S: StateStore + ?Sized + 'static>(store: Arc<S>, odoo: OdooClient, lease: Duration) -> Pipeline<S> {
+fn pipeline<S: StateStore + ?Sized + 'static>(
+    store: Arc<S>,
+    odoo: OdooClient,
+    lease: Duration,
+) -> Pipeline<S> {
     Pipeline::builder("exactly-once", store)
         .step(from_fn("create-client", move |cx| {
             let odoo = odoo.clone();
             Box::pin(async move {
-                let name = cx.envelope.payload["name"].as_str().unwrap_or("?").to_owned();
+                let name = cx.envelope.payload["name"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned();
                 let key = cx.envelope.idempotency_key.clone();
-                let row = ImportRow::new().text("name", name).text("ref", key.as_str()).boolean("is_company", true);
+                let row = ImportRow::new()
+                    .text("name", name)
+                    .text("ref", key.as_str())
+                    .boolean("is_company", true);
                 match create_once(cx, &odoo, "res.partner", &key, &row).await {
                     Ok(_) => Outcome::Done,
                     Err(o) => o,
@@ -57,7 +67,9 @@ fn client(fake: &FakeOdoo) -> OdooClient {
 fn messages(prefix: &str, n: usize) -> Vec<JsonEnvelope> {
     (0..n)
         .map(|i| {
-            let key = IdempotencyKey::for_effect("deal", &format!("{prefix}{i}"), "won", "create-client").unwrap();
+            let key =
+                IdempotencyKey::for_effect("deal", &format!("{prefix}{i}"), "won", "create-client")
+                    .unwrap();
             Envelope::builder(key, json!({"name": format!("Client {prefix}{i}")}))
                 .source("crm")
                 .legal_entity("BE")
@@ -70,7 +82,10 @@ fn messages(prefix: &str, n: usize) -> Vec<JsonEnvelope> {
 }
 
 fn count_created(fake: &FakeOdoo, prefix: &str) -> usize {
-    fake.count_where("res.partner", json!([["name", "=like", format!("Client {prefix}%")]]))
+    fake.count_where(
+        "res.partner",
+        json!([["name", "=like", format!("Client {prefix}%")]]),
+    )
 }
 
 #[tokio::test]
@@ -90,9 +105,22 @@ async fn a_reply_lost_after_the_commit_still_gives_one_record() {
         report.retried += r.retried;
     }
     assert_eq!(report.done, 3, "{report:?}");
-    assert!(report.retried >= 2, "the lost replies were retried: {report:?}");
-    assert_eq!(count_created(&fake, "lost-"), 3, "exactly one record per message");
-    assert!(store.list_dead_letters(&DeadLetterFilter::all()).await.unwrap().is_empty());
+    assert!(
+        report.retried >= 2,
+        "the lost replies were retried: {report:?}"
+    );
+    assert_eq!(
+        count_created(&fake, "lost-"),
+        3,
+        "exactly one record per message"
+    );
+    assert!(
+        store
+            .list_dead_letters(&DeadLetterFilter::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -124,26 +152,46 @@ async fn crash_worker_process() {
     ) else {
         return; // only runs when a crash test starts it
     };
-    let odoo = OdooClient::builder(url).database("ps").api_key("admin", key).retry(RetryPolicy::none()).build().unwrap();
+    let odoo = OdooClient::builder(url)
+        .database("ps")
+        .api_key("admin", key)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     let stop = tokio::time::sleep(Duration::from_secs(120));
     if let Some(path) = store_spec.strip_prefix("sqlite:") {
         let store = Arc::new(SqliteStore::open(path).await.unwrap());
-        pipeline(store, odoo, Duration::from_secs(2)).run("child", stop).await.unwrap();
+        pipeline(store, odoo, Duration::from_secs(2))
+            .run("child", stop)
+            .await
+            .unwrap();
     } else {
         #[cfg(feature = "postgres")]
         if let Some(rest) = store_spec.strip_prefix("postgres:") {
             let (schema, url) = rest.split_once('|').unwrap();
             let store = Arc::new(
-                odoo_connect::store::postgres::PostgresStore::builder(url).schema(schema).connect().await.unwrap(),
+                odoo_connect::store::postgres::PostgresStore::builder(url)
+                    .schema(schema)
+                    .connect()
+                    .await
+                    .unwrap(),
             );
-            pipeline(store, odoo, Duration::from_secs(2)).run("child", stop).await.unwrap();
+            pipeline(store, odoo, Duration::from_secs(2))
+                .run("child", stop)
+                .await
+                .unwrap();
         }
     }
 }
 
 fn spawn_worker(fake: &FakeOdoo, store_spec: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_worker_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_worker_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CRASH_ODOO_URL", fake.url())
         .env("CRASH_ODOO_KEY", fake.admin_api_key())
         .env("CRASH_STORE", store_spec)
@@ -188,8 +236,18 @@ async fn crash_and_recover<S: StateStore + ?Sized + 'static>(
         assert!(Instant::now() < deadline, "queue not drained: {stats:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(count_created(fake, prefix), n, "every message applied exactly once");
-    assert!(store.list_dead_letters(&DeadLetterFilter::all()).await.unwrap().is_empty());
+    assert_eq!(
+        count_created(fake, prefix),
+        n,
+        "every message applied exactly once"
+    );
+    assert!(
+        store
+            .list_dead_letters(&DeadLetterFilter::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +277,10 @@ mod postgres {
     }
 
     fn schema() -> String {
-        format!("oc_crash_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+        format!(
+            "oc_crash_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,8 +288,20 @@ mod postgres {
         let Some(url) = database_url() else { return };
         let fake = FakeOdoo::start().await;
         let schema = schema();
-        let store = Arc::new(PostgresStore::builder(url.clone()).schema(schema.clone()).connect().await.unwrap());
-        crash_and_recover(&fake, store.clone(), &format!("postgres:{schema}|{url}"), "pg-").await;
+        let store = Arc::new(
+            PostgresStore::builder(url.clone())
+                .schema(schema.clone())
+                .connect()
+                .await
+                .unwrap(),
+        );
+        crash_and_recover(
+            &fake,
+            store.clone(),
+            &format!("postgres:{schema}|{url}"),
+            "pg-",
+        )
+        .await;
         store.drop_schema().await.unwrap();
     }
 
@@ -238,7 +311,13 @@ mod postgres {
         let schema = schema();
         let prefix = format!("w{workers}-");
         let n = 200;
-        let first = Arc::new(PostgresStore::builder(url.clone()).schema(schema.clone()).connect().await.unwrap());
+        let first = Arc::new(
+            PostgresStore::builder(url.clone())
+                .schema(schema.clone())
+                .connect()
+                .await
+                .unwrap(),
+        );
         pipeline(first.clone(), client(&fake), Duration::from_secs(10))
             .submit_batch(&messages(&prefix, n))
             .await
@@ -246,15 +325,26 @@ mod postgres {
         let mut handles = Vec::new();
         for w in 0..workers {
             // Each worker has its own pool, as on separate machines.
-            let store = Arc::new(PostgresStore::builder(url.clone()).schema(schema.clone()).connect().await.unwrap());
+            let store = Arc::new(
+                PostgresStore::builder(url.clone())
+                    .schema(schema.clone())
+                    .connect()
+                    .await
+                    .unwrap(),
+            );
             let p = pipeline(store, client(&fake), Duration::from_secs(10));
-            handles.push(tokio::spawn(async move { p.run_until_idle(&format!("worker-{w}")).await.unwrap() }));
+            handles.push(tokio::spawn(async move {
+                p.run_until_idle(&format!("worker-{w}")).await.unwrap()
+            }));
         }
         let mut done = 0;
         for h in handles {
             done += h.await.unwrap().done;
         }
-        assert_eq!(done, n as u64, "every message applied once across {workers} workers");
+        assert_eq!(
+            done, n as u64,
+            "every message applied once across {workers} workers"
+        );
         assert_eq!(count_created(&fake, &prefix), n);
         assert_eq!(first.stats().await.unwrap().depth, 0);
         first.drop_schema().await.unwrap();

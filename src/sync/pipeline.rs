@@ -279,6 +279,7 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
                 concurrency: self.concurrency,
                 idle_wait: self.idle_wait,
                 clock: self.clock,
+                gauges_at: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -294,6 +295,7 @@ struct Inner<S: ?Sized> {
     concurrency: usize,
     idle_wait: Duration,
     clock: SharedClock,
+    gauges_at: std::sync::Mutex<Option<Instant>>,
 }
 
 /// A sync pipeline over a state store; cheap to clone, and shareable by many workers.
@@ -399,8 +401,10 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             .map(|env| {
                 AuditEvent::new(AuditKind::MessageReceived)
                     .for_envelope(env)
-                    .details(json!({"source": env.source, "legal_entity": env.legal_entity,
-                                    "lane": env.lane.as_str(), "pipeline": self.inner.name}))
+                    .details(
+                        json!({"source": env.source, "legal_entity": env.legal_entity,
+                                    "lane": env.lane.as_str(), "pipeline": self.inner.name}),
+                    )
             })
             .collect();
         self.audit_many(events).await;
@@ -521,7 +525,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 }
             }
         }
-        self.record_gauges().await;
+        self.maybe_record_gauges().await;
         match first_err {
             // A store failure while settling leaves the message to its lease expiry: it will be
             // processed again, and its effects are idempotent.
@@ -730,6 +734,25 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         }
         if let Err(e) = self.inner.store.append_many(events).await {
             tracing::warn!(error = %e, "could not write to the audit trail");
+        }
+    }
+
+    /// Publishes the gauges at most once a second (reading them scans the queue).
+    async fn maybe_record_gauges(&self) {
+        let due = {
+            let mut last = self
+                .inner
+                .gauges_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            self.record_gauges().await;
         }
     }
 
