@@ -52,6 +52,7 @@
 pub mod canonical;
 pub mod mapping;
 pub mod odoo;
+pub mod store;
 pub mod sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
