@@ -53,6 +53,7 @@ pub mod canonical;
 pub mod connector;
 pub mod mapping;
 pub mod odoo;
+pub mod store;
 pub mod sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
