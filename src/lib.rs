@@ -50,6 +50,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod canonical;
+pub mod connector;
 pub mod mapping;
 pub mod odoo;
 pub mod store;
