@@ -20,14 +20,37 @@
 //!    `schema_version` and exported JSON Schemas; and the business rules (what may be invoiced now,
 //!    revenue schedules, amendments) as pure functions.
 //!
-//! Between the two, [`mapping`] turns canonical documents into Odoo values and typed Odoo records
-//! back into canonical documents, per Odoo version (16 to 19), reporting what a version cannot hold.
+//! 3. [`connector`]: the traits connector authors implement for external systems ([`connector::Source`]
+//!    of changes pulled since a cursor, [`connector::EventSource`] for pushed events,
+//!    [`connector::Sink`] applying canonical changes, [`connector::Capabilities`]), a conformance
+//!    kit, and reference connectors (HubSpot, Salesforce, time-export CSV, signed-contract webhook,
+//!    camt.053 bank statements), each behind its feature.
+//! 4. [`sync`]: composable sync primitives: [`sync::envelope::Envelope`]s with idempotency keys and
+//!    correlation ids; steps (validate, transform, route, apply) and their outcomes; exactly-once
+//!    effects in Odoo through the idempotency ledger and external ids ([`sync::effect`]); retries
+//!    with backoff, dead letters and replay, checkpointed pulls, per-key order, field ownership,
+//!    reconciliation, an audit trail, metrics and tracing; and [`sync::pipeline::Pipeline`], the
+//!    whole built from them. The durable state lives behind the traits of [`sync::store`], with
+//!    backends in [`store`]: in memory, SQLite (the embedded default) and PostgreSQL.
+//!
+//! Between layers 1 and 2, [`mapping`] turns canonical documents into Odoo values and typed Odoo
+//! records back into canonical documents, per Odoo version (16 to 19), reporting what a version
+//! cannot hold.
 //!
 //! ## Feature flags
 //!
+//! Features are additive.
+//!
 //! | flag | default | what it adds |
 //! |------|---------|--------------|
-//! | `testkit` | no | `testkit::FakeOdoo`, an in-process fake Odoo server, and test helpers |
+//! | `sqlite` | yes | [`store::sqlite::SqliteStore`], the embedded state store (one file, WAL) |
+//! | `postgres` | no | `store::postgres::PostgresStore`, for many workers on many machines (`FOR UPDATE SKIP LOCKED` leases) |
+//! | `testkit` | no | `testkit::FakeOdoo` (an in-process fake Odoo), the store conformance suite and the connector conformance kit |
+//! | `hubspot` | no | `connector::hubspot`: HubSpot CRM v3 companies and deals, status written back to deals |
+//! | `salesforce` | no | `connector::salesforce`: Salesforce Accounts and Opportunities by SOQL, status written back |
+//! | `timesheet-csv` | no | `connector::timesheet_csv`: approved time and expenses from CSV exports, streamed |
+//! | `esign-webhook` | no | `connector::esign_webhook`: signed-contract webhook receiver with HMAC verification |
+//! | `camt053` | no | `connector::camt053`: ISO 20022 camt.053 statements and matching of payments to invoices |
 //!
 //! ## Example
 //!
@@ -47,6 +70,7 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod canonical;
@@ -57,3 +81,11 @@ pub mod store;
 pub mod sync;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+
+pub use chrono;
+pub use rust_decimal;
+
+/// The README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -6,7 +6,7 @@
 //! `postgres`) for many workers on many machines. Every backend passes the same conformance suite
 //! (`store::conformance`, feature `testkit`), which is what "correct" means for a new backend.
 //!
-//! All traits use [`async_trait`], so they can be held as generics or as `Arc<dyn StateStore>`;
+//! All traits use [`async_trait`](mod@async_trait), so they can be held as generics or as `Arc<dyn StateStore>`;
 //! their futures are `Send`. Time comes from a [`Clock`] given to the store ([`SystemClock`] by
 //! default, a [`ManualClock`] in tests), so that lease expiry and retry delays can be tested without
 //! sleeping.
