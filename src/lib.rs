@@ -23,6 +23,10 @@
 //! Between the two, [`mapping`] turns canonical documents into Odoo values and typed Odoo records
 //! back into canonical documents, per Odoo version (16 to 19), reporting what a version cannot hold.
 //!
+//! On top, [`flows`] puts the contract-to-cash flows together from the sync primitives (lead to
+//! project, time to invoice, invoice to cash) as pipeline steps to take whole; always on, it needs
+//! no feature of its own.
+//!
 //! ## Feature flags
 //!
 //! | flag | default | what it adds |
@@ -51,6 +55,7 @@
 
 pub mod canonical;
 pub mod connector;
+pub mod flows;
 pub mod mapping;
 pub mod odoo;
 pub mod store;
