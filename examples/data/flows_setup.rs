@@ -60,3 +60,115 @@ pub async fn flows(odoo: OdooClient) -> Result<Flows, odoo_connect::flows::FlowE
         })?;
     Flows::connect(odoo, FlowSettings::new(entity, 1)).await
 }
+
+/// Runs the pipeline until its queue is empty (retries included), at most `limit`.
+pub async fn drain<S>(
+    p: &odoo_connect::sync::pipeline::Pipeline<S>,
+    limit: std::time::Duration,
+) -> Result<odoo_connect::sync::pipeline::RunReport, odoo_connect::sync::pipeline::SyncError>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    let deadline = std::time::Instant::now() + limit;
+    let mut total = odoo_connect::sync::pipeline::RunReport::default();
+    loop {
+        let r = p.run_until_idle("worker-1").await?;
+        total.leased += r.leased;
+        total.done += r.done;
+        total.skipped += r.skipped;
+        total.retried += r.retried;
+        total.failed += r.failed;
+        total.held += r.held;
+        let stats = p.store().stats().await?;
+        if stats.depth == 0 || std::time::Instant::now() > deadline {
+            return Ok(total);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// A pipeline for the flows with short retry delays, for demonstrations and tests.
+pub fn pipeline<S>(
+    flows: &Flows,
+    store: std::sync::Arc<S>,
+) -> odoo_connect::sync::pipeline::Pipeline<S>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    use std::time::Duration;
+    flows
+        .pipeline("contract-to-cash", store)
+        .retry(
+            odoo_connect::sync::pipeline::SyncRetryPolicy::default()
+                .initial_delay(Duration::from_millis(20))
+                .max_delay(Duration::from_millis(100))
+                .max_attempts(20),
+        )
+        .lease_for(Duration::from_secs(5))
+        .idle_wait(Duration::from_millis(20))
+        .build()
+}
+
+/// Pulls the won deals from HubSpot at `base_url` and gives them the sample terms.
+pub async fn won_deals(
+    base_url: &str,
+    token: &str,
+) -> Result<Vec<odoo_connect::flows::WonDeal>, Box<dyn std::error::Error>> {
+    let hubspot = odoo_connect::connector::hubspot::HubSpot::builder(token.to_owned())
+        .base_url(base_url)
+        .legal_entity("firm-eu".parse()?)
+        .build()?;
+    let changes = odoo_connect::connector::pull_all(&hubspot, None, 50, 100).await?;
+    Ok(odoo_connect::flows::won_deals(&changes.items, terms))
+}
+
+/// Books the won deals through the pipeline; returns how many were booked.
+pub async fn book_deals<S>(
+    flows: &Flows,
+    p: &odoo_connect::sync::pipeline::Pipeline<S>,
+    deals: &[odoo_connect::flows::WonDeal],
+) -> Result<u64, Box<dyn std::error::Error>>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    let envelopes = deals
+        .iter()
+        .map(|d| flows.deal_envelope(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    p.submit_batch(&envelopes).await?;
+    Ok(drain(p, std::time::Duration::from_secs(20)).await?.done)
+}
+
+/// The rows of an approved-time CSV: the entries, the rows that could not be read, and how many
+/// were left out (not approved).
+pub fn read_time_csv(
+    text: &str,
+) -> Result<
+    (
+        Vec<odoo_connect::canonical::TimeEntry>,
+        Vec<odoo_connect::connector::Rejected>,
+        usize,
+    ),
+    odoo_connect::connector::ConnectorError,
+> {
+    use odoo_connect::connector::Record;
+    use odoo_connect::connector::timesheet_csv::{CsvConfig, CsvRows, Row};
+    let mut entries = Vec::new();
+    let mut rejected = Vec::new();
+    let mut skipped = 0;
+    for row in CsvRows::new(text.as_bytes(), CsvConfig::new("psa"))? {
+        match row? {
+            Row::Change(c) => {
+                if let Record::TimeEntry(t) = c.record {
+                    entries.push(*t);
+                }
+            }
+            Row::Rejected(r) => rejected.push(r),
+            _ => skipped += 1,
+        }
+    }
+    Ok((entries, rejected, skipped))
+}
+
+/// The sample approved-time export.
+pub const APPROVED_TIME_CSV: &str = include_str!("approved_time.csv");

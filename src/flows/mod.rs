@@ -65,6 +65,9 @@ pub enum FlowError {
     /// A message could not be built.
     #[error("envelope: {0}")]
     Envelope(#[from] crate::sync::envelope::EnvelopeError),
+    /// The state store failed.
+    #[error("state store: {0}")]
+    Store(#[from] crate::sync::store::StoreError),
     /// Odoo lacks something the flows need (a company, a product).
     #[error("setup: {0}")]
     Setup(String),
@@ -357,13 +360,7 @@ impl Flows {
         let msg = FlowMessage::Payment {
             payment: Box::new(payment.clone()),
         };
-        envelope(
-            key,
-            contract,
-            source,
-            payment.legal_entity.as_str(),
-            msg,
-        )
+        envelope(key, contract, source, payment.legal_entity.as_str(), msg)
     }
 
     /// Verifies a pushed event (a signed-contract webhook) and returns its changes; a refused
@@ -398,6 +395,33 @@ impl Flows {
                 Err(e)
             }
         }
+    }
+
+    /// Parks a record a source could not read (a malformed CSV row, an unreadable bank entry) in
+    /// the dead letters, with its location and raw text, so that someone can correct and replay it.
+    /// The reason is `bad_row: ...`; parking the same row twice keeps one open letter per message.
+    pub async fn park_rejected<S: StateStore + ?Sized>(
+        &self,
+        store: &S,
+        source: &str,
+        rejected: &crate::connector::Rejected,
+    ) -> Result<crate::sync::store::DeadLetterId, FlowError> {
+        let at = rejected.location.to_string();
+        let key = IdempotencyKey::for_effect("rejected", source, &at, "read")?;
+        let payload = serde_json::json!({
+            "flow": "rejected", "source": source, "location": at,
+            "reason": rejected.reason, "raw": rejected.raw,
+        });
+        let env = Envelope::builder(key, payload)
+            .source(source)
+            .legal_entity(self.inner.settings.legal_entity.as_str())
+            .build()?;
+        let failure = crate::sync::store::Failure::new(
+            crate::sync::store::FailureClass::Technical,
+            format!("bad_row: {}", rejected.reason),
+        )
+        .with_context(serde_json::json!({"location": at, "raw": rejected.raw}));
+        store.park(&env, failure, 0).await.map_err(FlowError::from)
     }
 
     /// The open (posted, not fully paid) customer invoices of the contracts booked, as the
