@@ -172,3 +172,55 @@ pub fn read_time_csv(
 
 /// The sample approved-time export.
 pub const APPROVED_TIME_CSV: &str = include_str!("approved_time.csv");
+
+/// A camt.053 statement of booked credits: `(bank reference, amount, currency, remittance text)`.
+pub fn camt053(credits: &[(String, String, String, String)]) -> String {
+    let mut entries = String::new();
+    for (id, amount, currency, text) in credits {
+        entries.push_str(&format!(
+            "<Ntry><Amt Ccy=\"{currency}\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2025-04-02</Dt></BookgDt><ValDt><Dt>2025-04-02</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>\
+             <NtryDtls><TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>STMT-2025-04-02</MsgId><CreDtTm>2025-04-02T18:00:00</CreDtTm></GrpHdr>\
+         <Stmt><Id>S-2025-04-02</Id><Acct><Id><IBAN>BE68539007547034</IBAN></Id></Acct>\n{entries}</Stmt></BkToCstmrStmt></Document>\n"
+    )
+}
+
+/// The payments of a camt.053 statement matched against the open invoices, each with the
+/// contract of its first invoice, and what the matcher reported.
+pub async fn statement_payments(
+    flows: &Flows,
+    xml: &str,
+) -> Result<
+    (
+        Vec<(
+            odoo_connect::canonical::Payment,
+            Option<odoo_connect::canonical::ContractKey>,
+        )>,
+        odoo_connect::connector::camt053::MatchReport,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    use odoo_connect::connector::Record;
+    use odoo_connect::connector::camt053::{Camt053Config, Camt053Statement};
+    let open = flows.open_invoices().await?;
+    let config = Camt053Config::new("firm-eu".parse()?, "unidentified-payer".parse()?);
+    let statement = Camt053Statement::new(xml.as_bytes(), &open, config)?;
+    let page = odoo_connect::connector::pull_all(&statement, None, 100, 100).await?;
+    let mut out = Vec::new();
+    for c in page.items {
+        if let Record::Payment(p) = c.record {
+            let contract = p.allocations.first().and_then(|a| {
+                open.iter()
+                    .find(|i| i.key == a.invoice)
+                    .and_then(|i| i.contract.clone())
+            });
+            out.push((*p, contract));
+        }
+    }
+    Ok((out, statement.report().clone()))
+}

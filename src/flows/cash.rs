@@ -27,10 +27,21 @@ fn invoice_id(key: &InvoiceKey) -> Option<RecordId> {
 
 pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowError> {
     let odoo = &f.inner.odoo;
+    let contracts: Vec<String> = f
+        .inner
+        .book
+        .all()
+        .iter()
+        .map(|b| b.contract.key.to_string())
+        .collect();
+    if contracts.is_empty() {
+        return Ok(Vec::new());
+    }
     let moves: Vec<AccountMove> = odoo
         .model::<AccountMove>()
         .search_read(
             Domain::new()
+                .is_in("invoice_origin", contracts)
                 .eq("move_type", "out_invoice")
                 .eq("state", "posted")
                 .is_in("payment_state", ["not_paid", "partial"]),
