@@ -37,6 +37,10 @@
 //! records back into canonical documents, per Odoo version (16 to 19), reporting what a version
 //! cannot hold.
 //!
+//! On top, [`flows`] puts the contract-to-cash flows together from the sync primitives (lead to
+//! project, time to invoice, invoice to cash) as pipeline steps to take whole; always on, it needs
+//! no feature of its own.
+//!
 //! ## Feature flags
 //!
 //! Features are additive.
@@ -75,6 +79,7 @@
 
 pub mod canonical;
 pub mod connector;
+pub mod flows;
 pub mod mapping;
 pub mod odoo;
 pub mod store;

@@ -1,0 +1,226 @@
+//! What the examples and the end-to-end tests share: the commercial terms given to each won deal,
+//! and a fake Odoo with the flows connected to it.
+#![allow(dead_code)]
+
+use std::str::FromStr;
+
+use odoo_connect::canonical::{BillingLine, Contract, Milestone, Money, Rate};
+use odoo_connect::flows::{FlowSettings, Flows};
+use odoo_connect::odoo::{OdooClient, RetryPolicy};
+use odoo_connect::testkit::FakeOdoo;
+use rust_decimal::Decimal;
+
+/// The statement of work of every sample deal: two fixed-fee milestones and consulting time at
+/// 150 an hour, capped at 3,000.
+pub fn terms(contract: &mut Contract) {
+    let cur = contract.currency;
+    let money = |s: &str| Money::new(Decimal::from_str(s).unwrap_or_default(), cur);
+    let (Ok(ff), Ok(tm), Ok(m1), Ok(m2), Ok(role)) = (
+        "fixed".parse(),
+        "consulting".parse(),
+        format!("{}-design", contract.key).parse(),
+        format!("{}-go-live", contract.key).parse(),
+        "consultant".parse(),
+    ) else {
+        return;
+    };
+    contract.billing_lines = vec![
+        BillingLine::fixed_fee(
+            ff,
+            "Implementation",
+            vec![
+                Milestone::new(m1, "Solution design signed off", money("8000")),
+                Milestone::new(m2, "Go-live", money("12000")),
+            ],
+        ),
+        BillingLine::time_and_materials(
+            tm,
+            "Consulting",
+            vec![Rate::new(role, money("150"))],
+            Some(money("3000")),
+        ),
+    ];
+}
+
+/// An Odoo client for the fake, without transport retries (the pipeline retries).
+pub fn odoo_client(fake: &FakeOdoo) -> Result<OdooClient, odoo_connect::odoo::Error> {
+    OdooClient::builder(fake.url())
+        .database(fake.database())
+        .api_key("admin", fake.admin_api_key())
+        .retry(RetryPolicy::none())
+        .build()
+}
+
+/// The flows against `odoo`, for the firm's company 1.
+pub async fn flows(odoo: OdooClient) -> Result<Flows, odoo_connect::flows::FlowError> {
+    let entity = "firm-eu"
+        .parse()
+        .map_err(|e: odoo_connect::canonical::KeyError| {
+            odoo_connect::flows::FlowError::Setup(e.to_string())
+        })?;
+    Flows::connect(odoo, FlowSettings::new(entity, 1)).await
+}
+
+/// Runs the pipeline until its queue is empty (retries included), at most `limit`.
+pub async fn drain<S>(
+    p: &odoo_connect::sync::pipeline::Pipeline<S>,
+    limit: std::time::Duration,
+) -> Result<odoo_connect::sync::pipeline::RunReport, odoo_connect::sync::pipeline::SyncError>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    let deadline = std::time::Instant::now() + limit;
+    let mut total = odoo_connect::sync::pipeline::RunReport::default();
+    loop {
+        let r = p.run_until_idle("worker-1").await?;
+        total.leased += r.leased;
+        total.done += r.done;
+        total.skipped += r.skipped;
+        total.retried += r.retried;
+        total.failed += r.failed;
+        total.held += r.held;
+        let stats = p.store().stats().await?;
+        if stats.depth == 0 || std::time::Instant::now() > deadline {
+            return Ok(total);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// A pipeline for the flows with short retry delays, for demonstrations and tests.
+pub fn pipeline<S>(
+    flows: &Flows,
+    store: std::sync::Arc<S>,
+) -> odoo_connect::sync::pipeline::Pipeline<S>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    use std::time::Duration;
+    flows
+        .pipeline("contract-to-cash", store)
+        .retry(
+            odoo_connect::sync::pipeline::SyncRetryPolicy::default()
+                .initial_delay(Duration::from_millis(20))
+                .max_delay(Duration::from_millis(100))
+                .max_attempts(20),
+        )
+        .lease_for(Duration::from_secs(5))
+        .idle_wait(Duration::from_millis(20))
+        .build()
+}
+
+/// Pulls the won deals from HubSpot at `base_url` and gives them the sample terms.
+pub async fn won_deals(
+    base_url: &str,
+    token: &str,
+) -> Result<Vec<odoo_connect::flows::WonDeal>, Box<dyn std::error::Error>> {
+    let hubspot = odoo_connect::connector::hubspot::HubSpot::builder(token.to_owned())
+        .base_url(base_url)
+        .legal_entity("firm-eu".parse()?)
+        .build()?;
+    let changes = odoo_connect::connector::pull_all(&hubspot, None, 50, 100).await?;
+    Ok(odoo_connect::flows::won_deals(&changes.items, terms))
+}
+
+/// Books the won deals through the pipeline; returns how many were booked.
+pub async fn book_deals<S>(
+    flows: &Flows,
+    p: &odoo_connect::sync::pipeline::Pipeline<S>,
+    deals: &[odoo_connect::flows::WonDeal],
+) -> Result<u64, Box<dyn std::error::Error>>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    let envelopes = deals
+        .iter()
+        .map(|d| flows.deal_envelope(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    p.submit_batch(&envelopes).await?;
+    Ok(drain(p, std::time::Duration::from_secs(20)).await?.done)
+}
+
+/// The rows of an approved-time CSV: the entries, the rows that could not be read, and how many
+/// were left out (not approved).
+pub fn read_time_csv(
+    text: &str,
+) -> Result<
+    (
+        Vec<odoo_connect::canonical::TimeEntry>,
+        Vec<odoo_connect::connector::Rejected>,
+        usize,
+    ),
+    odoo_connect::connector::ConnectorError,
+> {
+    use odoo_connect::connector::Record;
+    use odoo_connect::connector::timesheet_csv::{CsvConfig, CsvRows, Row};
+    let mut entries = Vec::new();
+    let mut rejected = Vec::new();
+    let mut skipped = 0;
+    for row in CsvRows::new(text.as_bytes(), CsvConfig::new("psa"))? {
+        match row? {
+            Row::Change(c) => {
+                if let Record::TimeEntry(t) = c.record {
+                    entries.push(*t);
+                }
+            }
+            Row::Rejected(r) => rejected.push(r),
+            _ => skipped += 1,
+        }
+    }
+    Ok((entries, rejected, skipped))
+}
+
+/// The sample approved-time export.
+pub const APPROVED_TIME_CSV: &str = include_str!("approved_time.csv");
+
+/// A camt.053 statement of booked credits: `(bank reference, amount, currency, remittance text)`.
+pub fn camt053(credits: &[(String, String, String, String)]) -> String {
+    let mut entries = String::new();
+    for (id, amount, currency, text) in credits {
+        entries.push_str(&format!(
+            "<Ntry><Amt Ccy=\"{currency}\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2025-04-02</Dt></BookgDt><ValDt><Dt>2025-04-02</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef>\
+             <NtryDtls><TxDtls><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>STMT-2025-04-02</MsgId><CreDtTm>2025-04-02T18:00:00</CreDtTm></GrpHdr>\
+         <Stmt><Id>S-2025-04-02</Id><Acct><Id><IBAN>BE68539007547034</IBAN></Id></Acct>\n{entries}</Stmt></BkToCstmrStmt></Document>\n"
+    )
+}
+
+/// The payments of a camt.053 statement matched against the open invoices, each with the
+/// contract of its first invoice, and what the matcher reported.
+pub async fn statement_payments(
+    flows: &Flows,
+    xml: &str,
+) -> Result<
+    (
+        Vec<(
+            odoo_connect::canonical::Payment,
+            Option<odoo_connect::canonical::ContractKey>,
+        )>,
+        odoo_connect::connector::camt053::MatchReport,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    use odoo_connect::connector::Record;
+    use odoo_connect::connector::camt053::{Camt053Config, Camt053Statement};
+    let open = flows.open_invoices().await?;
+    let config = Camt053Config::new("firm-eu".parse()?, "unidentified-payer".parse()?);
+    let statement = Camt053Statement::new(xml.as_bytes(), &open, config)?;
+    let page = odoo_connect::connector::pull_all(&statement, None, 100, 100).await?;
+    let mut out = Vec::new();
+    for c in page.items {
+        if let Record::Payment(p) = c.record {
+            let contract = p.allocations.first().and_then(|a| {
+                open.iter()
+                    .find(|i| i.key == a.invoice)
+                    .and_then(|i| i.contract.clone())
+            });
+            out.push((*p, contract));
+        }
+    }
+    Ok((out, statement.report().clone()))
+}

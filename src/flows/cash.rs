@@ -1,0 +1,239 @@
+//! Invoice to cash: payments registered against their invoices, and the status written back to
+//! the CRM.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{FlowError, Flows, key, odoo_outcome};
+use crate::canonical::{ContractKey, InvoiceEvent, InvoiceKey, Payment};
+use crate::connector::{Change, ChangeId, Record, RecordKind};
+use crate::mapping::{invoice as invoice_map, payment as payment_map};
+use crate::odoo::models::{AccountMove, AccountMoveLine};
+use crate::odoo::{Domain, RecordId};
+use crate::sync::effect::ensure;
+use crate::sync::step::{Outcome, StepContext};
+use crate::sync::store::{AuditEvent, AuditKind};
+
+const INVOICE_KEY_PREFIX: &str = "odoo:account.move:";
+
+/// The `account.move` id of an invoice read by [`Flows::open_invoices`].
+fn invoice_id(key: &InvoiceKey) -> Option<RecordId> {
+    key.as_str()
+        .strip_prefix(INVOICE_KEY_PREFIX)?
+        .parse()
+        .ok()
+        .map(RecordId)
+}
+
+pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowError> {
+    let odoo = &f.inner.odoo;
+    let contracts: Vec<String> = f
+        .inner
+        .book
+        .all()
+        .iter()
+        .map(|b| b.contract.key.to_string())
+        .collect();
+    if contracts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let moves: Vec<AccountMove> = odoo
+        .model::<AccountMove>()
+        .search_read(
+            Domain::new()
+                .is_in("invoice_origin", contracts)
+                .eq("move_type", "out_invoice")
+                .eq("state", "posted")
+                .is_in("payment_state", ["not_paid", "partial"]),
+        )
+        .order("id")
+        .await?;
+    let mut out = Vec::with_capacity(moves.len());
+    for mv in moves {
+        let lines: Vec<AccountMoveLine> = odoo
+            .model::<AccountMoveLine>()
+            .search_read(Domain::new().eq("move_id", mv.id.get()))
+            .order("id")
+            .await?;
+        let Ok(mut inv) = invoice_map::from_odoo(&mv, &lines, &f.inner.ctx) else {
+            continue;
+        };
+        if let Ok(k) = InvoiceKey::new(format!("{INVOICE_KEY_PREFIX}{}", mv.id.get())) {
+            inv.key = k;
+        }
+        inv.contract = mv
+            .invoice_origin
+            .as_deref()
+            .and_then(|o| ContractKey::new(o).ok())
+            .filter(|k| f.inner.book.get(k).is_some());
+        out.push(inv);
+    }
+    Ok(out)
+}
+
+/// `cash.register`: the payment registered against its invoices with Odoo's wizard, once: the
+/// invoices' `payment_state` and the payments already made are read first.
+pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment) -> Outcome {
+    if payment.allocations.is_empty() {
+        return Outcome::held(
+            "unmatched_payment",
+            json!({"payment": payment.key.as_str(), "amount": payment.amount.to_string(),
+                   "reference": payment.reference}),
+        );
+    }
+    let odoo = &f.inner.odoo;
+    let mut ctx = f.inner.ctx.clone();
+    let mut ids = Vec::new();
+    for a in &payment.allocations {
+        match invoice_id(&a.invoice) {
+            Some(id) => {
+                ctx.invoices.insert(a.invoice.clone(), id);
+                ids.push(id);
+            }
+            None => {
+                return Outcome::failed(
+                    format!("invoice `{}` is not an Odoo invoice", a.invoice),
+                    None,
+                );
+            }
+        }
+    }
+    let reg = match payment_map::registration(payment, &ctx) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome::failed(format!("the payment cannot be registered: {e}"), Some(&e));
+        }
+    };
+    let invoices = match odoo
+        .model_named::<Value>("account.move")
+        .read(ids.clone())
+        .fields(["invoice_origin", "name"])
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return odoo_outcome(&e),
+    };
+    let origins: Vec<String> = invoices
+        .iter()
+        .filter_map(|m| {
+            m.get("invoice_origin")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    let k = match key("payment", payment.key.as_str(), "1", "register") {
+        Ok(k) => k,
+        Err(o) => return o,
+    };
+    let reference = payment.reference.clone();
+    let amount = payment.amount.amount;
+    let date = payment.date.to_string();
+    let is_done = || {
+        let (ids, reference, date) = (ids.clone(), reference.clone(), date.clone());
+        async move {
+            let states = odoo
+                .model_named::<Value>("account.move")
+                .read(ids)
+                .fields(["payment_state"])
+                .await?;
+            let all_paid = states.iter().all(|m| {
+                matches!(
+                    m.get("payment_state").and_then(Value::as_str),
+                    Some("paid" | "in_payment")
+                )
+            });
+            let made = odoo
+                .model_named::<Value>("account.payment")
+                .search_read(
+                    Domain::new()
+                        .eq("memo", reference.as_str())
+                        .eq("date", date.as_str()),
+                )
+                .fields(["id", "amount", "name"])
+                .await?;
+            let mine = made.into_iter().find(|p| {
+                p.get("amount")
+                    .and_then(crate::odoo::value::decimal_from_value)
+                    .is_some_and(|a| a == amount)
+            });
+            Ok(match mine {
+                Some(p) => Some(json!({"payment": p.get("id"), "name": p.get("name")})),
+                None if all_paid => Some(json!({"payment": null, "already_paid": true})),
+                None => None,
+            })
+        }
+    };
+    let act = || async move {
+        let created: Value = odoo.call(&reg.create_call()).await?;
+        let wizard = created
+            .as_i64()
+            .or_else(|| created.get(0).and_then(Value::as_i64))
+            .unwrap_or_default();
+        odoo.call::<Value>(&reg.confirm_call(RecordId(wizard)))
+            .await
+    };
+    match ensure(cx, &k, is_done, act).await {
+        Ok(v) => {
+            cx.state.insert("payment".into(), v.clone());
+            cx.state.insert("contracts".into(), json!(origins));
+            cx.audit(
+                AuditEvent::new(AuditKind::Other("payment_registered".into()))
+                    .step("cash.register")
+                    .details(json!({"payment": payment.key.as_str(),
+                                    "amount": payment.amount.to_string(), "odoo": v})),
+            );
+            Outcome::Done
+        }
+        Err(o) => o,
+    }
+}
+
+/// `cash.write-back`: the payment written to the CRM deal of each contract it pays.
+pub(super) async fn write_back(f: &Flows, cx: &mut StepContext, payment: &Payment) -> Outcome {
+    let Some(sink) = &f.inner.sink else {
+        return Outcome::Done;
+    };
+    let contracts: Vec<String> = cx
+        .state
+        .get("contracts")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut written = Vec::new();
+    for c in contracts {
+        let Some(crm) = ContractKey::new(c)
+            .ok()
+            .and_then(|k| f.inner.book.get(&k))
+            .and_then(|b| b.crm)
+        else {
+            continue;
+        };
+        let change = Change::new(
+            ChangeId::of(&crm, RecordKind::Payment, payment.key.as_str()),
+            crm.clone(),
+            Utc::now(),
+            Record::from(payment.clone()),
+        );
+        match sink.apply(&change).await {
+            Ok(outcome) => written.push(json!({"deal": crm.id, "outcome": outcome})),
+            Err(e) if e.is_retryable() => {
+                return Outcome::Retry {
+                    after: e.retry_after(),
+                    error: format!("{}: {e}", crm.system),
+                };
+            }
+            Err(e) => return Outcome::failed(format!("{}: {e}", crm.system), Some(&e)),
+        }
+    }
+    cx.audit(
+        AuditEvent::new(AuditKind::Other("crm_updated".into()))
+            .step("cash.write-back")
+            .details(json!({"payment": payment.key.as_str(), "deals": written})),
+    );
+    Outcome::Done
+}

@@ -1,0 +1,307 @@
+//! Lead to project: a closed-won deal becomes a client, a confirmed contract and a project with
+//! its milestones.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{BookedContract, Flows, import_row, key, odoo_outcome};
+use crate::canonical::{
+    Client, Contract, ContractStatus, ExternalRef, Project, ProjectKey, Validate,
+};
+use crate::connector::{Change, Record};
+use crate::mapping::{client as client_map, contract as contract_map, project as project_map};
+use crate::odoo::models::SaleOrder;
+use crate::odoo::{Domain, RecordId};
+use crate::sync::effect::{create_once, ensure};
+use crate::sync::step::{Outcome, StepContext};
+use crate::sync::store::{AuditEvent, AuditKind};
+
+/// A closed-won deal: the client, the contract with its commercial terms, and the project that
+/// delivers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WonDeal {
+    /// The customer.
+    pub client: Client,
+    /// The contract (signed and active once booked).
+    pub contract: Contract,
+    /// The project delivering the contract.
+    pub project: Project,
+    /// The deal in the CRM.
+    pub crm: Option<ExternalRef>,
+}
+
+/// Pairs the client and contract changes a CRM connector gives for each won deal (HubSpot,
+/// Salesforce) into [`WonDeal`]s. `terms` sets the commercial terms of each contract (its billing
+/// lines: the CRM holds the amount, the statement of work holds the terms). A contract is signed
+/// on its start date and activated when it is still a draft. Changes of other kinds, and
+/// contracts whose client is not among the changes, are left out.
+///
+/// ```
+/// use odoo_connect::flows::won_deals;
+/// assert!(won_deals(&[], |_c| {}).is_empty());
+/// ```
+pub fn won_deals(changes: &[Change], terms: impl Fn(&mut Contract)) -> Vec<WonDeal> {
+    let mut deals = Vec::new();
+    for change in changes {
+        let Record::Contract(contract) = &change.record else {
+            continue;
+        };
+        let Some(client) = changes.iter().find_map(|c| match &c.record {
+            Record::Client(cl) if cl.key == contract.client => Some(cl),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let mut contract = (**contract).clone();
+        terms(&mut contract);
+        if contract.status == ContractStatus::Draft {
+            let _ = contract.sign(contract.start_date);
+        }
+        if contract.status == ContractStatus::Signed {
+            let _ = contract.activate();
+        }
+        let Ok(project_key) = ProjectKey::new(format!("prj-{}", contract.key.as_str())) else {
+            continue;
+        };
+        let mut project =
+            Project::new(project_key, contract.title.clone(), contract.client.clone());
+        project.contract = Some(contract.key.clone());
+        project.start_date = Some(contract.start_date);
+        deals.push(WonDeal {
+            client: (**client).clone(),
+            contract,
+            project,
+            crm: Some(change.external.clone()),
+        });
+    }
+    deals
+}
+
+fn state_id(cx: &StepContext, name: &str) -> Option<RecordId> {
+    cx.state.get(name).and_then(Value::as_i64).map(RecordId)
+}
+
+fn bad_data(what: &str, e: &(dyn std::error::Error + 'static)) -> Outcome {
+    Outcome::failed(format!("{what}: {e}"), Some(e))
+}
+
+/// `deal.client`: the customer, once per client (two deals with one company make one partner).
+pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
+    if let Err(e) = deal.client.validate() {
+        return bad_data("the client is not valid", &e);
+    }
+    if let Err(e) = deal.contract.validate() {
+        return bad_data("the contract is not valid", &e);
+    }
+    let mapped = match client_map::to_odoo(&deal.client, &f.inner.ctx) {
+        Ok(m) => m,
+        Err(e) => return bad_data("the client cannot be written to Odoo", &e),
+    };
+    let row = import_row(&mapped.values.0).text("ref", deal.client.key.as_str());
+    let k = match key("client", deal.client.key.as_str(), "1", "partner") {
+        Ok(k) => k,
+        Err(o) => return o,
+    };
+    match create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await {
+        Ok(id) => {
+            cx.state.insert("partner_id".into(), json!(id.get()));
+            Outcome::Done
+        }
+        Err(o) => o,
+    }
+}
+
+/// `deal.contract`: the sale order, its lines, then confirmed.
+pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
+    let odoo = &f.inner.odoo;
+    let Some(partner) = state_id(cx, "partner_id") else {
+        return Outcome::failed("no customer: `deal.client` must run first", None);
+    };
+    let mut ctx = f.inner.ctx.clone();
+    ctx.clients.insert(deal.client.key.clone(), partner);
+    let c = &deal.contract;
+    let mapped = match contract_map::to_odoo(c, &ctx) {
+        Ok(m) => m,
+        Err(e) => return bad_data("the contract cannot be written to Odoo", &e),
+    };
+    let mut header = mapped.values.0.clone();
+    let lines = header.remove("order_line");
+    let crm = deal
+        .crm
+        .as_ref()
+        .map(|r| format!("{}:{}", r.system, r.id))
+        .unwrap_or_else(|| c.key.to_string());
+    let row = import_row(&header).text("client_order_ref", crm);
+    let order_key = match key("contract", c.key.as_str(), "won", "sale-order") {
+        Ok(k) => k,
+        Err(o) => return o,
+    };
+    let order = match create_once(cx, odoo, "sale.order", &order_key, &row).await {
+        Ok(id) => id,
+        Err(o) => return o,
+    };
+    // One record per order line, each with its own external id.
+    let lines = lines
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    for (i, cmd) in lines.iter().enumerate() {
+        let Some(values) = cmd.get(2).and_then(Value::as_object) else {
+            continue;
+        };
+        let row = import_row(values).many2one("order_id", order);
+        let k = match key("contract", c.key.as_str(), "won", &format!("line-{i}")) {
+            Ok(k) => k,
+            Err(o) => return o,
+        };
+        if let Err(o) = create_once(cx, odoo, "sale.order.line", &k, &row).await {
+            return o;
+        }
+    }
+    // Confirm: read the order's state first, so a retry after a lost reply does not confirm twice.
+    let confirm_key = match key("contract", c.key.as_str(), "won", "confirm") {
+        Ok(k) => k,
+        Err(o) => return o,
+    };
+    let read_order = || async move {
+        let orders: Vec<SaleOrder> = odoo
+            .model::<SaleOrder>()
+            .read([order])
+            .fields(["state", "locked"])
+            .await?;
+        Ok::<_, crate::odoo::Error>(orders.into_iter().next())
+    };
+    let version = ctx.version.clone();
+    let is_done = || {
+        let version = version.clone();
+        async move {
+            let Some(so) = read_order().await? else {
+                return Ok(None);
+            };
+            let pending = contract_map::workflow_calls(c, &so, &version);
+            Ok(pending
+                .is_empty()
+                .then(|| json!({"order": order.get(), "state": "confirmed"})))
+        }
+    };
+    let act = || async move {
+        let Some(so) = read_order().await? else {
+            return Ok(Value::Null);
+        };
+        for call in contract_map::workflow_calls(c, &so, &ctx.version) {
+            odoo.call::<Value>(&call).await?;
+        }
+        Ok(Value::Null)
+    };
+    if let Err(o) = ensure(cx, &confirm_key, is_done, act).await {
+        return o;
+    }
+    cx.state.insert("order_id".into(), json!(order.get()));
+    cx.audit(
+        AuditEvent::new(AuditKind::Other("contract_confirmed".into()))
+            .step("deal.contract")
+            .details(json!({"contract": c.key.as_str(), "order": order.get()})),
+    );
+    Outcome::Done
+}
+
+/// `deal.project`: the project (the one Odoo made when confirming, or a new one) and one
+/// milestone per fixed-fee milestone, linked to its order line.
+pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
+    let odoo = &f.inner.odoo;
+    let (Some(partner), Some(order)) = (state_id(cx, "partner_id"), state_id(cx, "order_id"))
+    else {
+        return Outcome::failed("no order: `deal.contract` must run first", None);
+    };
+    let c = &deal.contract;
+    let lines = match odoo
+        .model_named::<Value>("sale.order.line")
+        .search_read(Domain::new().eq("order_id", order.get()))
+        .fields(["id", "sequence"])
+        .order("sequence, id")
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return odoo_outcome(&e),
+    };
+    let line_ids: Vec<RecordId> = lines
+        .iter()
+        .filter_map(|l| l.get("id").and_then(Value::as_i64).map(RecordId))
+        .collect();
+    let sale_lines = contract_map::pair_line_ids(c, &line_ids);
+    let existing = match odoo
+        .model_named::<Value>("project.project")
+        .search_read(Domain::new().eq("sale_order_id", order.get()))
+        .fields(["id"])
+        .order("id")
+        .limit(1)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return odoo_outcome(&e),
+    };
+    let mut ctx = f.inner.ctx.clone();
+    ctx.clients.insert(deal.client.key.clone(), partner);
+    for (r, id) in &sale_lines {
+        ctx.sale_lines.insert(r.clone(), *id);
+    }
+    let project_id = match existing
+        .first()
+        .and_then(|p| p.get("id"))
+        .and_then(Value::as_i64)
+    {
+        Some(id) => RecordId(id),
+        None => {
+            let mapped = match project_map::to_odoo(&deal.project, &ctx) {
+                Ok(m) => m,
+                Err(e) => return bad_data("the project cannot be written to Odoo", &e),
+            };
+            let row = import_row(&mapped.values.0).many2one("sale_order_id", order);
+            let k = match key("contract", c.key.as_str(), "won", "project") {
+                Ok(k) => k,
+                Err(o) => return o,
+            };
+            match create_once(cx, odoo, "project.project", &k, &row).await {
+                Ok(id) => id,
+                Err(o) => return o,
+            }
+        }
+    };
+    ctx.projects.insert(deal.project.key.clone(), project_id);
+    let mut milestones = 0;
+    for line in &c.billing_lines {
+        for m in line.milestones() {
+            let mapped = match project_map::milestone_to_odoo(m, &deal.project.key, &ctx) {
+                Ok(v) => v,
+                Err(e) => return bad_data("a milestone cannot be written to Odoo", &e),
+            };
+            let row = import_row(&mapped.values.0);
+            let k = match key("milestone", m.key.as_str(), c.key.as_str(), "create") {
+                Ok(k) => k,
+                Err(o) => return o,
+            };
+            if let Err(o) = create_once(cx, odoo, "project.milestone", &k, &row).await {
+                return o;
+            }
+            milestones += 1;
+        }
+    }
+    f.inner.book.insert(BookedContract {
+        contract: c.clone(),
+        project: deal.project.key.clone(),
+        crm: deal.crm.clone(),
+        partner_id: partner,
+        order_id: order,
+        project_id,
+        sale_lines,
+    });
+    cx.audit(
+        AuditEvent::new(AuditKind::Other("project_ready".into()))
+            .step("deal.project")
+            .details(
+                json!({"contract": c.key.as_str(), "project": project_id.get(),
+                            "milestones": milestones}),
+            ),
+    );
+    Outcome::Done
+}

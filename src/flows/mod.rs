@@ -1,0 +1,533 @@
+//! The contract-to-cash flows, ready to run: pipeline steps built from the [`sync`](crate::sync)
+//! primitives, for a firm that sells professional services from a CRM and bills them from Odoo.
+//!
+//! | flow | message | steps | what happens in Odoo |
+//! |---|---|---|---|
+//! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed), the project and its milestones |
+//! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet`, `time.invoice` | a timesheet (`account.analytic.line`) per approved entry, and a line on the contract's draft invoice of the month, only within the contract's caps; time over a cap is held (`cap_reached`) |
+//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the contract's draft invoices posted |
+//! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
+//!
+//! Every effect is idempotent: creations go through [`create_once`](crate::sync::effect::create_once)
+//! (an external id per effect, so a lost reply or a replay never creates twice) and state changes
+//! (confirming an order, posting an invoice, registering a payment) through
+//! [`ensure`](crate::sync::effect::ensure), which reads the target first. Every message of a deal
+//! carries the deal's correlation id ([`correlation_for`]), so
+//! [`Pipeline::trace`](crate::sync::pipeline::Pipeline::trace) shows its whole path.
+//!
+//! The flows share one [`Flows`] value: the Odoo client, the ids resolved once (company,
+//! currencies, countries, service products, units, bank journal, employees) and the
+//! [`ContractBook`] of contracts booked, which time and payments are matched against. One
+//! pipeline runs all of them: each step passes the messages of other flows through.
+//!
+//! ```
+//! use odoo_connect::flows::{FlowMessage, correlation_for};
+//! let id = correlation_for(&"hubspot-deal-1001".parse()?);
+//! assert_eq!(id.as_str(), "deal:hubspot-deal-1001");
+//! let msg: FlowMessage = serde_json::from_value(serde_json::json!({
+//!     "flow": "release_invoices", "contract": "hubspot-deal-1001"
+//! }))?;
+//! assert_eq!(msg.flow_name(), "release_invoices");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cash;
+mod deal;
+mod odoo_ids;
+mod time;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry};
+use crate::connector::Sink;
+use crate::mapping::{MappingContext, SaleLineRef};
+use crate::odoo::{OdooClient, RecordId};
+use crate::sync::effect::ImportRow;
+use crate::sync::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane};
+use crate::sync::pipeline::{Pipeline, PipelineBuilder};
+use crate::sync::step::{Outcome, Step, StepContext};
+use crate::sync::store::StateStore;
+
+pub use deal::{WonDeal, won_deals};
+pub use odoo_ids::FlowSettings;
+
+/// What can go wrong setting the flows up or building their messages.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlowError {
+    /// Odoo could not be read.
+    #[error("odoo: {0}")]
+    Odoo(#[from] crate::odoo::Error),
+    /// A message could not be built.
+    #[error("envelope: {0}")]
+    Envelope(#[from] crate::sync::envelope::EnvelopeError),
+    /// The state store failed.
+    #[error("state store: {0}")]
+    Store(#[from] crate::sync::store::StoreError),
+    /// Odoo lacks something the flows need (a company, a product).
+    #[error("setup: {0}")]
+    Setup(String),
+}
+
+/// One message of the flows, as it travels in the queue (`{"flow": "...", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FlowMessage {
+    /// A closed-won deal to book as client, contract and project.
+    WonDeal {
+        /// The deal.
+        deal: Box<WonDeal>,
+    },
+    /// An approved time entry to record and invoice within the contract's caps.
+    ApprovedTime {
+        /// The entry.
+        entry: Box<TimeEntry>,
+    },
+    /// Post the draft invoices of a contract.
+    ReleaseInvoices {
+        /// The contract.
+        contract: ContractKey,
+    },
+    /// A payment received, allocated to invoices.
+    Payment {
+        /// The payment.
+        payment: Box<Payment>,
+    },
+}
+
+impl FlowMessage {
+    /// The flow's name, as in the JSON tag.
+    pub fn flow_name(&self) -> &'static str {
+        match self {
+            FlowMessage::WonDeal { .. } => "won_deal",
+            FlowMessage::ApprovedTime { .. } => "approved_time",
+            FlowMessage::ReleaseInvoices { .. } => "release_invoices",
+            FlowMessage::Payment { .. } => "payment",
+        }
+    }
+}
+
+/// The correlation id of every message that follows the deal of `contract`.
+pub fn correlation_for(contract: &ContractKey) -> CorrelationId {
+    CorrelationId::new(format!("deal:{}", contract.as_str()))
+        .unwrap_or_else(|_| CorrelationId::random())
+}
+
+/// A contract booked in Odoo, with what the other flows need to find it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BookedContract {
+    /// The contract as booked (signed, active, with its billing lines and caps).
+    pub contract: crate::canonical::Contract,
+    /// The project that delivers it.
+    pub project: ProjectKey,
+    /// The deal in the CRM the status goes back to.
+    pub crm: Option<ExternalRef>,
+    /// The customer (`res.partner`).
+    pub partner_id: RecordId,
+    /// The sale order.
+    pub order_id: RecordId,
+    /// The project (`project.project`).
+    pub project_id: RecordId,
+    /// The order lines and what each sells.
+    pub sale_lines: Vec<(SaleLineRef, RecordId)>,
+}
+
+/// The contracts booked, by contract and by project: what time entries and payments are matched
+/// against. The lead-to-project flow adds every contract it books; add others with
+/// [`ContractBook::insert`]. Cheap to clone (shared).
+#[derive(Debug, Clone, Default)]
+pub struct ContractBook {
+    inner: Arc<Mutex<BTreeMap<ContractKey, BookedContract>>>,
+}
+
+impl ContractBook {
+    /// An empty book.
+    pub fn new() -> ContractBook {
+        ContractBook::default()
+    }
+
+    /// Adds or replaces a contract.
+    pub fn insert(&self, booked: BookedContract) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.insert(booked.contract.key.clone(), booked);
+        }
+    }
+
+    /// A contract by key.
+    pub fn get(&self, key: &ContractKey) -> Option<BookedContract> {
+        self.inner.lock().ok()?.get(key).cloned()
+    }
+
+    /// The contract a project delivers.
+    pub fn by_project(&self, project: &ProjectKey) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| &b.project == project)
+            .cloned()
+    }
+
+    /// Every contract, by key.
+    pub fn all(&self) -> Vec<BookedContract> {
+        self.inner
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The flows, sharing an Odoo client, the ids resolved once, the [`ContractBook`] and the CRM
+/// [`Sink`] the status goes back to. Cheap to clone.
+#[derive(Clone)]
+pub struct Flows {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    odoo: OdooClient,
+    ctx: MappingContext,
+    settings: FlowSettings,
+    book: ContractBook,
+    sink: Option<Arc<dyn Sink>>,
+}
+
+impl std::fmt::Debug for Flows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flows")
+            .field("odoo", &self.inner.odoo.url().as_str())
+            .field("settings", &self.inner.settings)
+            .field("sink", &self.inner.sink.as_ref().map(|s| s.system()))
+            .finish()
+    }
+}
+
+impl Flows {
+    /// Resolves what the flows need in Odoo (see [`FlowSettings`]) and returns them ready.
+    pub async fn connect(odoo: OdooClient, settings: FlowSettings) -> Result<Flows, FlowError> {
+        let ctx = odoo_ids::resolve(&odoo, &settings).await?;
+        Ok(Flows {
+            inner: Arc::new(Inner {
+                odoo,
+                ctx,
+                settings,
+                book: ContractBook::new(),
+                sink: None,
+            }),
+        })
+    }
+
+    /// The same flows writing payment status back to `sink` (the CRM).
+    pub fn with_sink(self, sink: Arc<dyn Sink>) -> Flows {
+        let inner = &self.inner;
+        Flows {
+            inner: Arc::new(Inner {
+                odoo: inner.odoo.clone(),
+                ctx: inner.ctx.clone(),
+                settings: inner.settings.clone(),
+                book: inner.book.clone(),
+                sink: Some(sink),
+            }),
+        }
+    }
+
+    /// The contracts booked.
+    pub fn book(&self) -> &ContractBook {
+        &self.inner.book
+    }
+
+    /// The Odoo client.
+    pub fn odoo(&self) -> &OdooClient {
+        &self.inner.odoo
+    }
+
+    /// The ids resolved in Odoo.
+    pub fn mapping_context(&self) -> &MappingContext {
+        &self.inner.ctx
+    }
+
+    /// Every step of every flow, in order (each passes other flows' messages through).
+    pub fn steps(&self) -> Vec<Arc<dyn Step>> {
+        let names = [
+            "deal.client",
+            "deal.contract",
+            "deal.project",
+            "time.timesheet",
+            "time.invoice",
+            "invoice.release",
+            "cash.register",
+            "cash.write-back",
+        ];
+        names
+            .into_iter()
+            .map(|name| {
+                Arc::new(FlowStep {
+                    name,
+                    flows: self.clone(),
+                }) as Arc<dyn Step>
+            })
+            .collect()
+    }
+
+    /// A pipeline builder named `name` with every step added.
+    pub fn pipeline<S: StateStore + ?Sized + 'static>(
+        &self,
+        name: &str,
+        store: Arc<S>,
+    ) -> PipelineBuilder<S> {
+        self.steps()
+            .into_iter()
+            .fold(Pipeline::builder(name, store), |b, s| b.step_arc(s))
+    }
+
+    /// The message of a won deal: one effect per contract, on the deal's lane and correlation.
+    pub fn deal_envelope(&self, deal: &WonDeal) -> Result<JsonEnvelope, FlowError> {
+        let key = deal.contract.key.clone();
+        let msg = FlowMessage::WonDeal {
+            deal: Box::new(deal.clone()),
+        };
+        let source = deal.crm.as_ref().map_or("crm", |r| r.system.as_str());
+        envelope(
+            IdempotencyKey::for_effect("contract", key.as_str(), "won", "lead-to-project")?,
+            &key,
+            source,
+            deal.contract.legal_entity.as_str(),
+            msg,
+        )
+    }
+
+    /// The message of an approved time entry, correlated with the deal of its project's contract
+    /// (or with the project alone when no contract delivers it: the step then fails it).
+    pub fn time_envelope(
+        &self,
+        entry: &TimeEntry,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("time_entry", entry.key.as_str(), "1", "bill")?;
+        let booked = self.inner.book.by_project(&entry.project);
+        let (contract, entity) = match &booked {
+            Some(b) => (b.contract.key.clone(), b.contract.legal_entity.to_string()),
+            None => (
+                ContractKey::new(format!("project-{}", entry.project.as_str()))
+                    .map_err(|e| FlowError::Setup(e.to_string()))?,
+                self.inner.settings.legal_entity.to_string(),
+            ),
+        };
+        let msg = FlowMessage::ApprovedTime {
+            entry: Box::new(entry.clone()),
+        };
+        envelope(key, &contract, source, &entity, msg)
+    }
+
+    /// The message that posts the draft invoices of `contract` (one per contract and `batch`,
+    /// for instance the month).
+    pub fn release_envelope(
+        &self,
+        contract: &ContractKey,
+        batch: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("contract", contract.as_str(), batch, "release")?;
+        let msg = FlowMessage::ReleaseInvoices {
+            contract: contract.clone(),
+        };
+        envelope(
+            key,
+            contract,
+            "odoo",
+            self.inner.settings.legal_entity.as_str(),
+            msg,
+        )
+    }
+
+    /// The message of a payment received, correlated with the deal of the contract of its
+    /// first invoice (`contract_of` says which contract an invoice belongs to).
+    pub fn payment_envelope(
+        &self,
+        payment: &Payment,
+        contract: Option<&ContractKey>,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("payment", payment.key.as_str(), "1", "register")?;
+        let fallback = ContractKey::new(format!("payment-{}", payment.key.as_str()))
+            .map_err(|e| FlowError::Setup(e.to_string()))?;
+        let contract = contract.unwrap_or(&fallback);
+        let msg = FlowMessage::Payment {
+            payment: Box::new(payment.clone()),
+        };
+        envelope(key, contract, source, payment.legal_entity.as_str(), msg)
+    }
+
+    /// Verifies a pushed event (a signed-contract webhook) and returns its changes; a refused
+    /// event (unsigned, bad signature, stale) is recorded in the audit trail as `event_rejected`
+    /// before the error is returned, so that no refusal goes unseen.
+    pub async fn receive_event<E, S>(
+        &self,
+        source: &E,
+        event: &crate::connector::PushedEvent,
+        store: &S,
+    ) -> Result<Vec<crate::connector::Change>, crate::connector::ConnectorError>
+    where
+        E: crate::connector::EventSource + ?Sized,
+        S: StateStore + ?Sized,
+    {
+        match source.receive(event).await {
+            Ok(changes) => Ok(changes),
+            Err(e) => {
+                let details = serde_json::json!({
+                    "system": source.system(),
+                    "error": e.to_string(),
+                    "status": e.rejection().map(|r| r.status_code()),
+                });
+                let audit = crate::sync::store::AuditEvent::new(
+                    crate::sync::store::AuditKind::Other("event_rejected".into()),
+                )
+                .actor(source.system())
+                .details(details);
+                if let Err(err) = store.append(audit).await {
+                    tracing::warn!(error = %err, "could not record a rejected event");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Parks a record a source could not read (a malformed CSV row, an unreadable bank entry) in
+    /// the dead letters, with its location and raw text, so that someone can correct and replay it.
+    /// The reason is `bad_row: ...`; parking the same row twice keeps one open letter per message.
+    pub async fn park_rejected<S: StateStore + ?Sized>(
+        &self,
+        store: &S,
+        source: &str,
+        rejected: &crate::connector::Rejected,
+    ) -> Result<crate::sync::store::DeadLetterId, FlowError> {
+        let at = rejected.location.to_string();
+        let key = IdempotencyKey::for_effect("rejected", source, &at, "read")?;
+        let payload = serde_json::json!({
+            "flow": "rejected", "source": source, "location": at,
+            "reason": rejected.reason, "raw": rejected.raw,
+        });
+        let env = Envelope::builder(key, payload)
+            .source(source)
+            .legal_entity(self.inner.settings.legal_entity.as_str())
+            .build()?;
+        let failure = crate::sync::store::Failure::new(
+            crate::sync::store::FailureClass::Technical,
+            format!("bad_row: {}", rejected.reason),
+        )
+        .with_context(serde_json::json!({"location": at, "raw": rejected.raw}));
+        store.park(&env, failure, 0).await.map_err(FlowError::from)
+    }
+
+    /// The open (posted, not fully paid) customer invoices of the contracts booked, as the
+    /// canonical documents a bank matcher takes, with the contract each belongs to.
+    pub async fn open_invoices(&self) -> Result<Vec<crate::canonical::InvoiceEvent>, FlowError> {
+        cash::open_invoices(self).await
+    }
+}
+
+fn envelope(
+    key: IdempotencyKey,
+    contract: &ContractKey,
+    source: &str,
+    legal_entity: &str,
+    msg: FlowMessage,
+) -> Result<JsonEnvelope, FlowError> {
+    let lane = Lane::for_record("contract", contract.as_str())?;
+    let payload = serde_json::to_value(&msg)
+        .map_err(|e| FlowError::Setup(format!("cannot encode the message: {e}")))?;
+    Ok(Envelope::builder(key, payload)
+        .correlation_id(correlation_for(contract))
+        .source(source)
+        .legal_entity(legal_entity)
+        .lane(lane)
+        .build()?)
+}
+
+/// One step of the flows: runs its part for messages of its flow and passes the others on.
+struct FlowStep {
+    name: &'static str,
+    flows: Flows,
+}
+
+#[async_trait::async_trait]
+impl Step for FlowStep {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    async fn run(&self, cx: &mut StepContext) -> Outcome {
+        let msg: FlowMessage = match serde_json::from_value(cx.envelope.payload.clone()) {
+            Ok(m) => m,
+            Err(e) => {
+                return Outcome::failed(
+                    format!("the message is not a flow message: {e}"),
+                    Some(&e),
+                );
+            }
+        };
+        let f = &self.flows;
+        match (self.name, &msg) {
+            ("deal.client", FlowMessage::WonDeal { deal }) => deal::client(f, cx, deal).await,
+            ("deal.contract", FlowMessage::WonDeal { deal }) => deal::contract(f, cx, deal).await,
+            ("deal.project", FlowMessage::WonDeal { deal }) => deal::project(f, cx, deal).await,
+            ("time.timesheet", FlowMessage::ApprovedTime { entry }) => {
+                time::timesheet(f, cx, entry).await
+            }
+            ("time.invoice", FlowMessage::ApprovedTime { entry }) => {
+                time::invoice(f, cx, entry).await
+            }
+            ("invoice.release", FlowMessage::ReleaseInvoices { contract }) => {
+                time::release(f, cx, contract).await
+            }
+            ("cash.register", FlowMessage::Payment { payment }) => {
+                cash::register(f, cx, payment).await
+            }
+            ("cash.write-back", FlowMessage::Payment { payment }) => {
+                cash::write_back(f, cx, payment).await
+            }
+            _ => Outcome::Done,
+        }
+    }
+}
+
+/// An import row from mapped Odoo values: text, numbers and booleans as they are, many2one
+/// fields (`*_id` holding an id) by database id; empty values, `false` and x2many commands are
+/// left out (x2many lines are created as records of their own).
+pub(crate) fn import_row(values: &Map<String, Value>) -> ImportRow {
+    let mut row = ImportRow::new();
+    for (field, value) in values {
+        row = match value {
+            Value::String(s) => row.text(field, s),
+            Value::Bool(true) => row.boolean(field, true),
+            Value::Number(n) if field.ends_with("_id") => match n.as_i64() {
+                Some(id) => row.many2one(field, RecordId(id)),
+                None => row,
+            },
+            Value::Number(n) => row.number(field, n),
+            _ => row,
+        };
+    }
+    row
+}
+
+/// The outcome of an Odoo error that happened outside an effect helper.
+pub(crate) fn odoo_outcome(e: &crate::odoo::Error) -> Outcome {
+    Outcome::from_odoo_error(e)
+}
+
+/// An idempotency key for a sub-effect, or the failure to return.
+pub(crate) fn key(
+    entity: &str,
+    id: &str,
+    version: &str,
+    effect: &str,
+) -> Result<IdempotencyKey, Outcome> {
+    IdempotencyKey::for_effect(entity, id, version, effect)
+        .map_err(|e| Outcome::failed(format!("bad idempotency key: {e}"), Some(&e)))
+}

@@ -1,0 +1,129 @@
+//! The Odoo ids the flows resolve once: company, currencies, countries, products, units, the bank
+//! journal and employees.
+
+use std::str::FromStr;
+
+use serde_json::Value;
+
+use super::FlowError;
+use crate::canonical::{BillingKind, CountryCode, Currency, EmployeeKey, LegalEntityKey};
+use crate::mapping::MappingContext;
+use crate::odoo::{Domain, OdooClient, RecordId};
+
+/// What the flows need to know about the Odoo database.
+///
+/// ```
+/// use odoo_connect::canonical::BillingKind;
+/// use odoo_connect::flows::FlowSettings;
+/// let s = FlowSettings::new("firm-us".parse()?, 1)
+///     .product(BillingKind::TimeAndMaterials, "PS-TM");
+/// assert_eq!(s.company_id, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FlowSettings {
+    /// The firm's legal entity.
+    pub legal_entity: LegalEntityKey,
+    /// Its company in Odoo (`res.company`).
+    pub company_id: i64,
+    /// The service product sold for each billing kind, by internal reference (`default_code`).
+    pub products: Vec<(BillingKind, String)>,
+}
+
+impl FlowSettings {
+    /// Settings for `legal_entity`, company `company_id`, with the products `PS-MIL` (fixed-fee
+    /// milestones), `PS-TM` (time and materials), `PS-SUP` (retainer and recurring service).
+    pub fn new(legal_entity: LegalEntityKey, company_id: i64) -> FlowSettings {
+        FlowSettings {
+            legal_entity,
+            company_id,
+            products: vec![
+                (BillingKind::FixedFeeMilestones, "PS-MIL".into()),
+                (BillingKind::TimeAndMaterials, "PS-TM".into()),
+                (BillingKind::Retainer, "PS-SUP".into()),
+                (BillingKind::RecurringService, "PS-SUP".into()),
+            ],
+        }
+    }
+
+    /// Sells `kind` with the product whose internal reference is `code`.
+    pub fn product(mut self, kind: BillingKind, code: impl Into<String>) -> FlowSettings {
+        self.products.retain(|(k, _)| *k != kind);
+        self.products.push((kind, code.into()));
+        self
+    }
+}
+
+fn id_of(v: &Value) -> Option<i64> {
+    v.get("id").and_then(Value::as_i64)
+}
+
+fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
+    v.get(field).and_then(Value::as_str)
+}
+
+pub(super) async fn resolve(
+    odoo: &OdooClient,
+    settings: &FlowSettings,
+) -> Result<MappingContext, FlowError> {
+    let mut ctx = MappingContext::new(odoo.version().await?);
+    ctx.companies
+        .insert(settings.legal_entity.clone(), settings.company_id);
+    ctx.default_legal_entity = Some(settings.legal_entity.clone());
+    let read = |model: &'static str, fields: &'static [&'static str], domain: Domain| {
+        let odoo = odoo.clone();
+        async move {
+            odoo.model_named::<Value>(model)
+                .search_read(domain)
+                .fields(fields.iter().copied())
+                .order("id")
+                .await
+        }
+    };
+    for c in read("res.currency", &["name"], Domain::new()).await? {
+        if let (Some(id), Some(cur)) = (id_of(&c), text(&c, "name")) {
+            if let Ok(cur) = Currency::from_str(cur) {
+                ctx.currencies.insert(cur, id);
+            }
+        }
+    }
+    for c in read("res.country", &["code"], Domain::new()).await? {
+        if let (Some(id), Some(code)) = (id_of(&c), text(&c, "code")) {
+            if let Ok(code) = CountryCode::from_str(code) {
+                ctx.countries.insert(code, id);
+            }
+        }
+    }
+    for (kind, code) in &settings.products {
+        let found = read(
+            "product.product",
+            &["id"],
+            Domain::new().eq("default_code", code.as_str()),
+        )
+        .await?;
+        let id = found.first().and_then(id_of).ok_or_else(|| {
+            FlowError::Setup(format!(
+                "no product with internal reference `{code}` to sell {kind}"
+            ))
+        })?;
+        ctx.products.insert(*kind, RecordId(id));
+    }
+    for u in read("uom.uom", &["name"], Domain::new()).await? {
+        match (id_of(&u), text(&u, "name")) {
+            (Some(id), Some("Hours")) => ctx.uom_hour = Some(RecordId(id)),
+            (Some(id), Some("Units")) => ctx.uom_unit = Some(RecordId(id)),
+            _ => {}
+        }
+    }
+    let journals = read("account.journal", &["id"], Domain::new().eq("type", "bank")).await?;
+    ctx.payment_journal = journals.first().and_then(id_of).map(RecordId);
+    for e in read("hr.employee", &["work_email"], Domain::new()).await? {
+        if let (Some(id), Some(mail)) = (id_of(&e), text(&e, "work_email")) {
+            if let Ok(key) = EmployeeKey::new(mail.to_ascii_lowercase()) {
+                ctx.employees.insert(key, id);
+            }
+        }
+    }
+    Ok(ctx)
+}
