@@ -286,7 +286,8 @@ impl Flows {
             .fold(Pipeline::builder(name, store), |b, s| b.step_arc(s))
     }
 
-    /// The message of a won deal: one effect per contract, on the deal's lane and correlation.
+    /// The message of a won deal: one effect per contract, with the deal's correlation, on the
+    /// lane of its client (deals of one client are booked one after the other).
     pub fn deal_envelope(&self, deal: &WonDeal) -> Result<JsonEnvelope, FlowError> {
         let key = deal.contract.key.clone();
         let msg = FlowMessage::WonDeal {
@@ -438,7 +439,11 @@ fn envelope(
     legal_entity: &str,
     msg: FlowMessage,
 ) -> Result<JsonEnvelope, FlowError> {
-    let lane = Lane::for_record("contract", contract.as_str())?;
+    // Deals of one client share its customer record: they go one after the other.
+    let lane = match &msg {
+        FlowMessage::WonDeal { deal } => Lane::for_record("client", deal.client.key.as_str())?,
+        _ => Lane::for_record("contract", contract.as_str())?,
+    };
     let payload = serde_json::to_value(&msg)
         .map_err(|e| FlowError::Setup(format!("cannot encode the message: {e}")))?;
     Ok(Envelope::builder(key, payload)

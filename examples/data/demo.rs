@@ -1,0 +1,272 @@
+//! The contract-to-cash run the examples share: fakes (or real systems from the environment),
+//! the flows, a pipeline on SQLite in a temporary folder, and the three flows one after another.
+//!
+//! Environment (all optional; without them everything runs in-process):
+//! - `ODOO_URL`, `ODOO_DB`, `ODOO_LOGIN`, `ODOO_API_KEY`: a real Odoo;
+//! - `HUBSPOT_URL` (default `https://api.hubapi.com`), `HUBSPOT_TOKEN`: a real HubSpot portal;
+//! - `TIME_CSV`: an approved-time export to read instead of `examples/data/approved_time.csv`;
+//! - `CAMT053`: a bank statement to read instead of one made for the open invoices;
+//! - `STATE_DIR`: where the SQLite state goes (a temporary folder by default).
+#![allow(dead_code)]
+
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use odoo_connect::connector::hubspot::HubSpot;
+use odoo_connect::flows::{Flows, WonDeal};
+use odoo_connect::odoo::OdooClient;
+use odoo_connect::store::sqlite::SqliteStore;
+use odoo_connect::sync::pipeline::{Pipeline, RunReport};
+use odoo_connect::testkit::FakeOdoo;
+
+use crate::fake_hubspot::{self, FakeHubSpot};
+use crate::flows_setup;
+
+pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// Everything a run holds.
+pub struct Demo {
+    pub fake: Option<FakeOdoo>,
+    pub hub: Option<FakeHubSpot>,
+    pub hub_url: String,
+    pub hub_token: String,
+    pub flows: Flows,
+    pub store: Arc<SqliteStore>,
+    pub pipeline: Pipeline<SqliteStore>,
+    pub state_dir: PathBuf,
+}
+
+/// A text progress bar on one line.
+pub fn progress(label: &str, done: usize, total: usize) {
+    let width = 24;
+    let filled = (done * width)
+        .checked_div(total)
+        .unwrap_or(width)
+        .min(width);
+    print!(
+        "\r  {label} [{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
+    let _ = std::io::stdout().flush();
+    if done >= total {
+        println!();
+    }
+}
+
+impl Demo {
+    /// Starts the fakes (or connects to the systems the environment names).
+    pub async fn start(name: &str) -> Result<Demo> {
+        let (odoo, fake) = match std::env::var("ODOO_URL") {
+            Ok(url) => {
+                let odoo = OdooClient::builder(url.clone())
+                    .database(std::env::var("ODOO_DB").unwrap_or_default())
+                    .api_key(
+                        std::env::var("ODOO_LOGIN").unwrap_or_else(|_| "admin".into()),
+                        std::env::var("ODOO_API_KEY")?,
+                    )
+                    .build()?;
+                println!("Odoo: {url}");
+                (odoo, None)
+            }
+            Err(_) => {
+                let fake = FakeOdoo::start().await;
+                println!(
+                    "Odoo: no ODOO_URL set, using an in-process Odoo 19 at {}",
+                    fake.url()
+                );
+                (flows_setup::odoo_client(&fake)?, Some(fake))
+            }
+        };
+        let (hub, hub_url, hub_token) = match std::env::var("HUBSPOT_TOKEN") {
+            Ok(token) => {
+                let url = std::env::var("HUBSPOT_URL")
+                    .unwrap_or_else(|_| "https://api.hubapi.com".into());
+                println!("CRM: HubSpot at {url}");
+                (None, url, token)
+            }
+            Err(_) => {
+                let hub = FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
+                println!(
+                    "CRM: no HUBSPOT_TOKEN set, using an in-process HubSpot at {}",
+                    hub.uri()
+                );
+                let url = hub.uri();
+                (Some(hub), url, fake_hubspot::TOKEN.to_owned())
+            }
+        };
+        let state_dir = match std::env::var("STATE_DIR") {
+            Ok(d) => PathBuf::from(d),
+            Err(_) => {
+                std::env::temp_dir().join(format!("odoo-connect-{name}-{}", std::process::id()))
+            }
+        };
+        std::fs::create_dir_all(&state_dir)?;
+        let store = Arc::new(SqliteStore::open(state_dir.join("state.sqlite")).await?);
+        println!("State: {}\n", state_dir.join("state.sqlite").display());
+        let crm = HubSpot::builder(hub_token.clone())
+            .base_url(hub_url.clone())
+            .legal_entity("firm-eu".parse()?)
+            .build()?;
+        let flows = flows_setup::flows(odoo).await?.with_sink(Arc::new(crm));
+        let pipeline = flows_setup::pipeline(&flows, store.clone());
+        Ok(Demo {
+            fake,
+            hub,
+            hub_url,
+            hub_token,
+            flows,
+            store,
+            pipeline,
+            state_dir,
+        })
+    }
+
+    /// Lead to project: pulls the won deals and books them.
+    pub async fn book_deals(&self, say: bool) -> Result<Vec<WonDeal>> {
+        let deals = flows_setup::won_deals(&self.hub_url, &self.hub_token).await?;
+        if say {
+            println!("{} deals are closed-won in the CRM:", deals.len());
+            for d in &deals {
+                println!("  {:<28} for {}", d.contract.title, d.client.legal_name);
+            }
+        }
+        let envelopes = deals
+            .iter()
+            .map(|d| self.flows.deal_envelope(d))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.pipeline.submit_batch(&envelopes).await?;
+        self.run(say, "Booking deals", envelopes.len()).await?;
+        Ok(deals)
+    }
+
+    /// Time to invoice: reads the approved-time export and bills it.
+    pub async fn bill_time(&self, say: bool) -> Result<(usize, usize, usize)> {
+        let text = match std::env::var("TIME_CSV") {
+            Ok(path) => std::fs::read_to_string(path)?,
+            Err(_) => flows_setup::APPROVED_TIME_CSV.to_owned(),
+        };
+        let (entries, rejected, skipped) = flows_setup::read_time_csv(&text)?;
+        for r in &rejected {
+            self.flows
+                .park_rejected(self.store.as_ref(), "psa", r)
+                .await?;
+        }
+        let envelopes = entries
+            .iter()
+            .map(|e| self.flows.time_envelope(e, "psa"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.pipeline.submit_batch(&envelopes).await?;
+        self.run(say, "Billing time", envelopes.len()).await?;
+        Ok((entries.len(), rejected.len(), skipped))
+    }
+
+    /// Posts the draft invoices of every contract.
+    pub async fn release_invoices(&self, say: bool) -> Result<()> {
+        let envelopes = self
+            .flows
+            .book()
+            .all()
+            .iter()
+            .map(|b| self.flows.release_envelope(&b.contract.key, "2025-03"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.pipeline.submit_batch(&envelopes).await?;
+        self.run(say, "Releasing invoices", envelopes.len()).await?;
+        Ok(())
+    }
+
+    /// Invoice to cash: the bank statement's credits as payments.
+    pub async fn collect(
+        &self,
+        say: bool,
+    ) -> Result<odoo_connect::connector::camt053::MatchReport> {
+        let xml = match std::env::var("CAMT053") {
+            Ok(path) => std::fs::read_to_string(path)?,
+            Err(_) => {
+                // A statement in which the first customer pays in full, the second half, and
+                // one payer cannot be identified.
+                let open = self.flows.open_invoices().await?;
+                let mut credits = Vec::new();
+                for (i, inv) in open.iter().take(2).enumerate() {
+                    let amount = if i == 0 {
+                        inv.amount_due.amount
+                    } else {
+                        (inv.amount_due.amount / rust_decimal::Decimal::TWO).round_dp(2)
+                    };
+                    credits.push((
+                        format!("BNK-{}", i + 1),
+                        amount.to_string(),
+                        inv.currency.to_string(),
+                        inv.number.clone().unwrap_or_default(),
+                    ));
+                }
+                let cur = open
+                    .first()
+                    .map(|i| i.currency.to_string())
+                    .unwrap_or_else(|| "EUR".into());
+                credits.push(("BNK-9".into(), "77.70".into(), cur, "Thank you".into()));
+                let xml = flows_setup::camt053(&credits);
+                std::fs::write(self.state_dir.join("statement.camt053.xml"), &xml)?;
+                xml
+            }
+        };
+        let (payments, report) = flows_setup::statement_payments(&self.flows, &xml).await?;
+        let envelopes = payments
+            .iter()
+            .map(|(p, c)| self.flows.payment_envelope(p, c.as_ref(), "bank"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.pipeline.submit_batch(&envelopes).await?;
+        self.run(say, "Registering payments", envelopes.len())
+            .await?;
+        Ok(report)
+    }
+
+    /// Runs the queue until it is empty, with a progress bar.
+    pub async fn run(&self, say: bool, label: &str, total: usize) -> Result<RunReport> {
+        let mut sum = RunReport::default();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self.pipeline.process_batch("worker-1").await?;
+            sum.done += r.done;
+            sum.skipped += r.skipped;
+            sum.held += r.held;
+            sum.failed += r.failed;
+            sum.retried += r.retried;
+            let settled = (sum.done + sum.skipped + sum.held + sum.failed) as usize;
+            if say {
+                progress(label, settled.min(total), total);
+            }
+            let depth = odoo_connect::sync::store::WorkQueue::stats(self.store.as_ref())
+                .await?
+                .depth;
+            if depth == 0 || std::time::Instant::now() > deadline {
+                if say && settled < total {
+                    println!();
+                }
+                return Ok(sum);
+            }
+            if r.leased == 0 {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
+}
+
+/// Runs `body`, printing the error chain on failure.
+pub fn exit(result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("failed: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Time to invoice: an approved-time export becomes timesheets and draft invoices in Odoo, only
+//! within each contract's cap; time over a cap is held as a business exception and listed, and
+//! rows that cannot be read go to the dead letters.
+//!
+//! ```sh
+//! cargo run --example time_to_invoice --all-features
+//! ```
+//!
+//! Without environment everything runs in-process. Set `TIME_CSV` to read another export, and
+//! `ODOO_URL`, `ODOO_DB`, `ODOO_LOGIN`, `ODOO_API_KEY`, `HUBSPOT_TOKEN` (`HUBSPOT_URL`) for
+//! real systems; `STATE_DIR` keeps the sync state.
+
+#[path = "data/demo.rs"]
+mod demo;
+#[path = "data/fake_hubspot.rs"]
+mod fake_hubspot;
+#[path = "data/flows_setup.rs"]
+mod flows_setup;
+
+use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    demo::exit(run().await)
+}
+
+async fn run() -> demo::Result<()> {
+    let d = demo::Demo::start("time-to-invoice").await?;
+    d.book_deals(false).await?;
+    println!(
+        "{} contracts are booked; reading the approved-time export.",
+        d.flows.book().all().len()
+    );
+    let (entries, bad, skipped) = d.bill_time(true).await?;
+    println!(
+        "{entries} approved entries read, {skipped} not approved yet (left out), {bad} unreadable.\n"
+    );
+    let odoo = d.flows.odoo();
+    for b in d.flows.book().all() {
+        let moves: Vec<Value> = odoo
+            .model_named::<Value>("account.move")
+            .search_read(
+                odoo_connect::odoo::Domain::new().eq("invoice_origin", b.contract.key.as_str()),
+            )
+            .fields(["id", "state", "amount_untaxed", "invoice_line_ids"])
+            .await?;
+        for m in moves {
+            println!(
+                "  {}: draft invoice #{} with {} time line(s), {} {} before tax",
+                b.contract.title,
+                m["id"],
+                m["invoice_line_ids"].as_array().map_or(0, Vec::len),
+                m["amount_untaxed"],
+                b.contract.currency,
+            );
+        }
+    }
+    let held = d
+        .store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Business))
+        .await?;
+    println!("\nHeld for a decision ({}):", held.len());
+    for h in &held {
+        let detail = h
+            .failure
+            .context
+            .get("detail")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let entry = h.envelope.payload["entry"]["key"].as_str().unwrap_or("?");
+        println!(
+            "  {entry}: {} h over the contract cap ({}); {} not invoiced",
+            h.envelope.payload["entry"]["hours"].as_str().unwrap_or("?"),
+            h.failure.reason,
+            detail["amount_held"].as_str().unwrap_or("the rest"),
+        );
+    }
+    let bad = d
+        .store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Technical))
+        .await?;
+    println!("\nRows to correct in the export ({}):", bad.len());
+    for b in &bad {
+        println!(
+            "  {}: {}",
+            b.envelope.payload["location"].as_str().unwrap_or("?"),
+            b.failure.reason
+        );
+    }
+    Ok(())
+}
