@@ -4,6 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+/// ISO 4217's code for transactions without a currency.
+const NO_CURRENCY_CODE: &str = "XXX";
+
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -392,8 +395,9 @@ impl Currency {
 
     /// The three-letter code, such as `"EUR"`.
     pub fn code(&self) -> &str {
-        // The bytes come from the table of codes above, which are ASCII letters.
-        std::str::from_utf8(&self.code).unwrap_or("XXX")
+        // The bytes come from the table of codes above, which are ASCII letters; ISO 4217's code
+        // for "no currency" stands in should that ever not hold.
+        std::str::from_utf8(&self.code).unwrap_or(NO_CURRENCY_CODE)
     }
 
     /// Digits after the decimal point in the currency's minor unit (2 for EUR, 0 for JPY, 3 for KWD).
