@@ -75,6 +75,10 @@ async fn approved_time_becomes_timesheets_and_invoice_lines_within_the_cap() {
         .filter(|m| m["invoice_origin"] == "hubspot-deal-1001")
         .collect();
     assert_eq!(drafts.len(), 1);
+    // In the contract's currency, not the company's.
+    let eur = fake.records("res.currency");
+    let eur = eur.iter().find(|c| c["name"] == "EUR").unwrap()["id"].clone();
+    assert_eq!(drafts[0]["currency_id"], eur, "{}", drafts[0]);
     let id = drafts[0]["id"].as_i64().unwrap();
     let lines: Vec<Value> = fake
         .records("account.move.line")

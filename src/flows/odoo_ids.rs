@@ -81,7 +81,16 @@ pub(super) async fn resolve(
                 .await
         }
     };
-    for c in read("res.currency", &["name"], Domain::new()).await? {
+    // Every currency, archived ones included: a contract may be in a currency the company has
+    // not used yet.
+    let currencies: Vec<Value> = odoo
+        .model_named::<Value>("res.currency")
+        .search_read(Domain::new())
+        .fields(["name"])
+        .order("id")
+        .context(crate::odoo::Context::new().active_test(false))
+        .await?;
+    for c in currencies {
         if let (Some(id), Some(cur)) = (id_of(&c), text(&c, "name")) {
             if let Ok(cur) = Currency::from_str(cur) {
                 ctx.currencies.insert(cur, id);

@@ -179,11 +179,15 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) 
         let move_id = match draft {
             Some(id) => id,
             None => {
-                let row = ImportRow::new()
+                let mut row = ImportRow::new()
                     .text("move_type", "out_invoice")
                     .many2one("partner_id", b.partner_id)
                     .text("invoice_origin", c.key.as_str())
                     .text("ref", c.title.as_str());
+                // The invoice is in the contract's currency, not the company's.
+                if let Some(currency) = f.mapping_context().currencies.id(&c.currency) {
+                    row = row.many2one("currency_id", currency);
+                }
                 let batch = format!(
                     "{}-{:02}-{}",
                     entry.date.year(),
