@@ -41,6 +41,20 @@
 //! project, time to invoice, invoice to cash) as pipeline steps to take whole; always on, it needs
 //! no feature of its own.
 //!
+//! ## Crates
+//!
+//! This crate is a facade: each layer is a crate of its own, re-exported here under the module
+//! paths above, so a program can depend on `odoo-connect` alone, or on only the crates it uses.
+//!
+//! | crate | module here | what it holds | I/O |
+//! |-------|-------------|---------------|-----|
+//! | [`odoo-client`](odoo_client) | [`odoo`] | the typed Odoo client, models, `#[derive(Model)]`, codegen | HTTP |
+//! | [`odoo-connect-canonical`](odoo_connect_canonical) | [`canonical`], [`mapping`] | the canonical model and rules; with its `odoo` feature, the mapping to Odoo | none |
+//! | [`odoo-connect-connectors`](odoo_connect_connectors) | [`connector`] | connector traits; each reference connector behind its feature | HTTP |
+//! | [`odoo-connect-sync`](odoo_connect_sync) | [`sync`], [`store`] | pipeline, exactly-once effects, state stores (`sqlite`, `postgres`) | database |
+//! | `odoo-connect-testkit` | `testkit` | FakeOdoo, the store and connector conformance suites (a dev-dependency) | HTTP |
+//! | `odoo-connect` (this one) | [`flows`] | the contract-to-cash flows, re-exports of the others | |
+//!
 //! ## Feature flags
 //!
 //! Features are additive.
@@ -77,15 +91,57 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
-pub mod canonical;
-pub mod connector;
-pub mod flows;
-pub mod mapping;
-pub mod odoo;
-pub mod store;
-pub mod sync;
+/// Layer 1: the typed Odoo client (the `odoo-client` crate).
+#[doc(inline)]
+pub use odoo_client as odoo;
+
+/// Layer 2: the canonical professional-services model and its rules (the `odoo-connect-canonical` crate).
+#[doc(inline)]
+pub use odoo_connect_canonical as canonical;
+
+/// Canonical documents to Odoo values and back, per Odoo version (`odoo_connect_canonical::mapping`).
+#[doc(inline)]
+pub use odoo_connect_canonical::mapping;
+
+pub mod connector {
+    //! Layer 3: connector traits and reference connectors (the `odoo-connect-connectors` crate),
+    //! with the conformance kit under the `testkit` feature.
+    #[doc(inline)]
+    pub use odoo_connect_connectors::*;
+
+    #[cfg(feature = "testkit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+    #[doc(inline)]
+    pub use odoo_connect_testkit::connector_conformance as conformance;
+}
+
+/// Layer 4: sync primitives (the `odoo-connect-sync` crate).
+#[doc(inline)]
+pub use odoo_connect_sync as sync;
+
+pub mod store {
+    //! The state stores behind the traits of [`sync::store`](crate::sync::store): in memory,
+    //! SQLite (feature `sqlite`, the default) and PostgreSQL (feature `postgres`), with the
+    //! conformance suite every backend passes under the `testkit` feature.
+    #[doc(inline)]
+    pub use odoo_connect_sync::store::*;
+
+    #[cfg(feature = "testkit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+    #[doc(inline)]
+    pub use odoo_connect_testkit::store_conformance as conformance;
+}
+
+/// Test helpers: [`FakeOdoo`](testkit::FakeOdoo) and the conformance suites (the
+/// `odoo-connect-testkit` crate, feature `testkit`).
 #[cfg(feature = "testkit")]
-pub mod testkit;
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+#[doc(inline)]
+pub use odoo_connect_testkit as testkit;
+
+pub mod flows;
+
+pub use odoo_client::odoo_selection;
 
 pub use chrono;
 pub use rust_decimal;

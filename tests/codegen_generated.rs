@@ -1,7 +1,9 @@
 //! Model types written by the code generator from `fields_get` replies recorded on real Odoo
-//! 19.0 and 18.0 servers, checked in under `tests/generated/`: they compile, they decode the
-//! recorded replies, and they stay in step with the generator (`UPDATE_GENERATED=1 cargo test
-//! --test codegen_generated` rewrites them).
+//! 19.0 and 18.0 servers, checked in under `tests/generated/`: they compile (with
+//! `#[derive(Model)]`, naming the client `odoo_client` or, for `res_currency_19_facade.rs`,
+//! `odoo_connect::odoo`), they decode the recorded replies, and they stay in step with the
+//! generator (`UPDATE_GENERATED=1 cargo test -p odoo-connect --test codegen_generated` rewrites
+//! them).
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,11 @@ mod sale_order_line_19_strict {
     include!("generated/sale_order_line_19_strict.rs");
 }
 
+#[allow(dead_code)]
+mod res_currency_19_facade {
+    include!("generated/res_currency_19_facade.rs");
+}
+
 /// The checked-in files: name, model, recorded `fields_get`, options.
 fn generated() -> Vec<(&'static str, &'static str, &'static str, CodegenOptions)> {
     vec![
@@ -48,6 +55,12 @@ fn generated() -> Vec<(&'static str, &'static str, &'static str, CodegenOptions)
             CodegenOptions::default()
                 .strict_required(true)
                 .include_non_stored(false),
+        ),
+        (
+            "res_currency_19_facade.rs",
+            "res.currency",
+            "odoo-19.0/json2/fields_get_res_currency.json",
+            CodegenOptions::default().crate_path("odoo_connect::odoo"),
         ),
     ]
 }
@@ -188,6 +201,28 @@ fn generated_partner_of_18_decodes_the_recorded_replies() {
         !<res_partner_19::ResPartner as Model>::fields(&ServerVersion::new(19, 0))
             .contains(&"mobile")
     );
+}
+
+#[test]
+fn generated_through_the_facade_decodes_the_recorded_reply() {
+    use res_currency_19_facade::{ResCurrency, ResCurrencyPosition};
+    let dir = fixtures_or_skip!();
+    let fields = <ResCurrency as Model>::fields(&ServerVersion::new(19, 0));
+    assert_eq!(fields.len(), 24);
+    assert_eq!(fields[..3], ["id", "active", "create_date"]);
+    assert_eq!(<ResCurrency as Model>::MODEL, "res.currency");
+    for rel in [
+        "odoo-19.0/jsonrpc/read_all_fields_currency.json",
+        "odoo-18.0/jsonrpc/read_all_fields_currency.json",
+    ] {
+        let c: Vec<ResCurrency> = records(&dir, rel);
+        assert_eq!(c[0].id, RecordId(1));
+        assert_eq!(c[0].name.as_deref(), Some("USD"));
+        assert_eq!(c[0].position, Some(ResCurrencyPosition::Before));
+        assert_eq!(c[0].rounding, Some(0.01));
+        assert_eq!(c[0].rate_ids, [RecordId(1)]);
+        assert!(c[0].active);
+    }
 }
 
 /// A value of the right shape for a field of this `fields_get` type.

@@ -284,6 +284,10 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        no_database,
+        ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+    )]
     async fn sigkill_mid_batch_on_postgres_loses_nothing_and_duplicates_nothing() {
         let Some(url) = database_url() else { return };
         let fake = FakeOdoo::start().await;
@@ -351,11 +355,19 @@ mod postgres {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        no_database,
+        ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+    )]
     async fn two_workers_on_postgres_apply_each_message_once() {
         many_workers(2).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        no_database,
+        ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+    )]
     async fn four_workers_on_postgres_apply_each_message_once() {
         many_workers(4).await;
     }

@@ -1,0 +1,776 @@
+//! [`OdooClient`]: the handle that talks to one Odoo database as one user.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use backon::Retryable;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+use tracing::Instrument;
+use url::Url;
+
+use super::call::OdooCall;
+use super::context::Context;
+use super::error::{Error, OdooErrorKind, OdooException, Result};
+use super::transport::{HttpReply, RetryPolicy, Transport, TransportSettings};
+use super::version::ServerVersion;
+use super::{json2, jsonrpc};
+
+/// Which of Odoo's external APIs the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// Ask the server its version once; JSON-2 on 19+ when an API key is configured,
+    /// JSON-RPC otherwise.
+    #[default]
+    Auto,
+    /// `POST /jsonrpc` (Odoo 14 to 20; removal planned for 22).
+    JsonRpc,
+    /// `POST /json/2/<model>/<method>` with a bearer API key (Odoo 19+).
+    Json2,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Auto => "auto",
+            Protocol::JsonRpc => "json-rpc",
+            Protocol::Json2 => "json-2",
+        })
+    }
+}
+
+/// How the client proves who it is.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A login and its password (JSON-RPC only).
+    Password {
+        /// The user's login.
+        login: String,
+        /// The password.
+        secret: SecretString,
+    },
+    /// A login and one of its API keys (JSON-RPC, where it stands in for the password, and JSON-2).
+    ApiKey {
+        /// The user's login.
+        login: String,
+        /// The API key.
+        secret: SecretString,
+    },
+}
+
+impl Credentials {
+    fn login(&self) -> &str {
+        match self {
+            Credentials::Password { login, .. } | Credentials::ApiKey { login, .. } => login,
+        }
+    }
+    fn secret(&self) -> &SecretString {
+        match self {
+            Credentials::Password { secret, .. } | Credentials::ApiKey { secret, .. } => secret,
+        }
+    }
+    fn is_api_key(&self) -> bool {
+        matches!(self, Credentials::ApiKey { .. })
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, login) = match self {
+            Credentials::Password { login, .. } => ("Password", login),
+            Credentials::ApiKey { login, .. } => ("ApiKey", login),
+        };
+        f.debug_struct(kind)
+            .field("login", login)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The client's settings, as the builder collected them.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The server's base URL (never holds credentials).
+    pub url: Url,
+    /// The database; found with `db.list` when the server has a single one.
+    pub database: Option<String>,
+    /// The credentials (`Debug` shows `[redacted]`).
+    pub credentials: Option<Credentials>,
+    /// The protocol wanted.
+    pub protocol: Protocol,
+    /// Timeout of a whole request, reply included.
+    pub timeout: Duration,
+    /// Timeout of establishing a connection.
+    pub connect_timeout: Duration,
+    /// Requests in flight at once per client.
+    pub max_concurrent_requests: usize,
+    /// Largest reply accepted, in bytes.
+    pub max_response_bytes: usize,
+    /// Retry policy of calls that are safe to repeat.
+    pub retry: RetryPolicy,
+    /// The context sent with every call (each call may override keys).
+    pub context: Context,
+}
+
+/// Builds an [`OdooClient`]; see [`OdooClient::builder`].
+#[derive(Debug)]
+pub struct OdooClientBuilder {
+    url: String,
+    database: Option<String>,
+    credentials: Option<Credentials>,
+    protocol: Protocol,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_concurrent_requests: usize,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
+    context: Context,
+}
+
+impl OdooClientBuilder {
+    /// Sets the database.
+    pub fn database(mut self, db: impl Into<String>) -> Self {
+        self.database = Some(db.into());
+        self
+    }
+
+    /// Authenticates with a login and an API key (preferred: works over both protocols).
+    pub fn api_key(mut self, login: impl Into<String>, key: impl Into<SecretString>) -> Self {
+        self.credentials = Some(Credentials::ApiKey {
+            login: login.into(),
+            secret: key.into(),
+        });
+        self
+    }
+
+    /// Authenticates with a login and a password (JSON-RPC only).
+    pub fn password(mut self, login: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        self.credentials = Some(Credentials::Password {
+            login: login.into(),
+            secret: password.into(),
+        });
+        self
+    }
+
+    /// Chooses the protocol (default [`Protocol::Auto`]).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Timeout of a whole request (default 120 s, below Odoo's usual `limit_time_real`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout of establishing a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Requests in flight at once (default 8).
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.max_concurrent_requests = n.max(1);
+        self
+    }
+
+    /// Largest reply accepted (default 256 MiB).
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// The retry policy of calls that are safe to repeat.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The context sent with every call.
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Checks the settings and builds the client. No request is sent: the server's version is
+    /// asked on the first call.
+    pub fn build(self) -> Result<OdooClient> {
+        let url = parse_base_url(&self.url)?;
+        if self.protocol == Protocol::Json2
+            && !self
+                .credentials
+                .as_ref()
+                .map(Credentials::is_api_key)
+                .unwrap_or(false)
+        {
+            return Err(Error::config(
+                "JSON-2 needs an API key: use .api_key(login, key)",
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::config("the timeout must be longer than zero"));
+        }
+        let transport = Transport::new(TransportSettings {
+            base: url.clone(),
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_concurrent: self.max_concurrent_requests,
+            max_body: self.max_response_bytes,
+            user_agent: format!("odoo-connect/{}", env!("CARGO_PKG_VERSION")),
+        })?;
+        let config = ClientConfig {
+            url,
+            database: self.database,
+            credentials: self.credentials,
+            protocol: self.protocol,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            context: self.context,
+        };
+        Ok(OdooClient {
+            inner: Arc::new(Inner {
+                config,
+                transport,
+                session: OnceCell::new(),
+                next_id: AtomicU64::new(1),
+            }),
+        })
+    }
+}
+
+/// Parses the base URL, refusing embedded credentials without echoing them.
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let mut url = Url::parse(raw.trim()).map_err(|e| {
+        // The parse error never contains the input text.
+        Error::config(format!("invalid Odoo URL: {e}"))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "the Odoo URL must not contain credentials; use .api_key() or .password()",
+        ));
+    }
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(Error::config(format!(
+            "the Odoo URL must be http or https, not `{}`",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none() {
+        return Err(Error::config("the Odoo URL has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(
+            "the Odoo URL must not have a query or a fragment",
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+/// What the client learned from the server on its first call.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The server's version.
+    pub version: ServerVersion,
+    /// The protocol in use.
+    pub protocol: Protocol,
+    /// The database in use (`None` on JSON-2 when the server picks it).
+    pub database: Option<String>,
+    /// The user's id (known after `common.authenticate` on JSON-RPC).
+    pub uid: Option<i64>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    transport: Transport,
+    session: OnceCell<Session>,
+    next_id: AtomicU64,
+}
+
+/// A client of one Odoo database, as one user.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync`; clones share the connection pool, the
+/// concurrency limit and what was learned from the server.
+///
+/// ```no_run
+/// # async fn run() -> odoo_client::Result<()> {
+/// use odoo_client::{Domain, OdooClient, models::Partner};
+/// let odoo = OdooClient::builder("https://erp.example.com")
+///     .database("ps")
+///     .api_key("admin", std::env::var("ODOO_API_KEY").unwrap_or_default())
+///     .build()?;
+/// let customers: Vec<Partner> = odoo
+///     .model::<Partner>()
+///     .search_read(Domain::new().eq("is_company", true).ilike("name", "acme"))
+///     .limit(50)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OdooClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for OdooClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OdooClient")
+            .field("url", &self.inner.config.url.as_str())
+            .field("database", &self.inner.config.database)
+            .field("credentials", &self.inner.config.credentials)
+            .field("protocol", &self.inner.config.protocol)
+            .field("session", &self.inner.session.get())
+            .finish()
+    }
+}
+
+impl OdooClient {
+    /// Starts building a client of the server at `url` (`https://erp.example.com`).
+    pub fn builder(url: impl Into<String>) -> OdooClientBuilder {
+        OdooClientBuilder {
+            url: url.into(),
+            database: None,
+            credentials: None,
+            protocol: Protocol::Auto,
+            timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(10),
+            max_concurrent_requests: 8,
+            max_response_bytes: 256 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+            context: Context::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The client's default context.
+    pub fn default_context(&self) -> &Context {
+        &self.inner.config.context
+    }
+
+    /// Connects (once): asks the version, picks the protocol, authenticates on JSON-RPC.
+    pub async fn session(&self) -> Result<&Session> {
+        self.inner
+            .session
+            .get_or_try_init(|| self.open_session())
+            .await
+    }
+
+    /// The server's version.
+    pub async fn version(&self) -> Result<ServerVersion> {
+        Ok(self.session().await?.version.clone())
+    }
+
+    /// The protocol in use ([`Protocol::JsonRpc`] or [`Protocol::Json2`]).
+    pub async fn protocol(&self) -> Result<Protocol> {
+        Ok(self.session().await?.protocol)
+    }
+
+    /// The user's id.
+    pub async fn uid(&self) -> Result<i64> {
+        let session = self.session().await?;
+        if let Some(uid) = session.uid {
+            return Ok(uid);
+        }
+        let ctx: Value = self
+            .call(&OdooCall::new("res.users", "context_get").read_only())
+            .await?;
+        ctx.get("uid")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::InvalidReply {
+                reason: "res.users.context_get has no uid".to_owned(),
+                snippet: String::new(),
+            })
+    }
+
+    /// The user's context as the server sees it (`res.users.context_get`).
+    pub async fn context_get(&self) -> Result<Map<String, Value>> {
+        self.call(&OdooCall::new("res.users", "context_get").read_only())
+            .await
+    }
+
+    /// `common.version` over JSON-RPC (no authentication needed).
+    pub async fn server_version_info(&self) -> Result<Value> {
+        self.rpc_service("common", "version", vec![], true).await
+    }
+
+    async fn open_session(&self) -> Result<Session> {
+        let cfg = &self.inner.config;
+        let version = self.fetch_version().await?;
+        let has_key = cfg
+            .credentials
+            .as_ref()
+            .map(Credentials::is_api_key)
+            .unwrap_or(false);
+        let protocol = match cfg.protocol {
+            Protocol::Auto if version.has_json2() && has_key => Protocol::Json2,
+            Protocol::Auto | Protocol::JsonRpc => Protocol::JsonRpc,
+            Protocol::Json2 => {
+                if !version.has_json2() {
+                    return Err(Error::config(format!(
+                        "the server runs Odoo {version}, which has no JSON-2 API (19+); use Protocol::JsonRpc"
+                    )));
+                }
+                Protocol::Json2
+            }
+        };
+        let creds = cfg
+            .credentials
+            .as_ref()
+            .ok_or_else(|| Error::config("no credentials: use .api_key() or .password()"))?;
+        let mut database = cfg.database.clone();
+        let mut uid = None;
+        if protocol == Protocol::JsonRpc {
+            if database.is_none() {
+                database = Some(self.single_database().await?);
+            }
+            let db = database.clone().unwrap_or_default();
+            let reply: Value = self
+                .rpc_service(
+                    "common",
+                    "authenticate",
+                    vec![
+                        Value::from(db),
+                        Value::from(creds.login()),
+                        Value::from(creds.secret().expose_secret()),
+                        Value::Object(Map::new()),
+                    ],
+                    true,
+                )
+                .await?;
+            match reply.as_i64() {
+                Some(id) if id > 0 => uid = Some(id),
+                _ => {
+                    return Err(OdooException {
+                        kind: OdooErrorKind::AccessDenied,
+                        name: "odoo.exceptions.AccessDenied".to_owned(),
+                        message: "Access Denied: wrong login, password or API key".to_owned(),
+                        arguments: Value::Null,
+                        context: Value::Null,
+                        debug: None,
+                        code: None,
+                        http_status: None,
+                    }
+                    .into());
+                }
+            }
+        }
+        tracing::debug!(%version, %protocol, "odoo session opened");
+        Ok(Session {
+            version,
+            protocol,
+            database,
+            uid,
+        })
+    }
+
+    async fn single_database(&self) -> Result<String> {
+        let dbs: Vec<String> = self.rpc_service("db", "list", vec![], true).await.map_err(|e| {
+            Error::config(format!(
+                "no database configured and the server does not list its databases ({e}); use .database()"
+            ))
+        })?;
+        match dbs.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(Error::config("the server has no database")),
+            _ => Err(Error::config(format!(
+                "the server has {} databases; choose one with .database()",
+                dbs.len()
+            ))),
+        }
+    }
+
+    async fn fetch_version(&self) -> Result<ServerVersion> {
+        match self
+            .rpc_service::<Value>("common", "version", vec![], true)
+            .await
+        {
+            Ok(v) => ServerVersion::from_reply(&v).ok_or_else(|| Error::InvalidReply {
+                reason: "common.version did not give a version".to_owned(),
+                snippet: super::error::snippet(v.to_string().as_bytes(), 200),
+            }),
+            // Servers without /jsonrpc (Odoo 22+) still answer /json/version.
+            Err(Error::Http { status: 404, .. }) => {
+                let reply = self.inner.transport.get("/json/version", None).await?;
+                let v: Value =
+                    json2::decode_reply(reply.status, &reply.body, None, ("", "version"))?;
+                let v = serde_json::json!({
+                    "server_version": v.get("version").cloned().unwrap_or(Value::Null),
+                    "server_version_info": v.get("version_info").cloned().unwrap_or(Value::Null),
+                });
+                ServerVersion::from_reply(&v).ok_or_else(|| Error::InvalidReply {
+                    reason: "/json/version did not give a version".to_owned(),
+                    snippet: String::new(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Calls a JSON-RPC service method (`common.version`, `db.list`) directly.
+    async fn rpc_service<R: DeserializeOwned>(
+        &self,
+        service: &str,
+        method: &str,
+        args: Vec<Value>,
+        read: bool,
+    ) -> Result<R> {
+        let op = || async {
+            let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            let body = jsonrpc::encode_service(service, method, args.clone(), id);
+            let bytes = serde_json::to_vec(&body).map_err(|e| Error::Encode {
+                model: service.to_owned(),
+                method: method.to_owned(),
+                reason: e.to_string(),
+            })?;
+            let reply = self
+                .inner
+                .transport
+                .post_json(jsonrpc::PATH, bytes, None, None)
+                .await?;
+            jsonrpc::decode_reply(reply.status, &reply.body, (service, method))
+        };
+        self.with_retry(op, read).await
+    }
+
+    async fn with_retry<R, F, Fut>(&self, op: F, read: bool) -> Result<R>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<R>>,
+    {
+        let policy = &self.inner.config.retry;
+        op.retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &Error| e.is_retryable() && (read || e.is_unsent()))
+            .adjust(|e: &Error, d| match (e.retry_after(), d) {
+                (Some(ra), Some(_)) => Some(ra.min(policy.max_delay)),
+                (_, d) => d,
+            })
+            .notify(|e: &Error, d: Duration| {
+                tracing::warn!(error = %e, delay_ms = d.as_millis() as u64, "odoo call failed; retrying");
+            })
+            .await
+    }
+
+    /// Calls any model method and decodes its result into `R` (use `serde_json::Value` for
+    /// anything).
+    ///
+    /// The call is retried on transient failures when it is marked as a read
+    /// ([`OdooCall::read_only`]), or when the request provably never reached the server.
+    ///
+    /// ```no_run
+    /// # async fn run(odoo: odoo_client::OdooClient) -> odoo_client::Result<()> {
+    /// use odoo_client::OdooCall;
+    /// let confirmed: bool = odoo.call(&OdooCall::new("sale.order", "action_confirm").ids([42])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<R: DeserializeOwned>(&self, call: &OdooCall) -> Result<R> {
+        let session = self.session().await?;
+        let protocol = session.protocol;
+        let span = tracing::debug_span!(
+            "odoo.call",
+            model = %call.model,
+            method = %call.method,
+            protocol = %protocol,
+            duration_ms = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let context = call.context.merged_over(&self.inner.config.context);
+        let result = self
+            .with_retry(
+                || self.send_once::<R>(session, call, &context),
+                call.is_read(),
+            )
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("status", if result.is_ok() { "ok" } else { "error" });
+        result
+    }
+
+    async fn send_once<R: DeserializeOwned>(
+        &self,
+        session: &Session,
+        call: &OdooCall,
+        context: &Context,
+    ) -> Result<R> {
+        let what = (call.model.as_str(), call.method.as_str());
+        let creds = self
+            .inner
+            .config
+            .credentials
+            .as_ref()
+            .ok_or_else(|| Error::config("no credentials: use .api_key() or .password()"))?;
+        let encode_err = |e: serde_json::Error| Error::Encode {
+            model: call.model.clone(),
+            method: call.method.clone(),
+            reason: e.to_string(),
+        };
+        let reply: HttpReply = match session.protocol {
+            Protocol::Json2 => {
+                let body = json2::encode_body(call, context)?;
+                let bytes = serde_json::to_vec(&body).map_err(encode_err)?;
+                self.inner
+                    .transport
+                    .post_json(
+                        &json2::path(&call.model, &call.method),
+                        bytes,
+                        Some(creds.secret()),
+                        session.database.as_deref(),
+                    )
+                    .await?
+            }
+            _ => {
+                let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+                let body = jsonrpc::encode_execute_kw(
+                    session.database.as_deref().unwrap_or_default(),
+                    session.uid.unwrap_or_default(),
+                    creds.secret().expose_secret(),
+                    call,
+                    context,
+                    id,
+                );
+                let bytes = serde_json::to_vec(&body).map_err(encode_err)?;
+                self.inner
+                    .transport
+                    .post_json(jsonrpc::PATH, bytes, None, None)
+                    .await?
+            }
+        };
+        tracing::Span::current().record("status", reply.status);
+        match session.protocol {
+            Protocol::Json2 => {
+                json2::decode_reply(reply.status, &reply.body, reply.retry_after, what)
+            }
+            _ => match jsonrpc::decode_reply(reply.status, &reply.body, what) {
+                Err(Error::Http {
+                    status, snippet, ..
+                }) => Err(Error::Http {
+                    status,
+                    snippet,
+                    retry_after: reply.retry_after,
+                }),
+                other => other,
+            },
+        }
+    }
+
+    /// `execute_kw(model, method, args, kwargs)` with positional arguments, as over JSON-RPC.
+    ///
+    /// Positional arguments have no names, so on JSON-2 this fails with [`Error::Encode`]: build
+    /// an [`OdooCall`] with named arguments ([`OdooCall::arg`]) to reach both protocols.
+    pub async fn execute_kw<R: DeserializeOwned>(
+        &self,
+        model: &str,
+        method: &str,
+        args: Vec<Value>,
+        kwargs: Map<String, Value>,
+    ) -> Result<R> {
+        let mut call = OdooCall::new(model, method);
+        for a in args {
+            call = call.positional(a);
+        }
+        call.kwargs = kwargs;
+        self.call(&call).await
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &Url {
+        self.inner.transport.base()
+    }
+
+    /// GETs `/doc-bearer/<model>.json` (Odoo 19+ with `api_doc`): fields and public methods.
+    pub async fn model_doc(&self, model: &str) -> Result<Value> {
+        let creds = self.inner.config.credentials.as_ref();
+        let reply = self
+            .inner
+            .transport
+            .get(
+                &format!("/doc-bearer/{model}.json"),
+                creds.filter(|c| c.is_api_key()).map(|c| c.secret()),
+            )
+            .await?;
+        json2::decode_reply(reply.status, &reply.body, reply.retry_after, (model, "doc"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_with_credentials_is_refused_without_echo() {
+        let e = OdooClient::builder("https://bob:hunter2@erp.example.com")
+            .build()
+            .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("hunter2") && !text.contains("bob"), "{text}");
+        assert!(matches!(e, Error::Config(_)));
+    }
+
+    #[test]
+    fn bad_urls() {
+        for u in [
+            "not a url",
+            "ftp://erp.example.com",
+            "https://erp.example.com/?db=x",
+        ] {
+            assert!(OdooClient::builder(u).build().is_err(), "{u}");
+        }
+        let c = OdooClient::builder("https://erp.example.com/odoo")
+            .build()
+            .unwrap();
+        assert_eq!(c.url().as_str(), "https://erp.example.com/odoo/");
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = OdooClient::builder("https://erp.example.com")
+            .database("ps")
+            .api_key("admin", "sk-very-secret")
+            .build()
+            .unwrap();
+        let d = format!("{c:?} {:?}", c.config());
+        assert!(!d.contains("sk-very-secret"), "{d}");
+        assert!(d.contains("[redacted]"));
+        let c = OdooClient::builder("https://erp.example.com")
+            .password("admin", "pw-very-secret")
+            .build()
+            .unwrap();
+        assert!(!format!("{c:?}").contains("pw-very-secret"));
+    }
+
+    #[test]
+    fn json2_needs_a_key() {
+        let e = OdooClient::builder("https://erp.example.com")
+            .password("admin", "x")
+            .protocol(Protocol::Json2)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("API key"));
+    }
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<OdooClient>();
+    }
+}

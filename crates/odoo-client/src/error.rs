@@ -1,0 +1,438 @@
+//! The client's error type.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A `Result` with the client's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong talking to Odoo.
+///
+/// Causes are kept as `source()`s; Odoo's own exceptions are typed ([`OdooErrorKind`]) and keep
+/// their traceback out of `Display` (see [`OdooException::debug`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client is misconfigured (bad URL, missing credentials, a protocol the server lacks).
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// The request could not be sent or its reply could not be received.
+    #[error("transport error{}: {source}", if *.sent { " after the request was sent" } else { " before the request was sent" })]
+    Transport {
+        /// Whether the request may have reached the server (`false` means provably not sent).
+        sent: bool,
+        /// The underlying cause.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The call took longer than the configured timeout.
+    #[error("timed out after {elapsed:?}{}", if *.sent { "" } else { " (before the request was sent)" })]
+    Timeout {
+        /// How long the client waited.
+        elapsed: Duration,
+        /// Whether the request may have reached the server.
+        sent: bool,
+    },
+
+    /// The server answered with an HTTP status that is not an Odoo error reply
+    /// (a proxy's 502, an HTML 404 page, a 415, a 429 ...).
+    #[error("HTTP {status}: {snippet}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, for diagnosis (never the request).
+        snippet: String,
+        /// The `Retry-After` delay, when the server sent one.
+        retry_after: Option<Duration>,
+    },
+
+    /// Odoo raised an exception.
+    #[error(transparent)]
+    Odoo(Box<OdooException>),
+
+    /// The reply is not what the protocol promises (not JSON, truncated, wrong envelope).
+    #[error("invalid reply: {reason}")]
+    InvalidReply {
+        /// What was wrong.
+        reason: String,
+        /// The start of the body.
+        snippet: String,
+    },
+
+    /// The reply is larger than the configured limit.
+    #[error("reply larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+
+    /// The reply is valid JSON but does not decode into the requested type.
+    #[error("cannot decode `{path}` of the {model}.{method} reply: {source}")]
+    Decode {
+        /// The model called.
+        model: String,
+        /// The method called.
+        method: String,
+        /// The path of the failing field (`[3].partner_id`).
+        path: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A request could not be encoded (e.g. positional arguments on JSON-2).
+    #[error("cannot encode the {model}.{method} call: {reason}")]
+    Encode {
+        /// The model called.
+        model: String,
+        /// The method called.
+        method: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// Whether repeating the same call can succeed and is safe *as far as the failure goes*:
+    /// connection refused and other failures before the request was sent, timeouts before
+    /// sending, HTTP 502/503/504, 429 (honour [`Error::retry_after`]), Odoo's serialisation
+    /// failures and 409 lock conflicts, and a session that expired.
+    ///
+    /// Whether the *call* may be repeated is a separate question: a `create` whose reply was
+    /// lost may have committed. The client only retries reads, or any call that provably never
+    /// reached the server.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Http { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Error::Odoo(e) => e.is_transient(),
+            Error::InvalidReply { .. } => false,
+            _ => false,
+        }
+    }
+
+    /// Whether the request provably never reached the server, so that even a write can be sent
+    /// again.
+    pub fn is_unsent(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport { sent: false, .. } | Error::Timeout { sent: false, .. }
+        )
+    }
+
+    /// The delay the server asked for (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether this is a timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// The HTTP status, when the failure carries one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            Error::Odoo(e) => e.http_status,
+            _ => None,
+        }
+    }
+
+    /// The Odoo exception, when Odoo raised one.
+    pub fn as_odoo(&self) -> Option<&OdooException> {
+        match self {
+            Error::Odoo(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The Python exception name Odoo reported (`odoo.exceptions.ValidationError`).
+    pub fn odoo_exception(&self) -> Option<&str> {
+        self.as_odoo().map(|e| e.name.as_str())
+    }
+
+    /// The kind of Odoo exception, when Odoo raised one.
+    pub fn odoo_kind(&self) -> Option<OdooErrorKind> {
+        self.as_odoo().map(|e| e.kind)
+    }
+
+    /// Whether the credentials were refused (`AccessDenied`, or HTTP 401 on JSON-2).
+    pub fn is_access_denied(&self) -> bool {
+        self.odoo_kind() == Some(OdooErrorKind::AccessDenied)
+    }
+
+    /// Whether Odoo reported that a record does not exist.
+    pub fn is_missing_record(&self) -> bool {
+        self.odoo_kind() == Some(OdooErrorKind::MissingError)
+    }
+
+    pub(crate) fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+}
+
+/// The class of an Odoo exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OdooErrorKind {
+    /// Bad credentials (`odoo.exceptions.AccessDenied`; HTTP 401 on JSON-2).
+    AccessDenied,
+    /// The user lacks a right (`odoo.exceptions.AccessError`; HTTP 403 on JSON-2).
+    AccessError,
+    /// A constraint failed (`odoo.exceptions.ValidationError`).
+    ValidationError,
+    /// A business rule refused the operation (`odoo.exceptions.UserError`).
+    UserError,
+    /// A record does not exist (`odoo.exceptions.MissingError`).
+    MissingError,
+    /// The session expired (JSON-RPC code 100).
+    SessionExpired,
+    /// A concurrent transaction holds a lock or a serialisation failure (HTTP 409,
+    /// `psycopg2.errors.SerializationFailure`, `LockNotAvailable`).
+    Conflict,
+    /// Any other exception: see [`OdooException::name`].
+    Other,
+}
+
+impl OdooErrorKind {
+    /// Classifies an exception by its Python name and, on JSON-2, the HTTP status.
+    pub fn classify(name: &str, code: Option<i64>, http_status: Option<u16>) -> Self {
+        let short = name.rsplit('.').next().unwrap_or(name);
+        match short {
+            "AccessDenied" => OdooErrorKind::AccessDenied,
+            "AccessError" => OdooErrorKind::AccessError,
+            "ValidationError" => OdooErrorKind::ValidationError,
+            "UserError" | "RedirectWarning" => OdooErrorKind::UserError,
+            "MissingError" => OdooErrorKind::MissingError,
+            "SessionExpiredException" => OdooErrorKind::SessionExpired,
+            "SerializationFailure" | "LockNotAvailable" | "ConcurrencyError" => {
+                OdooErrorKind::Conflict
+            }
+            _ => match (code, http_status) {
+                (Some(100), _) => OdooErrorKind::SessionExpired,
+                (_, Some(401)) => OdooErrorKind::AccessDenied,
+                (_, Some(403)) => OdooErrorKind::AccessError,
+                (_, Some(409)) => OdooErrorKind::Conflict,
+                _ => OdooErrorKind::Other,
+            },
+        }
+    }
+}
+
+/// An exception raised by Odoo, as its error reply describes it.
+///
+/// The client builds it from the error reply ([`OdooException::from_data`]); fakes and tests
+/// build one with [`OdooException::new`] (the struct is `#[non_exhaustive]`, so that a detail of
+/// a future reply can be added).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OdooException {
+    /// The class.
+    pub kind: OdooErrorKind,
+    /// The Python exception name (`odoo.exceptions.ValidationError`).
+    pub name: String,
+    /// The message Odoo shows the user.
+    pub message: String,
+    /// The exception's arguments.
+    pub arguments: Value,
+    /// The context Odoo echoed back.
+    pub context: Value,
+    /// The server-side traceback, kept for diagnosis but never shown by `Display`.
+    pub debug: Option<String>,
+    /// The JSON-RPC `error.code` (0 from 19, 200 up to 18, 100 session expired).
+    pub code: Option<i64>,
+    /// The HTTP status (JSON-2 carries the class in it; JSON-RPC always answers 200).
+    pub http_status: Option<u16>,
+}
+
+impl OdooException {
+    /// An exception of this kind, Python name and message, without arguments, context,
+    /// traceback, error code or HTTP status; set those on the result when they matter.
+    ///
+    /// ```
+    /// use odoo_client::{Error, OdooErrorKind, OdooException};
+    /// let mut e = OdooException::new(
+    ///     OdooErrorKind::UserError,
+    ///     "odoo.exceptions.UserError",
+    ///     "Nothing to invoice",
+    /// );
+    /// e.code = Some(200);
+    /// let err = Error::from(e);
+    /// assert_eq!(err.to_string(), "odoo.exceptions.UserError: Nothing to invoice");
+    /// assert_eq!(err.odoo_kind(), Some(OdooErrorKind::UserError));
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn new(kind: OdooErrorKind, name: impl Into<String>, message: impl Into<String>) -> Self {
+        OdooException {
+            kind,
+            name: name.into(),
+            message: message.into(),
+            arguments: Value::Null,
+            context: Value::Null,
+            debug: None,
+            code: None,
+            http_status: None,
+        }
+    }
+
+    /// Builds an exception from the `{name, message, arguments, context, debug}` object.
+    pub fn from_data(data: &Value, code: Option<i64>, http_status: Option<u16>) -> Self {
+        let name = data
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let message = data
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        OdooException {
+            kind: OdooErrorKind::classify(&name, code, http_status),
+            name,
+            message,
+            arguments: data.get("arguments").cloned().unwrap_or(Value::Null),
+            context: data.get("context").cloned().unwrap_or(Value::Null),
+            debug: data.get("debug").and_then(Value::as_str).map(str::to_owned),
+            code,
+            http_status,
+        }
+    }
+
+    /// Whether this exception is worth retrying: lock and serialisation conflicts.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, OdooErrorKind::Conflict)
+            || self.message.contains("could not serialize access")
+    }
+}
+
+impl fmt::Display for OdooException {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = if self.name.is_empty() {
+            "Odoo error"
+        } else {
+            &self.name
+        };
+        if self.message.is_empty() {
+            write!(f, "{name}")
+        } else {
+            write!(f, "{name}: {}", self.message)
+        }
+    }
+}
+
+impl fmt::Debug for OdooException {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OdooException")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("message", &self.message)
+            .field("code", &self.code)
+            .field("http_status", &self.http_status)
+            .field(
+                "debug",
+                &self.debug.as_ref().map(|d| format!("<{} bytes>", d.len())),
+            )
+            .finish()
+    }
+}
+
+impl std::error::Error for OdooException {}
+
+impl From<OdooException> for Error {
+    fn from(e: OdooException) -> Self {
+        Error::Odoo(Box::new(e))
+    }
+}
+
+/// The first `max` characters of a body, on one line, for error messages.
+pub(crate) fn snippet(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn traceback_stays_out_of_display() {
+        let e: Error = OdooException::from_data(
+            &json!({"name": "odoo.exceptions.ValidationError", "message": "Missing required value",
+                    "arguments": ["Missing required value"], "debug": "Traceback (most recent call last): secret stuff"}),
+            Some(0),
+            None,
+        )
+        .into();
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "odoo.exceptions.ValidationError: Missing required value"
+        );
+        assert!(!format!("{e:?}").contains("secret stuff"));
+        assert_eq!(e.odoo_kind(), Some(OdooErrorKind::ValidationError));
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn new_is_from_data_of_name_and_message() {
+        let built = OdooException::new(
+            OdooErrorKind::AccessDenied,
+            "odoo.exceptions.AccessDenied",
+            "Access Denied",
+        );
+        let read = OdooException::from_data(
+            &json!({"name": "odoo.exceptions.AccessDenied", "message": "Access Denied"}),
+            None,
+            None,
+        );
+        assert_eq!(format!("{built:?}"), format!("{read:?}"));
+        assert_eq!(
+            (built.arguments, built.context, built.debug),
+            (Value::Null, Value::Null, None)
+        );
+    }
+
+    #[test]
+    fn classification() {
+        use OdooErrorKind::*;
+        for (name, kind) in [
+            ("odoo.exceptions.AccessDenied", AccessDenied),
+            ("odoo.exceptions.AccessError", AccessError),
+            ("odoo.exceptions.UserError", UserError),
+            ("odoo.exceptions.MissingError", MissingError),
+            ("odoo.http.SessionExpiredException", SessionExpired),
+            ("psycopg2.errors.SerializationFailure", Conflict),
+            ("builtins.ValueError", Other),
+        ] {
+            assert_eq!(OdooErrorKind::classify(name, Some(0), None), kind, "{name}");
+        }
+        assert_eq!(
+            OdooErrorKind::classify("werkzeug.exceptions.Unauthorized", None, Some(401)),
+            AccessDenied
+        );
+    }
+
+    #[test]
+    fn snippet_is_bounded() {
+        assert_eq!(snippet(b"<html>\n<body>", 100), "<html> <body>");
+        assert_eq!(snippet(b"abcdef", 3), "abc…");
+    }
+}

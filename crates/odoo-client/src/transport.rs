@@ -1,0 +1,255 @@
+//! HTTP transport: one reqwest pool per client, timeouts, a concurrency limit, a size limit on
+//! replies, and the retry policy for calls that are safe to repeat.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::{Error, Result};
+
+/// When and how the client retries a call.
+///
+/// Reads are retried on transient failures (connection refused, timeouts, 502/503/504, 429 with
+/// `Retry-After`, lock conflicts); a write is retried only when the request provably never
+/// reached the server. Delays grow exponentially with jitter, capped by `max_delay`, and stop
+/// after `max_attempts` or `max_elapsed`, whichever comes first.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: usize,
+    /// The first delay.
+    pub initial_delay: Duration,
+    /// The largest delay between two attempts (a longer `Retry-After` is honoured up to this).
+    pub max_delay: Duration,
+    /// The total time spent waiting between attempts.
+    pub max_elapsed: Duration,
+    /// Whether delays are randomised (spreads retries of many clients).
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(30),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the number of attempts (the first included).
+    pub fn max_attempts(mut self, n: usize) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Sets the first delay.
+    pub fn initial_delay(mut self, d: Duration) -> Self {
+        self.initial_delay = d;
+        self
+    }
+
+    /// Sets the largest delay.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// Sets the total waiting budget.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+
+    /// Turns jitter on or off.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+
+    pub(crate) fn backoff(&self) -> backon::ExponentialBuilder {
+        let b = backon::ExponentialBuilder::default()
+            .with_min_delay(self.initial_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_attempts.saturating_sub(1))
+            .with_total_delay(Some(self.max_elapsed));
+        if self.jitter { b.with_jitter() } else { b }
+    }
+}
+
+/// A reply as received.
+#[derive(Debug)]
+pub(crate) struct HttpReply {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Sends requests; cheap to share.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    base: Url,
+    permits: Arc<Semaphore>,
+    max_body: usize,
+    timeout: Duration,
+}
+
+/// Settings of the transport.
+pub(crate) struct TransportSettings {
+    pub(crate) base: Url,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_concurrent: usize,
+    pub(crate) max_body: usize,
+    pub(crate) user_agent: String,
+}
+
+impl Transport {
+    pub(crate) fn new(s: TransportSettings) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(s.timeout)
+            .connect_timeout(s.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_keepalive(Duration::from_secs(60))
+            .gzip(true)
+            .user_agent(s.user_agent)
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport {
+            http,
+            base: s.base,
+            permits: Arc::new(Semaphore::new(s.max_concurrent.max(1))),
+            max_body: s.max_body,
+            timeout: s.timeout,
+        })
+    }
+
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
+    }
+
+    /// POSTs a JSON body.
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        bearer: Option<&SecretString>,
+        database: Option<&str>,
+    ) -> Result<HttpReply> {
+        let url = self.url(path)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(key) = bearer {
+            let mut v = HeaderValue::from_str(&format!("bearer {}", key.expose_secret())).map_err(
+                |_| Error::config("the API key contains characters not allowed in a header"),
+            )?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        if let Some(db) = database {
+            let v = HeaderValue::from_str(db)
+                .map_err(|_| Error::config("the database name is not a valid header value"))?;
+            headers.insert("X-Odoo-Database", v);
+        }
+        let req = self.http.post(url).headers(headers).body(body);
+        self.send(req).await
+    }
+
+    /// GETs a path.
+    pub(crate) async fn get(&self, path: &str, bearer: Option<&SecretString>) -> Result<HttpReply> {
+        let url = self.url(path)?;
+        let mut req = self.http.get(url);
+        if let Some(key) = bearer {
+            let mut v = HeaderValue::from_str(&format!("bearer {}", key.expose_secret())).map_err(
+                |_| Error::config("the API key contains characters not allowed in a header"),
+            )?;
+            v.set_sensitive(true);
+            req = req.header(AUTHORIZATION, v);
+        }
+        self.send(req).await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<HttpReply> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::config("the client is shut down"))?;
+        let started = Instant::now();
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| map_reqwest(e, started, self.timeout))?;
+        let status = resp.status().as_u16();
+        let retry_after = crate::support::retry_after(resp.headers(), chrono::Utc::now());
+        if let Some(len) = resp.content_length() {
+            if len > self.max_body as u64 {
+                return Err(Error::BodyTooLarge {
+                    limit: self.max_body,
+                });
+            }
+        }
+        let body = read_limited(resp, self.max_body, started, self.timeout).await?;
+        Ok(HttpReply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+    started: Instant,
+    timeout: Duration,
+) -> Result<Vec<u8>> {
+    let mut body =
+        Vec::with_capacity(resp.content_length().unwrap_or(0).min(limit as u64) as usize);
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| map_reqwest(e, started, timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::BodyTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn map_reqwest(e: reqwest::Error, started: Instant, timeout: Duration) -> Error {
+    if e.is_timeout() {
+        let sent = !e.is_connect();
+        return Error::Timeout {
+            elapsed: started.elapsed().min(timeout.max(started.elapsed())),
+            sent,
+        };
+    }
+    let sent = !(e.is_connect() || e.is_builder());
+    Error::Transport { sent, source: e }
+}

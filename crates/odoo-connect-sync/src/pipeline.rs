@@ -1,0 +1,900 @@
+//! [`Pipeline`]: the opinionated whole built from the primitives: a durable queue with per-lane
+//! order, steps, retries with backoff, dead letters and replay, the audit trail, metrics and
+//! tracing.
+//!
+//! Scheduled incremental syncs ([`Pipeline::pull`]) and pushed events ([`Pipeline::submit`])
+//! enter the same queue and go through the same steps.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+use crate::envelope::{CorrelationId, Envelope, EnvelopeError, JsonEnvelope, MessageId};
+use crate::step::{Outcome, Step, StepContext};
+use crate::store::{
+    AuditEvent, AuditKind, AuditQuery, AuditRecord, CheckpointKey, DeadLetterFilter, DeadLetterId,
+    Failure, FailureClass, LeasedMessage, SharedClock, StateStore, StoreError, SystemClock,
+};
+
+/// What can go wrong running a pipeline (outcomes of steps are not errors: they are recorded).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The state store failed.
+    #[error("state store: {0}")]
+    Store(#[from] StoreError),
+    /// A message could not be encoded or decoded.
+    #[error("envelope: {0}")]
+    Envelope(#[from] EnvelopeError),
+    /// A dead letter or message does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A source of changes failed.
+    #[error("source `{source_name}`: {error}")]
+    Source {
+        /// The source.
+        source_name: String,
+        /// Its error.
+        #[source]
+        error: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl SyncError {
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Store(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+/// How messages that failed transiently are retried.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncRetryPolicy {
+    /// Attempts in all before the message goes to the dead letters.
+    pub max_attempts: u32,
+    /// The first delay.
+    pub initial_delay: Duration,
+    /// The largest delay.
+    pub max_delay: Duration,
+    /// The longest a message may keep retrying, from its first delivery.
+    pub max_elapsed: Duration,
+    /// Whether delays are randomised.
+    pub jitter: bool,
+}
+
+impl Default for SyncRetryPolicy {
+    fn default() -> Self {
+        SyncRetryPolicy {
+            max_attempts: 8,
+            initial_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(600),
+            max_elapsed: Duration::from_secs(24 * 3600),
+            jitter: true,
+        }
+    }
+}
+
+impl SyncRetryPolicy {
+    /// Sets the attempts.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+    /// Sets the first delay.
+    pub fn initial_delay(mut self, d: Duration) -> Self {
+        self.initial_delay = d;
+        self
+    }
+    /// Sets the largest delay.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+    /// Sets the longest time spent retrying.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+    /// Turns jitter on or off.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+
+    /// The delay before attempt `failed + 1`, after `failed` failed attempts (from 1), computed by
+    /// backon's exponential backoff; `None` when the attempts are used up.
+    pub fn delay_after(&self, failed: u32) -> Option<Duration> {
+        use backon::BackoffBuilder;
+        if failed >= self.max_attempts {
+            return None;
+        }
+        let mut b = backon::ExponentialBuilder::default()
+            .with_min_delay(self.initial_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_attempts as usize);
+        if self.jitter {
+            b = b.with_jitter();
+        }
+        b.build().nth(failed.saturating_sub(1) as usize)
+    }
+}
+
+/// Counts of one batch or run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Messages leased.
+    pub leased: u64,
+    /// Applied (every step done).
+    pub done: u64,
+    /// Skipped by a step.
+    pub skipped: u64,
+    /// Held as business exceptions (dead letters of class business).
+    pub held: u64,
+    /// Scheduled for a retry.
+    pub retried: u64,
+    /// Failed for good (dead letters of class technical).
+    pub failed: u64,
+    /// Leases lost before settling (another worker took over after expiry).
+    pub lost: u64,
+}
+
+impl RunReport {
+    fn add(&mut self, other: &RunReport) {
+        self.leased += other.leased;
+        self.done += other.done;
+        self.skipped += other.skipped;
+        self.held += other.held;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.lost += other.lost;
+    }
+}
+
+/// What processing one message produced: its settlement, its audit events, and the lease to
+/// ack with the batch.
+struct Processed {
+    settled: Result<RunReport, SyncError>,
+    events: Vec<AuditEvent>,
+    ack: Option<crate::store::Lease>,
+}
+
+/// A page of changes from a source, for [`Pipeline::pull`].
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The changes, as envelopes.
+    pub items: Vec<JsonEnvelope>,
+    /// The cursor after this page (stored once the page is durable in the queue).
+    pub cursor: Value,
+    /// Whether more pages follow.
+    pub has_more: bool,
+}
+
+/// What [`Pipeline::pull`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullReport {
+    /// Pages read.
+    pub pages: u64,
+    /// Changes enqueued (duplicates of messages already known are not counted).
+    pub enqueued: u64,
+}
+
+/// Builds a [`Pipeline`].
+pub struct PipelineBuilder<S: ?Sized> {
+    name: String,
+    store: Arc<S>,
+    steps: Vec<Arc<dyn Step>>,
+    retry: SyncRetryPolicy,
+    lease_for: Duration,
+    batch_size: usize,
+    concurrency: usize,
+    idle_wait: Duration,
+    clock: SharedClock,
+}
+
+impl<S: ?Sized> std::fmt::Debug for PipelineBuilder<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("name", &self.name)
+            .field(
+                "steps",
+                &self
+                    .steps
+                    .iter()
+                    .map(|s| s.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
+    /// Adds a step (steps run in the order added).
+    pub fn step(mut self, step: impl Step + 'static) -> Self {
+        self.steps.push(Arc::new(step));
+        self
+    }
+
+    /// Adds a shared step.
+    pub fn step_arc(mut self, step: Arc<dyn Step>) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    /// The retry policy (default: 8 attempts, 2 s doubling up to 10 min, with jitter).
+    pub fn retry(mut self, policy: SyncRetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How long a worker holds a message before another may take it (default 60 s; extended by a
+    /// heartbeat while the worker runs).
+    pub fn lease_for(mut self, d: Duration) -> Self {
+        self.lease_for = d;
+        self
+    }
+
+    /// Messages leased at once (default 64).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Messages processed at once by one worker (default 8; one per lane at most).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// How long [`Pipeline::run`] waits when the queue is empty (default 500 ms).
+    pub fn idle_wait(mut self, d: Duration) -> Self {
+        self.idle_wait = d;
+        self
+    }
+
+    /// The clock used to measure how long a message has been retrying; give it the store's
+    /// clock when the store does not use the system clock (tests with a manual clock).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The pipeline.
+    pub fn build(self) -> Pipeline<S> {
+        Pipeline {
+            inner: Arc::new(Inner {
+                name: self.name,
+                store: self.store,
+                steps: self.steps,
+                retry: self.retry,
+                lease_for: self.lease_for,
+                batch_size: self.batch_size,
+                concurrency: self.concurrency,
+                idle_wait: self.idle_wait,
+                clock: self.clock,
+                gauges_at: std::sync::Mutex::new(None),
+            }),
+        }
+    }
+}
+
+struct Inner<S: ?Sized> {
+    name: String,
+    store: Arc<S>,
+    steps: Vec<Arc<dyn Step>>,
+    retry: SyncRetryPolicy,
+    lease_for: Duration,
+    batch_size: usize,
+    concurrency: usize,
+    idle_wait: Duration,
+    clock: SharedClock,
+    gauges_at: std::sync::Mutex<Option<Instant>>,
+}
+
+/// A sync pipeline over a state store; cheap to clone, and shareable by many workers.
+///
+/// ```
+/// use std::sync::Arc;
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_connect_sync::envelope::{Envelope, IdempotencyKey};
+/// use odoo_connect_sync::pipeline::Pipeline;
+/// use odoo_connect_sync::step::{from_fn, Outcome};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pipeline = Pipeline::builder("demo", Arc::new(MemoryStore::new()))
+///     .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+///     .build();
+/// let key = IdempotencyKey::for_effect("deal", "D-1", "won", "create-client")?;
+/// let env = Envelope::builder(key, serde_json::json!({"deal": "D-1"}))
+///     .source("crm")
+///     .legal_entity("BE")
+///     .build()?;
+/// pipeline.submit(&env).await?;
+/// let report = pipeline.run_until_idle("worker-1").await?;
+/// assert_eq!(report.done, 1);
+/// # Ok(()) }
+/// ```
+pub struct Pipeline<S: ?Sized> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S: ?Sized> Clone for Pipeline<S> {
+    fn clone(&self) -> Self {
+        Pipeline {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<S: ?Sized> std::fmt::Debug for Pipeline<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("name", &self.inner.name)
+            .field(
+                "steps",
+                &self
+                    .inner
+                    .steps
+                    .iter()
+                    .map(|s| s.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+const METRIC_MESSAGES: &str = "odoo_connect_sync_messages_total";
+const METRIC_RETRIED: &str = "odoo_connect_sync_retries_total";
+const METRIC_HELD: &str = "odoo_connect_sync_held_total";
+const METRIC_FAILED: &str = "odoo_connect_sync_failed_total";
+const METRIC_LATENCY: &str = "odoo_connect_sync_message_seconds";
+const METRIC_DEAD_LETTERS: &str = "odoo_connect_sync_dead_letters";
+const METRIC_DEPTH: &str = "odoo_connect_sync_queue_depth";
+const METRIC_LAG: &str = "odoo_connect_sync_lag_seconds";
+
+impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
+    /// Starts a pipeline named `name` (the name labels metrics and traces).
+    pub fn builder(name: impl Into<String>, store: Arc<S>) -> PipelineBuilder<S> {
+        PipelineBuilder {
+            name: name.into(),
+            store,
+            steps: Vec::new(),
+            retry: SyncRetryPolicy::default(),
+            lease_for: Duration::from_secs(60),
+            batch_size: 64,
+            concurrency: 8,
+            idle_wait: Duration::from_millis(500),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The state store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.inner.store
+    }
+
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Enqueues an event (a webhook, a change found by a scheduled sync) and records its arrival
+    /// in the audit trail. `false` when the same message id was already received.
+    pub async fn submit<T: Serialize>(&self, envelope: &Envelope<T>) -> Result<bool, SyncError> {
+        let json = envelope.to_json()?;
+        Ok(self.submit_batch(std::slice::from_ref(&json)).await? == 1)
+    }
+
+    /// Enqueues several events in one transaction; returns how many were new.
+    pub async fn submit_batch(&self, envelopes: &[JsonEnvelope]) -> Result<usize, SyncError> {
+        let added = self.inner.store.enqueue_batch(envelopes).await?;
+        let events = envelopes
+            .iter()
+            .map(|env| {
+                AuditEvent::new(AuditKind::MessageReceived)
+                    .for_envelope(env)
+                    .details(
+                        json!({"source": env.source, "legal_entity": env.legal_entity,
+                                    "lane": env.lane.as_str(), "pipeline": self.inner.name}),
+                    )
+            })
+            .collect();
+        self.audit_many(events).await;
+        Ok(added)
+    }
+
+    /// Reads a source page by page from its checkpoint, enqueues each page and then moves the
+    /// checkpoint past it, so that after a crash the sync resumes where it was and nothing read
+    /// is lost. `fetch` gets the stored cursor (`None` at first or after a reset).
+    pub async fn pull<F, Fut, E>(
+        &self,
+        key: &CheckpointKey,
+        mut fetch: F,
+    ) -> Result<PullReport, SyncError>
+    where
+        F: FnMut(Option<Value>) -> Fut,
+        Fut: std::future::Future<Output = Result<Page, E>>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let mut report = PullReport::default();
+        loop {
+            let cp = self.inner.store.checkpoint(key).await?;
+            let (cursor, version) = match cp {
+                Some(c) => (c.cursor, c.version),
+                None => (None, 0),
+            };
+            let page = fetch(cursor).await.map_err(|e| SyncError::Source {
+                source_name: key.connector.clone(),
+                error: Box::new(e),
+            })?;
+            report.pages += 1;
+            report.enqueued += self.submit_batch(&page.items).await? as u64;
+            // The page is durable in the queue: the cursor may move past it.
+            self.inner
+                .store
+                .commit_checkpoint(key, version, &page.cursor)
+                .await?;
+            if !page.has_more {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Forgets a checkpoint, so the next pull reads the source from the beginning (idempotency
+    /// keys keep the effects of the messages read again from happening twice).
+    pub async fn full_refresh(&self, key: &CheckpointKey) -> Result<(), SyncError> {
+        self.inner.store.reset_checkpoint(key).await?;
+        Ok(())
+    }
+
+    /// Leases one batch and processes it; returns what happened.
+    pub async fn process_batch(&self, worker: &str) -> Result<RunReport, SyncError> {
+        let inner = &self.inner;
+        let leased = inner
+            .store
+            .lease(worker, inner.batch_size, inner.lease_for)
+            .await?;
+        let mut report = RunReport {
+            leased: leased.len() as u64,
+            ..Default::default()
+        };
+        if leased.is_empty() {
+            return Ok(report);
+        }
+        // Keep the leases alive while the batch runs.
+        let leases: Vec<_> = leased.iter().map(|m| m.lease.clone()).collect();
+        let hb_store = inner.store.clone();
+        let lease_for = inner.lease_for;
+        let heartbeat = tokio::spawn(async move {
+            let mut leases = leases;
+            loop {
+                tokio::time::sleep(lease_for / 3).await;
+                match hb_store.heartbeat(&leases, lease_for).await {
+                    Ok(held) => leases = held,
+                    Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
+                }
+            }
+        });
+        let results: Vec<Processed> = stream::iter(leased)
+            .map(|m| self.process_one(worker, m))
+            .buffer_unordered(inner.concurrency)
+            .collect()
+            .await;
+        heartbeat.abort();
+        let mut first_err = None;
+        let mut events = Vec::new();
+        let mut to_ack = Vec::new();
+        for p in results {
+            events.extend(p.events);
+            match p.settled {
+                Ok(r) => report.add(&r),
+                Err(e) => {
+                    tracing::error!(error = %e, "settling a message failed");
+                    first_err.get_or_insert(e);
+                }
+            }
+            if let Some(lease) = p.ack {
+                to_ack.push(lease);
+            }
+        }
+        // The batch's audit events, then its acks, each in one write.
+        self.audit_many(events).await;
+        if !to_ack.is_empty() {
+            match inner.store.ack(&to_ack).await {
+                Ok(acked) => {
+                    let lost = to_ack.len().saturating_sub(acked.len()) as u64;
+                    if lost > 0 {
+                        // Another worker took these after our leases expired; their effects
+                        // are idempotent, so it will settle them.
+                        report.lost += lost;
+                        report.done = report.done.saturating_sub(lost);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "acking the batch failed");
+                    first_err.get_or_insert(e.into());
+                }
+            }
+        }
+        self.maybe_record_gauges().await;
+        match first_err {
+            // A store failure while settling leaves the message to its lease expiry: it will be
+            // processed again, and its effects are idempotent.
+            Some(e)
+                if report.done + report.skipped + report.held + report.retried + report.failed
+                    == 0 =>
+            {
+                Err(e)
+            }
+            _ => Ok(report),
+        }
+    }
+
+    /// Processes batches until the queue has nothing ready.
+    pub async fn run_until_idle(&self, worker: &str) -> Result<RunReport, SyncError> {
+        let mut total = RunReport::default();
+        loop {
+            let r = self.process_batch(worker).await?;
+            if r.leased == 0 {
+                return Ok(total);
+            }
+            total.add(&r);
+        }
+    }
+
+    /// Runs a worker until `shutdown` completes: processes batches, waits a little when idle.
+    /// A batch under way when `shutdown` fires is finished first.
+    pub async fn run<F>(&self, worker: &str, shutdown: F) -> Result<RunReport, SyncError>
+    where
+        F: std::future::Future<Output = ()>,
+    {
+        let mut total = RunReport::default();
+        tokio::pin!(shutdown);
+        loop {
+            let r = tokio::select! {
+                _ = &mut shutdown => return Ok(total),
+                r = self.process_batch(worker) => r,
+            };
+            match r {
+                Ok(r) => {
+                    let idle = r.leased == 0;
+                    total.add(&r);
+                    if idle {
+                        tokio::select! {
+                            _ = &mut shutdown => return Ok(total),
+                            _ = tokio::time::sleep(self.inner.idle_wait) => {}
+                        }
+                    }
+                }
+                Err(e) if e.is_retryable() => {
+                    tracing::warn!(error = %e, "worker: transient store failure");
+                    tokio::time::sleep(self.inner.idle_wait).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn process_one(&self, worker: &str, msg: LeasedMessage) -> Processed {
+        let inner = &self.inner;
+        let env = msg.envelope.clone();
+        let span = tracing::info_span!(
+            "sync.message",
+            pipeline = %inner.name,
+            worker = %worker,
+            message_id = %env.id,
+            correlation_id = %env.correlation_id,
+            idempotency_key = %env.idempotency_key,
+            lane = %env.lane.as_str(),
+            attempt = msg.attempts + 1,
+            outcome = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let ledger: Arc<dyn crate::store::IdempotencyLedger> = as_ledger(inner.store.clone());
+        let audit: Arc<dyn crate::store::AuditLog> = as_audit(inner.store.clone());
+        let mut cx = StepContext::new(env.clone(), msg.attempts, ledger, audit);
+        cx.claim_for = inner.lease_for;
+        let mut final_outcome = Outcome::Done;
+        let mut last_step = String::new();
+        async {
+            for step in &inner.steps {
+                let step_span = tracing::info_span!("sync.step", step = %step.name(), outcome = tracing::field::Empty);
+                let outcome = step.run(&mut cx).instrument(step_span.clone()).await;
+                step_span.record("outcome", outcome.label());
+                let details = match &outcome {
+                    Outcome::Done => Value::Null,
+                    other => serde_json::to_value(other).unwrap_or(Value::Null),
+                };
+                cx.audit(
+                    AuditEvent::new(AuditKind::StepOutcome)
+                        .step(step.name())
+                        .outcome(outcome.label())
+                        .details(details),
+                );
+                last_step = step.name().to_owned();
+                if outcome != Outcome::Done {
+                    final_outcome = outcome;
+                    break;
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("outcome", final_outcome.label());
+        let mut report = RunReport::default();
+        let mut events = cx.take_audit();
+        let mut ack = None;
+        let labels = [("pipeline", inner.name.clone())];
+        let settle: Result<(), StoreError> = match &final_outcome {
+            Outcome::Done | Outcome::Skipped { .. } => {
+                if matches!(final_outcome, Outcome::Done) {
+                    report.done = 1;
+                } else {
+                    report.skipped = 1;
+                }
+                ack = Some(msg.lease.clone());
+                Ok(())
+            }
+            Outcome::Held { reason, detail } => {
+                report.held = 1;
+                metrics::counter!(METRIC_HELD, "pipeline" => inner.name.clone(), "reason" => reason.clone()).increment(1);
+                let failure = Failure::new(FailureClass::Business, reason.clone())
+                    .with_context(json!({"step": last_step, "detail": detail}));
+                self.dead_letter(&msg, failure, &mut events).await
+            }
+            Outcome::Retry { after, error } => {
+                let failed = msg.attempts + 1;
+                let elapsed = (inner.clock.now() - msg.enqueued_at)
+                    .to_std()
+                    .unwrap_or_default();
+                match inner.retry.delay_after(failed) {
+                    Some(d) if elapsed < inner.retry.max_elapsed => {
+                        report.retried = 1;
+                        metrics::counter!(METRIC_RETRIED, &labels).increment(1);
+                        let delay = after.map_or(d, |a| a.max(d));
+                        inner.store.retry_later(&msg.lease, delay, error).await
+                    }
+                    _ => {
+                        report.failed = 1;
+                        metrics::counter!(METRIC_FAILED, "pipeline" => inner.name.clone(), "class" => "exhausted").increment(1);
+                        let failure = Failure::new(
+                            FailureClass::Technical,
+                            format!("gave up after {failed} attempts: {error}"),
+                        )
+                        .with_errors(vec![error.clone()])
+                        .with_context(json!({"step": last_step}));
+                        self.dead_letter(&msg, failure, &mut events).await
+                    }
+                }
+            }
+            Outcome::Failed { reason, errors } => {
+                report.failed = 1;
+                metrics::counter!(METRIC_FAILED, "pipeline" => inner.name.clone(), "class" => "terminal").increment(1);
+                let failure = Failure::new(FailureClass::Technical, reason.clone())
+                    .with_errors(errors.clone())
+                    .with_context(json!({"step": last_step}));
+                self.dead_letter(&msg, failure, &mut events).await
+            }
+        };
+        metrics::counter!(METRIC_MESSAGES, "pipeline" => inner.name.clone(), "outcome" => final_outcome.label()).increment(1);
+        metrics::histogram!(METRIC_LATENCY, &labels).record(started.elapsed().as_secs_f64());
+        let settled = match settle {
+            Ok(()) => Ok(report),
+            Err(StoreError::LeaseLost { .. }) => {
+                // Another worker took the message after our lease expired; its effects are
+                // idempotent, so it will settle it.
+                Ok(RunReport {
+                    lost: 1,
+                    ..Default::default()
+                })
+            }
+            Err(e) => Err(e.into()),
+        };
+        Processed {
+            settled,
+            events,
+            ack,
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        msg: &LeasedMessage,
+        failure: Failure,
+        events: &mut Vec<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        let class = failure.class;
+        let reason = failure.reason.clone();
+        let id = self.inner.store.dead_letter(&msg.lease, failure).await?;
+        events.push(
+            AuditEvent::new(AuditKind::DeadLettered)
+                .for_envelope(&msg.envelope)
+                .outcome(class.as_str())
+                .details(json!({"dead_letter": id, "reason": reason})),
+        );
+        Ok(())
+    }
+
+    async fn audit(&self, event: AuditEvent) {
+        self.audit_many(vec![event]).await;
+    }
+
+    async fn audit_many(&self, events: Vec<AuditEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.append_many(events).await {
+            tracing::warn!(error = %e, "could not write to the audit trail");
+        }
+    }
+
+    /// Publishes the gauges at most once a second (reading them scans the queue).
+    async fn maybe_record_gauges(&self) {
+        let due = {
+            let mut last = self
+                .inner
+                .gauges_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            self.record_gauges().await;
+        }
+    }
+
+    /// Publishes the gauges: dead letters by reason, queue depth, lag of the oldest message.
+    pub async fn record_gauges(&self) {
+        let name = self.inner.name.clone();
+        if let Ok(stats) = self.inner.store.stats().await {
+            metrics::gauge!(METRIC_DEPTH, "pipeline" => name.clone()).set(stats.depth as f64);
+            metrics::gauge!(METRIC_LAG, "pipeline" => name.clone())
+                .set(stats.oldest_age(self.inner.clock.now()).as_secs_f64());
+        }
+        if let Ok(counts) = self.inner.store.count_by_reason().await {
+            for c in counts {
+                metrics::gauge!(METRIC_DEAD_LETTERS, "pipeline" => name.clone(), "reason" => c.reason.clone())
+                    .set(c.count as f64);
+            }
+        }
+    }
+
+    /// Puts a dead letter back in the queue, optionally with a corrected payload, under the same
+    /// idempotency key (so an effect that did happen is not repeated); records who did it.
+    pub async fn replay(
+        &self,
+        id: DeadLetterId,
+        corrected_payload: Option<Value>,
+        actor: &str,
+    ) -> Result<MessageId, SyncError> {
+        let dl = self
+            .inner
+            .store
+            .dead_letter_by_id(id)
+            .await?
+            .ok_or_else(|| SyncError::NotFound(format!("dead letter {id}")))?;
+        let mut env = dl.envelope.for_replay();
+        let corrected = corrected_payload.is_some();
+        if let Some(p) = corrected_payload {
+            env.payload = p;
+        }
+        self.inner.store.enqueue(&env).await?;
+        self.inner
+            .store
+            .mark_replayed(id, actor, Some(env.id))
+            .await?;
+        self.audit(
+            AuditEvent::new(AuditKind::ManualReplay)
+                .for_envelope(&env)
+                .actor(actor)
+                .details(json!({"dead_letter": id, "corrected_payload": corrected,
+                                "previous_failure": dl.failure.reason})),
+        )
+        .await;
+        Ok(env.id)
+    }
+
+    /// Replays every dead letter the filter selects (not replayed already); returns the new
+    /// message ids.
+    pub async fn replay_matching(
+        &self,
+        filter: &DeadLetterFilter,
+        actor: &str,
+    ) -> Result<Vec<MessageId>, SyncError> {
+        let filter = filter.clone().replayed(false);
+        let letters = self.inner.store.list_dead_letters(&filter).await?;
+        let mut ids = Vec::with_capacity(letters.len());
+        for dl in letters {
+            ids.push(self.replay(dl.id, None, actor).await?);
+        }
+        Ok(ids)
+    }
+
+    /// The whole path of one chain of events, in order: what happened to opportunity X.
+    pub async fn trace(
+        &self,
+        correlation_id: &CorrelationId,
+    ) -> Result<Vec<AuditRecord>, SyncError> {
+        Ok(self
+            .inner
+            .store
+            .query_audit(&AuditQuery::all().correlation_id(correlation_id.clone()))
+            .await?)
+    }
+}
+
+fn as_ledger<S: StateStore + ?Sized + 'static>(
+    s: Arc<S>,
+) -> Arc<dyn crate::store::IdempotencyLedger> {
+    Arc::new(LedgerRef(s))
+}
+
+fn as_audit<S: StateStore + ?Sized + 'static>(s: Arc<S>) -> Arc<dyn crate::store::AuditLog> {
+    Arc::new(AuditRef(s))
+}
+
+/// Lends a store's ledger as a trait object (a `dyn StateStore` cannot be upcast on older Rust).
+struct LedgerRef<S: ?Sized>(Arc<S>);
+struct AuditRef<S: ?Sized>(Arc<S>);
+
+#[async_trait::async_trait]
+impl<S: StateStore + ?Sized> crate::store::IdempotencyLedger for LedgerRef<S> {
+    async fn begin(
+        &self,
+        key: &crate::envelope::IdempotencyKey,
+        intent: &Value,
+        claim_for: Duration,
+    ) -> crate::store::StoreResult<crate::store::Begin> {
+        self.0.begin(key, intent, claim_for).await
+    }
+    async fn complete(
+        &self,
+        claim: &crate::store::Claim,
+        outcome: &Value,
+    ) -> crate::store::StoreResult<()> {
+        self.0.complete(claim, outcome).await
+    }
+    async fn abandon(
+        &self,
+        claim: &crate::store::Claim,
+        reason: Option<&str>,
+    ) -> crate::store::StoreResult<()> {
+        self.0.abandon(claim, reason).await
+    }
+    async fn fail(
+        &self,
+        claim: &crate::store::Claim,
+        error: &str,
+    ) -> crate::store::StoreResult<()> {
+        self.0.fail(claim, error).await
+    }
+    async fn entry(
+        &self,
+        key: &crate::envelope::IdempotencyKey,
+    ) -> crate::store::StoreResult<Option<crate::store::LedgerEntry>> {
+        self.0.entry(key).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: StateStore + ?Sized> crate::store::AuditLog for AuditRef<S> {
+    async fn append(&self, event: AuditEvent) -> crate::store::StoreResult<u64> {
+        self.0.append(event).await
+    }
+    async fn query_audit(&self, query: &AuditQuery) -> crate::store::StoreResult<Vec<AuditRecord>> {
+        self.0.query_audit(query).await
+    }
+}
