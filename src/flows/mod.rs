@@ -398,9 +398,11 @@ impl Flows {
         }
     }
 
-    /// Parks a record a source could not read (a malformed CSV row, an unreadable bank entry) in
-    /// the dead letters, with its location and raw text, so that someone can correct and replay it.
-    /// The reason is `bad_row: ...`; parking the same row twice keeps one open letter per message.
+    /// Parks a record a source set aside in the dead letters, with its location and raw text, so
+    /// that someone can correct and replay it: a record it could not read (a malformed CSV row, an
+    /// unreadable bank entry) as a technical letter `bad_row: ...`, a business exception (a won deal
+    /// with no client) as a business hold `hold: ...`. Parking the same row twice keeps one open
+    /// letter per message.
     pub async fn park_rejected<S: StateStore + ?Sized>(
         &self,
         store: &S,
@@ -417,11 +419,14 @@ impl Flows {
             .source(source)
             .legal_entity(self.inner.settings.legal_entity.as_str())
             .build()?;
-        let failure = crate::sync::store::Failure::new(
-            crate::sync::store::FailureClass::Technical,
-            format!("bad_row: {}", rejected.reason),
-        )
-        .with_context(serde_json::json!({"location": at, "raw": rejected.raw}));
+        let (class, prefix) = if rejected.is_business() {
+            (crate::sync::store::FailureClass::Business, "hold")
+        } else {
+            (crate::sync::store::FailureClass::Technical, "bad_row")
+        };
+        let failure =
+            crate::sync::store::Failure::new(class, format!("{prefix}: {}", rejected.reason))
+                .with_context(serde_json::json!({"location": at, "raw": rejected.raw}));
         store.park(&env, failure, 0).await.map_err(FlowError::from)
     }
 

@@ -42,10 +42,153 @@ impl CountryCode {
         }
     }
 
+    /// The country a free-text name stands for, as CRMs and exports write it: an alpha-2 or
+    /// alpha-3 code in any case (`"no"`, `"NOR"`), an English name or alias (`"Norway"`, `"United
+    /// States"`, `"USA"`, `"The Netherlands"`, `"UK"`), or a common name in the country's own
+    /// language (`"Deutschland"`, `"Österreich"`, `"España"`). Case, spaces, punctuation and accents
+    /// do not matter. `None` when the text names no country (hold the record for a person to fix).
+    ///
+    /// Names and codes come from ISO 3166-1 as the `celes` crate keeps it, with a table of
+    /// endonyms on top.
+    ///
+    /// ```
+    /// use odoo_connect_canonical::CountryCode;
+    /// assert_eq!(CountryCode::from_name("Norway").map(|c| c.to_string()), Some("NO".into()));
+    /// assert_eq!(CountryCode::from_name("United States").map(|c| c.to_string()), Some("US".into()));
+    /// assert_eq!(CountryCode::from_name("Deutschland").map(|c| c.to_string()), Some("DE".into()));
+    /// assert_eq!(CountryCode::from_name("fra").map(|c| c.to_string()), Some("FR".into()));
+    /// assert_eq!(CountryCode::from_name("Atlantis"), None);
+    /// ```
+    pub fn from_name(text: &str) -> Option<CountryCode> {
+        let key = fold(text);
+        if key.is_empty() {
+            return None;
+        }
+        let key = key
+            .strip_prefix("the")
+            .filter(|k| k.len() > 3)
+            .unwrap_or(&key);
+        let found = match key.len() {
+            2 => celes::Country::from_alpha2(key).ok(),
+            3 => celes::Country::from_alpha3(key)
+                .ok()
+                .or_else(|| celes::Country::from_alias(key).ok()),
+            _ => None,
+        }
+        .or_else(|| celes::Country::from_name(key).ok())
+        .or_else(|| celes::Country::from_alias(key).ok())
+        .map(|c| c.alpha2)
+        .or_else(|| {
+            ENDONYMS
+                .iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, code)| *code)
+        })?;
+        CountryCode::new(&found.to_ascii_uppercase()).ok()
+    }
+
     /// The code's text.
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("ZZ")
     }
+}
+
+/// Country names in their own languages (folded as [`fold`] does) that English tables lack.
+const ENDONYMS: &[(&str, &str)] = &[
+    ("deutschland", "de"),
+    ("bundesrepublikdeutschland", "de"),
+    ("osterreich", "at"),
+    ("schweiz", "ch"),
+    ("suisse", "ch"),
+    ("svizzera", "ch"),
+    ("espana", "es"),
+    ("italia", "it"),
+    ("nederland", "nl"),
+    ("belgie", "be"),
+    ("belgique", "be"),
+    ("luxemburg", "lu"),
+    ("danmark", "dk"),
+    ("norge", "no"),
+    ("noreg", "no"),
+    ("sverige", "se"),
+    ("suomi", "fi"),
+    ("island", "is"),
+    ("eire", "ie"),
+    ("polska", "pl"),
+    ("cesko", "cz"),
+    ("ceskarepublika", "cz"),
+    ("slovensko", "sk"),
+    ("magyarorszag", "hu"),
+    ("hrvatska", "hr"),
+    ("slovenija", "si"),
+    ("romania", "ro"),
+    ("bulgaria", "bg"),
+    ("ellada", "gr"),
+    ("hellas", "gr"),
+    ("turkiye", "tr"),
+    ("portugal", "pt"),
+    ("brasil", "br"),
+    ("mexico", "mx"),
+    ("peru", "pe"),
+    ("argentina", "ar"),
+    ("nippon", "jp"),
+    ("nihon", "jp"),
+    ("zhongguo", "cn"),
+    ("bharat", "in"),
+    ("eesti", "ee"),
+    ("latvija", "lv"),
+    ("lietuva", "lt"),
+    ("england", "gb"),
+    ("scotland", "gb"),
+    ("wales", "gb"),
+    ("greatbritain", "gb"),
+    ("uk", "gb"),
+    ("unitedstates", "us"),
+    ("us", "us"),
+    ("uae", "ae"),
+    ("southkorea", "kr"),
+    ("korea", "kr"),
+    ("russia", "ru"),
+    ("czechia", "cz"),
+    ("czechrepublic", "cz"),
+    ("vietnam", "vn"),
+    ("ivorycoast", "ci"),
+];
+
+/// Lower-case ASCII letters and digits only, Latin accents folded (`"Österreich"` is
+/// `"osterreich"`, `"United States"` is `"unitedstates"`).
+fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.trim().chars().flat_map(char::to_lowercase) {
+        let base = match ch {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+            'ç' | 'ć' | 'č' => 'c',
+            'ď' | 'đ' => 'd',
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+            'ł' => 'l',
+            'ñ' | 'ń' | 'ň' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
+            'ř' => 'r',
+            'ś' | 'š' | 'ş' | 'ș' => 's',
+            'ť' | 'ţ' | 'ț' => 't',
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+            'ý' | 'ÿ' => 'y',
+            'ź' | 'ż' | 'ž' => 'z',
+            'ß' => {
+                out.push_str("ss");
+                continue;
+            }
+            'æ' => {
+                out.push_str("ae");
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() => c,
+            _ => continue,
+        };
+        out.push(base);
+    }
+    out
 }
 
 impl fmt::Debug for CountryCode {
@@ -148,6 +291,48 @@ impl Address {
         }
         if let Some(r) = &self.region {
             c.text("region", r, 64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::CountryCode;
+
+    fn code(text: &str) -> Option<String> {
+        CountryCode::from_name(text).map(|c| c.to_string())
+    }
+
+    #[test]
+    fn names_as_crms_write_them() {
+        for (text, expected) in [
+            ("Norway", "NO"),
+            ("norway ", "NO"),
+            ("United States", "US"),
+            ("United States of America", "US"),
+            ("USA", "US"),
+            ("U.S.A.", "US"),
+            ("US", "US"),
+            ("Deutschland", "DE"),
+            ("Germany", "DE"),
+            ("DEU", "DE"),
+            ("Österreich", "AT"),
+            ("España", "ES"),
+            ("The Netherlands", "NL"),
+            ("Holland", "NL"),
+            ("United Kingdom", "GB"),
+            ("UK", "GB"),
+            ("Great Britain", "GB"),
+            ("Schweiz", "CH"),
+            ("Switzerland", "CH"),
+            ("Côte d'Ivoire", "CI"),
+            ("fr", "FR"),
+            ("Türkiye", "TR"),
+        ] {
+            assert_eq!(code(text).as_deref(), Some(expected), "{text}");
+        }
+        for text in ["", "  ", "Atlantis", "Narnia", "ZZ", "123", "the"] {
+            assert_eq!(code(text), None, "{text}");
         }
     }
 }

@@ -674,6 +674,10 @@ pub struct Contract {
     pub amendments: Vec<AppliedChangeOrder>,
     /// How the contract bills.
     pub billing_lines: Vec<BillingLine>,
+    /// The commercial value of the deal as the CRM gave it (in the contract's currency), kept for
+    /// reporting; `None` when the deal carries no amount (never zero for "unknown").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Money>,
 }
 
 impl Contract {
@@ -701,6 +705,7 @@ impl Contract {
             version: 1,
             amendments: Vec::new(),
             billing_lines: Vec::new(),
+            value: None,
         }
     }
 
@@ -795,6 +800,9 @@ impl Contract {
     fn check(&self, c: &mut Checker) {
         c.refs(&self.refs);
         c.text("title", &self.title, 256);
+        if let Some(value) = &self.value {
+            c.non_negative_money("value", value, self.currency);
+        }
         c.date("start_date", self.start_date);
         if let Some(end) = self.end_date {
             c.date("end_date", end);

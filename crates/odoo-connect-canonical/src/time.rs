@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::key::{
     BillingLineId, EmployeeKey, ExternalRefs, ProjectKey, Role, TaskKey, TimeEntryKey,
 };
+use super::money::Money;
 use super::schema::SchemaVersion;
 use super::validate::{Checker, ProblemCode, Validate, ValidationErrors, impl_validate};
 
@@ -69,12 +70,35 @@ pub struct TimeEntry {
     pub date: NaiveDate,
     /// Hours worked.
     pub hours: Decimal,
-    /// What was done.
+    /// What was done (an export's notes or description).
     pub description: String,
     /// Whether the client is billed for it.
     pub billable: bool,
     /// Approval.
     pub approval: ApprovalState,
+    /// The exact duration in seconds, when the source records it to the second (a timer's
+    /// `hh:mm:ss`); `hours` is then this duration in hours, rounded to 4 decimals, and never
+    /// rounded to zero for a short entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+    /// Whether the source has already invoiced it (data, not a filter).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub invoiced: bool,
+    /// The hourly rate the source bills at, when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billable_rate: Option<Money>,
+    /// The billable amount the source computed, when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billable_amount: Option<Money>,
+    /// The hourly cost rate, when the source gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_rate: Option<Money>,
+    /// The cost amount, when the source gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_amount: Option<Money>,
+    /// A link to the item the time was spent on in another tool (an issue, a ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
 }
 
 impl TimeEntry {
@@ -102,7 +126,35 @@ impl TimeEntry {
             description: description.into(),
             billable: true,
             approval: ApprovalState::Draft,
+            duration_seconds: None,
+            invoiced: false,
+            billable_rate: None,
+            billable_amount: None,
+            cost_rate: None,
+            cost_amount: None,
+            external_url: None,
         }
+    }
+
+    /// Hours for an exact duration in seconds: rounded half away from zero to 4 decimals (a third
+    /// of a second), and at least 0.0001 for any duration above zero, so a short entry is kept.
+    ///
+    /// ```
+    /// use odoo_connect_canonical::TimeEntry;
+    /// use rust_decimal::Decimal;
+    /// assert_eq!(TimeEntry::hours_of_seconds(5400), Decimal::new(15, 1));
+    /// assert_eq!(TimeEntry::hours_of_seconds(1), Decimal::new(3, 4));
+    /// assert_eq!(TimeEntry::hours_of_seconds(0), Decimal::ZERO);
+    /// ```
+    pub fn hours_of_seconds(seconds: u32) -> Decimal {
+        if seconds == 0 {
+            return Decimal::ZERO;
+        }
+        let hours = (Decimal::from(seconds) / Decimal::from(3600u32)).round_dp_with_strategy(
+            MAX_HOURS_SCALE,
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        );
+        hours.max(Decimal::new(1, MAX_HOURS_SCALE))
     }
 
     /// The values the mapping to a timesheet needs, borrowed from the entry (no allocation).
@@ -158,6 +210,59 @@ impl TimeEntry {
             c.report_at("hours", ProblemCode::Format, "at most 4 decimals");
         }
         c.text("description", &self.description, 1024);
+        if let Some(seconds) = self.duration_seconds {
+            if TimeEntry::hours_of_seconds(seconds) != self.hours {
+                c.report_at(
+                    "hours",
+                    ProblemCode::Inconsistent,
+                    format!(
+                        "{} hours is not the duration of {seconds} s ({} h)",
+                        self.hours,
+                        TimeEntry::hours_of_seconds(seconds)
+                    ),
+                );
+            }
+        }
+        let rate_currency = [
+            &self.billable_rate,
+            &self.billable_amount,
+            &self.cost_rate,
+            &self.cost_amount,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|m| m.currency)
+        .next();
+        if let Some(currency) = rate_currency {
+            // Amounts are in minor units; rates may carry more decimals (a rate card's 123.456).
+            for (name, m) in [
+                ("billable_amount", &self.billable_amount),
+                ("cost_amount", &self.cost_amount),
+            ] {
+                if let Some(m) = m {
+                    c.non_negative_money(name, m, currency);
+                }
+            }
+            for (name, m) in [
+                ("billable_rate", &self.billable_rate),
+                ("cost_rate", &self.cost_rate),
+            ] {
+                match m {
+                    Some(m) if m.currency != currency => c.report_at(
+                        name,
+                        ProblemCode::CurrencyMismatch,
+                        format!("is in {}, expected {currency}", m.currency),
+                    ),
+                    Some(m) if m.is_negative() => {
+                        c.report_at(name, ProblemCode::Negative, "must not be below zero")
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(url) = &self.external_url {
+            c.text("external_url", url, 2048);
+        }
     }
 }
 

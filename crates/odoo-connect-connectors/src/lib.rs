@@ -543,6 +543,20 @@ impl fmt::Display for Location {
     }
 }
 
+/// Why a source set a record aside: data it cannot read, or a business exception.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RejectKind {
+    /// The record cannot be read (a malformed row, a value of the wrong type): a technical dead
+    /// letter, fixed in the data and replayed.
+    #[default]
+    BadData,
+    /// The record reads well but cannot go on as it is (a won deal with no client, a country no
+    /// one recognises): a business hold, for a person to decide.
+    Business,
+}
+
 /// A record or row a source could not turn into a change: where, why, and its raw text, so that
 /// nothing is lost (it goes to a dead-letter store and can be fixed and replayed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -554,16 +568,44 @@ pub struct Rejected {
     pub reason: String,
     /// The record as the system sent it (a CSV line, a JSON object, an XML element).
     pub raw: String,
+    /// Bad data or a business exception.
+    #[serde(default)]
+    pub kind: RejectKind,
 }
 
 impl Rejected {
-    /// A rejected record.
+    /// A record that cannot be read ([`RejectKind::BadData`]).
     pub fn new(location: Location, reason: impl Into<String>, raw: impl Into<String>) -> Rejected {
         Rejected {
             location,
             reason: reason.into(),
             raw: raw.into(),
+            kind: RejectKind::BadData,
         }
+    }
+
+    /// A record held as a business exception ([`RejectKind::Business`]): it reads well, but a
+    /// person must act before it can go on (`reason` says what is missing).
+    ///
+    /// ```
+    /// use odoo_connect_connectors::{Location, Rejected};
+    /// let held = Rejected::business(Location::record("deal-7"), "no_client: the deal has no company", "{}");
+    /// assert!(held.is_business());
+    /// ```
+    pub fn business(
+        location: Location,
+        reason: impl Into<String>,
+        raw: impl Into<String>,
+    ) -> Rejected {
+        Rejected {
+            kind: RejectKind::Business,
+            ..Rejected::new(location, reason, raw)
+        }
+    }
+
+    /// Whether this is a business exception rather than bad data.
+    pub fn is_business(&self) -> bool {
+        self.kind == RejectKind::Business
     }
 
     /// The same rejection as a [`ConnectorError::BadData`].
@@ -800,6 +842,8 @@ impl Rejection {
 pub enum ErrorKind {
     /// [`ConnectorError::RateLimited`].
     RateLimited,
+    /// [`ConnectorError::Quota`].
+    Quota,
     /// [`ConnectorError::Auth`].
     Auth,
     /// [`ConnectorError::BadData`].
@@ -842,6 +886,18 @@ pub enum ConnectorError {
     RateLimited {
         /// How long the system asked to wait (`Retry-After`).
         retry_after: Option<Duration>,
+    },
+    /// A quota of the account is used up (a daily API limit, an org's request allowance): unlike
+    /// a short rate limit, retrying soon fails the same way. Not retryable now; `resets_after`
+    /// says when the window frees, when the system tells.
+    #[error("quota exhausted: {message}{}", match usage { Some(u) => format!(" (usage {u})"), None => String::new() })]
+    Quota {
+        /// The system's explanation (the policy or limit name).
+        message: String,
+        /// The usage the system reported (`api-usage=15000/15000`), if any.
+        usage: Option<String>,
+        /// How long until the quota frees, when the system says.
+        resets_after: Option<Duration>,
     },
     /// The credentials were refused or lack a permission. Not retryable: a person must act.
     #[error("authentication failed{}: {message}", match status { Some(s) => format!(" (HTTP {s})"), None => String::new() })]
@@ -913,6 +969,7 @@ impl ConnectorError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ConnectorError::RateLimited { .. } => ErrorKind::RateLimited,
+            ConnectorError::Quota { .. } => ErrorKind::Quota,
             ConnectorError::Auth { .. } => ErrorKind::Auth,
             ConnectorError::BadData { .. } => ErrorKind::BadData,
             ConnectorError::BadCursor { .. } => ErrorKind::BadCursor,
@@ -937,10 +994,12 @@ impl ConnectorError {
         }
     }
 
-    /// How long the system asked to wait before retrying, if it said.
+    /// How long the system asked to wait before retrying, if it said (for a [`Quota`](Self::Quota),
+    /// when the quota frees).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ConnectorError::RateLimited { retry_after } => *retry_after,
+            ConnectorError::Quota { resets_after, .. } => *resets_after,
             _ => None,
         }
     }

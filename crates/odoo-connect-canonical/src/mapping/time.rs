@@ -6,7 +6,7 @@
 //! takes the line of the task or the project; a non-billable entry has no `so_line`. Odoo
 //! Community has no approval of timesheets: a line counts once it is recorded.
 
-use crate::{ApprovalState, SchemaVersion, TimeEntry};
+use crate::{ApprovalState, TimeEntry};
 use odoo_client::Values;
 use odoo_client::models::Timesheet;
 use odoo_client::models::timesheet::TimesheetInvoiceType;
@@ -186,19 +186,20 @@ pub fn from_odoo(line: &Timesheet, ctx: &MappingContext) -> Result<TimeEntry, Ma
     };
     let billable = line.so_line.is_some()
         && line.timesheet_invoice_type != Some(TimesheetInvoiceType::NonBillable);
-    Ok(TimeEntry {
-        schema_version: SchemaVersion,
+    let mut entry = TimeEntry::new(
         key,
-        refs: refs_with_odoo(MODEL, line.id),
         employee,
         project,
-        task,
-        billing_line,
         role,
         date,
-        hours: line.unit_amount,
-        description: line.name.clone(),
-        billable,
-        approval: ApprovalState::Approved,
-    })
+        line.unit_amount,
+        line.name.clone(),
+    );
+    entry.refs = refs_with_odoo(MODEL, line.id);
+    entry.task = task;
+    entry.billing_line = billing_line;
+    entry.billable = billable;
+    entry.approval = ApprovalState::Approved;
+    entry.invoiced = line.timesheet_invoice_id.is_some();
+    Ok(entry)
 }
