@@ -66,7 +66,7 @@
 //! | `testkit` | no | `testkit::FakeOdoo` (an in-process fake Odoo), the store conformance suite and the connector conformance kit |
 //! | `hubspot` | no | `connector::hubspot`: HubSpot CRM v3 companies and deals, status written back to deals |
 //! | `salesforce` | no | `connector::salesforce`: Salesforce Accounts and Opportunities by SOQL, status written back |
-//! | `timesheet-csv` | no | `connector::timesheet_csv`: approved time and expenses from CSV exports, streamed |
+//! | `timesheet-csv` | no | `connector::timesheet_csv`: time and expenses from CSV exports (Harvest, Toggl Track, any PSA by column mapping), streamed |
 //! | `esign-webhook` | no | `connector::esign_webhook`: signed-contract webhook receiver with HMAC verification |
 //! | `camt053` | no | `connector::camt053`: ISO 20022 camt.053 statements and matching of payments to invoices |
 //!

@@ -7,16 +7,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use odoo_connect::canonical::{
-    Currency, ExternalRef, InvoiceEvent, InvoiceLine, InvoiceStatus, Money,
+    Client, Contract, Currency, ExternalRef, InvoiceEvent, InvoiceLine, InvoiceStatus, Money,
 };
+use odoo_connect::connector::auth::AccessTokenProvider;
 use odoo_connect::connector::conformance::{
     ExpectedError, SourceCheck, check_error, check_secrets_hidden, check_sink, check_source,
 };
-use odoo_connect::connector::salesforce::Salesforce;
-use odoo_connect::connector::{Change, ChangeId, ErrorKind, Record, RecordKind, Source, pull_all};
+use odoo_connect::connector::salesforce::{Salesforce, SalesforceOAuth};
+use odoo_connect::connector::{
+    Change, ChangeId, ConnectorError, ErrorKind, Record, RecordKind, Source, pull_all,
+};
 use rust_decimal::Decimal;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, header, method, path, path_regex, query_param};
+use wiremock::matchers::{
+    body_json, body_string_contains, header, method, path, path_regex, query_param,
+};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const TOKEN: &str = "00D5g000004ABCD!AQ4AQFakeAccessTokenValue.abcdefghijklmnop";
@@ -78,6 +84,8 @@ fn batch_size(request: &Request) -> usize {
 #[derive(Clone)]
 struct FakeQuery {
     data: Arc<Mutex<Vec<Value>>>,
+    /// The SOQL of every new query, in order.
+    queries: Arc<Mutex<Vec<String>>>,
     locators: Arc<Mutex<Vec<Vec<Value>>>>,
     expired: Arc<AtomicBool>,
 }
@@ -94,7 +102,9 @@ impl FakeQuery {
                 offset + size
             ));
         }
-        ResponseTemplate::new(200).set_body_json(reply)
+        ResponseTemplate::new(200)
+            .insert_header("Sforce-Limit-Info", "api-usage=18/15000")
+            .set_body_json(reply)
     }
 }
 
@@ -122,6 +132,7 @@ impl Respond for FakeQuery {
         assert!(q.starts_with("SELECT Id, Name, StageName, IsWon"), "{q}");
         assert!(q.contains("FROM Opportunity WHERE IsWon = true"), "{q}");
         assert!(q.ends_with("ORDER BY SystemModstamp ASC, Id ASC"), "{q}");
+        self.queries.lock().unwrap().push(q.clone());
         let since = q.split_once("SystemModstamp >= ").map(|(_, rest)| {
             let literal = rest.split(' ').next().unwrap();
             DateTime::parse_from_rfc3339(literal)
@@ -147,9 +158,14 @@ impl Respond for FakeQuery {
 }
 
 async fn fake_salesforce(bulk: usize) -> (MockServer, FakeQuery) {
+    fake_salesforce_with(opportunities(bulk)).await
+}
+
+async fn fake_salesforce_with(data: Vec<Value>) -> (MockServer, FakeQuery) {
     let server = MockServer::start().await;
     let fake = FakeQuery {
-        data: Arc::new(Mutex::new(opportunities(bulk))),
+        data: Arc::new(Mutex::new(data)),
+        queries: Default::default(),
         locators: Default::default(),
         expired: Default::default(),
     };
@@ -174,7 +190,7 @@ fn connector(server: &MockServer) -> Salesforce {
 
 #[tokio::test]
 async fn passes_the_conformance_kit() {
-    // 456 won opportunities over three batches of 200; two cannot be mapped.
+    // 459 won opportunities over three batches of 200; three are held.
     let (server, _) = fake_salesforce(450).await;
     let sf = connector(&server);
     for page_size in [200, 2] {
@@ -182,8 +198,8 @@ async fn passes_the_conformance_kit() {
             &sf,
             &SourceCheck::new()
                 .page_size(page_size)
-                .expect_changes(2 * 454)
-                .expect_rejected(2),
+                .expect_changes(2 * 456)
+                .expect_rejected(3),
         )
         .await;
         println!("{report}");
@@ -192,11 +208,32 @@ async fn passes_the_conformance_kit() {
     check_secrets_hidden(&sf, &[TOKEN]).assert_passed();
 }
 
+fn contract<'a>(items: &'a [Change], key: &str) -> &'a Contract {
+    items
+        .iter()
+        .find_map(|c| match &c.record {
+            Record::Contract(k) if k.key.as_str() == key => Some(k),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no contract {key}"))
+}
+
+fn client<'a>(items: &'a [Change], key: &str) -> &'a Client {
+    items
+        .iter()
+        .find_map(|c| match &c.record {
+            Record::Client(k) if k.key.as_str() == key => Some(k),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no client {key}"))
+}
+
 #[tokio::test]
 async fn won_opportunities_become_clients_and_contracts() {
     let (server, _) = fake_salesforce(0).await;
-    let all = pull_all(&connector(&server), None, 200, 10).await.unwrap();
-    assert_eq!(all.items.len(), 8);
+    let sf = connector(&server);
+    let all = pull_all(&sf, None, 200, 10).await.unwrap();
+    assert_eq!(all.items.len(), 12);
     let Record::Client(acme) = &all.items[0].record else {
         panic!("not a client")
     };
@@ -210,10 +247,38 @@ async fn won_opportunities_become_clients_and_contracts() {
     assert_eq!(c.title, "ERP roll-out phase 1");
     assert_eq!(c.currency, Currency::EUR);
     assert_eq!(c.start_date, NaiveDate::from_ymd_opt(2024, 2, 28).unwrap());
+    // `+0000` timestamps: 2024-03-01T09:00:00.000+0000.
     assert_eq!(
         all.items[1].id.as_str(),
         "salesforce:contract:0065g00000Opp01AAB:1709283600000"
     );
+    // Amount and CurrencyIsoCode.
+    assert_eq!(
+        c.value,
+        Some(Money::new(Decimal::new(120000, 0), Currency::EUR))
+    );
+    let audit = contract(&all.items, "salesforce-opportunity-0065g00000Opp03AAB");
+    assert_eq!(
+        audit.value,
+        Some(Money::new(Decimal::new(240005, 1), Currency::EUR))
+    );
+    let us = contract(&all.items, "salesforce-opportunity-0065g00000Opp09AAB");
+    assert_eq!(us.currency, Currency::USD);
+    assert_eq!(
+        us.value,
+        Some(Money::new(Decimal::new(5000025, 2), Currency::USD))
+    );
+    // A null Amount is no value, not zero.
+    let retainer = contract(&all.items, "salesforce-opportunity-0065g00000Opp07AAB");
+    assert_eq!(retainer.value, None);
+    // Free-text BillingCountry; an Account without BillingPostalCode / BillingState keys.
+    let hansa = client(&all.items, "salesforce-account-0015g00000Hnsa7AAB");
+    assert_eq!(hansa.country.as_str(), "DE");
+    assert_eq!(hansa.billing_address.postal_code, None);
+    let initech = client(&all.items, "salesforce-account-0015g00000Init9AAB");
+    assert_eq!(initech.country.as_str(), "US");
+    assert_eq!(initech.billing_address.region.as_deref(), Some("TX"));
+
     let rejected: Vec<_> = all
         .rejected
         .iter()
@@ -221,16 +286,101 @@ async fn won_opportunities_become_clients_and_contracts() {
             (
                 r.location.record.clone().unwrap(),
                 r.location.field.clone().unwrap(),
+                r.is_business(),
             )
         })
         .collect();
     assert_eq!(
         rejected,
         [
-            ("0065g00000Opp04AAB".to_owned(), "Account".to_owned()),
-            ("0015g00000NoAdrAAB".to_owned(), "BillingStreet".to_owned()),
+            (
+                "0065g00000Opp04AAB".to_owned(),
+                "AccountId".to_owned(),
+                true
+            ),
+            (
+                "0015g00000NoAdrAAB".to_owned(),
+                "BillingStreet".to_owned(),
+                true
+            ),
+            (
+                "0015g00000Atlt8AAB".to_owned(),
+                "BillingCountry".to_owned(),
+                true
+            ),
         ]
     );
+    assert!(all.rejected[0].reason.contains("no account"));
+    assert!(all.rejected[2].reason.contains("Atlantis"));
+    let raw: Value = serde_json::from_str(&all.rejected[0].raw).unwrap();
+    assert_eq!(raw["Id"], "0065g00000Opp04AAB", "the raw record is kept");
+    // Every reply's Sforce-Limit-Info is kept.
+    assert_eq!(sf.api_usage().as_deref(), Some("api-usage=18/15000"));
+}
+
+/// An opportunity as Salesforce returns it, with a good account.
+fn opportunity(id: &str, stamp: &str) -> Value {
+    json!({
+        "attributes": {"type": "Opportunity", "url": format!("{API}/sobjects/Opportunity/{id}")},
+        "Id": id, "Name": format!("Engagement {id}"), "StageName": "Closed Won",
+        "IsWon": true, "IsClosed": true, "Amount": 1000.0, "CloseDate": "2024-03-01",
+        "SystemModstamp": stamp, "AccountId": "0015g00000Acme1AAB",
+        "Account": {
+            "attributes": {"type": "Account", "url": format!("{API}/sobjects/Account/0015g00000Acme1AAB")},
+            "Id": "0015g00000Acme1AAB", "Name": "Acme Industries SA", "BillingStreet": "Rue Neuve 1",
+            "BillingCity": "Brussels", "BillingCountry": "Belgium"
+        }
+    })
+}
+
+fn contract_keys(items: &[Change]) -> Vec<&str> {
+    items
+        .iter()
+        .filter(|c| c.kind() == RecordKind::Contract)
+        .map(|c| c.record.key())
+        .collect()
+}
+
+#[tokio::test]
+async fn opportunities_tied_on_system_modstamp_are_neither_lost_nor_repeated() {
+    let t = "2024-03-01T10:00:00.000+0000";
+    let (server, fake) = fake_salesforce_with(vec![
+        opportunity("0065g00000Tie01AAB", "2024-03-01T09:59:59.000+0000"),
+        opportunity("0065g00000Tie02AAB", t),
+    ])
+    .await;
+    let sf = connector(&server);
+    let first = pull_all(&sf, None, 200, 10).await.unwrap();
+    assert_eq!(
+        contract_keys(&first.items),
+        [
+            "salesforce-opportunity-0065g00000Tie01AAB",
+            "salesforce-opportunity-0065g00000Tie02AAB"
+        ]
+    );
+    // A third opportunity committed in the same second, after the read.
+    fake.data
+        .lock()
+        .unwrap()
+        .push(opportunity("0065g00000Tie03AAB", t));
+    let cursor = first.cursor.unwrap();
+    let next = sf.pull(Some(&cursor), 200).await.unwrap();
+    assert_eq!(
+        contract_keys(&next.items),
+        ["salesforce-opportunity-0065g00000Tie03AAB"]
+    );
+    let queries = fake.queries.lock().unwrap().clone();
+    assert!(!queries[0].contains("SystemModstamp >="), "{}", queries[0]);
+    assert!(
+        queries[1]
+            .contains("WHERE IsWon = true AND SystemModstamp >= 2024-03-01T10:00:00Z ORDER BY"),
+        "{}",
+        queries[1]
+    );
+    // Caught up: asked again, nothing new.
+    let again = sf.pull(next.cursor.as_ref(), 200).await.unwrap();
+    assert!(again.items.is_empty());
+    assert!(fake.queries.lock().unwrap()[2].contains("SystemModstamp >= 2024-03-01T10:00:00Z"));
 }
 
 #[tokio::test]
@@ -243,6 +393,20 @@ async fn an_expired_query_locator_is_replaced_by_the_keyset() {
 
     fake.expired.store(true, Ordering::SeqCst);
     let rest = pull_all(&sf, first.cursor.as_ref(), 200, 10).await.unwrap();
+    // The new query starts at the second of the last opportunity read.
+    let last = first
+        .items
+        .iter()
+        .filter(|c| c.kind() == RecordKind::Contract)
+        .map(|c| c.updated_at)
+        .max()
+        .unwrap();
+    let queries = fake.queries.lock().unwrap().clone();
+    let literal = last.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(
+        queries[1].contains(&format!("SystemModstamp >= {literal} ORDER BY")),
+        "{queries:?}"
+    );
     let a: BTreeSet<&ChangeId> = rest_expected.items.iter().map(|c| &c.id).collect();
     let b: BTreeSet<&ChangeId> = rest.items.iter().map(|c| &c.id).collect();
     assert_eq!(a, b);
@@ -282,6 +446,7 @@ async fn failing(status: u16, body: Value) -> MockServer {
 
 #[tokio::test]
 async fn errors_are_classified() {
+    // A static token cannot be refreshed: the 401 is an auth failure.
     let server = failing(401, fixture("error_invalid_session.json")).await;
     let sf = connector(&server);
     check_error(
@@ -295,12 +460,41 @@ async fn errors_are_classified() {
     let err = sf.pull(None, 200).await.unwrap_err();
     assert!(err.to_string().contains("INVALID_SESSION_ID"), "{err}");
 
-    let server = failing(403, fixture("error_request_limit.json")).await;
+    // The org's daily allowance is used up: a quota, with the usage Salesforce reported.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("Sforce-Limit-Info", "api-usage=15000/15000")
+                .set_body_json(fixture("error_request_limit.json")),
+        )
+        .mount(&server)
+        .await;
+    let sf = connector(&server);
+    check_error(
+        &sf,
+        None,
+        200,
+        &ExpectedError::new(ErrorKind::Quota, false).hiding(TOKEN),
+    )
+    .await
+    .assert_passed();
+    match sf.pull(None, 200).await.unwrap_err() {
+        ConnectorError::Quota { message, usage, .. } => {
+            assert!(message.contains("REQUEST_LIMIT_EXCEEDED"), "{message}");
+            assert_eq!(usage.as_deref(), Some("api-usage=15000/15000"));
+        }
+        other => panic!("not a quota: {other:?}"),
+    }
+
+    // Too many long requests at once is short-lived: a retryable rate limit.
+    let server = failing(403, fixture("error_concurrent_limit.json")).await;
     check_error(
         &connector(&server),
         None,
         200,
-        &ExpectedError::new(ErrorKind::RateLimited, true).hiding(TOKEN),
+        &ExpectedError::new(ErrorKind::RateLimited, true),
     )
     .await
     .assert_passed();
@@ -337,6 +531,180 @@ async fn errors_are_classified() {
     )
     .await
     .assert_passed();
+}
+
+const REFRESH_TOKEN: &str = "5Aep861FakeRefreshTokenValue.9876543210";
+const CLIENT_SECRET: &str = "F4KEC0NSUMERSECRET1234567890";
+
+fn new_token() -> String {
+    fixture("token_refreshed.json")["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+/// A token endpoint answering `reply` to a well-formed refresh-token request, once at most.
+async fn token_endpoint(server: &MockServer, status: u16, reply: Value) {
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("client_id=3MVG9FakeConsumerKey"))
+        .and(body_string_contains(
+            format!("client_secret={CLIENT_SECRET}").as_str(),
+        ))
+        .and(body_string_contains(
+            format!("refresh_token={REFRESH_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(status).set_body_json(reply))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+fn oauth(server: &MockServer) -> SalesforceOAuth {
+    SalesforceOAuth::new(&server.uri(), "3MVG9FakeConsumerKey", REFRESH_TOKEN)
+        .unwrap()
+        .client_secret(CLIENT_SECRET)
+        .access_token(TOKEN)
+}
+
+fn oauth_connector(server: &MockServer, provider: Arc<SalesforceOAuth>) -> Salesforce {
+    Salesforce::with_token_provider(server.uri(), provider)
+        .legal_entity("firm-eu".parse().unwrap())
+        .build()
+        .unwrap()
+}
+
+fn authorizations(requests: &[Request], path_prefix: &str) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| r.url.path().starts_with(path_prefix))
+        .map(|r| {
+            r.headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_expired_session_is_refreshed_once_and_the_request_sent_again() {
+    let server = MockServer::start().await;
+    let new = format!("Bearer {}", new_token());
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(fixture("error_invalid_session.json")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .and(header("authorization", new.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "totalSize": 1, "done": true,
+            "records": [opportunity("0065g00000Opp01AAB", "2024-01-15T10:30:00.000+0000")]
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    token_endpoint(&server, 200, fixture("token_refreshed.json")).await;
+    let provider = Arc::new(oauth(&server));
+    let sf = oauth_connector(&server, provider.clone());
+    let page = sf.pull(None, 200).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+    // The new token is kept: the next request goes with it, without another refresh.
+    sf.pull(None, 200).await.unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        authorizations(&requests, API),
+        [format!("Bearer {TOKEN}"), new.clone(), new]
+    );
+    assert_eq!(
+        provider.instance_url().as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    assert_eq!(
+        provider.issued_at(),
+        DateTime::from_timestamp_millis(1_705_314_600_000)
+    );
+    check_secrets_hidden(
+        &*provider,
+        &[TOKEN, REFRESH_TOKEN, CLIENT_SECRET, new_token().as_str()],
+    )
+    .assert_passed();
+    check_secrets_hidden(&sf, &[TOKEN, new_token().as_str()]).assert_passed();
+}
+
+#[tokio::test]
+async fn a_second_refusal_after_a_refresh_is_an_auth_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(fixture("error_invalid_session.json")),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    token_endpoint(&server, 200, fixture("token_refreshed.json")).await;
+    let sf = oauth_connector(&server, Arc::new(oauth(&server)));
+    let err = sf.pull(None, 200).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("INVALID_SESSION_ID"), "{err}");
+    let shown = format!("{err} {err:?}");
+    for secret in [TOKEN, REFRESH_TOKEN, CLIENT_SECRET, new_token().as_str()] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        authorizations(&requests, API),
+        [format!("Bearer {TOKEN}"), format!("Bearer {}", new_token())]
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_is_an_auth_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(fixture("error_invalid_session.json")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    token_endpoint(&server, 400, fixture("token_invalid_grant.json")).await;
+    let sf = oauth_connector(&server, Arc::new(oauth(&server)));
+    check_error(
+        &sf,
+        None,
+        200,
+        &ExpectedError::new(ErrorKind::Auth, false)
+            .hiding(TOKEN)
+            .hiding(REFRESH_TOKEN)
+            .hiding(CLIENT_SECRET),
+    )
+    .await
+    .assert_passed();
+}
+
+#[tokio::test]
+async fn the_first_token_is_fetched_when_none_is_held() {
+    let server = MockServer::start().await;
+    token_endpoint(&server, 200, fixture("token_refreshed.json")).await;
+    let provider = SalesforceOAuth::new(&server.uri(), "3MVG9FakeConsumerKey", REFRESH_TOKEN)
+        .unwrap()
+        .client_secret(CLIENT_SECRET);
+    assert_eq!(provider.token().await.unwrap().expose_secret(), new_token());
+    // Cached: the endpoint is called once (checked by `expect(1)`).
+    assert_eq!(provider.token().await.unwrap().expose_secret(), new_token());
 }
 
 fn invoice_change(opportunity: &str) -> Change {

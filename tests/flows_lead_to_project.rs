@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use odoo_connect::connector::esign_webhook::EsignWebhook;
+use odoo_connect::connector::esign_webhook::tower::ServiceExt;
+use odoo_connect::connector::esign_webhook::{EsignWebhook, axum, sign_docusign};
 use odoo_connect::connector::hubspot::HubSpot;
 use odoo_connect::connector::{HeaderMap, PushedEvent, pull_all};
-use odoo_connect::flows::{Flows, correlation_for, won_deals};
+use odoo_connect::flows::{Flows, QueueDeliver, correlation_for, won_deals};
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::JsonEnvelope;
 use odoo_connect::sync::pipeline::{Pipeline, RunReport, SyncRetryPolicy};
@@ -165,12 +166,15 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_audited() {
         .await
         .unwrap();
     let store = SqliteStore::open_in_memory().await.unwrap();
-    let webhook = EsignWebhook::builder("whsec-right-key").build().unwrap();
+    // DocuSign Connect: HMAC of the body in X-DocuSign-Signature-1, here under another key.
+    let webhook = EsignWebhook::docusign("whsec-right-key").build().unwrap();
     let mut headers = HeaderMap::new();
-    let now = chrono::Utc::now().timestamp().to_string();
-    let body = br#"{"event":"envelope-completed","data":{}}"#.to_vec();
-    let forged =
-        odoo_connect::connector::esign_webhook::sign(&"whsec-wrong-key".into(), &now, &body);
+    let body = format!(
+        r#"{{"event":"envelope-completed","generatedDateTime":"{}","data":{{"envelopeId":"e-1"}}}}"#,
+        chrono::Utc::now().to_rfc3339()
+    )
+    .into_bytes();
+    let forged = sign_docusign(&"whsec-wrong-key".into(), &body);
     headers.insert(
         webhook
             .signature_header()
@@ -178,7 +182,6 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_audited() {
             .unwrap(),
         forged.parse().unwrap(),
     );
-    headers.insert("x-esign-timestamp", now.parse().unwrap());
     let event = PushedEvent::new(headers, body);
     let err = flows
         .receive_event(&webhook, &event, &store)
@@ -195,4 +198,174 @@ async fn a_webhook_with_a_bad_signature_is_refused_and_audited() {
         fake.count_where("sale.order", json!([["origin", "=like", "hubspot-deal-%"]])),
         0
     );
+}
+
+/// A signed DocuSign Connect completion for deal 1001, generated at `at`.
+fn signed_completion(
+    key: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    retry: u32,
+) -> (Vec<u8>, String) {
+    let body = json!({
+        "event": "envelope-completed",
+        "apiVersion": "v2.1",
+        "uri": "/restapi/v2.1/accounts/acc-1/envelopes/env-1001",
+        "retryCount": retry,
+        "configurationId": 501,
+        "generatedDateTime": at.to_rfc3339(),
+        "data": {
+            "accountId": "acc-1",
+            "envelopeId": "env-1001",
+            "envelopeSummary": {
+                "status": "completed",
+                "emailSubject": "Complete with Docusign: ERP roll-out",
+                "completedDateTime": at.to_rfc3339(),
+                "customFields": {
+                    "textCustomFields": [
+                        {"name": "crm_system", "value": "hubspot"},
+                        {"name": "crm_opportunity_id", "value": "1001"},
+                        {"name": "crm_account_id", "value": "501"}
+                    ],
+                    "listCustomFields": [
+                        {"name": "legal_entity", "value": "firm-eu"},
+                        {"name": "currency", "value": "EUR"}
+                    ]
+                }
+            }
+        }
+    })
+    .to_string()
+    .into_bytes();
+    let signature = sign_docusign(&key.to_owned().into(), &body);
+    (body, signature)
+}
+
+#[tokio::test]
+async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
+    let fake = FakeOdoo::start().await;
+    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+        .await
+        .unwrap();
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let at = chrono::Utc::now();
+    let webhook = EsignWebhook::docusign("whsec-right-key")
+        .clock(move || at)
+        .build()
+        .unwrap();
+    let app = axum::Router::new().nest(
+        "/webhooks/docusign",
+        webhook.router(QueueDeliver::new(flows.clone(), store.clone())),
+    );
+    let post = |body: Vec<u8>, signature: String| {
+        axum::http::Request::post("/webhooks/docusign")
+            .header("x-docusign-signature-1", signature)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+
+    let (body, signature) = signed_completion("whsec-right-key", at, 0);
+    let reply = app.clone().oneshot(post(body, signature)).await.unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        store.stats().await.unwrap().depth,
+        1,
+        "queued before the 200"
+    );
+
+    // DocuSign retries (retryCount raised, generated again): 200, nothing new in the queue.
+    let (body, signature) = signed_completion("whsec-right-key", at, 1);
+    let reply = app.clone().oneshot(post(body, signature)).await.unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        store.stats().await.unwrap().depth,
+        1,
+        "a redelivery adds nothing"
+    );
+
+    // A forged one: 401, nothing queued.
+    let (body, signature) = signed_completion("whsec-wrong-key", at, 0);
+    let reply = app.clone().oneshot(post(body, signature)).await.unwrap();
+    assert_eq!(reply.status().as_u16(), 401);
+    assert_eq!(store.stats().await.unwrap().depth, 1);
+
+    // The queued envelope is the flows' message of deal 1001's contract.
+    let leased = store
+        .lease("peek", 10, Duration::from_millis(1))
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    let envelope = &leased[0].envelope;
+    assert_eq!(envelope.payload["flow"], "signed_contract");
+    assert_eq!(envelope.source, "docusign");
+    assert_eq!(envelope.legal_entity, "firm-eu");
+    assert_eq!(
+        envelope.correlation_id,
+        correlation_for(&"hubspot-deal-1001".parse().unwrap())
+    );
+    assert_eq!(
+        envelope.payload["change"]["record"]["record"]["key"], "hubspot-deal-1001",
+        "{}",
+        envelope.payload
+    );
+
+    // The flows' pipeline passes it through: done, not dead-lettered, nothing booked from it.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let p = pipeline(&flows, store.clone());
+    let report = drain(&p).await;
+    assert_eq!(report.done, 1, "{report:?}");
+    assert!(
+        store
+            .list_dead_letters(&DeadLetterFilter::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        fake.count_where("sale.order", json!([["origin", "=", "hubspot-deal-1001"]])),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_signed_completion_without_crm_link_is_held_and_answered_200() {
+    let fake = FakeOdoo::start().await;
+    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+        .await
+        .unwrap();
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let at = chrono::Utc::now();
+    let webhook = EsignWebhook::docusign("whsec-right-key")
+        .clock(move || at)
+        .build()
+        .unwrap();
+    let app = webhook.router(QueueDeliver::new(flows, store.clone()));
+    let body = json!({
+        "event": "envelope-completed",
+        "generatedDateTime": at.to_rfc3339(),
+        "retryCount": 0,
+        "data": {"accountId": "acc-1", "envelopeId": "env-7", "envelopeSummary": {
+            "status": "completed", "completedDateTime": at.to_rfc3339(),
+            "customFields": {"textCustomFields": [], "listCustomFields": []}}}
+    })
+    .to_string()
+    .into_bytes();
+    let signature = sign_docusign(&"whsec-right-key".into(), &body);
+    let request = axum::http::Request::post("/")
+        .header("x-docusign-signature-1", signature)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let reply = app.oneshot(request).await.unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let letters = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert!(
+        format!("{:?}", letters[0]).contains("hold: no_crm_reference"),
+        "{:?}",
+        letters[0]
+    );
+    assert_eq!(store.stats().await.unwrap().depth, 0);
 }

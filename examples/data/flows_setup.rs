@@ -160,11 +160,16 @@ pub fn read_time_csv(
         match row? {
             Row::Change(c) => {
                 if let Record::TimeEntry(t) = c.record {
-                    entries.push(*t);
+                    // Unapproved entries are read as data; this sample leaves them out.
+                    if t.approval.is_approved() {
+                        entries.push(*t);
+                    } else {
+                        skipped += 1;
+                    }
                 }
             }
             Row::Rejected(r) => rejected.push(r),
-            _ => skipped += 1,
+            _ => {}
         }
     }
     Ok((entries, rejected, skipped))
@@ -173,9 +178,29 @@ pub fn read_time_csv(
 /// The sample approved-time export.
 pub const APPROVED_TIME_CSV: &str = include_str!("approved_time.csv");
 
-/// A camt.053 statement of booked credits: `(bank reference, amount, currency, remittance text)`.
+/// A camt.053 statement of booked credits: `(bank reference, amount, currency, remittance text)`,
+/// with the opening (10000.00 per currency) and closing balances a bank gives, so that it balances.
 pub fn camt053(credits: &[(String, String, String, String)]) -> String {
-    let mut entries = String::new();
+    let mut totals: std::collections::BTreeMap<&str, rust_decimal::Decimal> =
+        std::collections::BTreeMap::new();
+    for (_, amount, currency, _) in credits {
+        *totals.entry(currency.as_str()).or_default() +=
+            amount.parse::<rust_decimal::Decimal>().unwrap_or_default();
+    }
+    let mut balances = String::new();
+    for (currency, total) in totals {
+        let opening = rust_decimal::Decimal::new(1_000_000, 2);
+        for (code, amount, day) in [
+            ("OPBD", opening, "2025-04-01"),
+            ("CLBD", opening + total, "2025-04-02"),
+        ] {
+            balances.push_str(&format!(
+                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{currency}\">{amount}</Amt>\
+                 <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>\n"
+            ));
+        }
+    }
+    let mut entries = balances;
     for (id, amount, currency, text) in credits {
         entries.push_str(&format!(
             "<Ntry><Amt Ccy=\"{currency}\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\

@@ -437,6 +437,136 @@ impl Flows {
     }
 }
 
+/// The `flow` tag of the messages [`QueueDeliver`] enqueues: `{"flow": "signed_contract",
+/// "change": <the change>}`. The flows' steps pass them through (the lead-to-project flow books
+/// the deal from the CRM); a step of your own can act on the signature.
+#[cfg(feature = "esign-webhook")]
+pub const SIGNED_CONTRACT_FLOW: &str = "signed_contract";
+
+/// Delivers the changes of a webhook receiver (the e-signature
+/// [router](crate::connector::esign_webhook::EsignWebhook::router)) into the durable queue of a
+/// state store, so that a pushed event is safe before it is answered 200; a store failure answers
+/// 503 and the sender retries.
+///
+/// Each change becomes one envelope ([`QueueDeliver::envelope`]) whose message id and idempotency
+/// key come from the change id: a redelivery of the same event adds nothing to the queue. A
+/// completed envelope set aside (a business hold such as `no_crm_reference`, or values that
+/// cannot be read) is parked with [`Flows::park_rejected`].
+///
+/// ```no_run
+/// # async fn run(flows: odoo_connect::flows::Flows) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use odoo_connect::connector::esign_webhook::{EsignWebhook, axum};
+/// use odoo_connect::flows::QueueDeliver;
+/// use odoo_connect::store::sqlite::SqliteStore;
+///
+/// let store = Arc::new(SqliteStore::open_in_memory().await?);
+/// let webhook = EsignWebhook::docusign("connect-hmac-key").build()?;
+/// let app = axum::Router::new()
+///     .nest("/webhooks/docusign", webhook.router(QueueDeliver::new(flows, store)));
+/// # let _ = app; Ok(()) }
+/// ```
+#[cfg(feature = "esign-webhook")]
+pub struct QueueDeliver<S: ?Sized> {
+    flows: Flows,
+    store: Arc<S>,
+}
+
+#[cfg(feature = "esign-webhook")]
+impl<S: ?Sized> std::fmt::Debug for QueueDeliver<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueDeliver")
+            .field("flows", &self.flows)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "esign-webhook")]
+impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
+    /// Delivers into `store`'s queue, with the conventions of `flows`.
+    pub fn new(flows: Flows, store: Arc<S>) -> QueueDeliver<S> {
+        QueueDeliver { flows, store }
+    }
+
+    /// The envelope of `change`: `{"flow": "signed_contract", "change": ...}`, its message id
+    /// and idempotency key derived from the change id, from the change's system, and for a
+    /// contract with its deal's correlation, its legal entity and on its contract's lane.
+    pub fn envelope(&self, change: &crate::connector::Change) -> Result<JsonEnvelope, FlowError> {
+        use crate::odoo::support::fnv1a64;
+        let id = change.id.as_str();
+        let key = IdempotencyKey::for_effect("change", id, "1", "deliver")?;
+        // A stable message id (a UUID made of two hashes of the change id), so that the queue
+        // recognises a redelivery.
+        let (a, b) = (
+            fnv1a64(id.as_bytes()),
+            fnv1a64(format!("{id}#message").as_bytes()),
+        );
+        let uuid = format!(
+            "{:08x}-{:04x}-8{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            (b >> 48) | 0x8000,
+            b & 0xffff_ffff_ffff
+        );
+        let message_id: crate::sync::envelope::MessageId =
+            serde_json::from_value(Value::String(uuid))
+                .map_err(|e| FlowError::Setup(format!("cannot make a message id: {e}")))?;
+        let payload = serde_json::json!({"flow": SIGNED_CONTRACT_FLOW, "change": change});
+        let mut builder = Envelope::builder(key, payload)
+            .id(message_id)
+            .source(change.external.system.as_str())
+            .occurred_at(change.updated_at);
+        builder = match &change.record {
+            crate::connector::Record::Contract(contract) => builder
+                .correlation_id(correlation_for(&contract.key))
+                .legal_entity(contract.legal_entity.as_str())
+                .lane(Lane::for_record("contract", contract.key.as_str())?),
+            _ => builder.legal_entity(self.flows.inner.settings.legal_entity.as_str()),
+        };
+        Ok(builder.build()?)
+    }
+}
+
+#[cfg(feature = "esign-webhook")]
+#[async_trait::async_trait]
+impl<S: StateStore + ?Sized + 'static> crate::connector::esign_webhook::Deliver
+    for QueueDeliver<S>
+{
+    async fn deliver(
+        &self,
+        changes: Vec<crate::connector::Change>,
+    ) -> Result<(), crate::connector::ConnectorError> {
+        let internal = |e: &dyn std::fmt::Display| crate::connector::ConnectorError::Internal {
+            message: format!("cannot queue the webhook's changes: {e}"),
+        };
+        let envelopes = changes
+            .iter()
+            .map(|c| self.envelope(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| internal(&e))?;
+        self.store
+            .enqueue_batch(&envelopes)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(())
+    }
+
+    async fn set_aside(
+        &self,
+        system: &str,
+        rejected: crate::connector::Rejected,
+    ) -> Result<(), crate::connector::ConnectorError> {
+        self.flows
+            .park_rejected(&*self.store, system, &rejected)
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::connector::ConnectorError::Internal {
+                message: format!("cannot park the envelope set aside: {e}"),
+            })
+    }
+}
+
 fn envelope(
     key: IdempotencyKey,
     contract: &ContractKey,
@@ -472,6 +602,10 @@ impl Step for FlowStep {
     }
 
     async fn run(&self, cx: &mut StepContext) -> Outcome {
+        // A signed contract queued by `QueueDeliver`: no step of these flows acts on it.
+        if cx.envelope.payload.get("flow").and_then(Value::as_str) == Some("signed_contract") {
+            return Outcome::Done;
+        }
         let msg: FlowMessage = match serde_json::from_value(cx.envelope.payload.clone()) {
             Ok(m) => m,
             Err(e) => {

@@ -1,18 +1,44 @@
 //! HubSpot CRM (v3 objects API): closed-won deals in, invoice and payment status back out.
 //!
-//! **Source.** Deals whose `dealstage` is a won stage (`closedwon` by default) are searched in
-//! ascending `hs_lastmodifieddate` (`POST /crm/v3/objects/deals/search`). Each becomes two changes:
-//! a [`Contract`] (key `hubspot-deal-<id>`, titled with `dealname`, in `deal_currency_code`, starting
-//! on `closedate`) and the [`Client`] it is with, read from the deal's primary company
-//! (`POST /crm/v4/associations/deals/companies/batch/read`, then
-//! `POST /crm/v3/objects/companies/batch/read`). A deal that cannot be mapped (no company, no
-//! address, an unknown currency) goes to [`Page::rejected`] with the deal's JSON.
+//! **Source.** Deals are searched in ascending `hs_lastmodifieddate`
+//! (`POST /crm/v3/objects/deals/search`): those in a won stage (`closedwon` by default, see
+//! [`HubSpotBuilder::won_stages`]) or whose `hs_is_closed_won` is `true` (a won stage of any
+//! pipeline). The search is only a pre-selection: each deal read is classified again from its own
+//! `hs_is_closed_won` and `hs_is_closed` (the strings `"true"` and `"false"`), falling back on its
+//! `dealstage` when HubSpot leaves them out, and only won deals go on; lost and open ones are
+//! passed over (the search index can lag behind an edit).
 //!
-//! The cursor is a keyset on `hs_lastmodifieddate`: the time of the last deal read and the ids
-//! already read at that very millisecond. The search API's `after` token is an offset into a result
-//! set that moves as deals are edited (an edited deal jumps to the end and shifts the others, so an
-//! offset can step over one) and stops at 10,000 results; it is followed only while a page's deals
-//! all share one millisecond, where nothing else can move the keyset forward.
+//! Each won deal becomes two changes: a [`Contract`] (key `hubspot-deal-<id>`, titled with
+//! `dealname`, in `deal_currency_code`, starting on `closedate`, its [`Contract::value`] the deal's
+//! `amount` as an exact decimal, or `None` when the amount is `null` or empty) and the [`Client`]
+//! it is with: the deal's primary company (association type 5, `HUBSPOT_DEFINED`), read through
+//! `POST /crm/v4/associations/deals/companies/batch/read` (the paired primary and unlabeled
+//! links to one company count once) and `POST /crm/v3/objects/companies/batch/read` (matched by
+//! id, never by position; a `207 Multi-Status` reply gives the companies found and an `errors`
+//! list for the others). A deal owner (`hubspot_owner_id`, empty for none) is kept as the
+//! contract's `hubspot-owner` reference. The company's `country` is free text (`"Norway"`,
+//! `"United States"`, `"Deutschland"`, `"BE"`), read by [`CountryCode::from_name`].
+//!
+//! Both changes of a won deal have ids that do not depend on when the deal was modified: the
+//! deal is won once, and re-reading it after a later edit gives the same changes again, which a
+//! sync recognises as already done.
+//!
+//! **Rejects.** A deal that reads well but cannot go on without a person is a business hold
+//! ([`Rejected::business`]): no associated company (no client), several companies and none
+//! primary, a company HubSpot no longer has, a country no one recognises, a company without a
+//! name, street or city. A deal that cannot be read (a bad currency code, an amount that is not
+//! a number, a close date that is not a date) is bad data ([`Rejected::new`]). Both keep the
+//! deal's JSON.
+//!
+//! **Cursor.** The search is paged as HubSpot documents it: the next request carries the
+//! `paging.next.after` of the previous reply in its body, for the same query. A query ends on its
+//! last page (or before the 10,000 results the search serves); the next one starts at the latest
+//! `hs_lastmodifieddate` read with a `GTE` filter, skipping the ids already read at that very
+//! millisecond, so that deals sharing the checkpoint's time are neither lost nor repeated.
+//! [`HubSpotBuilder::start_from`] sets where the first query starts. A deal edited while a query
+//! is being paged moves to its end (and is read there again); the offset behind `after` then
+//! shifts, and a deal can be stepped over: a full re-read from [`HubSpotBuilder::start_from`]
+//! catches it, harmlessly, since won deals keep their change ids.
 //!
 //! **Sink.** An [`InvoiceEvent`] or a [`Payment`] change whose `external` is a HubSpot deal is
 //! written to that deal's properties (`PATCH /crm/v3/objects/deals/{id}`), after reading them: when
@@ -22,8 +48,11 @@
 //! [`HubSpotBuilder::payment_properties`]; they must exist in the portal (custom deal properties).
 //!
 //! **Auth and limits.** A private-app access token, sent as a bearer token; it never appears in
-//! `Debug` output or errors. A 429 is [`ConnectorError::RateLimited`] with the `Retry-After` the
-//! API gave.
+//! `Debug` output or errors. A 429 whose `policyName` is `SECONDLY` or `TEN_SECONDLY_ROLLING` (or
+//! that names none) is [`ConnectorError::RateLimited`], retryable after the `Retry-After` the API
+//! gave or else after `X-HubSpot-RateLimit-Interval-Milliseconds`. A 429 for the `DAILY` policy is
+//! [`ConnectorError::Quota`]: not retryable now, the daily allowance resets at midnight in the
+//! account's time zone.
 //!
 //! ```
 //! use odoo_connect_connectors::hubspot::HubSpot;
@@ -31,6 +60,7 @@
 //!
 //! let hubspot = HubSpot::builder("pat-na1-0000")
 //!     .legal_entity("firm-us".parse()?)
+//!     .start_from("2024-01-01T00:00:00Z".parse()?)
 //!     .build()?;
 //! assert_eq!(hubspot.system(), "hubspot");
 //! assert!(!format!("{hubspot:?}").contains("pat-na1-0000"));
@@ -65,8 +95,17 @@ use odoo_connect_canonical::{
 /// The system name in [`ExternalRef`]s: `hubspot`.
 pub const SYSTEM: &str = "hubspot";
 
+/// The system name of a deal owner's reference on a contract: `hubspot-owner`.
+pub const OWNER_SYSTEM: &str = "hubspot-owner";
+
 /// Largest `limit` the search API takes.
 const MAX_SEARCH_LIMIT: usize = 200;
+
+/// Largest `limit` the list endpoints take.
+const MAX_LIST_LIMIT: usize = 100;
+
+/// The search serves at most this many results of one query.
+const MAX_SEARCH_RESULTS: u64 = 10_000;
 
 const DEAL_PROPERTIES: &[&str] = &[
     "dealname",
@@ -75,6 +114,9 @@ const DEAL_PROPERTIES: &[&str] = &[
     "amount",
     "deal_currency_code",
     "closedate",
+    "hs_is_closed_won",
+    "hs_is_closed",
+    "hubspot_owner_id",
     "hs_lastmodifieddate",
 ];
 
@@ -142,6 +184,7 @@ pub struct HubSpotBuilder {
     default_currency: Currency,
     default_country: Option<CountryCode>,
     won_stages: Vec<String>,
+    start_from: Option<DateTime<Utc>>,
     invoice: InvoiceProperties,
     payment: PaymentProperties,
     timeout: Duration,
@@ -177,20 +220,28 @@ impl HubSpotBuilder {
         self
     }
 
-    /// The country of a company whose `country` is not a two-letter code (default: none, the deal
-    /// is rejected).
+    /// The country of a company whose `country` is empty (default: none, the deal is held). A
+    /// country HubSpot gives but no one recognises is held whatever this says.
     pub fn default_country(mut self, country: CountryCode) -> Self {
         self.default_country = Some(country);
         self
     }
 
-    /// The deal stages that count as won (default `closedwon`; a custom pipeline has its own ids).
+    /// The deal stages that count as won when a deal does not say itself with `hs_is_closed_won`
+    /// (default `closedwon`; a custom pipeline has its own stage ids).
     pub fn won_stages<I, S>(mut self, stages: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.won_stages = stages.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where a sync without a cursor starts: deals last modified at or after this time (default:
+    /// from the beginning).
+    pub fn start_from(mut self, time: DateTime<Utc>) -> Self {
+        self.start_from = Some(time);
         self
     }
 
@@ -218,11 +269,16 @@ impl HubSpotBuilder {
         self
     }
 
-    /// The connector; fails without a legal entity or with a bad URL.
+    /// The connector; fails without a legal entity, with a bad URL or with no won stage.
     pub fn build(self) -> Result<HubSpot, ConnectorError> {
         let legal_entity = self.legal_entity.ok_or_else(|| ConnectorError::Internal {
             message: "HubSpot needs a legal entity: call .legal_entity(...)".into(),
         })?;
+        if self.won_stages.iter().all(|s| s.trim().is_empty()) {
+            return Err(ConnectorError::Internal {
+                message: "HubSpot needs at least one won stage".into(),
+            });
+        }
         let mut base = Url::parse(&self.base_url).map_err(|e| ConnectorError::Internal {
             message: format!("bad HubSpot base URL: {e}"),
         })?;
@@ -246,6 +302,7 @@ impl HubSpotBuilder {
                 default_currency: self.default_currency,
                 default_country: self.default_country,
                 won_stages: self.won_stages,
+                start_from: self.start_from.map_or(0, |t| t.timestamp_millis()),
                 invoice: self.invoice,
                 payment: self.payment,
             }),
@@ -261,6 +318,7 @@ struct Inner {
     default_currency: Currency,
     default_country: Option<CountryCode>,
     won_stages: Vec<String>,
+    start_from: i64,
     invoice: InvoiceProperties,
     payment: PaymentProperties,
 }
@@ -283,17 +341,86 @@ impl fmt::Debug for HubSpot {
     }
 }
 
+/// One page of [`HubSpot::list_companies`]: the companies read as clients, those that could not
+/// be, and the token of the next page.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CompanyPage {
+    /// The companies, as clients in the default currency.
+    pub clients: Vec<Client>,
+    /// The companies that could not be read or are held (no name, no address, unknown country).
+    pub rejected: Vec<Rejected>,
+    /// HubSpot's opaque `paging.next.after`, to give back verbatim for the next page; `None` on
+    /// the last page.
+    pub after: Option<String>,
+}
 /// Where the deal search resumes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct State {
-    /// `hs_lastmodifieddate` of the last deal read, in ms since the epoch.
+    /// The `GTE` bound of the current query on `hs_lastmodifieddate`, in ms since the epoch.
     since: i64,
-    /// Ids of the deals already read at `since`.
+    /// Ids of the deals read at `since` by earlier queries: skipped.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     seen: BTreeSet<String>,
-    /// The search's `after` token, while a page's deals all share `since`.
+    /// The current query's `paging.next.after`, while it has more pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     after: Option<String>,
+    /// The latest `hs_lastmodifieddate` read by the current query (the next checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last: Option<i64>,
+    /// Ids read at `last` by the current query.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    at_last: BTreeSet<String>,
+    /// How many results the current query gave so far.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    read: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl State {
+    fn start(since: i64) -> State {
+        State {
+            since,
+            ..State::default()
+        }
+    }
+
+    /// Notes a deal read at `ms`.
+    fn saw(&mut self, id: &str, ms: i64) {
+        match self.last {
+            Some(last) if ms < last => {}
+            Some(last) if ms == last => {
+                self.at_last.insert(id.to_owned());
+            }
+            _ => {
+                self.last = Some(ms);
+                self.at_last = BTreeSet::from([id.to_owned()]);
+            }
+        }
+    }
+
+    /// The first query after this one: from the latest time read, skipping the ids read at it.
+    fn next_query(self) -> State {
+        match self.last {
+            Some(last) if last > self.since => State {
+                since: last,
+                seen: self.at_last,
+                ..State::default()
+            },
+            _ => {
+                let mut seen = self.seen;
+                seen.extend(self.at_last);
+                State {
+                    since: self.since,
+                    seen,
+                    ..State::default()
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,12 +433,20 @@ struct SearchReply {
 
 #[derive(Debug, Deserialize)]
 struct Paging {
+    #[serde(default)]
     next: Option<NextPage>,
 }
 
 #[derive(Debug, Deserialize)]
 struct NextPage {
     after: String,
+}
+
+fn next_after(paging: Option<Paging>) -> Option<String> {
+    paging
+        .and_then(|p| p.next)
+        .map(|n| n.after)
+        .filter(|a| !a.is_empty())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -339,10 +474,40 @@ impl Object {
     }
 }
 
+/// A batch reply: `results`, and with `207 Multi-Status` the `errors` of the inputs that failed.
 #[derive(Debug, Deserialize)]
 struct BatchReply<T> {
     #[serde(default = "Vec::new")]
     results: Vec<T>,
+    #[serde(default)]
+    errors: Vec<BatchError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BatchError {
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    context: BTreeMap<String, Vec<String>>,
+}
+
+impl BatchError {
+    fn about(&self, id: &str) -> bool {
+        self.context
+            .get("ids")
+            .is_some_and(|ids| ids.iter().any(|i| i == id))
+    }
+
+    fn text(&self) -> String {
+        match (&self.category, &self.message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c.clone(),
+            (None, Some(m)) => m.clone(),
+            (None, None) => "no reason given".into(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,7 +519,7 @@ struct Association {
 
 #[derive(Debug, Deserialize)]
 struct AssociationFrom {
-    id: String,
+    id: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,13 +533,136 @@ struct AssociationTo {
 #[derive(Debug, Deserialize)]
 struct AssociationType {
     #[serde(default)]
-    label: Option<String>,
+    category: Option<String>,
     #[serde(default, rename = "typeId")]
     type_id: Option<i64>,
 }
 
+impl AssociationType {
+    /// HubSpot's own primary deal-to-company association (type 5, `HUBSPOT_DEFINED`); a
+    /// user-defined label with the same number is another association.
+    fn is_primary(&self) -> bool {
+        self.type_id == Some(PRIMARY_DEAL_TO_COMPANY)
+            && self
+                .category
+                .as_deref()
+                .is_none_or(|c| c == "HUBSPOT_DEFINED")
+    }
+}
+
 /// HubSpot's `deal_to_company` primary association type.
 const PRIMARY_DEAL_TO_COMPANY: i64 = 5;
+
+/// An id as HubSpot writes it: a string, or a number in the v4 associations API.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The company a deal is with, from its associations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ClientLink {
+    /// The primary company, or the only one.
+    One(String),
+    /// Several companies, none primary.
+    Ambiguous(Vec<String>),
+}
+
+/// The client company of each deal: links to one company (a primary and an unlabeled one, in one
+/// entry or two) count once; the primary company wins; a single company is the client even
+/// unlabeled.
+fn client_links(associations: Vec<Association>) -> BTreeMap<String, ClientLink> {
+    let mut out = BTreeMap::new();
+    for a in associations {
+        let Some(deal) = id_text(&a.from.id) else {
+            continue;
+        };
+        // Company id -> whether any of its links is the primary one, in first-seen order.
+        let mut companies: Vec<(String, bool)> = Vec::new();
+        for t in &a.to {
+            let Some(id) = id_text(&t.to_object_id) else {
+                continue;
+            };
+            let primary = t.association_types.iter().any(AssociationType::is_primary);
+            match companies.iter_mut().find(|(c, _)| *c == id) {
+                Some(entry) => entry.1 |= primary,
+                None => companies.push((id, primary)),
+            }
+        }
+        let primary: Vec<&String> = companies
+            .iter()
+            .filter(|(_, p)| *p)
+            .map(|(c, _)| c)
+            .collect();
+        let link = match (primary.as_slice(), companies.as_slice()) {
+            ([one], _) => ClientLink::One((*one).clone()),
+            ([], [(only, _)]) => ClientLink::One(only.clone()),
+            ([], []) => continue,
+            _ => ClientLink::Ambiguous(companies.into_iter().map(|(c, _)| c).collect()),
+        };
+        out.insert(deal, link);
+    }
+    out
+}
+
+/// Where a deal stands, from its own properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DealStatus {
+    Won,
+    Lost,
+    Open,
+}
+
+/// A HubSpot boolean property: the strings `true` and `false`.
+fn flag(deal: &Object, name: &str) -> Result<Option<bool>, Problem> {
+    match deal.prop(name) {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(v) => Err(Problem::bad(
+            Location::record(deal.id.clone()).field(name),
+            format!("`{v}` is not `true` or `false`"),
+        )),
+    }
+}
+
+/// Why a deal did not become changes, and whether a person must act (a business hold) or the
+/// data is unreadable.
+#[derive(Debug)]
+struct Problem {
+    location: Location,
+    reason: String,
+    business: bool,
+}
+
+impl Problem {
+    fn bad(location: Location, reason: impl Into<String>) -> Problem {
+        Problem {
+            location,
+            reason: reason.into(),
+            business: false,
+        }
+    }
+
+    fn hold(location: Location, reason: impl Into<String>) -> Problem {
+        Problem {
+            location,
+            reason: reason.into(),
+            business: true,
+        }
+    }
+
+    fn reject(self, raw: String) -> Rejected {
+        if self.business {
+            Rejected::business(self.location, self.reason, raw)
+        } else {
+            Rejected::new(self.location, self.reason, raw)
+        }
+    }
+}
 
 /// An ISO 8601 time, or milliseconds since the epoch, as HubSpot writes them.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -392,16 +680,29 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
 }
 
+/// A number property as HubSpot sends it (a string such as `"40000.50"`), exactly.
+fn parse_amount(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .ok()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default, rename = "policyName")]
+    policy_name: Option<String>,
+}
+
 fn hubspot_message(reply: &Reply) -> String {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: Option<String>,
-        category: Option<String>,
-    }
     match serde_json::from_slice::<ErrorBody>(&reply.body) {
         Ok(ErrorBody {
             message: Some(m),
             category: Some(c),
+            ..
         }) => format!("{c}: {m}"),
         Ok(ErrorBody {
             message: Some(m), ..
@@ -410,6 +711,62 @@ fn hubspot_message(reply: &Reply) -> String {
     }
 }
 
+fn header_text<'a>(reply: &'a Reply, name: &str) -> Option<&'a str> {
+    reply
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The error of a 429: `DAILY` is a quota used up for the day; the ten-second and one-second
+/// policies (or none named) are short rate limits, waited out per `Retry-After`, else per
+/// `X-HubSpot-RateLimit-Interval-Milliseconds`, else per the policy's own window.
+fn rate_limit_error(reply: &Reply) -> ConnectorError {
+    let body: ErrorBody = serde_json::from_slice(&reply.body).unwrap_or_default();
+    let retry_after = http::retry_after(&reply.headers, Utc::now());
+    let policy = body.policy_name.as_deref().map(str::trim).unwrap_or("");
+    if policy.eq_ignore_ascii_case("DAILY") {
+        let usage = match (
+            header_text(reply, "X-HubSpot-RateLimit-Daily").and_then(|v| v.parse::<u64>().ok()),
+            header_text(reply, "X-HubSpot-RateLimit-Daily-Remaining")
+                .and_then(|v| v.parse::<u64>().ok()),
+        ) {
+            (Some(max), Some(left)) => Some(format!(
+                "daily {}/{max}, {left} remaining",
+                max.saturating_sub(left)
+            )),
+            (Some(max), None) => Some(format!("daily limit {max}")),
+            (None, Some(left)) => Some(format!("{left} remaining today")),
+            (None, None) => None,
+        };
+        return ConnectorError::Quota {
+            message: format!(
+                "HubSpot's DAILY API limit is reached ({}); retrying today fails the same way, it \
+                 resets at midnight in the account's time zone",
+                body.message
+                    .as_deref()
+                    .unwrap_or("You have reached your daily limit.")
+            ),
+            usage,
+            resets_after: retry_after,
+        };
+    }
+    let interval = header_text(reply, "X-HubSpot-RateLimit-Interval-Milliseconds")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis);
+    let window = if policy.eq_ignore_ascii_case("TEN_SECONDLY_ROLLING") {
+        Some(Duration::from_secs(10))
+    } else if policy.eq_ignore_ascii_case("SECONDLY") {
+        Some(Duration::from_secs(1))
+    } else {
+        None
+    };
+    ConnectorError::RateLimited {
+        retry_after: retry_after.or(interval).or(window),
+    }
+}
 impl HubSpot {
     /// A builder for a connector authenticating with a private-app access token.
     pub fn builder(token: impl Into<SecretString>) -> HubSpotBuilder {
@@ -420,6 +777,7 @@ impl HubSpot {
             default_currency: Currency::EUR,
             default_country: None,
             won_stages: vec!["closedwon".into()],
+            start_from: None,
             invoice: InvoiceProperties::default(),
             payment: PaymentProperties::default(),
             timeout: Duration::from_secs(30),
@@ -464,21 +822,30 @@ impl HubSpot {
         let reply = http::send(request).await?;
         if reply.status.is_success() {
             Ok(reply)
+        } else if reply.status.as_u16() == 429 {
+            Err(rate_limit_error(&reply))
         } else {
             Err(http::status_error(&reply, hubspot_message(&reply), what))
         }
     }
 
-    async fn search_deals(
-        &self,
-        state: &State,
-        limit: usize,
-    ) -> Result<SearchReply, ConnectorError> {
+    /// The search body of `state`'s query: won by stage or by `hs_is_closed_won`, modified at or
+    /// after `since`, oldest first, with the query's `after`.
+    fn search_body(&self, state: &State, limit: usize) -> Value {
+        let since = json!({
+            "propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": state.since.to_string()
+        });
         let mut body = json!({
-            "filterGroups": [{"filters": [
-                {"propertyName": "dealstage", "operator": "IN", "values": self.inner.won_stages},
-                {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": state.since.to_string()},
-            ]}],
+            "filterGroups": [
+                {"filters": [
+                    {"propertyName": "dealstage", "operator": "IN", "values": self.inner.won_stages},
+                    since.clone(),
+                ]},
+                {"filters": [
+                    {"propertyName": "hs_is_closed_won", "operator": "EQ", "value": "true"},
+                    since,
+                ]},
+            ],
             "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
             "properties": DEAL_PROPERTIES,
             "limit": limit,
@@ -486,6 +853,15 @@ impl HubSpot {
         if let (Some(after), Some(obj)) = (&state.after, body.as_object_mut()) {
             obj.insert("after".into(), Value::String(after.clone()));
         }
+        body
+    }
+
+    async fn search_deals(
+        &self,
+        state: &State,
+        limit: usize,
+    ) -> Result<SearchReply, ConnectorError> {
+        let body = self.search_body(state, limit);
         let reply = self
             .call(
                 Method::POST,
@@ -498,11 +874,11 @@ impl HubSpot {
         http::decode(&reply, "deal search reply")
     }
 
-    /// The primary company of each deal.
+    /// The client company of each deal.
     async fn companies_of(
         &self,
         deal_ids: &[String],
-    ) -> Result<BTreeMap<String, String>, ConnectorError> {
+    ) -> Result<BTreeMap<String, ClientLink>, ConnectorError> {
         if deal_ids.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -516,33 +892,18 @@ impl HubSpot {
                 "deal associations",
             )
             .await?;
+        // A deal without companies is absent from `results` (with 207, in `errors`).
         let batch: BatchReply<Association> = http::decode(&reply, "association reply")?;
-        let mut out = BTreeMap::new();
-        for a in batch.results {
-            let is_primary = |t: &AssociationTo| {
-                t.association_types.iter().any(|k| {
-                    k.type_id == Some(PRIMARY_DEAL_TO_COMPANY)
-                        || k.label.as_deref() == Some("Primary")
-                })
-            };
-            let chosen = a.to.iter().find(|t| is_primary(t)).or(a.to.first());
-            if let Some(t) = chosen {
-                let id = match &t.to_object_id {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                out.insert(a.from.id, id);
-            }
-        }
-        Ok(out)
+        Ok(client_links(batch.results))
     }
 
+    /// The companies found, by id, and why each missing one is missing.
     async fn read_companies(
         &self,
         ids: &BTreeSet<String>,
-    ) -> Result<BTreeMap<String, Object>, ConnectorError> {
+    ) -> Result<(BTreeMap<String, Object>, BTreeMap<String, String>), ConnectorError> {
         if ids.is_empty() {
-            return Ok(BTreeMap::new());
+            return Ok((BTreeMap::new(), BTreeMap::new()));
         }
         let inputs: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
         let reply = self
@@ -555,87 +916,137 @@ impl HubSpot {
             )
             .await?;
         let batch: BatchReply<Object> = http::decode(&reply, "company batch reply")?;
-        Ok(batch
+        let found: BTreeMap<String, Object> = batch
             .results
             .into_iter()
             .map(|c| (c.id.clone(), c))
-            .collect())
+            .collect();
+        let missing = ids
+            .iter()
+            .filter(|id| !found.contains_key(*id))
+            .map(|id| {
+                let why = batch
+                    .errors
+                    .iter()
+                    .find(|e| e.about(id))
+                    .or(batch.errors.first())
+                    .map_or_else(|| "not in HubSpot's reply".to_owned(), BatchError::text);
+                (id.clone(), why)
+            })
+            .collect();
+        Ok((found, missing))
     }
 
-    fn country(&self, company: &Object) -> Option<CountryCode> {
-        company
-            .prop("country")
-            .and_then(|c| CountryCode::new(&c.to_ascii_uppercase()).ok())
-            .or(self.inner.default_country)
-    }
-
-    /// The client and contract of a won deal, or why not.
-    fn map_deal(
+    /// One page of all companies (`GET /crm/v3/objects/companies`), as clients in the default
+    /// currency. `after` is the previous page's [`CompanyPage::after`], sent back verbatim.
+    ///
+    /// ```no_run
+    /// # async fn run(hubspot: odoo_connect_connectors::hubspot::HubSpot) -> Result<(), odoo_connect_connectors::ConnectorError> {
+    /// let mut after = None;
+    /// loop {
+    ///     let page = hubspot.list_companies(after.as_deref(), 100).await?;
+    ///     println!("{} clients, {} set aside", page.clients.len(), page.rejected.len());
+    ///     match page.after {
+    ///         Some(next) => after = Some(next),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_companies(
         &self,
-        deal: &Object,
-        modified: DateTime<Utc>,
-        company: Option<&Object>,
-    ) -> Result<[Change; 2], (Location, String)> {
-        let at = |field: &str| Location::record(deal.id.clone()).field(field);
-        let company = company.ok_or_else(|| {
-            (
-                at("associations.companies"),
-                "the deal has no associated company".to_owned(),
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<CompanyPage, ConnectorError> {
+        let mut query = vec![
+            ("limit", limit.clamp(1, MAX_LIST_LIMIT).to_string()),
+            ("properties", COMPANY_PROPERTIES.join(",")),
+            ("archived", "false".to_owned()),
+        ];
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        let reply = self
+            .call(
+                Method::GET,
+                "crm/v3/objects/companies",
+                &query,
+                None,
+                "companies",
             )
-        })?;
-        let company_at =
-            |field: &str| Location::record(format!("company {}", company.id)).field(field);
-        let title = deal
-            .prop("dealname")
-            .ok_or_else(|| (at("dealname"), "the deal has no name".to_owned()))?;
-        let currency = match deal.prop("deal_currency_code") {
-            Some(code) => {
-                Currency::from_str(code).map_err(|e| (at("deal_currency_code"), e.to_string()))?
-            }
-            None => self.inner.default_currency,
+            .await?;
+        let list: SearchReply = http::decode(&reply, "company list")?;
+        let mut page = CompanyPage {
+            clients: Vec::new(),
+            rejected: Vec::new(),
+            after: next_after(list.paging),
         };
-        let start = match deal.prop("closedate") {
-            Some(d) => {
-                parse_date(d).ok_or_else(|| (at("closedate"), format!("`{d}` is not a date")))?
+        for raw in list.results {
+            let company: Object = match serde_json::from_value(raw.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    page.rejected.push(Rejected::new(
+                        Location::unknown().field("results"),
+                        format!("unreadable company: {e}"),
+                        raw.to_string(),
+                    ));
+                    continue;
+                }
+            };
+            match self.client_of(&company, self.inner.default_currency) {
+                Ok(client) => page.clients.push(client),
+                Err(p) => page.rejected.push(p.reject(raw.to_string())),
             }
-            None => modified.date_naive(),
-        };
-        let name = company
-            .prop("name")
-            .ok_or_else(|| (company_at("name"), "the company has no name".to_owned()))?;
-        let country = self.country(company).ok_or_else(|| {
-            (
-                company_at("country"),
-                format!(
-                    "`{}` is not a two-letter country code and no default country is set",
-                    company.prop("country").unwrap_or("")
-                ),
-            )
+        }
+        Ok(page)
+    }
+
+    /// The country of a company: its free-text `country`, or the default when it is empty.
+    fn country(&self, company: &Object) -> Result<CountryCode, Problem> {
+        let at = Location::record(format!("company {}", company.id)).field("country");
+        match company.prop("country") {
+            Some(text) => CountryCode::from_name(text).ok_or_else(|| {
+                Problem::hold(
+                    at,
+                    format!("unknown_country: `{text}` names no country HubSpot's data can be matched to"),
+                )
+            }),
+            None => self.inner.default_country.ok_or_else(|| {
+                Problem::hold(
+                    at,
+                    "unknown_country: the company has no country and no default country is set",
+                )
+            }),
+        }
+    }
+
+    /// A company as a client billed in `currency`.
+    fn client_of(&self, company: &Object, currency: Currency) -> Result<Client, Problem> {
+        let at = |field: &str| Location::record(format!("company {}", company.id)).field(field);
+        let name = company.prop("name").ok_or_else(|| {
+            Problem::hold(at("name"), "incomplete_client: the company has no name")
         })?;
+        let country = self.country(company)?;
         let lines: Vec<String> = ["address", "address2"]
             .iter()
             .filter_map(|p| company.prop(p).map(str::to_owned))
             .collect();
         if lines.is_empty() {
-            return Err((
-                company_at("address"),
-                "the company has no street address".into(),
+            return Err(Problem::hold(
+                at("address"),
+                "incomplete_client: the company has no street address",
             ));
         }
-        let city = company
-            .prop("city")
-            .ok_or_else(|| (company_at("city"), "the company has no city".to_owned()))?;
+        let city = company.prop("city").ok_or_else(|| {
+            Problem::hold(at("city"), "incomplete_client: the company has no city")
+        })?;
         let mut address = Address::new(lines, city, country);
         address.postal_code = company.prop("zip").map(str::to_owned);
         address.region = company.prop("state").map(str::to_owned);
-
-        let client_key = ClientKey::new(format!("hubspot-company-{}", company.id))
-            .map_err(|e| (company_at("id"), e.to_string()))?;
-        let contract_key = ContractKey::new(format!("hubspot-deal-{}", deal.id))
-            .map_err(|e| (at("id"), e.to_string()))?;
-
+        let key = ClientKey::new(format!("hubspot-company-{}", company.id))
+            .map_err(|e| Problem::bad(at("id"), e.to_string()))?;
         let mut client = Client::new(
-            client_key.clone(),
+            key,
             name,
             country,
             address,
@@ -643,34 +1054,143 @@ impl HubSpot {
             self.inner.legal_entity.clone(),
         );
         client.refs.insert(SYSTEM, company.id.clone());
+        Ok(client)
+    }
+
+    /// Where the deal stands: its own `hs_is_closed_won` and `hs_is_closed`, else its stage.
+    fn status(&self, deal: &Object) -> Result<DealStatus, Problem> {
+        let won = flag(deal, "hs_is_closed_won")?;
+        let closed = flag(deal, "hs_is_closed")?;
+        let stage = deal.prop("dealstage");
+        Ok(match (won, closed) {
+            (Some(true), _) => DealStatus::Won,
+            (Some(false), Some(true)) => DealStatus::Lost,
+            (Some(false), _) => DealStatus::Open,
+            (None, _) if stage.is_some_and(|s| self.inner.won_stages.iter().any(|w| w == s)) => {
+                DealStatus::Won
+            }
+            (None, Some(true)) => DealStatus::Lost,
+            (None, _) if stage == Some("closedlost") => DealStatus::Lost,
+            (None, _) => DealStatus::Open,
+        })
+    }
+
+    /// The contract of a won deal, without its client yet.
+    fn contract_of(
+        &self,
+        deal: &Object,
+        modified: DateTime<Utc>,
+        client: &ClientKey,
+    ) -> Result<Contract, Problem> {
+        let at = |field: &str| Location::record(deal.id.clone()).field(field);
+        let title = deal
+            .prop("dealname")
+            .ok_or_else(|| Problem::bad(at("dealname"), "the deal has no name"))?;
+        let currency = match deal.prop("deal_currency_code") {
+            Some(code) => Currency::from_str(code)
+                .map_err(|e| Problem::bad(at("deal_currency_code"), e.to_string()))?,
+            None => self.inner.default_currency,
+        };
+        let value = match deal.prop("amount") {
+            None => None,
+            Some(text) => {
+                let amount = parse_amount(text).ok_or_else(|| {
+                    Problem::bad(at("amount"), format!("`{text}` is not a number"))
+                })?;
+                if amount.is_sign_negative() && !amount.is_zero() {
+                    return Err(Problem::bad(
+                        at("amount"),
+                        format!("the deal's amount `{text}` is negative"),
+                    ));
+                }
+                Some(Money::new(amount, currency))
+            }
+        };
+        let start = match deal.prop("closedate") {
+            Some(d) => parse_date(d)
+                .ok_or_else(|| Problem::bad(at("closedate"), format!("`{d}` is not a date")))?,
+            None => modified.date_naive(),
+        };
+        let key = ContractKey::new(format!("hubspot-deal-{}", deal.id))
+            .map_err(|e| Problem::bad(at("id"), e.to_string()))?;
         let mut contract = Contract::new(
-            contract_key,
-            client_key,
+            key,
+            client.clone(),
             self.inner.legal_entity.clone(),
             title,
             currency,
             start,
         );
+        contract.value = value;
         contract.refs.insert(SYSTEM, deal.id.clone());
+        if let Some(owner) = deal.prop("hubspot_owner_id") {
+            contract.refs.insert(OWNER_SYSTEM, owner.to_owned());
+        }
+        Ok(contract)
+    }
+
+    /// The client and contract changes of a won deal, or why not.
+    fn map_deal(
+        &self,
+        deal: &Object,
+        modified: DateTime<Utc>,
+        link: Option<&ClientLink>,
+        companies: &BTreeMap<String, Object>,
+        missing: &BTreeMap<String, String>,
+    ) -> Result<[Change; 2], Problem> {
+        let at = |field: &str| Location::record(deal.id.clone()).field(field);
+        let company_id = match link {
+            None => {
+                return Err(Problem::hold(
+                    at("associations.companies"),
+                    "no_client: the won deal has no associated company",
+                ));
+            }
+            Some(ClientLink::Ambiguous(ids)) => {
+                return Err(Problem::hold(
+                    at("associations.companies"),
+                    format!(
+                        "no_client: the won deal is with companies {} and none is primary",
+                        ids.join(", ")
+                    ),
+                ));
+            }
+            Some(ClientLink::One(id)) => id,
+        };
+        let Some(company) = companies.get(company_id) else {
+            let why = missing
+                .get(company_id)
+                .map_or("not in HubSpot's reply", String::as_str);
+            return Err(Problem::hold(
+                Location::record(format!("company {company_id}")).field("id"),
+                format!(
+                    "no_client: company {company_id} of deal {} cannot be read ({why})",
+                    deal.id
+                ),
+            ));
+        };
+        // The contract's currency is the client's billing currency.
+        let provisional = ClientKey::new(format!("hubspot-company-{}", company.id))
+            .map_err(|e| Problem::bad(at("associations.companies"), e.to_string()))?;
+        let contract = self.contract_of(deal, modified, &provisional)?;
+        let client = self.client_of(company, contract.currency)?;
 
         let deal_ref = ExternalRef::new(SYSTEM, deal.id.clone());
         let company_ref = ExternalRef::new(SYSTEM, company.id.clone());
-        let deal_version = modified.timestamp_millis().to_string();
-        let company_version = format!(
-            "{}/deal-{}/{}",
-            company.modified().map_or(0, |t| t.timestamp_millis()),
-            deal.id,
-            deal_version
-        );
+        // Won once: the ids do not depend on later edits of the deal or the company.
         Ok([
             Change::new(
-                ChangeId::of(&company_ref, RecordKind::Client, &company_version),
+                ChangeId::of(
+                    &company_ref,
+                    RecordKind::Client,
+                    &format!("closed-won/deal-{}", deal.id),
+                ),
                 company_ref,
-                company.modified().unwrap_or(modified).max(modified),
+                modified,
                 Record::from(client),
             ),
             Change::new(
-                ChangeId::of(&deal_ref, RecordKind::Contract, &deal_version),
+                ChangeId::of(&deal_ref, RecordKind::Contract, "closed-won"),
                 deal_ref,
                 modified,
                 Record::from(contract),
@@ -753,19 +1273,16 @@ impl Source for HubSpot {
     ) -> Result<Page<Change>, ConnectorError> {
         let state: State = match cursor {
             Some(c) => c.state()?,
-            None => State::default(),
+            None => State::start(self.inner.start_from),
         };
         let limit = page_size.clamp(1, MAX_SEARCH_LIMIT);
         let reply = self.search_deals(&state, limit).await?;
-        let has_more = reply
-            .paging
-            .as_ref()
-            .and_then(|p| p.next.as_ref())
-            .is_some();
+        let after = next_after(reply.paging);
 
+        let mut next = state.clone();
+        next.read = next.read.saturating_add(reply.results.len() as u64);
         let mut rejected = Vec::new();
         let mut deals = Vec::new();
-        let mut last = (state.since, Vec::<String>::new());
         for raw in reply.results {
             let deal: Object = match serde_json::from_value(raw.clone()) {
                 Ok(d) => d,
@@ -787,51 +1304,48 @@ impl Source for HubSpot {
                 continue;
             };
             let ms = modified.timestamp_millis();
-            if ms > last.0 {
-                last = (ms, Vec::new());
-            }
-            if ms == last.0 {
-                last.1.push(deal.id.clone());
-            }
+            next.saw(&deal.id, ms);
             if ms == state.since && state.seen.contains(&deal.id) {
                 continue;
             }
-            deals.push((deal, modified, raw));
+            match self.status(&deal) {
+                Ok(DealStatus::Won) => deals.push((deal, modified, raw)),
+                Ok(DealStatus::Lost | DealStatus::Open) => {}
+                Err(p) => rejected.push(p.reject(raw.to_string())),
+            }
         }
 
-        let next = if last.0 == state.since {
-            let mut seen = state.seen.clone();
-            seen.extend(last.1);
-            State {
-                since: state.since,
-                seen,
-                after: reply
-                    .paging
-                    .and_then(|p| p.next)
-                    .map(|n| n.after)
-                    .filter(|_| has_more),
+        // Follow the query's `after` while it has pages HubSpot serves; else the next query.
+        let (next, has_more) = match after {
+            Some(token) if next.read.saturating_add(limit as u64) <= MAX_SEARCH_RESULTS => {
+                next.after = Some(token);
+                (next, true)
             }
-        } else {
-            State {
-                since: last.0,
-                seen: last.1.into_iter().collect(),
-                after: None,
+            Some(_) => {
+                let next = next.next_query();
+                // All 10,000 results at one millisecond cannot move the checkpoint.
+                let stuck = next.since == state.since && next.seen == state.seen;
+                (next, !stuck)
             }
+            None => (next.next_query(), false),
         };
 
         let deal_ids: Vec<String> = deals.iter().map(|(d, _, _)| d.id.clone()).collect();
-        let company_of = self.companies_of(&deal_ids).await?;
-        let wanted: BTreeSet<String> = company_of.values().cloned().collect();
-        let companies = self.read_companies(&wanted).await?;
+        let links = self.companies_of(&deal_ids).await?;
+        let wanted: BTreeSet<String> = links
+            .values()
+            .filter_map(|l| match l {
+                ClientLink::One(id) => Some(id.clone()),
+                ClientLink::Ambiguous(_) => None,
+            })
+            .collect();
+        let (companies, missing) = self.read_companies(&wanted).await?;
 
         let mut items = Vec::with_capacity(deals.len() * 2);
         for (deal, modified, raw) in deals {
-            let company = company_of.get(&deal.id).and_then(|id| companies.get(id));
-            match self.map_deal(&deal, modified, company) {
+            match self.map_deal(&deal, modified, links.get(&deal.id), &companies, &missing) {
                 Ok(changes) => items.extend(changes),
-                Err((location, reason)) => {
-                    rejected.push(Rejected::new(location, reason, raw.to_string()))
-                }
+                Err(p) => rejected.push(p.reject(raw.to_string())),
             }
         }
         Ok(Page::new(items, Some(Cursor::from_state(&next)?), has_more).with_rejected(rejected))
@@ -910,5 +1424,55 @@ mod tests {
         let b = parse_time("1709546400000").unwrap();
         assert_eq!(a, b);
         assert!(parse_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn amounts_are_exact() {
+        assert_eq!(parse_amount("40000.50"), Some(Decimal::new(4_000_050, 2)));
+        assert_eq!(parse_amount("0.1"), Some(Decimal::new(1, 1)));
+        assert_eq!(parse_amount("1e3"), Some(Decimal::new(1000, 0)));
+        assert_eq!(parse_amount("12,5"), None);
+    }
+
+    #[test]
+    fn the_checkpoint_moves_to_the_latest_time_read() {
+        let mut s = State::start(100);
+        s.seen.insert("a".into());
+        s.saw("b", 100);
+        let same = s.clone().next_query();
+        assert_eq!(same.since, 100);
+        assert_eq!(same.seen, BTreeSet::from(["a".to_owned(), "b".to_owned()]));
+        s.saw("c", 200);
+        s.saw("d", 200);
+        s.saw("e", 150);
+        let moved = s.next_query();
+        assert_eq!(moved.since, 200);
+        assert_eq!(moved.seen, BTreeSet::from(["c".to_owned(), "d".to_owned()]));
+        assert_eq!(moved.after, None);
+    }
+
+    #[test]
+    fn paired_links_to_one_company_count_once() {
+        let links: Vec<Association> = serde_json::from_value(json!([
+            {"from": {"id": "1"}, "to": [
+                {"toObjectId": 7, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 341, "label": null}]},
+                {"toObjectId": 7, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]}
+            ]},
+            {"from": {"id": "2"}, "to": [
+                {"toObjectId": 8, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 341}]},
+                {"toObjectId": 9, "associationTypes": [{"category": "USER_DEFINED", "typeId": 5, "label": "Primary"}]}
+            ]},
+            {"from": {"id": "3"}, "to": [
+                {"toObjectId": 8, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 341}]}
+            ]}
+        ]))
+        .unwrap();
+        let links = client_links(links);
+        assert_eq!(links["1"], ClientLink::One("7".into()));
+        assert_eq!(
+            links["2"],
+            ClientLink::Ambiguous(vec!["8".into(), "9".into()])
+        );
+        assert_eq!(links["3"], ClientLink::One("8".into()));
     }
 }

@@ -42,9 +42,9 @@
 //! |---------|--------|--------------|
 //! | `hubspot` | `hubspot` | HubSpot CRM v3: closed-won deals become clients and contracts; invoice and payment status written back to the deal |
 //! | `salesforce` | `salesforce` | Salesforce REST: won opportunities and their accounts by SOQL on `SystemModstamp`; status written back |
-//! | `timesheet-csv` | `timesheet_csv` | approved time and expense entries from a PSA's CSV export, streamed, with line-numbered rejects |
+//! | `timesheet-csv` | `timesheet_csv` | time and expense entries from a PSA's CSV export (Harvest and Toggl Track presets, any tool by column mapping), approval, billing and invoicing kept as data, streamed, with line-numbered rejects |
 //! | `esign-webhook` | `esign_webhook` | "envelope completed" webhooks verified by HMAC-SHA256 within a replay window |
-//! | `camt053` | `camt053` | booked credits of an ISO 20022 camt.053 statement as payments, matched to open invoices |
+//! | `camt053` | `camt053` | booked credits of an ISO 20022 camt.053 statement (balances checked, whole file or nothing) as payments, matched to open invoices; reversals held for review |
 //!
 //! # Example: a source in a few lines
 //!
@@ -118,6 +118,7 @@ use odoo_connect_canonical::{
 /// The header map of a pushed event (the `http` crate's, as re-exported by `reqwest`).
 pub use reqwest::header::HeaderMap;
 
+pub mod auth;
 #[cfg(feature = "camt053")]
 pub mod camt053;
 #[cfg(feature = "esign-webhook")]
