@@ -69,6 +69,7 @@
 //! | `timesheet-csv` | no | `connector::timesheet_csv`: time and expenses from CSV exports (Harvest, Toggl Track, any PSA by column mapping), streamed |
 //! | `esign-webhook` | no | `connector::esign_webhook`: signed-contract webhook receiver with HMAC verification |
 //! | `camt053` | no | `connector::camt053`: ISO 20022 camt.053 statements and matching of payments to invoices |
+//! | `cli` | no | the `odoo-connect` binary: `report [--html FILE] [--json]` on a SQLite or PostgreSQL state (with `sqlite` and `postgres`) |
 //!
 //! ## Example
 //!
@@ -140,6 +141,10 @@ pub mod store {
 pub use odoo_connect_testkit as testkit;
 
 pub mod flows;
+
+// Documented by its own `//!` header: an outer doc comment here would make rustdoc resolve the
+// module's intra-doc links from the crate root, where `Report`, `Money`... are not in scope.
+pub mod ops;
 
 pub use odoo_client::odoo_selection;
 

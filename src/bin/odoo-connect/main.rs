@@ -1,0 +1,78 @@
+//! `odoo-connect`: the operator command line of the odoo-connect SDK (feature `cli`).
+//!
+//! ```sh
+//! odoo-connect report --state state.sqlite                    # the text report
+//! odoo-connect report --state state.sqlite --json             # the same as JSON
+//! odoo-connect report --state state.sqlite --html report.html # and the page, one file
+//! DATABASE_URL=postgres://... odoo-connect report --schema odoo_connect
+//! ```
+//!
+//! The state is an existing SQLite file (`--state`) or a PostgreSQL database (`--database-url`,
+//! else `DATABASE_URL`). With `ODOO_URL` (and `ODOO_DB`, `ODOO_LOGIN`, `ODOO_API_KEY` or
+//! `ODOO_PASSWORD`) the report also asks Odoo for overdue invoices and posted revenue, and links
+//! rows to that server. Exit status: 0 when done, 1 when the report could not be made (the error
+//! and its causes on standard error), 2 on bad usage.
+//!
+//! Each subcommand is a variant of [`Command`] with a module of its own; they share how the
+//! state and Odoo are reached ([`state`]).
+
+mod report;
+mod state;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "odoo-connect",
+    version,
+    about = "Operator command line of odoo-connect: reports on the sync state",
+    propagate_version = true
+)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The operations report: stuck contracts, unbilled work, failed releases, overdue
+    /// invoices, unmatched credits, revenue mismatches, dead letters and sync lag.
+    Report(report::ReportArgs),
+}
+
+fn main() -> ExitCode {
+    // Bad usage exits 2 with clap's message; `--help` and `--version` exit 0.
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&state::CliError::Runtime(e)),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Report(args) => report::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints the error and its causes on standard error and gives exit status 1.
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    eprintln!("odoo-connect: error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprintln!("  caused by: {cause}");
+        source = cause.source();
+    }
+    ExitCode::FAILURE
+}

@@ -1,0 +1,329 @@
+//! Reaching the sync state (SQLite or PostgreSQL) and, optionally, Odoo; the errors of the
+//! command line.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use odoo_connect::odoo::OdooClient;
+use odoo_connect::ops::OdooLinks;
+use odoo_connect::store::postgres::{DEFAULT_SCHEMA, PostgresStore};
+use odoo_connect::store::sqlite::SqliteStore;
+use odoo_connect::sync::store::{StateStore, StoreError};
+
+/// A failure of the command line (bad usage is clap's, with exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// Neither `--state` nor a database URL.
+    #[error(
+        "no state given: pass --state PATH (the SQLite file the sync runs on) or --database-url URL (or set DATABASE_URL)"
+    )]
+    NoState,
+    /// The SQLite file does not exist.
+    #[error(
+        "state file {} does not exist (the report reads an existing state and creates none)",
+        path.display()
+    )]
+    MissingState {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The SQLite path is not a regular file.
+    #[error("state path {} is not a file", path.display())]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The SQLite file could not be read.
+    #[error("cannot read state file {}", path.display())]
+    ReadState {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a SQLite database (or an empty one).
+    #[error("state file {} is not an odoo-connect SQLite state ({what})", path.display())]
+    NotSqlite {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead.
+        what: &'static str,
+    },
+    /// Opening the SQLite state failed.
+    #[error("cannot open the SQLite state {}", path.display())]
+    OpenSqlite {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// Connecting to PostgreSQL failed (the URL is not shown: it may hold a password).
+    #[error("cannot open the PostgreSQL state (schema {schema})")]
+    OpenPostgres {
+        /// The schema.
+        schema: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// `ODOO_URL` without credentials.
+    #[error("ODOO_URL is set but neither ODOO_API_KEY nor ODOO_PASSWORD is")]
+    OdooCredentials,
+    /// The Odoo client could not be set up.
+    #[error("cannot set up the Odoo client for {url}")]
+    OdooClient {
+        /// The server, without credentials.
+        url: String,
+        /// Why.
+        #[source]
+        source: odoo_connect::odoo::Error,
+    },
+    /// The Odoo server did not tell its version.
+    #[error("cannot reach the Odoo server at {url}")]
+    OdooVersion {
+        /// The server, without credentials.
+        url: String,
+        /// Why.
+        #[source]
+        source: odoo_connect::odoo::Error,
+    },
+    /// Collecting the report failed.
+    #[error("cannot collect the operations report")]
+    Collect(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The report could not be written as JSON.
+    #[error("cannot write the report as JSON")]
+    Json(#[source] serde_json::Error),
+    /// The HTML page could not be written.
+    #[error("cannot write the HTML page to {}", path.display())]
+    WriteHtml {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Standard output failed.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
+    /// The async runtime did not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Where the sync state is.
+#[derive(Debug, Args)]
+pub(crate) struct StateArgs {
+    /// The SQLite state file (it must exist: the report creates none).
+    #[arg(long, value_name = "PATH", conflicts_with = "database_url")]
+    state: Option<PathBuf>,
+    /// The PostgreSQL state (`postgres://user@host/db`); default: the DATABASE_URL environment
+    /// variable, when --state is not given.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// The PostgreSQL schema holding the tables.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCHEMA)]
+    schema: String,
+}
+
+/// An open state store.
+pub(crate) enum Store {
+    /// A SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(PostgresStore),
+}
+
+impl Store {
+    /// Opens the state `args` name: `--state`, else `--database-url`, else `DATABASE_URL`.
+    pub(crate) async fn open(args: &StateArgs) -> Result<Store, CliError> {
+        if let Some(path) = &args.state {
+            return open_sqlite(path).await;
+        }
+        let url = match &args.database_url {
+            Some(url) => url.clone(),
+            None => std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .ok_or(CliError::NoState)?,
+        };
+        let store = PostgresStore::builder(url)
+            .schema(args.schema.clone())
+            .max_connections(2)
+            .connect()
+            .await
+            .map_err(|source| CliError::OpenPostgres {
+                schema: args.schema.clone(),
+                source,
+            })?;
+        Ok(Store::Postgres(store))
+    }
+
+    /// The store, for the library's functions.
+    pub(crate) fn as_state(&self) -> &(dyn StateStore + Send + Sync) {
+        match self {
+            Store::Sqlite(s) => s,
+            Store::Postgres(s) => s,
+        }
+    }
+
+    /// Closes the connections.
+    pub(crate) async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// The first bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Opens an existing SQLite state; `SqliteStore::open` would create a missing file, so the file
+/// is checked first.
+async fn open_sqlite(path: &Path) -> Result<Store, CliError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::MissingState {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(CliError::ReadState {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if !meta.is_file() {
+        return Err(CliError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut head = Vec::with_capacity(SQLITE_MAGIC.len());
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SQLITE_MAGIC.len() as u64).read_to_end(&mut head))
+        .map_err(|source| CliError::ReadState {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if head.is_empty() {
+        return Err(CliError::NotSqlite {
+            path: path.to_path_buf(),
+            what: "the file is empty",
+        });
+    }
+    if head.as_slice() != SQLITE_MAGIC {
+        return Err(CliError::NotSqlite {
+            path: path.to_path_buf(),
+            what: "not a SQLite database",
+        });
+    }
+    let store = SqliteStore::open(path)
+        .await
+        .map_err(|source| CliError::OpenSqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(Store::Sqlite(store))
+}
+
+/// How to reach Odoo; all optional.
+#[derive(Debug, Args)]
+pub(crate) struct OdooArgs {
+    /// The Odoo server; without it the report leaves out what only Odoo knows (overdue invoices,
+    /// posted revenue). The API key is read from ODOO_API_KEY (or the password from
+    /// ODOO_PASSWORD), never from the command line.
+    #[arg(long, env = "ODOO_URL", value_name = "URL", hide_env_values = true)]
+    odoo_url: Option<String>,
+    /// The Odoo database (found by the server when it has only one).
+    #[arg(long, env = "ODOO_DB", value_name = "NAME")]
+    odoo_db: Option<String>,
+    /// The Odoo login.
+    #[arg(
+        long,
+        env = "ODOO_LOGIN",
+        value_name = "LOGIN",
+        default_value = "admin"
+    )]
+    odoo_login: String,
+}
+
+/// An Odoo client and how to link to its records.
+pub(crate) struct Odoo {
+    /// The client.
+    pub(crate) client: OdooClient,
+    /// Record URLs of that server, for its version.
+    pub(crate) links: OdooLinks,
+}
+
+impl Odoo {
+    /// Connects when `ODOO_URL` (or `--odoo-url`) is given, and asks the server its version.
+    pub(crate) async fn connect(args: &OdooArgs) -> Result<Option<Odoo>, CliError> {
+        let Some(url) = args.odoo_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let shown = without_credentials(url);
+        let mut builder = OdooClient::builder(url);
+        if let Some(db) = args.odoo_db.as_deref().filter(|d| !d.is_empty()) {
+            builder = builder.database(db);
+        }
+        builder = match (
+            non_empty_env("ODOO_API_KEY"),
+            non_empty_env("ODOO_PASSWORD"),
+        ) {
+            (Some(key), _) => builder.api_key(args.odoo_login.clone(), key),
+            (None, Some(password)) => builder.password(args.odoo_login.clone(), password),
+            (None, None) => return Err(CliError::OdooCredentials),
+        };
+        let client = builder.build().map_err(|source| CliError::OdooClient {
+            url: shown.clone(),
+            source,
+        })?;
+        let version = client
+            .version()
+            .await
+            .map_err(|source| CliError::OdooVersion { url: shown, source })?;
+        let links = OdooLinks::new(client.url().as_str(), version.major);
+        Ok(Some(Odoo { client, links }))
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `url` without a `user:password@` part, for messages.
+pub(crate) fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..host_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn credentials_are_left_out_of_urls() {
+        assert_eq!(
+            without_credentials("https://admin:s3cret@erp.example.com/odoo"),
+            "https://erp.example.com/odoo"
+        );
+        assert_eq!(
+            without_credentials("https://erp.example.com/a@b"),
+            "https://erp.example.com/a@b"
+        );
+        assert_eq!(without_credentials("erp"), "erp");
+    }
+}
