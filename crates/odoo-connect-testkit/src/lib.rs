@@ -4,6 +4,9 @@
 //!   `/jsonrpc` and JSON-2, with seeded business data, a stateful ORM and fault knobs (latency,
 //!   failing replies, replies lost after commit). It depends on no other odoo-connect crate, so
 //!   the client can be tested against it.
+//! - [`FaultProxy`]: an HTTP proxy between the SDK and a fake that injects connection resets,
+//!   replies cut mid-body, stalls, 502/503/504 pages, 429s and duplicated deliveries on a seeded
+//!   schedule ([`FaultPlan`]), and counts them ([`FaultStats`]).
 //! - [`store_conformance`]: the suite every state store (the traits of `odoo_connect_sync::store`)
 //!   must pass; a new backend is correct when it passes it.
 //! - [`connector_conformance`]: the checks a connector author runs on their `Source`,
@@ -17,6 +20,8 @@
 
 pub mod connector_conformance;
 pub mod fake_odoo;
+pub mod fault_proxy;
 pub mod store_conformance;
 
 pub use fake_odoo::{FakeOdoo, FakeOdooBuilder, RecordedRequest};
+pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats};
