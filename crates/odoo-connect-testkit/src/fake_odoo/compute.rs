@@ -406,6 +406,10 @@ pub(crate) fn computed(orm: &Orm<'_>, model: &str, id: i64, field: &str) -> Opti
                 None => name,
             }
         }
+        ("res.partner", "property_product_pricelist") => match orm.stored(model, id, field) {
+            Value::Null => default_pricelist(orm).map_or(Value::Null, |p| json!(p)),
+            v => v,
+        },
         ("res.currency", "is_current_company_currency") => {
             let company = orm.ctx.companies.first().copied().unwrap_or(1);
             json!(as_id(&orm.stored("res.company", company, "currency_id")) == Some(id))
@@ -778,6 +782,13 @@ pub(crate) fn display_name(orm: &Orm<'_>, model: &str, id: i64) -> String {
             let first = name.lines().next().unwrap_or_default();
             return format!("{order} - {first}");
         }
+        "product.pricelist" => {
+            let name = text(orm, model, id, "name").unwrap_or_default();
+            return match m2o(orm, model, id, "currency_id") {
+                Some(c) => format!("{name} ({})", display_name(orm, "res.currency", c)),
+                None => name,
+            };
+        }
         "account.analytic.account" => {
             let name = text(orm, model, id, "name").unwrap_or_default();
             return match text(orm, model, id, "code") {
@@ -800,6 +811,32 @@ fn set_default(row: &mut Row, key: &str, value: Value) {
     if row.get(key).is_none_or(|v| v.is_null()) {
         row.insert(key.to_string(), value);
     }
+}
+
+/// The pricelist a customer gets when none is set on them (product's
+/// `_get_partner_pricelist_multi`): the first active pricelist of the current company or of
+/// none, in sequence order.
+fn default_pricelist(orm: &Orm<'_>) -> Option<i64> {
+    let company = current_company(orm);
+    let mut lists: Vec<i64> = orm
+        .db
+        .ids("product.pricelist")
+        .into_iter()
+        .filter(|&p| orm.stored("product.pricelist", p, "active") != Value::Bool(false))
+        .filter(|&p| {
+            as_id(&orm.stored("product.pricelist", p, "company_id")).is_none_or(|c| c == company)
+        })
+        .collect();
+    orm.sort_ids("product.pricelist", &mut lists, "sequence, id");
+    lists.first().copied()
+}
+
+/// An order's currency (sale's `_compute_currency_id`): its pricelist's, else its company's.
+fn order_currency(orm: &Orm<'_>, pricelist: Option<i64>, company: i64) -> Value {
+    pricelist
+        .map(|p| orm.stored("product.pricelist", p, "currency_id"))
+        .filter(|c| !c.is_null())
+        .unwrap_or_else(|| company_currency(orm, company))
 }
 
 fn current_company(orm: &Orm<'_>) -> i64 {
@@ -925,10 +962,17 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
             set_default(row, "state", json!("draft"));
             set_default(row, "company_id", json!(company));
             let c = as_id(row.get("company_id").unwrap_or(&Value::Null)).unwrap_or(company);
-            set_default(row, "currency_id", company_currency(orm, c));
+            let partner = row.get("partner_id").cloned().unwrap_or(Value::Null);
+            if !row.contains_key("pricelist_id") {
+                let pricelist = as_id(&partner)
+                    .map(|p| orm.get("res.partner", p, "property_product_pricelist"))
+                    .unwrap_or(Value::Null);
+                row.insert("pricelist_id".into(), pricelist);
+            }
+            let pricelist = as_id(row.get("pricelist_id").unwrap_or(&Value::Null));
+            set_default(row, "currency_id", order_currency(orm, pricelist, c));
             set_default(row, "date_order", now);
             set_default(row, "user_id", json!(uid));
-            let partner = row.get("partner_id").cloned().unwrap_or(Value::Null);
             set_default(row, "partner_invoice_id", partner.clone());
             set_default(row, "partner_shipping_id", partner.clone());
             if let Some(p) = as_id(&partner) {
@@ -1045,7 +1089,10 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
                 } else {
                     task_line
                 };
-                set_default(row, "so_line", so_line);
+                // An explicit empty `so_line` stays empty: the time is not billable.
+                if !row.contains_key("so_line") {
+                    row.insert("so_line".into(), so_line);
+                }
                 let kind = if row.get("so_line").is_some_and(|v| !v.is_null()) {
                     "billable_time"
                 } else {
@@ -1326,6 +1373,15 @@ pub(crate) fn after_create(orm: &mut Orm<'_>, model: &str, id: i64) -> OdooResul
                 }
             }
         }
+        "sale.order.line" => {
+            // sale_project: a line added to a confirmed order gets its project, task and
+            // milestone at once.
+            let order = as_id(&orm.stored(model, id, "order_id"));
+            if order.is_some_and(|o| orm.stored("sale.order", o, "state").as_str() == Some("sale"))
+            {
+                orm.sudo(|o| super::workflows::service_generation(o, &[id]))?;
+            }
+        }
         "account.move" => super::workflows::sync_dynamic_lines(orm, id)?,
         "account.move.line" => {
             if let Some(mv) = as_id(&orm.stored(model, id, "move_id")) {
@@ -1414,6 +1470,16 @@ pub(crate) fn after_write(
                     if let Some(row) = orm.db.row_mut(model, id) {
                         row.insert("reached_date".into(), date.clone());
                     }
+                }
+            }
+        }
+        "sale.order" if vals.contains_key("pricelist_id") => {
+            for &id in ids_ {
+                let pricelist = as_id(&orm.stored(model, id, "pricelist_id"));
+                let company = as_id(&orm.stored(model, id, "company_id")).unwrap_or(1);
+                let currency = order_currency(orm, pricelist, company);
+                if let Some(row) = orm.db.row_mut(model, id) {
+                    row.insert("currency_id".into(), currency);
                 }
             }
         }

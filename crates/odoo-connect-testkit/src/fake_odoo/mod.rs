@@ -34,7 +34,16 @@
 //! milestones, time and material), projects with tasks and milestones, confirmed sale orders,
 //! posted and paid invoices, journals per company and timesheets. Id sequences continue where
 //! the recorded database continued (the next partner is 67, the next sale order 29 `S00029`,
-//! the next invoice `INV/2026/00010`).
+//! the next invoice `INV/2026/00010`). The default pricelist 1 "Default" is in USD, EUR
+//! (id 125) exists archived, and `ir.module.module` lists the recorded database's modules
+//! (see [`FakeOdooBuilder::without_modules`]). [`FakeOdooBuilder::demo_data_only`] starts
+//! from Odoo's demo data only, without the firm's own products, orders, invoices, projects
+//! and timesheets.
+//!
+//! Confirming an order does what Odoo's sale_project does: a project per order for the
+//! lines tracked in a project (or a copy of the product's project template), a task per
+//! `task_in_project` line and a milestone per line delivered by milestones; delivered
+//! quantities follow reached milestones and the timesheets whose `so_line` is the line.
 //!
 //! The clock starts at 2026-11-23 10:00:00 UTC (the recording's "today") and moves one second
 //! forward per writing call, so `write_date` strictly increases; see
@@ -148,6 +157,8 @@ pub struct FakeOdooBuilder {
     version: u8,
     database: String,
     now: NaiveDateTime,
+    demo_only: bool,
+    without_modules: Vec<String>,
 }
 
 impl Default for FakeOdooBuilder {
@@ -158,6 +169,8 @@ impl Default for FakeOdooBuilder {
             now: NaiveDate::from_ymd_opt(2026, 11, 23)
                 .and_then(|d| d.and_hms_opt(10, 0, 0))
                 .unwrap_or_default(),
+            demo_only: false,
+            without_modules: Vec::new(),
         }
     }
 }
@@ -188,6 +201,40 @@ impl FakeOdooBuilder {
         self
     }
 
+    /// Starts from Odoo's demo data only, as a freshly installed database with demo data: the
+    /// companies, users, customers and contacts, employees (with their demo work emails),
+    /// currencies, countries, units, languages, Odoo's demo products (ids 1 to 7, 41 and 56),
+    /// the default pricelist, task stages and the accounting setup (journals, taxes, payment
+    /// terms and methods), but none of the firm's own data of the default seed: no products
+    /// with the internal references `PS-FIX`, `PS-MIL`, `PS-TM`, `PS-ARC` or `PS-SUP`, no sale
+    /// orders, invoices, payments, projects, tasks, milestones or timesheets. Id sequences
+    /// continue as in the default seed, so new records get fresh ids, and every workflow works
+    /// as usual.
+    ///
+    /// ```
+    /// use odoo_connect_testkit::FakeOdoo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = FakeOdoo::builder().demo_data_only().start().await;
+    /// assert_eq!(fake.count("sale.order"), 0);
+    /// assert!(fake.record("product.product", 58).is_none());
+    /// # }
+    /// ```
+    pub fn demo_data_only(mut self) -> Self {
+        self.demo_only = true;
+        self
+    }
+
+    /// Seeds these modules as not installed (`ir.module.module` state `uninstalled`), e.g.
+    /// `&["sale_timesheet"]` for a database without timesheet invoicing. The fake's behaviour
+    /// does not change; only what `ir.module.module` reports.
+    pub fn without_modules(mut self, modules: &[&str]) -> Self {
+        self.without_modules
+            .extend(modules.iter().map(|m| (*m).to_string()));
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Panics
@@ -215,7 +262,14 @@ impl FakeOdooBuilder {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let mut db = Db::new(self.now);
-        seed::seed(&mut db);
+        seed::seed(
+            &mut db,
+            &seed::SeedOptions {
+                version: self.version,
+                demo_only: self.demo_only,
+                without_modules: self.without_modules.clone(),
+            },
+        );
         let shared = Arc::new(Shared {
             db: Mutex::new(db),
             info: rpc::ServerInfo {

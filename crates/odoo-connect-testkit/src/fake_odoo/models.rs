@@ -263,6 +263,20 @@ pub(crate) const MODELS: &[ModelMeta] = &[
         &["name", "employee_id"],
     )),
     meta(
+        "ir.module.module",
+        "Module",
+        "application desc, name",
+        Some("shortdesc"),
+        &["name"],
+    ),
+    company(meta(
+        "product.pricelist",
+        "Pricelist",
+        "sequence, id, name",
+        NAME,
+        &["name", "currency_id"],
+    )),
+    meta(
         "sale.advance.payment.inv",
         "Sales Advance Payment Invoice",
         "id",

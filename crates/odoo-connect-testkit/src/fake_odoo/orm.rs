@@ -266,6 +266,8 @@ impl<'a> Orm<'a> {
                 | "base.language.install"
                 | "resource.calendar"
                 | "account.analytic.plan"
+                | "ir.module.module"
+                | "product.pricelist"
         );
         let denied = settings_only || (read_only && access != Access::Read);
         if !denied {

@@ -54,19 +54,113 @@ fn xmlid(db: &mut Db, id: i64, module: &str, name: &str, model: &str, res_id: i6
     );
 }
 
+/// What to seed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SeedOptions {
+    /// The Odoo major version (module versions).
+    pub(crate) version: u8,
+    /// Only Odoo's demo data: none of the firm's own products (`PS-*`, ids 57 to 61), orders,
+    /// invoices, payments, projects, tasks, milestones or timesheets.
+    pub(crate) demo_only: bool,
+    /// Modules seeded as not installed.
+    pub(crate) without_modules: Vec<String>,
+}
+
+/// Products of the firm's own catalogue (internal references `PS-*`), left out of the demo data.
+const OWN_PRODUCTS: std::ops::RangeInclusive<i64> = 57..=61;
+
 /// Fills `db` with the seed data.
-pub(crate) fn seed(db: &mut Db) {
+pub(crate) fn seed(db: &mut Db, options: &SeedOptions) {
     companies_and_users(db);
     partners(db);
-    catalog(db);
+    catalog(db, options.demo_only);
+    pricelists(db);
     accounting_setup(db);
     hr(db);
-    projects(db);
-    sales(db);
-    invoices(db);
-    timesheets(db);
+    projects(db, options.demo_only);
+    if !options.demo_only {
+        sales(db);
+        invoices(db);
+        timesheets(db);
+    }
     languages_and_parameters(db);
+    modules(db, options);
     sequences(db);
+}
+
+/// The default pricelist of the demo data (`product.list0`), in the company currency.
+fn pricelists(db: &mut Db) {
+    put(
+        db,
+        "product.pricelist",
+        1,
+        json!({"name": "Default", "currency_id": 1, "active": true, "sequence": 16}),
+    );
+    xmlid(db, 1022, "product", "list0", "product.pricelist", 1);
+}
+
+/// Installed modules of the recorded database, and a few that are not installed.
+#[rustfmt::skip]
+fn modules(db: &mut Db, options: &SeedOptions) {
+    // (name, shortdesc, application, installed)
+    let modules: [(&str, &str, bool, bool); 34] = [
+        ("base", "Base", false, true),
+        ("web", "Web", false, true),
+        ("bus", "IM Bus", false, true),
+        ("mail", "Discuss", true, true),
+        ("base_setup", "Initial Setup Tools", false, true),
+        ("resource", "Resource", false, true),
+        ("uom", "Units of measure", false, true),
+        ("product", "Products & Pricelists", false, true),
+        ("analytic", "Analytic Accounting", false, true),
+        ("portal", "Customer Portal", false, true),
+        ("digest", "KPI Digests", false, true),
+        ("payment", "Payment Engine", false, true),
+        ("contacts", "Contacts", true, true),
+        ("account", "Invoicing", true, true),
+        ("account_payment", "Payment - Account", false, true),
+        ("l10n_us", "United States - Accounting", false, true),
+        ("sale", "Sales", false, true),
+        ("sale_management", "Sales", true, true),
+        ("hr", "Employees", true, true),
+        ("project", "Project", true, true),
+        ("hr_timesheet", "Task Logs", false, true),
+        ("sale_project", "Sales - Project", false, true),
+        ("sale_timesheet", "Sales Timesheet", false, true),
+        ("project_account", "Project Accounting", false, true),
+        ("hr_expense", "Expenses", true, false),
+        ("crm", "CRM", true, false),
+        ("purchase", "Purchase", true, false),
+        ("stock", "Inventory", true, false),
+        ("sale_stock", "Sales and Warehouse Management", false, false),
+        ("website", "Website", true, false),
+        ("hr_holidays", "Time Off", true, false),
+        ("sale_expense", "Sales Expense", false, false),
+        ("account_accountant", "Accounting", true, false),
+        ("documents", "Documents", true, false),
+    ];
+    let version = if (17..=19).contains(&options.version) { options.version } else { 19 };
+    for (i, (name, shortdesc, application, installed)) in modules.iter().enumerate() {
+        let installed = *installed && !options.without_modules.iter().any(|m| m == name);
+        let state = if *name == "account_accountant" || *name == "documents" {
+            "uninstallable"
+        } else if installed {
+            "installed"
+        } else {
+            "uninstalled"
+        };
+        put(
+            db,
+            "ir.module.module",
+            i as i64 + 1,
+            json!({
+                "name": name, "shortdesc": shortdesc, "application": application, "state": state,
+                "latest_version": if installed { json!(format!("{version}.0.1.0")) } else { Value::Null },
+                "author": "Odoo S.A.", "license": if state == "uninstallable" { "OEEL-1" } else { "LGPL-3" },
+                "auto_install": false,
+            }),
+        );
+    }
 }
 
 #[rustfmt::skip]
@@ -348,7 +442,7 @@ fn partners(db: &mut Db) {
 }
 
 #[rustfmt::skip]
-fn catalog(db: &mut Db) {
+fn catalog(db: &mut Db, demo_only: bool) {
     for (id, name, factor) in [(1, "Units", 1.0), (4, "Hours", 1.0), (5, "Days", 8.0)] {
         put(
             db,
@@ -398,6 +492,9 @@ fn catalog(db: &mut Db) {
     for (id, name, code, ptype, tracking, policy, spolicy, stype, price, cost, uom, categ, desc) in
         products
     {
+        if demo_only && OWN_PRODUCTS.contains(&id) {
+            continue;
+        }
         let taxes = if ptype == "service" {
             json!([1, 17])
         } else {
@@ -574,7 +671,7 @@ fn hr(db: &mut Db) {
 }
 
 #[rustfmt::skip]
-fn projects(db: &mut Db) {
+fn projects(db: &mut Db, demo_only: bool) {
     for (id, name, seq) in [
         (1, "New", 1),
         (2, "In Progress", 2),
@@ -587,6 +684,9 @@ fn projects(db: &mut Db) {
             id,
             json!({"name": name, "sequence": seq, "active": true, "fold": id >= 3}),
         );
+    }
+    if demo_only {
+        return;
     }
     // (id, name, partner, account, billable, user, start, end, privacy, status, order, line)
     let projects: [(

@@ -230,8 +230,8 @@ pub(crate) fn sync_dynamic_lines(orm: &mut Orm<'_>, mv: i64) -> OdooResult<()> {
 
 // ---------------------------------------------------------------------- sale.order
 
-/// `sale.order.action_confirm`: state `sale`, and a project (and task) for the lines whose
-/// product is tracked in a project.
+/// `sale.order.action_confirm`: state `sale`, then the service generation of
+/// [`service_generation`] for the order lines.
 pub(crate) fn action_confirm(orm: &mut Orm<'_>, orders: &[i64]) -> OdooResult<Value> {
     for &o in orders {
         if !matches!(
@@ -250,94 +250,419 @@ pub(crate) fn action_confirm(orm: &mut Orm<'_>, orders: &[i64]) -> OdooResult<Va
             o,
             &[("state", json!("sale")), ("date_order", now)],
         );
-        let order_name = orm.stored("sale.order", o, "name");
-        let order_name = order_name.as_str().unwrap_or_default().to_string();
-        let reference = orm.stored("sale.order", o, "client_order_ref");
-        let partner = orm.stored("sale.order", o, "partner_id");
-        let company = orm.stored("sale.order", o, "company_id");
-        let mut order_project: Option<i64> = None;
-        for line in orm.children("sale.order.line", "order_id", o) {
-            let Some(product) = as_id(&orm.stored("sale.order.line", line, "product_id")) else {
+        let lines = orm.children("sale.order.line", "order_id", o);
+        service_generation(orm, &lines)?;
+    }
+    Ok(json!(true))
+}
+
+/// The service tracking of a line's product (`no` without a service product).
+fn tracking_of(orm: &Orm<'_>, line: i64) -> String {
+    let Some(product) = as_id(&orm.stored("sale.order.line", line, "product_id")) else {
+        return "no".into();
+    };
+    if orm.get("product.product", product, "type").as_str() != Some("service") {
+        return "no".into();
+    }
+    orm.get("product.product", product, "service_tracking")
+        .as_str()
+        .unwrap_or("no")
+        .to_string()
+}
+
+fn product_value(orm: &Orm<'_>, line: i64, field: &str) -> Value {
+    as_id(&orm.stored("sale.order.line", line, "product_id"))
+        .map_or(Value::Null, |p| orm.get("product.product", p, field))
+}
+
+fn line_order(orm: &Orm<'_>, line: i64) -> i64 {
+    as_id(&orm.stored("sale.order.line", line, "order_id")).unwrap_or(0)
+}
+
+fn tracked_in_project(tracking: &str) -> bool {
+    matches!(tracking, "project_only" | "task_in_project")
+}
+
+/// `sale.order.line._timesheet_service_generation` (sale_project): for service lines of
+/// confirmed orders, the project (one per order, or one per order and project template), the
+/// task, and the milestone of lines delivered by milestones. Lines that already have their
+/// project or task keep them, so that confirming again an order set back to draft creates
+/// nothing new.
+pub(crate) fn service_generation(orm: &mut Orm<'_>, lines: &[i64]) -> OdooResult<()> {
+    let mut lines: Vec<i64> = lines
+        .iter()
+        .copied()
+        .filter(|&l| orm.exists("sale.order.line", l))
+        .filter(|&l| {
+            tracked_in_project(&tracking_of(orm, l)) || tracking_of(orm, l) == "task_global_project"
+        })
+        .collect();
+    lines.sort_by_key(|&l| (num(&orm.stored("sale.order.line", l, "sequence")) as i64, l));
+    // Projects already generated for the orders of these lines, per order (and per template).
+    let mut orders: Vec<i64> = lines.iter().map(|&l| line_order(orm, l)).collect();
+    orders.sort_unstable();
+    orders.dedup();
+    let mut by_order: Vec<(i64, i64)> = Vec::new();
+    let mut by_template: Vec<((i64, i64), i64)> = Vec::new();
+    for &o in &orders {
+        for l in orm.children("sale.order.line", "order_id", o) {
+            let Some(project) = as_id(&orm.stored("sale.order.line", l, "project_id")) else {
                 continue;
             };
-            let tracking = orm.get("product.product", product, "service_tracking");
-            let tracking = tracking.as_str().unwrap_or("no").to_string();
-            let line_name = orm.stored("sale.order.line", line, "name");
-            let line_name = line_name
-                .as_str()
-                .unwrap_or_default()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            match tracking.as_str() {
-                "project_only" | "task_in_project" => {
-                    let project = match order_project {
-                        Some(p) => p,
-                        None => {
-                            let name = match reference.as_str() {
-                                Some(r) if !r.is_empty() => format!("{r} - {order_name}"),
-                                _ => order_name.clone(),
-                            };
-                            let p = orm.sudo(|orm| {
-                                orm.create(
-                                    "project.project",
-                                    &vals(&[
-                                        ("name", json!(name)),
-                                        ("partner_id", or_false(partner.clone())),
-                                        ("company_id", or_false(company.clone())),
-                                        ("allow_billable", json!(true)),
-                                        ("allow_timesheets", json!(true)),
-                                    ]),
-                                )
-                            })?;
-                            orm.set(
-                                "project.project",
-                                p,
-                                &[("sale_line_id", json!(line)), ("sale_order_id", json!(o))],
-                            );
-                            order_project = Some(p);
-                            p
-                        }
-                    };
-                    orm.set("sale.order.line", line, &[("project_id", json!(project))]);
-                    if tracking == "task_in_project" {
-                        let task = orm.sudo(|orm| {
-                            orm.create(
-                                "project.task",
-                                &vals(&[
-                                    ("name", json!(format!("{order_name} - {line_name}"))),
-                                    ("project_id", json!(project)),
-                                    ("partner_id", or_false(partner.clone())),
-                                ]),
-                            )
-                        })?;
-                        orm.set("project.task", task, &[("sale_line_id", json!(line))]);
-                        orm.set("sale.order.line", line, &[("task_id", json!(task))]);
-                    }
-                }
-                "task_global_project" => {
-                    if let Some(project) = as_id(&orm.get("product.product", product, "project_id"))
-                    {
-                        let task = orm.sudo(|orm| {
-                            orm.create(
-                                "project.task",
-                                &vals(&[
-                                    ("name", json!(format!("{order_name} - {line_name}"))),
-                                    ("project_id", json!(project)),
-                                    ("partner_id", or_false(partner.clone())),
-                                ]),
-                            )
-                        })?;
-                        orm.set("project.task", task, &[("sale_line_id", json!(line))]);
-                        orm.set("sale.order.line", line, &[("task_id", json!(task))]);
-                    }
-                }
-                _ => {}
+            if !tracked_in_project(&tracking_of(orm, l)) {
+                continue;
+            }
+            match as_id(&product_value(orm, l, "project_template_id")) {
+                Some(t) => by_template.push(((o, t), project)),
+                None => by_order.push((o, project)),
             }
         }
     }
-    Ok(json!(true))
+    for &line in &lines {
+        let tracking = tracking_of(orm, line);
+        if !tracked_in_project(&tracking) {
+            continue;
+        }
+        let order = line_order(orm, line);
+        let template = as_id(&product_value(orm, line, "project_template_id"));
+        let known = match template {
+            Some(t) => by_template
+                .iter()
+                .find(|(k, _)| *k == (order, t))
+                .map(|(_, p)| *p),
+            None => by_order.iter().find(|(o, _)| *o == order).map(|(_, p)| *p),
+        };
+        let mut project = as_id(&orm.stored("sale.order.line", line, "project_id"));
+        if project.is_none() {
+            match known {
+                Some(p) => {
+                    orm.set("sale.order.line", line, &[("project_id", json!(p))]);
+                    project = Some(p);
+                }
+                None => {
+                    let p = create_project(orm, line)?;
+                    if as_id(&orm.stored("sale.order", order, "project_id")).is_none() {
+                        orm.set("sale.order", order, &[("project_id", json!(p))]);
+                    }
+                    match template {
+                        Some(t) => by_template.push(((order, t), p)),
+                        None => by_order.push((order, p)),
+                    }
+                    project = Some(p);
+                }
+            }
+        }
+        let Some(project) = project else {
+            continue;
+        };
+        if tracking == "task_in_project"
+            && as_id(&orm.stored("sale.order.line", line, "task_id")).is_none()
+        {
+            create_task(orm, line, project)?;
+        }
+        handle_milestones(orm, line, project)?;
+    }
+    for &line in &lines {
+        if tracking_of(orm, line) != "task_global_project"
+            || as_id(&orm.stored("sale.order.line", line, "task_id")).is_some()
+        {
+            continue;
+        }
+        let order = line_order(orm, line);
+        let project = as_id(&product_value(orm, line, "project_id"))
+            .or_else(|| as_id(&orm.stored("sale.order", order, "project_id")));
+        if let Some(project) = project {
+            if num(&orm.stored("sale.order.line", line, "product_uom_qty")) > 0.0 {
+                create_task(orm, line, project)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `_timesheet_create_project`: the project of a sale line, named after the order (and its
+/// customer reference); when the order has a single line tracked in a project, the product is
+/// appended; a product with a project template gets a copy of the template instead.
+fn create_project(orm: &mut Orm<'_>, line: i64) -> OdooResult<i64> {
+    let order = line_order(orm, line);
+    let order_name = orm.stored("sale.order", order, "name");
+    let order_name = order_name.as_str().unwrap_or_default().to_string();
+    let mut name = match orm.stored("sale.order", order, "client_order_ref").as_str() {
+        Some(r) if !r.is_empty() => format!("{r} - {order_name}"),
+        _ => order_name,
+    };
+    let partner = orm.stored("sale.order", order, "partner_id");
+    let company = orm.stored("sale.order", order, "company_id");
+    let template = as_id(&product_value(orm, line, "project_template_id"))
+        .filter(|&t| orm.exists("project.project", t));
+    let mut values = vals(&[
+        ("partner_id", or_false(partner.clone())),
+        ("company_id", or_false(company)),
+        ("allow_billable", json!(true)),
+        ("active", json!(true)),
+    ]);
+    let project = match template {
+        Some(t) => {
+            let template_name = orm.stored("project.project", t, "name");
+            name = format!("{name} - {}", template_name.as_str().unwrap_or_default());
+            values.insert("name".into(), json!(name));
+            copy_project(orm, t, values, line)?
+        }
+        None => {
+            let tracked = orm
+                .children("sale.order.line", "order_id", order)
+                .into_iter()
+                .filter(|&l| {
+                    let t = product_value(orm, l, "service_tracking");
+                    tracked_in_project(t.as_str().unwrap_or("no"))
+                })
+                .count();
+            if tracked == 1 {
+                let product = product_value(orm, line, "name");
+                let product = product.as_str().unwrap_or_default();
+                name = match product_value(orm, line, "default_code").as_str() {
+                    Some(code) if !code.is_empty() => format!("{name} - [{code}] {product}"),
+                    _ => format!("{name} - {product}"),
+                };
+            }
+            values.insert("name".into(), json!(name));
+            values.insert("allow_timesheets".into(), json!(true));
+            orm.sudo(|orm| orm.create("project.project", &values))?
+        }
+    };
+    orm.set(
+        "project.project",
+        project,
+        &[
+            ("sale_line_id", json!(line)),
+            ("sale_order_id", json!(order)),
+            ("reinvoiced_sale_order_id", json!(order)),
+        ],
+    );
+    orm.set("sale.order.line", line, &[("project_id", json!(project))]);
+    Ok(project)
+}
+
+/// A copy of a template project (`project.copy` / `action_create_from_template`): its settings,
+/// stages, tasks and milestones; the tasks are linked to the sale line and its customer.
+fn copy_project(
+    orm: &mut Orm<'_>,
+    template: i64,
+    values: Map<String, Value>,
+    line: i64,
+) -> OdooResult<i64> {
+    let mut copied = Map::new();
+    for field in [
+        "allow_timesheets",
+        "allow_milestones",
+        "privacy_visibility",
+        "type_ids",
+        "user_id",
+        "description",
+        "billing_type",
+    ] {
+        let v = orm.stored("project.project", template, field);
+        if !v.is_null() {
+            copied.insert(field.to_string(), v);
+        }
+    }
+    if let Some(Value::Array(stages)) = copied.remove("type_ids") {
+        copied.insert("type_ids".into(), json!([[6, 0, stages]]));
+    }
+    copied.extend(values);
+    if orm.field("project.project", "is_template").is_some() {
+        copied.insert("is_template".into(), json!(false));
+    }
+    copied.retain(|k, _| orm.field("project.project", k).is_some());
+    let project = orm.sudo(|orm| orm.create("project.project", &copied))?;
+    let order = line_order(orm, line);
+    let partner = orm.stored("sale.order", order, "partner_id");
+    for task in orm.children("project.task", "project_id", template) {
+        let Some(row) = orm.row("project.task", task).cloned() else {
+            continue;
+        };
+        let mut row = row;
+        for k in ["create_date", "write_date", "create_uid", "write_uid"] {
+            row.remove(k);
+        }
+        row.insert("project_id".into(), json!(project));
+        row.insert("sale_line_id".into(), json!(line));
+        row.insert("sale_order_id".into(), json!(order));
+        row.insert("partner_id".into(), partner.clone());
+        row.remove("milestone_id");
+        let pairs: Vec<(String, Value)> = row.into_iter().collect();
+        let refs: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        insert(orm, "project.task", &refs);
+    }
+    for milestone in orm.children("project.milestone", "project_id", template) {
+        let name = orm.stored("project.milestone", milestone, "name");
+        let deadline = orm.stored("project.milestone", milestone, "deadline");
+        insert(
+            orm,
+            "project.milestone",
+            &[
+                ("name", name),
+                ("project_id", json!(project)),
+                ("deadline", deadline),
+                ("is_reached", json!(false)),
+                ("quantity_percentage", float(0.0)),
+                ("product_uom_qty", float(0.0)),
+            ],
+        );
+    }
+    Ok(project)
+}
+
+/// `_timesheet_create_task`: the task of a sale line in `project`, named as
+/// `_timesheet_create_task_prepare_values` names it.
+fn create_task(orm: &mut Orm<'_>, line: i64, project: i64) -> OdooResult<i64> {
+    let order = line_order(orm, line);
+    let order_name = orm.stored("sale.order", order, "name");
+    let order_name = order_name.as_str().unwrap_or_default().to_string();
+    let partner = orm.stored("sale.order", order, "partner_id");
+    let line_name = orm.stored("sale.order.line", line, "name");
+    let line_name = line_name.as_str().unwrap_or_default().to_string();
+    let product = as_id(&orm.stored("sale.order.line", line, "product_id"));
+    let product_display = product
+        .map(|p| orm.display_name("product.product", p))
+        .unwrap_or_default();
+    let title = if orm.version() >= 19 {
+        let mut parts: Vec<&str> = line_name.split('\n').collect();
+        if parts.first() == Some(&product_display.as_str()) {
+            parts.remove(0);
+        }
+        match parts.as_slice() {
+            [only] if !only.is_empty() => (*only).to_string(),
+            _ => product_display.clone(),
+        }
+    } else {
+        match line_name.split('\n').next() {
+            Some(first) if !first.is_empty() => first.to_string(),
+            _ => product_value(orm, line, "name")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    };
+    let name = if orm
+        .stored("project.project", project, "sale_line_id")
+        .is_null()
+    {
+        format!("{order_name} - {title}")
+    } else {
+        title
+    };
+    let allocated = if product_value(orm, line, "service_type").as_str() == Some("milestones") {
+        0.0
+    } else {
+        company_hours(orm, line)
+    };
+    let company = orm.stored("project.project", project, "company_id");
+    let task = orm.sudo(|orm| {
+        orm.create(
+            "project.task",
+            &vals(&[
+                ("name", json!(name)),
+                ("project_id", json!(project)),
+                ("partner_id", or_false(partner)),
+                ("allocated_hours", float(allocated)),
+                ("company_id", or_false(company)),
+            ]),
+        )
+    })?;
+    orm.set(
+        "project.task",
+        task,
+        &[
+            ("sale_line_id", json!(line)),
+            ("sale_order_id", json!(order)),
+            ("user_ids", json!([])),
+        ],
+    );
+    orm.set("sale.order.line", line, &[("task_id", json!(task))]);
+    Ok(task)
+}
+
+/// `_convert_qty_company_hours` (sale_timesheet): the ordered quantity in hours when the unit
+/// is a time unit, as is otherwise.
+fn company_hours(orm: &Orm<'_>, line: i64) -> f64 {
+    let qty = num(&orm.stored("sale.order.line", line, "product_uom_qty"));
+    let uom = as_id(&orm.stored("sale.order.line", line, "product_uom_id"));
+    match uom {
+        Some(u @ (4 | 5)) => {
+            let factor = num(&orm.stored("uom.uom", u, "relative_factor"));
+            qty * if factor > 0.0 { factor } else { 1.0 }
+        }
+        _ => qty,
+    }
+}
+
+/// `_handle_milestones` / `_generate_milestone`: a line delivered by milestones takes the
+/// project's milestones that belong to no line (copied from a template), or gets one milestone
+/// of 100 % named after it (linked to its task for `task_in_project`). A line that already has
+/// milestones gets none.
+fn handle_milestones(orm: &mut Orm<'_>, line: i64, project: i64) -> OdooResult<()> {
+    if product_value(orm, line, "service_policy").as_str() != Some("delivered_milestones") {
+        return Ok(());
+    }
+    if !orm
+        .children("project.milestone", "sale_line_id", line)
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let line_project = as_id(&orm.stored("sale.order.line", line, "project_id"))
+        .or_else(|| as_id(&orm.stored("sale.order", line_order(orm, line), "project_id")))
+        .unwrap_or(project);
+    orm.set(
+        "project.project",
+        line_project,
+        &[("allow_milestones", json!(true))],
+    );
+    let free: Vec<i64> = orm
+        .children("project.milestone", "project_id", project)
+        .into_iter()
+        .filter(|&m| orm.stored("project.milestone", m, "sale_line_id").is_null())
+        .collect();
+    if !free.is_empty() {
+        let qty = num(&orm.stored("sale.order.line", line, "product_uom_qty"));
+        let n = free.len() as f64;
+        for m in free {
+            orm.set(
+                "project.milestone",
+                m,
+                &[
+                    ("sale_line_id", json!(line)),
+                    ("product_uom_qty", float(qty / n)),
+                    ("quantity_percentage", float(1.0 / n)),
+                ],
+            );
+        }
+        return Ok(());
+    }
+    let name = orm.stored("sale.order.line", line, "name");
+    let milestone = orm.sudo(|orm| {
+        orm.create(
+            "project.milestone",
+            &vals(&[("name", name), ("project_id", json!(line_project))]),
+        )
+    })?;
+    let qty = num(&orm.stored("sale.order.line", line, "product_uom_qty"));
+    orm.set(
+        "project.milestone",
+        milestone,
+        &[
+            ("sale_line_id", json!(line)),
+            ("quantity_percentage", float(1.0)),
+            ("product_uom_qty", float(qty)),
+        ],
+    );
+    if tracking_of(orm, line) == "task_in_project" {
+        if let Some(task) = as_id(&orm.stored("sale.order.line", line, "task_id")) {
+            orm.set("project.task", task, &[("milestone_id", json!(milestone))]);
+        }
+    }
+    Ok(())
 }
 
 /// `sale.order.action_cancel`.
@@ -487,7 +812,7 @@ pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<
                 }
                 if lines.is_empty() {
                     return Err(OdooError::user(
-                        "There is no invoiceable line. If a product has a control policy based on ordered quantity, please make sure that a quantity has been set.",
+                        "Cannot create an invoice. No items are available to invoice.\n\nTo resolve this issue, please ensure that:\n   \u{2022} The products have been delivered before attempting to invoice them.\n   \u{2022} The invoicing policy of the product is configured correctly.\n\nIf you want to invoice based on ordered quantities instead:\n   \u{2022} For consumable or storable products, open the product, go to the 'General Information' tab and change the 'Invoicing Policy' from 'Delivered Quantities' to 'Ordered Quantities'.\n   \u{2022} For services (and other products), change the 'Invoicing Policy' to 'Prepaid/Fixed Price'.\n",
                     ));
                 }
             } else {
