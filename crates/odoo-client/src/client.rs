@@ -1,15 +1,15 @@
 //! [`OdooClient`]: the handle that talks to one Odoo database as one user.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use backon::Retryable;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 use tracing::Instrument;
 use url::Url;
 
@@ -44,54 +44,8 @@ impl fmt::Display for Protocol {
     }
 }
 
-/// How the client proves who it is.
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// A login and its password (JSON-RPC only).
-    Password {
-        /// The user's login.
-        login: String,
-        /// The password.
-        secret: SecretString,
-    },
-    /// A login and one of its API keys (JSON-RPC, where it stands in for the password, and JSON-2).
-    ApiKey {
-        /// The user's login.
-        login: String,
-        /// The API key.
-        secret: SecretString,
-    },
-}
-
-impl Credentials {
-    fn login(&self) -> &str {
-        match self {
-            Credentials::Password { login, .. } | Credentials::ApiKey { login, .. } => login,
-        }
-    }
-    fn secret(&self) -> &SecretString {
-        match self {
-            Credentials::Password { secret, .. } | Credentials::ApiKey { secret, .. } => secret,
-        }
-    }
-    fn is_api_key(&self) -> bool {
-        matches!(self, Credentials::ApiKey { .. })
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (kind, login) = match self {
-            Credentials::Password { login, .. } => ("Password", login),
-            Credentials::ApiKey { login, .. } => ("ApiKey", login),
-        };
-        f.debug_struct(kind)
-            .field("login", login)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
+pub use super::credentials::Credentials;
+use super::credentials::{CredentialProvider, StaticCredentials};
 
 /// The client's settings, as the builder collected them.
 #[derive(Clone, Debug)]
@@ -101,7 +55,8 @@ pub struct ClientConfig {
     pub url: Url,
     /// The database; found with `db.list` when the server has a single one.
     pub database: Option<String>,
-    /// The credentials (`Debug` shows `[redacted]`).
+    /// The credentials set with `api_key` or `password` (`Debug` shows `[redacted]`); `None`
+    /// when a [`CredentialProvider`] gives them.
     pub credentials: Option<Credentials>,
     /// The protocol wanted.
     pub protocol: Protocol,
@@ -120,11 +75,14 @@ pub struct ClientConfig {
 }
 
 /// Builds an [`OdooClient`]; see [`OdooClient::builder`].
-#[derive(Debug)]
 pub struct OdooClientBuilder {
     url: String,
     database: Option<String>,
     credentials: Option<Credentials>,
+    provider: Option<Arc<dyn CredentialProvider>>,
+    http: Option<reqwest::Client>,
+    root_certs: Vec<reqwest::Certificate>,
+    root_pems: Vec<Vec<u8>>,
     protocol: Protocol,
     timeout: Duration,
     connect_timeout: Duration,
@@ -132,6 +90,24 @@ pub struct OdooClientBuilder {
     max_response_bytes: usize,
     retry: RetryPolicy,
     context: Context,
+}
+
+impl fmt::Debug for OdooClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OdooClientBuilder")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("credentials", &self.credentials)
+            .field("credential_provider", &self.provider.is_some())
+            .field("http_client", &self.http.is_some())
+            .field(
+                "root_certificates",
+                &(self.root_certs.len() + self.root_pems.len()),
+            )
+            .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OdooClientBuilder {
@@ -143,19 +119,49 @@ impl OdooClientBuilder {
 
     /// Authenticates with a login and an API key (preferred: works over both protocols).
     pub fn api_key(mut self, login: impl Into<String>, key: impl Into<SecretString>) -> Self {
-        self.credentials = Some(Credentials::ApiKey {
-            login: login.into(),
-            secret: key.into(),
-        });
+        self.credentials = Some(Credentials::api_key(login, key));
+        self.provider = None;
         self
     }
 
     /// Authenticates with a login and a password (JSON-RPC only).
     pub fn password(mut self, login: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        self.credentials = Some(Credentials::Password {
-            login: login.into(),
-            secret: password.into(),
-        });
+        self.credentials = Some(Credentials::password(login, password));
+        self.provider = None;
+        self
+    }
+
+    /// Takes the credentials from `provider`, asked before each request, so that a rotated key
+    /// is used without a restart (replaces [`api_key`](Self::api_key) and
+    /// [`password`](Self::password)). See [`crate::credentials`].
+    pub fn credential_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self.credentials = None;
+        self
+    }
+
+    /// Sends the requests with this `reqwest::Client` (your proxy, TLS and pool settings).
+    ///
+    /// Its own settings win over [`connect_timeout`](Self::connect_timeout); the request
+    /// [`timeout`](Self::timeout), the concurrency limit and the reply size limit still apply.
+    /// Root certificates must then be added to it; [`build`](Self::build) refuses
+    /// [`add_root_certificate`](Self::add_root_certificate) together with this.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Trusts `cert` as a root certificate authority, on top of the built-in ones: for a
+    /// self-hosted Odoo whose certificate a private CA signed.
+    pub fn add_root_certificate(mut self, cert: reqwest::Certificate) -> Self {
+        self.root_certs.push(cert);
+        self
+    }
+
+    /// Trusts the root certificates of a PEM file's text (one or more `CERTIFICATE` blocks);
+    /// [`build`](Self::build) reports a PEM that does not parse.
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_pems.push(pem.as_ref().to_vec());
         self
     }
 
@@ -206,6 +212,7 @@ impl OdooClientBuilder {
     pub fn build(self) -> Result<OdooClient> {
         let url = parse_base_url(&self.url)?;
         if self.protocol == Protocol::Json2
+            && self.provider.is_none()
             && !self
                 .credentials
                 .as_ref()
@@ -219,6 +226,17 @@ impl OdooClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::config("the timeout must be longer than zero"));
         }
+        let mut root_certs = self.root_certs;
+        for pem in &self.root_pems {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config(format!("invalid root certificate PEM: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::config(
+                    "the root certificate PEM holds no certificate",
+                ));
+            }
+            root_certs.extend(certs);
+        }
         let transport = Transport::new(TransportSettings {
             base: url.clone(),
             timeout: self.timeout,
@@ -226,7 +244,14 @@ impl OdooClientBuilder {
             max_concurrent: self.max_concurrent_requests,
             max_body: self.max_response_bytes,
             user_agent: format!("odoo-connect/{}", env!("CARGO_PKG_VERSION")),
+            http: self.http,
+            root_certs,
         })?;
+        let provider: Option<Arc<dyn CredentialProvider>> = self.provider.or_else(|| {
+            self.credentials
+                .clone()
+                .map(|c| Arc::new(StaticCredentials::new(c)) as Arc<dyn CredentialProvider>)
+        });
         let config = ClientConfig {
             url,
             database: self.database,
@@ -245,6 +270,9 @@ impl OdooClientBuilder {
                 transport,
                 session: OnceCell::new(),
                 next_id: AtomicU64::new(1),
+                provider,
+                auth: RwLock::new(None),
+                reauth: Mutex::new(()),
             }),
         })
     }
@@ -291,8 +319,17 @@ pub struct Session {
     pub protocol: Protocol,
     /// The database in use (`None` on JSON-2 when the server picks it).
     pub database: Option<String>,
-    /// The user's id (known after `common.authenticate` on JSON-RPC).
+    /// The user's id at the first authentication (known after `common.authenticate` on
+    /// JSON-RPC); [`OdooClient::uid`] gives the current one.
     pub uid: Option<i64>,
+}
+
+/// The credentials in use, and the uid they authenticated as (JSON-RPC).
+struct AuthState {
+    /// Grows by one at each (re)authentication.
+    generation: u64,
+    creds: Credentials,
+    uid: Option<i64>,
 }
 
 struct Inner {
@@ -300,6 +337,10 @@ struct Inner {
     transport: Transport,
     session: OnceCell<Session>,
     next_id: AtomicU64,
+    provider: Option<Arc<dyn CredentialProvider>>,
+    auth: RwLock<Option<Arc<AuthState>>>,
+    /// Held while (re)authenticating, so that concurrent refusals log in once.
+    reauth: Mutex<()>,
 }
 
 /// A client of one Odoo database, as one user.
@@ -345,6 +386,10 @@ impl OdooClient {
             url: url.into(),
             database: None,
             credentials: None,
+            provider: None,
+            http: None,
+            root_certs: Vec::new(),
+            root_pems: Vec::new(),
             protocol: Protocol::Auto,
             timeout: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
@@ -383,10 +428,12 @@ impl OdooClient {
         Ok(self.session().await?.protocol)
     }
 
-    /// The user's id.
+    /// The user's id (as last authenticated on JSON-RPC; asked with
+    /// `res.users.context_get` on JSON-2).
     pub async fn uid(&self) -> Result<i64> {
         let session = self.session().await?;
-        if let Some(uid) = session.uid {
+        let auth = self.current_auth(session).await?;
+        if let Some(uid) = auth.uid {
             return Ok(uid);
         }
         let ctx: Value = self
@@ -411,14 +458,17 @@ impl OdooClient {
         self.rpc_service("common", "version", vec![], true).await
     }
 
+    fn provider(&self) -> Result<&Arc<dyn CredentialProvider>> {
+        self.inner.provider.as_ref().ok_or_else(|| {
+            Error::config("no credentials: use .api_key(), .password() or .credential_provider()")
+        })
+    }
+
     async fn open_session(&self) -> Result<Session> {
         let cfg = &self.inner.config;
         let version = self.fetch_version().await?;
-        let has_key = cfg
-            .credentials
-            .as_ref()
-            .map(Credentials::is_api_key)
-            .unwrap_or(false);
+        let creds = self.provider()?.credentials().await?;
+        let has_key = creds.is_api_key();
         let protocol = match cfg.protocol {
             Protocol::Auto if version.has_json2() && has_key => Protocol::Json2,
             Protocol::Auto | Protocol::JsonRpc => Protocol::JsonRpc,
@@ -428,50 +478,26 @@ impl OdooClient {
                         "the server runs Odoo {version}, which has no JSON-2 API (19+); use Protocol::JsonRpc"
                     )));
                 }
+                if !has_key {
+                    return Err(Error::config(
+                        "JSON-2 needs an API key: the credential provider gave a password",
+                    ));
+                }
                 Protocol::Json2
             }
         };
-        let creds = cfg
-            .credentials
-            .as_ref()
-            .ok_or_else(|| Error::config("no credentials: use .api_key() or .password()"))?;
         let mut database = cfg.database.clone();
         let mut uid = None;
         if protocol == Protocol::JsonRpc {
             if database.is_none() {
                 database = Some(self.single_database().await?);
             }
-            let db = database.clone().unwrap_or_default();
-            let reply: Value = self
-                .rpc_service(
-                    "common",
-                    "authenticate",
-                    vec![
-                        Value::from(db),
-                        Value::from(creds.login()),
-                        Value::from(creds.secret().expose_secret()),
-                        Value::Object(Map::new()),
-                    ],
-                    true,
-                )
-                .await?;
-            match reply.as_i64() {
-                Some(id) if id > 0 => uid = Some(id),
-                _ => {
-                    return Err(OdooException {
-                        kind: OdooErrorKind::AccessDenied,
-                        name: "odoo.exceptions.AccessDenied".to_owned(),
-                        message: "Access Denied: wrong login, password or API key".to_owned(),
-                        arguments: Value::Null,
-                        context: Value::Null,
-                        debug: None,
-                        code: None,
-                        http_status: None,
-                    }
-                    .into());
-                }
-            }
+            uid = Some(
+                self.authenticate(database.as_deref().unwrap_or_default(), &creds)
+                    .await?,
+            );
         }
+        self.store_auth(creds, uid);
         tracing::debug!(%version, %protocol, "odoo session opened");
         Ok(Session {
             version,
@@ -479,6 +505,119 @@ impl OdooClient {
             database,
             uid,
         })
+    }
+
+    /// `common.authenticate`: the uid of the credentials, or `AccessDenied`.
+    async fn authenticate(&self, db: &str, creds: &Credentials) -> Result<i64> {
+        let reply: Value = self
+            .rpc_service(
+                "common",
+                "authenticate",
+                vec![
+                    Value::from(db),
+                    Value::from(creds.login()),
+                    Value::from(creds.secret().expose_secret()),
+                    Value::Object(Map::new()),
+                ],
+                true,
+            )
+            .await?;
+        match reply.as_i64() {
+            Some(id) if id > 0 => Ok(id),
+            _ => Err(OdooException {
+                kind: OdooErrorKind::AccessDenied,
+                name: "odoo.exceptions.AccessDenied".to_owned(),
+                message: "Access Denied: wrong login, password or API key".to_owned(),
+                arguments: Value::Null,
+                context: Value::Null,
+                debug: None,
+                code: None,
+                http_status: None,
+            }
+            .into()),
+        }
+    }
+
+    fn auth_now(&self) -> Option<Arc<AuthState>> {
+        self.inner
+            .auth
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn store_auth(&self, creds: Credentials, uid: Option<i64>) -> Arc<AuthState> {
+        let mut slot = self.inner.auth.write().unwrap_or_else(|e| e.into_inner());
+        let generation = slot.as_ref().map_or(1, |a| a.generation + 1);
+        let state = Arc::new(AuthState {
+            generation,
+            creds,
+            uid,
+        });
+        *slot = Some(state.clone());
+        state
+    }
+
+    /// Installs `creds` as the ones in use: on JSON-RPC, authenticates them first.
+    async fn install(&self, session: &Session, creds: Credentials) -> Result<Arc<AuthState>> {
+        match session.protocol {
+            Protocol::Json2 => {
+                if !creds.is_api_key() {
+                    return Err(Error::config(
+                        "JSON-2 needs an API key: the credential provider gave a password",
+                    ));
+                }
+                Ok(self.store_auth(creds, None))
+            }
+            _ => {
+                let db = session.database.as_deref().unwrap_or_default();
+                let uid = self.authenticate(db, &creds).await?;
+                Ok(self.store_auth(creds, Some(uid)))
+            }
+        }
+    }
+
+    /// The credentials to send now: the provider's, authenticated again on JSON-RPC when they
+    /// changed since the last request.
+    async fn current_auth(&self, session: &Session) -> Result<Arc<AuthState>> {
+        let fresh = self.provider()?.credentials().await?;
+        if let Some(auth) = self.auth_now() {
+            if auth.creds.same_as(&fresh) {
+                return Ok(auth);
+            }
+        }
+        let _guard = self.inner.reauth.lock().await;
+        if let Some(auth) = self.auth_now() {
+            if auth.creds.same_as(&fresh) {
+                return Ok(auth);
+            }
+        }
+        tracing::info!("odoo credentials changed; using the new ones");
+        self.install(session, fresh).await
+    }
+
+    /// After Odoo refused the credentials of generation `refused`: asks the provider for new
+    /// ones and logs in again, unless a concurrent call already did.
+    async fn reauthenticate(&self, session: &Session, refused: u64) -> Result<Arc<AuthState>> {
+        let _guard = self.inner.reauth.lock().await;
+        if let Some(auth) = self.auth_now() {
+            if auth.generation != refused {
+                return Ok(auth);
+            }
+        }
+        let creds = self.provider()?.refresh().await?;
+        self.install(session, creds).await
+    }
+
+    /// Whether `e` says the credentials were refused or the session expired, before the method
+    /// ran (so that the call may be sent again after a new login).
+    fn is_auth_refusal(e: &Error, protocol: Protocol) -> bool {
+        match protocol {
+            Protocol::Json2 => {
+                e.is_session_expired() || (e.is_access_denied() && e.status() == Some(401))
+            }
+            _ => e.is_session_expired() || e.is_access_denied(),
+        }
     }
 
     async fn single_database(&self) -> Result<String> {
@@ -594,13 +733,30 @@ impl OdooClient {
         );
         let started = Instant::now();
         let context = call.context.merged_over(&self.inner.config.context);
-        let result = self
-            .with_retry(
-                || self.send_once::<R>(session, call, &context),
-                call.is_read(),
-            )
-            .instrument(span.clone())
-            .await;
+        let result = async {
+            let mut auth = self.current_auth(session).await?;
+            let mut renewed = false;
+            loop {
+                let result = self
+                    .with_retry(
+                        || self.send_once::<R>(session, &auth, call, &context),
+                        call.is_read(),
+                    )
+                    .await;
+                match result {
+                    // The credentials are checked before the method runs: nothing happened, so
+                    // even a write may be sent again, once, after a new login.
+                    Err(e) if !renewed && Self::is_auth_refusal(&e, protocol) => {
+                        renewed = true;
+                        tracing::info!(error = %e, "odoo refused the credentials; authenticating again");
+                        auth = self.reauthenticate(session, auth.generation).await?;
+                    }
+                    other => return other,
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         span.record("status", if result.is_ok() { "ok" } else { "error" });
         result
@@ -609,16 +765,12 @@ impl OdooClient {
     async fn send_once<R: DeserializeOwned>(
         &self,
         session: &Session,
+        auth: &AuthState,
         call: &OdooCall,
         context: &Context,
     ) -> Result<R> {
         let what = (call.model.as_str(), call.method.as_str());
-        let creds = self
-            .inner
-            .config
-            .credentials
-            .as_ref()
-            .ok_or_else(|| Error::config("no credentials: use .api_key() or .password()"))?;
+        let creds = &auth.creds;
         let encode_err = |e: serde_json::Error| Error::Encode {
             model: call.model.clone(),
             method: call.method.clone(),
@@ -642,7 +794,7 @@ impl OdooClient {
                 let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
                 let body = jsonrpc::encode_execute_kw(
                     session.database.as_deref().unwrap_or_default(),
-                    session.uid.unwrap_or_default(),
+                    auth.uid.or(session.uid).unwrap_or_default(),
                     creds.secret().expose_secret(),
                     call,
                     context,
@@ -699,13 +851,19 @@ impl OdooClient {
 
     /// GETs `/doc-bearer/<model>.json` (Odoo 19+ with `api_doc`): fields and public methods.
     pub async fn model_doc(&self, model: &str) -> Result<Value> {
-        let creds = self.inner.config.credentials.as_ref();
+        let creds = match &self.inner.provider {
+            Some(p) => Some(p.credentials().await?),
+            None => None,
+        };
         let reply = self
             .inner
             .transport
             .get(
                 &format!("/doc-bearer/{model}.json"),
-                creds.filter(|c| c.is_api_key()).map(|c| c.secret()),
+                creds
+                    .as_ref()
+                    .filter(|c| c.is_api_key())
+                    .map(|c| c.secret()),
             )
             .await?;
         json2::decode_reply(reply.status, &reply.body, reply.retry_after, (model, "doc"))

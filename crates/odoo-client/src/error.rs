@@ -29,6 +29,26 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The TLS handshake failed: the server's certificate is not trusted (a private CA not added
+    /// with `OdooClientBuilder::add_root_certificate`), expired, or for another name. Nothing was
+    /// sent; retrying does not help.
+    #[error(
+        "TLS handshake with the server failed (is its certificate authority trusted?): {source}"
+    )]
+    Tls {
+        /// The underlying cause (its chain names the certificate problem).
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The credential provider could not give credentials.
+    #[error("the credential provider failed: {source}")]
+    Credentials {
+        /// What the provider reported.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
     /// The call took longer than the configured timeout.
     #[error("timed out after {elapsed:?}{}", if *.sent { "" } else { " (before the request was sent)" })]
     Timeout {
@@ -120,8 +140,30 @@ impl Error {
     pub fn is_unsent(&self) -> bool {
         matches!(
             self,
-            Error::Transport { sent: false, .. } | Error::Timeout { sent: false, .. }
+            Error::Transport { sent: false, .. }
+                | Error::Timeout { sent: false, .. }
+                | Error::Tls { .. }
         )
+    }
+
+    /// Whether the TLS handshake failed (an untrusted, expired or misnamed server certificate).
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Error::Tls { .. })
+    }
+
+    /// Whether the session expired (JSON-RPC error code 100, `SessionExpiredException`).
+    pub fn is_session_expired(&self) -> bool {
+        self.odoo_kind() == Some(OdooErrorKind::SessionExpired)
+    }
+
+    /// A failure of a [`CredentialProvider`](crate::credentials::CredentialProvider), for its
+    /// implementations.
+    pub fn credentials(
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Credentials {
+            source: source.into(),
+        }
     }
 
     /// The delay the server asked for (`Retry-After`), if any.

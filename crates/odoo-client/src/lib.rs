@@ -12,6 +12,7 @@ extern crate self as odoo_client;
 pub mod call;
 pub mod codegen;
 pub mod context;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod model;
@@ -22,6 +23,7 @@ pub mod version;
 
 pub use call::{Arg, OdooCall, Safety};
 pub use context::Context;
+pub use credentials::{CredentialProvider, SharedCredentials};
 pub use domain::{Domain, Op};
 pub use error::{Error, OdooErrorKind, OdooException, Result};
 pub use model::{FieldSpec, Model};

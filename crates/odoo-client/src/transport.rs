@@ -119,19 +119,37 @@ pub(crate) struct TransportSettings {
     pub(crate) max_concurrent: usize,
     pub(crate) max_body: usize,
     pub(crate) user_agent: String,
+    /// A client of the user's, used as it is (its TLS, proxy and pool settings).
+    pub(crate) http: Option<reqwest::Client>,
+    /// Root certificates trusted on top of the built-in ones.
+    pub(crate) root_certs: Vec<reqwest::Certificate>,
 }
 
 impl Transport {
     pub(crate) fn new(s: TransportSettings) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(s.timeout)
-            .connect_timeout(s.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_keepalive(Duration::from_secs(60))
-            .gzip(true)
-            .user_agent(s.user_agent)
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let http = match s.http {
+            Some(http) if s.root_certs.is_empty() => http,
+            Some(_) => {
+                return Err(Error::config(
+                    "root certificates cannot be added to a reqwest::Client that is already built: \
+                     add them with reqwest::ClientBuilder::add_root_certificate, or drop .http_client()",
+                ));
+            }
+            None => {
+                let mut b = reqwest::Client::builder()
+                    .timeout(s.timeout)
+                    .connect_timeout(s.connect_timeout)
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .tcp_keepalive(Duration::from_secs(60))
+                    .gzip(true)
+                    .user_agent(s.user_agent);
+                for cert in s.root_certs {
+                    b = b.add_root_certificate(cert);
+                }
+                b.build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
         Ok(Transport {
             http,
             base: s.base,
@@ -199,7 +217,9 @@ impl Transport {
             .await
             .map_err(|_| Error::config("the client is shut down"))?;
         let started = Instant::now();
+        // The request timeout also holds with a client of the user's.
         let resp = req
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| map_reqwest(e, started, self.timeout))?;
@@ -250,6 +270,38 @@ fn map_reqwest(e: reqwest::Error, started: Instant, timeout: Duration) -> Error 
             sent,
         };
     }
+    if e.is_connect() && is_tls_failure(&e) {
+        return Error::Tls { source: e };
+    }
     let sent = !(e.is_connect() || e.is_builder());
     Error::Transport { sent, source: e }
+}
+
+/// Whether a connection failed in the TLS handshake: rustls reported it (its error travels
+/// inside an `io::Error` of kind `InvalidData`, which a plain TCP connect never gives).
+fn is_tls_failure(e: &reqwest::Error) -> bool {
+    chain_has_tls(Some(e), 0)
+}
+
+fn chain_has_tls(mut cur: Option<&(dyn std::error::Error + 'static)>, depth: usize) -> bool {
+    while let Some(err) = cur {
+        if depth > 16 {
+            return false;
+        }
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            // `io::Error::source` skips the wrapped error itself: look into it.
+            let inner = io
+                .get_ref()
+                .map(|i| i as &(dyn std::error::Error + 'static));
+            return chain_has_tls(inner, depth + 1);
+        }
+        cur = err.source();
+    }
+    false
 }

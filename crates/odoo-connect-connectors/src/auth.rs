@@ -9,6 +9,13 @@
 //!
 //! Tokens are [`SecretString`]s: they never appear in `Debug` output or in errors.
 //!
+//! The Odoo client takes its credentials the same way: `odoo_client::CredentialProvider` has the
+//! same two methods (the secret now, a new one after a refusal), the same `Arc` blanket impl and
+//! the same once-then-typed-error retry. The two traits stay apart because what they hand out
+//! differs (a bearer token here; a login with a password or an API key there, which JSON-RPC
+//! logs in with) and so do their errors ([`ConnectorError`] here, the Odoo client's `Error`
+//! there): one trait generic over both would make every implementation name both.
+//!
 //! ```
 //! use odoo_connect_connectors::auth::{AccessTokenProvider, StaticToken};
 //! use secrecy::ExposeSecret;

@@ -30,6 +30,35 @@ pub(crate) struct Faults {
     pub(crate) fail: Option<(usize, u16, Option<u64>)>,
     /// Remaining writing calls whose reply is dropped after commit.
     pub(crate) drop_after_commit: usize,
+    /// Model calls over `/jsonrpc` answer "session expired" until the next successful
+    /// `common.authenticate` or `common.login`.
+    pub(crate) session_expired: bool,
+}
+
+impl super::FakeOdoo {
+    /// Expires the session: from now on, model calls over `/jsonrpc` (`object.execute_kw`)
+    /// answer Odoo's session-expired error (JSON-RPC code 100,
+    /// `odoo.http.SessionExpiredException`, as recorded from `/web/dataset/call_kw`) without
+    /// running, until a client logs in again with `common.authenticate` or `common.login`.
+    pub fn expire_sessions(&self) {
+        let mut f = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.session_expired = true;
+    }
+
+    /// Rotates the API key of the user `login`: `key` works from now on, the old key is refused
+    /// (JSON-RPC `AccessDenied`, JSON-2 HTTP 401 "Invalid apikey"). Returns whether the user
+    /// exists.
+    pub fn set_api_key(&self, login: &str, key: impl Into<String>) -> bool {
+        let key = key.into();
+        let mut db = self.shared.db.lock().unwrap_or_else(|e| e.into_inner());
+        match db.credentials.iter_mut().find(|c| c.login == login) {
+            Some(c) => {
+                c.api_key = key;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// State shared by the handle and the connections.
@@ -206,10 +235,57 @@ fn handle_jsonrpc(shared: &Shared, is_json: bool, body: &[u8]) -> Outcome {
             body: logged,
         };
     };
+    let params = value.get("params");
+    let service = params
+        .and_then(|p| p.get("service"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let rpc_method = params
+        .and_then(|p| p.get("method"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let expired = service == "object"
+        && shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .session_expired;
+    if expired {
+        let args = params.and_then(|p| p.get("args")).and_then(Value::as_array);
+        let arg = |i: usize| {
+            args.and_then(|a| a.get(i))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        call.name = Some(format!("{}.{}", arg(3), arg(4)));
+        return Outcome {
+            reply: json_reply(
+                200,
+                &shared
+                    .info
+                    .rpc_error(&Value::Null, &OdooError::session_expired()),
+            ),
+            call,
+            body: logged,
+        };
+    }
     let envelope = {
         let mut db = shared.db.lock().unwrap_or_else(|e| e.into_inner());
         rpc::jsonrpc(&mut db, &shared.info, &value, &mut call)
     };
+    if service == "common"
+        && matches!(rpc_method, "authenticate" | "login")
+        && envelope
+            .get("result")
+            .and_then(Value::as_i64)
+            .is_some_and(|uid| uid > 0)
+    {
+        shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .session_expired = false;
+    }
     Outcome {
         reply: json_reply(200, &envelope),
         call,
