@@ -143,10 +143,17 @@ async fn pass_through_and_a_new_plan() {
         assert_eq!(get(&c, &proxy).await.unwrap().0, 503);
     }
     assert_eq!(get(&c, &proxy).await.unwrap().0, 200);
+    // An exception spares one call.
+    proxy.set_plan(
+        FaultPlan::seeded(1)
+            .probability(Fault::ServiceUnavailable, 1.0)
+            .except(Fault::ServiceUnavailable, "GET /web/health"),
+    );
+    assert_eq!(get(&c, &proxy).await.unwrap().0, 200);
     let stats = proxy.stats();
     assert_eq!(stats.total(), 5);
     assert_eq!(stats.get(Fault::ServiceUnavailable), 3);
-    assert_eq!(stats.requests, 9);
+    assert_eq!(stats.requests, 10);
     proxy.shutdown().await;
 }
 
