@@ -13,15 +13,32 @@
 //!
 //! Effects that are not creations (posting an invoice, registering a payment) check the target's
 //! state before acting: see [`ensure`].
+//!
+//! # Batches
+//!
+//! [`create_once`] costs one `load` per record. Where records are independent of each other
+//! (the timesheet lines of approved time, one message each), [`create_once_many`] gives the same
+//! guarantee at the server's batched rate: per batch of up to [`BatchOptions::max_rows`] rows,
+//! one ledger round trip ([`IdempotencyLedger::begin_many`]), one `load`, and one
+//! [`IdempotencyLedger::complete_many`]. Each row gets its own outcome: rows already done return
+//! their recorded ids, a row Odoo refuses fails alone (its `load` message names the row) and
+//! the good rows are loaded again without it, a lost reply leaves every row to be retried (the
+//! retry's `load` finds the rows by their external ids instead of creating them twice).
+//! [`BatchedCreate`] gathers the rows of concurrent pipeline steps (one message each) into such
+//! batches.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 
 use crate::envelope::IdempotencyKey;
 use crate::step::{Outcome, StepContext};
-use crate::store::{AuditEvent, AuditKind, Begin};
-use odoo_client::{OdooClient, RecordId};
+use crate::store::{AuditEvent, AuditKind, Begin, Claim, IdempotencyLedger};
+use odoo_client::{LoadMessage, OdooClient, RecordId};
 
 /// The module of the external ids the sync creates.
 pub const EXTERNAL_ID_MODULE: &str = "__sync__";
@@ -185,6 +202,601 @@ pub async fn create_once(
             }
             Err(Outcome::from_odoo_error(&e))
         }
+    }
+}
+
+/// Settings of batched creation ([`create_once_many`], [`BatchedCreate`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// Rows per batch: one ledger round trip and one `load` each (default 500).
+    pub max_rows: usize,
+    /// How long the ledger claims of a batch last before another attempt may take them over
+    /// (default 300 s; [`BatchedCreate`] uses the step's [`StepContext::claim_for`]).
+    pub claim_for: Duration,
+    /// How long [`BatchedCreate`] waits for more rows before it sends a batch that is not full
+    /// (default 5 ms). A full batch goes at once.
+    pub linger: Duration,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            max_rows: 500,
+            claim_for: Duration::from_secs(300),
+            linger: Duration::from_millis(5),
+        }
+    }
+}
+
+impl BatchOptions {
+    /// Sets the rows per batch (at least 1).
+    pub fn max_rows(mut self, n: usize) -> Self {
+        self.max_rows = n.max(1);
+        self
+    }
+
+    /// Sets how long a batch's claims last.
+    pub fn claim_for(mut self, d: Duration) -> Self {
+        self.claim_for = d;
+        self
+    }
+
+    /// Sets how long [`BatchedCreate`] waits for a batch to fill.
+    pub fn linger(mut self, d: Duration) -> Self {
+        self.linger = d;
+        self
+    }
+}
+
+/// Creates a record of `model` exactly once for each `(key, row)`, in batches, and returns each
+/// row's id or the outcome its message should get, in the order of `items`.
+///
+/// Per batch of up to `options.max_rows` rows: one [`IdempotencyLedger::begin_many`], one
+/// `load` (all rows of a batch with the same columns go in one call), one
+/// [`IdempotencyLedger::complete_many`]. Then, per row:
+///
+/// - done before (by this function or [`create_once`], which share the ledger entries and
+///   external ids): `Ok` with the recorded id, and Odoo is not called for it;
+/// - claimed by another worker: [`Outcome::Retry`];
+/// - refused by Odoo (a `load` message names the row): [`Outcome::Failed`] with Odoo's
+///   messages; the other rows are loaded again without it (Odoo rolls the whole `load` back);
+/// - a transient failure or a lost reply: [`Outcome::Retry`] for every row of the call; the
+///   retry's `load` updates the records the lost call created, through their external ids;
+/// - an exception that names no row: the batch is split in halves until the row is found.
+///
+/// A key given twice gets one record and the same result twice.
+///
+/// ```no_run
+/// use odoo_connect_sync::effect::{BatchOptions, ImportRow, create_once_many};
+/// use odoo_connect_sync::envelope::IdempotencyKey;
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_client::{OdooClient, RecordId};
+///
+/// # async fn run(odoo: OdooClient) -> Result<(), Box<dyn std::error::Error>> {
+/// let ledger = MemoryStore::new();
+/// let items: Vec<(IdempotencyKey, ImportRow)> = (0..3)
+///     .map(|i| {
+///         let key = IdempotencyKey::for_effect("time", &format!("TE-{i}"), "v1", "timesheet")?;
+///         let row = ImportRow::new()
+///             .text("name", format!("Design review {i}"))
+///             .many2one("project_id", RecordId(3))
+///             .text("date", "2026-11-20")
+///             .number("unit_amount", 1.5);
+///         Ok((key, row))
+///     })
+///     .collect::<Result<_, Box<dyn std::error::Error>>>()?;
+/// let results = create_once_many(&ledger, &odoo, "account.analytic.line", &items, &BatchOptions::default()).await;
+/// for (item, result) in items.iter().zip(&results) {
+///     match result {
+///         Ok(id) => println!("{} -> {id}", item.0),
+///         Err(outcome) => println!("{} -> {}", item.0, outcome.label()),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn create_once_many(
+    ledger: &dyn IdempotencyLedger,
+    odoo: &OdooClient,
+    model: &str,
+    items: &[(IdempotencyKey, ImportRow)],
+    options: &BatchOptions,
+) -> Vec<Result<RecordId, Outcome>> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(options.max_rows.max(1)) {
+        let done = apply_batch(ledger, odoo, model, chunk, options.claim_for).await;
+        out.extend(done.into_iter().map(|r| r.result));
+    }
+    out
+}
+
+/// The result of one row of a batch, and whether this call applied it (for the audit trail).
+struct RowResult {
+    result: Result<RecordId, Outcome>,
+    applied: bool,
+}
+
+/// A row of a batch waiting for its `load`.
+struct Member {
+    index: usize,
+    claim: Claim,
+    values: Vec<Value>,
+}
+
+async fn apply_batch(
+    ledger: &dyn IdempotencyLedger,
+    odoo: &OdooClient,
+    model: &str,
+    chunk: &[(IdempotencyKey, ImportRow)],
+    claim_for: Duration,
+) -> Vec<RowResult> {
+    // A key given twice is claimed and loaded once.
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    let mut same_as: Vec<Option<usize>> = Vec::with_capacity(chunk.len());
+    let mut unique: Vec<usize> = Vec::new();
+    for (i, (key, _)) in chunk.iter().enumerate() {
+        match first_of.get(key.as_str()) {
+            Some(&f) => same_as.push(Some(f)),
+            None => {
+                first_of.insert(key.as_str(), i);
+                same_as.push(None);
+                unique.push(i);
+            }
+        }
+    }
+    let mut results: Vec<Option<RowResult>> = (0..chunk.len()).map(|_| None).collect();
+    let requests: Vec<(IdempotencyKey, Value)> = unique
+        .iter()
+        .map(|&i| {
+            let key = &chunk[i].0;
+            let intent = json!({"op": "create", "model": model, "external_id": external_id(key)});
+            (key.clone(), intent)
+        })
+        .collect();
+    let begins = match ledger.begin_many(&requests, claim_for).await {
+        Ok(b) if b.len() == unique.len() => b,
+        Ok(b) => {
+            let o = Outcome::failed(
+                format!(
+                    "the ledger answered {} claims for {} keys",
+                    b.len(),
+                    unique.len()
+                ),
+                None,
+            );
+            return fan_out(chunk.len(), &o);
+        }
+        Err(e) => return fan_out(chunk.len(), &store_outcome(e)),
+    };
+    // Rows to load, grouped by their columns (one `load` per group).
+    let mut groups: Vec<(Vec<String>, Vec<Member>)> = Vec::new();
+    for (&i, begin) in unique.iter().zip(begins) {
+        let (key, row) = &chunk[i];
+        let claim = match begin {
+            Begin::Done { outcome } => {
+                results[i] = Some(RowResult {
+                    result: recorded_id(&outcome, key),
+                    applied: false,
+                });
+                continue;
+            }
+            Begin::InFlight { claimed_until, .. } => {
+                results[i] = Some(RowResult {
+                    result: Err(in_flight(key, claimed_until)),
+                    applied: false,
+                });
+                continue;
+            }
+            Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
+        };
+        let (mut fields, mut values) = row.columns();
+        fields.insert(0, "id".to_owned());
+        values.insert(0, external_id(key));
+        let member = Member {
+            index: i,
+            claim,
+            values: values.into_iter().map(Value::String).collect(),
+        };
+        match groups.iter_mut().find(|(f, _)| *f == fields) {
+            Some((_, members)) => members.push(member),
+            None => groups.push((fields, vec![member])),
+        }
+    }
+    let mut completions: Vec<(Claim, Value, usize, RecordId)> = Vec::new();
+    for (fields, members) in groups {
+        let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let mut work: Vec<Vec<Member>> = vec![members];
+        while let Some(live) = work.pop() {
+            if live.is_empty() {
+                continue;
+            }
+            let rows: Vec<Vec<Value>> = live.iter().map(|m| m.values.clone()).collect();
+            let reply = odoo
+                .model_named::<Value>(model)
+                .load(&field_refs, rows)
+                .await;
+            match reply {
+                Ok(load) => {
+                    let refused = refused_rows(&load.messages, live.len());
+                    match load.ids {
+                        Some(ids) if refused.is_empty() && ids.len() == live.len() => {
+                            for (m, id) in live.into_iter().zip(ids) {
+                                let key = &chunk[m.index].0;
+                                let outcome = json!({"model": model, "id": id, "external_id": external_id(key)});
+                                completions.push((m.claim, outcome, m.index, id));
+                            }
+                        }
+                        _ if refused.is_empty() => {
+                            // Refused without naming a row: fail the rows alone, one by one.
+                            if live.len() > 1 {
+                                split_in_halves(live, &mut work);
+                            } else {
+                                let text = load_text(&load.messages)
+                                    .unwrap_or_else(|| "load created no record".to_owned());
+                                for m in live {
+                                    fail_row(ledger, &mut results, m, model, &text).await;
+                                }
+                            }
+                        }
+                        _ => {
+                            // Odoo rolled the whole call back: fail the rows it named, load the
+                            // others again.
+                            let mut good = Vec::new();
+                            for (pos, m) in live.into_iter().enumerate() {
+                                match refused.get(&pos) {
+                                    Some(messages) => {
+                                        let text = messages.join("; ");
+                                        fail_row(ledger, &mut results, m, model, &text).await;
+                                    }
+                                    None => good.push(m),
+                                }
+                            }
+                            work.push(good);
+                        }
+                    }
+                }
+                Err(e) if e.is_retryable() => {
+                    // The reply may be lost after Odoo committed: release the claims; the next
+                    // attempt loads the same external ids and finds the same records.
+                    let o = Outcome::from_odoo_error(&e);
+                    let reason = e.to_string();
+                    for m in live {
+                        let _ = ledger.abandon(&m.claim, Some(&reason)).await;
+                        results[m.index] = Some(RowResult {
+                            result: Err(o.clone()),
+                            applied: false,
+                        });
+                    }
+                }
+                Err(e) if e.as_odoo().is_some() && live.len() > 1 => {
+                    // An exception raised for one row rolls the call back without naming it:
+                    // halve the batch to find it.
+                    split_in_halves(live, &mut work);
+                }
+                Err(e) => {
+                    let o = Outcome::from_odoo_error(&e);
+                    let reason = e.to_string();
+                    for m in live {
+                        let _ = ledger.fail(&m.claim, &reason).await;
+                        results[m.index] = Some(RowResult {
+                            result: Err(o.clone()),
+                            applied: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if !completions.is_empty() {
+        let batch: Vec<(Claim, Value)> = completions
+            .iter()
+            .map(|(c, o, _, _)| (c.clone(), o.clone()))
+            .collect();
+        match ledger.complete_many(&batch).await {
+            Ok(()) => {
+                for (_, _, index, id) in completions {
+                    results[index] = Some(RowResult {
+                        result: Ok(id),
+                        applied: true,
+                    });
+                }
+            }
+            Err(e) => {
+                // The records exist but the ledger does not say so: the retry resumes the
+                // claims and its `load` finds them by external id.
+                let o = store_outcome(e);
+                for (_, _, index, _) in completions {
+                    results[index] = Some(RowResult {
+                        result: Err(o.clone()),
+                        applied: false,
+                    });
+                }
+            }
+        }
+    }
+    let mut out: Vec<RowResult> = Vec::with_capacity(chunk.len());
+    for (i, r) in results.into_iter().enumerate() {
+        let r = match (r, same_as[i]) {
+            (Some(r), _) => r,
+            (None, Some(f)) => RowResult {
+                result: out[f].result.clone(),
+                applied: false,
+            },
+            (None, None) => RowResult {
+                result: Err(Outcome::failed("the row got no result", None)),
+                applied: false,
+            },
+        };
+        out.push(r);
+    }
+    out
+}
+
+fn fan_out(n: usize, outcome: &Outcome) -> Vec<RowResult> {
+    (0..n)
+        .map(|_| RowResult {
+            result: Err(outcome.clone()),
+            applied: false,
+        })
+        .collect()
+}
+
+fn split_in_halves(mut live: Vec<Member>, work: &mut Vec<Vec<Member>>) {
+    let back = live.split_off(live.len() / 2);
+    work.push(back);
+    work.push(live);
+}
+
+/// The error messages of `load`, by row index (of rows `0..rows`).
+fn refused_rows(messages: &[LoadMessage], rows: usize) -> HashMap<usize, Vec<String>> {
+    let mut out: HashMap<usize, Vec<String>> = HashMap::new();
+    for m in messages.iter().filter(|m| m.kind == "error") {
+        if let Some(r) = m.record.and_then(|r| usize::try_from(r).ok()) {
+            if r < rows {
+                let text = match &m.field {
+                    Some(f) if !f.is_empty() => format!("{f}: {}", m.message),
+                    _ => m.message.clone(),
+                };
+                out.entry(r).or_default().push(text);
+            }
+        }
+    }
+    out
+}
+
+fn load_text(messages: &[LoadMessage]) -> Option<String> {
+    let texts: Vec<&str> = messages.iter().map(|m| m.message.as_str()).collect();
+    (!texts.is_empty()).then(|| texts.join("; "))
+}
+
+async fn fail_row(
+    ledger: &dyn IdempotencyLedger,
+    results: &mut [Option<RowResult>],
+    m: Member,
+    model: &str,
+    text: &str,
+) {
+    let _ = ledger.fail(&m.claim, text).await;
+    results[m.index] = Some(RowResult {
+        result: Err(Outcome::Failed {
+            reason: format!("Odoo refused the {model} record: {text}"),
+            errors: vec![text.to_owned()],
+        }),
+        applied: false,
+    });
+}
+
+fn recorded_id(outcome: &Value, key: &IdempotencyKey) -> Result<RecordId, Outcome> {
+    outcome
+        .get("id")
+        .and_then(Value::as_i64)
+        .map(RecordId)
+        .ok_or_else(|| Outcome::failed(format!("the ledger holds no record id for `{key}`"), None))
+}
+
+fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>) -> Outcome {
+    let wait = (claimed_until - chrono::Utc::now())
+        .to_std()
+        .unwrap_or(Duration::from_secs(1))
+        .clamp(Duration::from_secs(1), Duration::from_secs(300));
+    Outcome::Retry {
+        after: Some(wait),
+        error: format!("`{key}` is being applied by another worker"),
+    }
+}
+
+/// Gathers the rows that concurrent pipeline steps create (one message, one record each) into
+/// batches for [`create_once_many`], so that exactly-once creation runs at the server's batched
+/// rate. Use one per model and state store: a batch is claimed in the ledger of its first step.
+///
+/// A step calls [`BatchedCreate::create_once`] as it would [`create_once`]; the call waits until
+/// its row's batch is applied. A batch goes when it holds [`BatchOptions::max_rows`] rows, or
+/// [`BatchOptions::linger`] after its first row. Batches fill when the pipeline runs many
+/// messages at once: give it a `concurrency` of at least `max_rows` (and a `batch_size` as
+/// large). It fits records that do not depend on each other, such as the timesheet lines of
+/// approved time; a record that another one of the same batch refers to needs [`create_once`].
+///
+/// Batches are sent by tasks of their own (`tokio::spawn`), so a step that is cancelled while
+/// it waits does not hold back the others; its row is still applied, and the message's next
+/// attempt finds it done in the ledger.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use odoo_connect_sync::effect::{BatchOptions, BatchedCreate, ImportRow};
+/// use odoo_connect_sync::pipeline::Pipeline;
+/// use odoo_connect_sync::step::{Outcome, from_fn};
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_client::{OdooClient, RecordId};
+///
+/// # fn run(odoo: OdooClient) {
+/// let lines = BatchedCreate::new(odoo, "account.analytic.line", BatchOptions::default());
+/// let pipeline = Pipeline::builder("approved-time", Arc::new(MemoryStore::new()))
+///     .batch_size(500)
+///     .concurrency(500)
+///     .step(from_fn("timesheet", move |cx| {
+///         let lines = lines.clone();
+///         Box::pin(async move {
+///             let row = ImportRow::new()
+///                 .text("name", cx.envelope.payload["description"].as_str().unwrap_or("Time"))
+///                 .many2one("project_id", RecordId(3))
+///                 .text("date", "2026-11-20")
+///                 .number("unit_amount", 1.5);
+///             let key = cx.envelope.idempotency_key.clone();
+///             match lines.create_once(cx, &key, &row).await {
+///                 Ok(_) => Outcome::Done,
+///                 Err(outcome) => outcome,
+///             }
+///         })
+///     }))
+///     .build();
+/// # let _ = pipeline;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct BatchedCreate {
+    inner: Arc<BatcherInner>,
+}
+
+struct BatcherInner {
+    odoo: OdooClient,
+    model: String,
+    options: BatchOptions,
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    rows: Vec<Waiting>,
+    /// Grows each time a batch is taken, so that a timer finds out its batch already went.
+    epoch: u64,
+}
+
+struct Waiting {
+    key: IdempotencyKey,
+    row: ImportRow,
+    ledger: Arc<dyn IdempotencyLedger>,
+    claim_for: Duration,
+    reply: oneshot::Sender<RowResult>,
+}
+
+impl fmt::Debug for BatchedCreate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchedCreate")
+            .field("model", &self.inner.model)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchedCreate {
+    /// Batches creations of `model` records with `odoo`.
+    pub fn new(odoo: OdooClient, model: impl Into<String>, options: BatchOptions) -> Self {
+        BatchedCreate {
+            inner: Arc::new(BatcherInner {
+                odoo,
+                model: model.into(),
+                options,
+                pending: Mutex::new(Pending::default()),
+            }),
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &str {
+        &self.inner.model
+    }
+
+    /// Creates the record of `key` exactly once, in a batch with the rows of other steps, and
+    /// returns its id; `Err` carries the outcome the step should return. Uses the step's ledger
+    /// and claim duration, and adds an `effect_applied` event to its audit trail when this call
+    /// created the record.
+    pub async fn create_once(
+        &self,
+        cx: &mut StepContext,
+        key: &IdempotencyKey,
+        row: &ImportRow,
+    ) -> Result<RecordId, Outcome> {
+        let (tx, rx) = oneshot::channel();
+        let waiting = Waiting {
+            key: key.clone(),
+            row: row.clone(),
+            ledger: cx.ledger().clone(),
+            claim_for: cx.claim_for,
+            reply: tx,
+        };
+        let full = {
+            let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.rows.push(waiting);
+            if p.rows.len() >= self.inner.options.max_rows.max(1) {
+                p.epoch += 1;
+                Some(std::mem::take(&mut p.rows))
+            } else {
+                if p.rows.len() == 1 {
+                    self.start_timer(p.epoch);
+                }
+                None
+            }
+        };
+        if let Some(batch) = full {
+            tokio::spawn(flush(self.inner.clone(), batch));
+        }
+        let done = rx.await.map_err(|_| {
+            Outcome::retry("the batch of this record ended before it gave a result")
+        })?;
+        let id = done.result?;
+        if done.applied {
+            cx.audit(
+                AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(json!({
+                    "model": self.inner.model,
+                    "id": id,
+                    "external_id": external_id(key),
+                    "batched": true,
+                })),
+            );
+        }
+        Ok(id)
+    }
+
+    fn start_timer(&self, epoch: u64) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(inner.options.linger).await;
+            let batch = {
+                let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+                if p.epoch == epoch && !p.rows.is_empty() {
+                    p.epoch += 1;
+                    Some(std::mem::take(&mut p.rows))
+                } else {
+                    None
+                }
+            };
+            if let Some(batch) = batch {
+                flush(inner, batch).await;
+            }
+        });
+    }
+}
+
+/// Applies a batch and answers each waiting step.
+async fn flush(inner: Arc<BatcherInner>, rows: Vec<Waiting>) {
+    let Some(first) = rows.first() else {
+        return;
+    };
+    // The steps of one pipeline share its store: the batch uses the first step's ledger.
+    let ledger = first.ledger.clone();
+    let claim_for = rows
+        .iter()
+        .map(|w| w.claim_for)
+        .max()
+        .unwrap_or(inner.options.claim_for);
+    let items: Vec<(IdempotencyKey, ImportRow)> = rows
+        .iter()
+        .map(|w| (w.key.clone(), w.row.clone()))
+        .collect();
+    let results = apply_batch(&*ledger, &inner.odoo, &inner.model, &items, claim_for).await;
+    for (w, r) in rows.into_iter().zip(results) {
+        // A step that stopped waiting finds the row in the ledger on its next attempt.
+        let _ = w.reply.send(r);
     }
 }
 

@@ -1,0 +1,338 @@
+//! Batched exactly-once creation (`create_once_many`, `BatchedCreate`) against the fake Odoo:
+//! one ledger claim round trip and one `load` per batch, rows already done answered from the
+//! ledger, a refused row failing alone while the good rows are created, a reply lost after
+//! Odoo committed retried without duplicates, and the same through the pipeline.
+#![cfg(feature = "testkit")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use odoo_connect::odoo::models::{Employee, Project};
+use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy};
+use odoo_connect::store::memory::MemoryStore;
+use odoo_connect::sync::effect::{
+    BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many, external_id,
+};
+use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
+use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
+use odoo_connect::sync::step::{Outcome, StepContext, from_fn};
+use odoo_connect::sync::store::{
+    Begin, Claim, DeadLetterFilter, DeadLetters, IdempotencyLedger, LedgerEntry, LedgerState,
+    StoreResult,
+};
+use odoo_connect::testkit::FakeOdoo;
+use serde_json::{Value, json};
+
+const LINE: &str = "account.analytic.line";
+
+/// A ledger that counts its round trips.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    begins: AtomicUsize,
+    begin_manys: AtomicUsize,
+    complete_manys: AtomicUsize,
+}
+
+#[async_trait]
+impl IdempotencyLedger for Counting {
+    async fn begin(&self, key: &IdempotencyKey, intent: &Value, d: Duration) -> StoreResult<Begin> {
+        self.begins.fetch_add(1, Ordering::SeqCst);
+        self.inner.begin(key, intent, d).await
+    }
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        d: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        self.begin_manys.fetch_add(1, Ordering::SeqCst);
+        self.inner.begin_many(requests, d).await
+    }
+    async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
+        self.inner.complete(claim, outcome).await
+    }
+    async fn complete_many(&self, c: &[(Claim, Value)]) -> StoreResult<()> {
+        self.complete_manys.fetch_add(1, Ordering::SeqCst);
+        self.inner.complete_many(c).await
+    }
+    async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
+        self.inner.abandon(claim, reason).await
+    }
+    async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
+        self.inner.fail(claim, error).await
+    }
+    async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
+        self.inner.entry(key).await
+    }
+}
+
+fn client(fake: &FakeOdoo) -> OdooClient {
+    OdooClient::builder(fake.url())
+        .database(fake.database())
+        .api_key("admin", fake.admin_api_key())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// A project and an employee of the seed.
+async fn refs(odoo: &OdooClient) -> (RecordId, RecordId) {
+    let project = odoo
+        .model::<Project>()
+        .search(Domain::new())
+        .limit(1)
+        .await
+        .unwrap()[0];
+    let employee = odoo
+        .model::<Employee>()
+        .search(Domain::new())
+        .limit(1)
+        .await
+        .unwrap()[0];
+    (project, employee)
+}
+
+fn key(prefix: &str, i: usize) -> IdempotencyKey {
+    IdempotencyKey::for_effect("time", &format!("{prefix}{i}"), "approved", "timesheet").unwrap()
+}
+
+fn line(i: usize, project: RecordId, employee: RecordId) -> ImportRow {
+    ImportRow::new()
+        .text("name", format!("Workshop preparation {i}"))
+        .many2one("project_id", project)
+        .many2one("employee_id", employee)
+        .text("date", "2026-11-20")
+        .number("unit_amount", 0.25 + (i % 8) as f64 * 0.25)
+}
+
+fn loads(fake: &FakeOdoo) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.call.as_deref() == Some("account.analytic.line.load"))
+        .count()
+}
+
+/// Lines whose name starts with `Workshop preparation`.
+fn created(fake: &FakeOdoo) -> usize {
+    fake.count_where(LINE, json!([["name", "=like", "Workshop preparation%"]]))
+}
+
+#[tokio::test]
+async fn one_claim_and_one_load_per_batch_and_done_rows_come_from_the_ledger() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let ledger = Counting::default();
+    let items: Vec<_> = (0..25)
+        .map(|i| (key("b-", i), line(i, project, employee)))
+        .collect();
+    let options = BatchOptions::default().max_rows(10);
+    fake.clear_requests();
+
+    let first = create_once_many(&ledger, &odoo, LINE, &items, &options).await;
+    let ids: Vec<RecordId> = first.into_iter().map(Result::unwrap).collect();
+    assert_eq!(created(&fake), 25);
+    assert_eq!(loads(&fake), 3, "25 rows in batches of 10");
+    assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 3);
+    assert_eq!(ledger.complete_manys.load(Ordering::SeqCst), 3);
+    assert_eq!(ledger.begins.load(Ordering::SeqCst), 0, "no per-row claim");
+    for ((k, _), id) in items.iter().zip(&ids) {
+        let rec = fake.record(LINE, id.0).unwrap();
+        assert_eq!(rec["project_id"], json!(project.0));
+        let entry = ledger.entry(k).await.unwrap().unwrap();
+        assert_eq!(entry.state, LedgerState::Done);
+        assert_eq!(entry.outcome.unwrap()["external_id"], json!(external_id(k)));
+    }
+
+    // Again, with one new row: the done rows answer from the ledger, only the new one is loaded.
+    let mut again = items.clone();
+    again.push((key("b-", 25), line(25, project, employee)));
+    fake.clear_requests();
+    let second = create_once_many(&ledger, &odoo, LINE, &again, &options).await;
+    let second: Vec<RecordId> = second.into_iter().map(Result::unwrap).collect();
+    assert_eq!(&second[..25], &ids[..]);
+    assert_eq!(loads(&fake), 1);
+    assert_eq!(created(&fake), 26);
+}
+
+#[tokio::test]
+async fn rows_done_by_create_once_and_repeated_keys_are_not_created_again() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = Arc::new(MemoryStore::new());
+    let envelope = Envelope::builder(key("s-", 0), json!({}))
+        .source("time")
+        .legal_entity("BE")
+        .build()
+        .unwrap()
+        .to_json()
+        .unwrap();
+    let mut cx = StepContext::new(envelope, 0, store.clone(), store.clone());
+    let single = create_once(
+        &mut cx,
+        &odoo,
+        LINE,
+        &key("s-", 0),
+        &line(0, project, employee),
+    )
+    .await
+    .unwrap();
+
+    let items = vec![
+        (key("s-", 0), line(0, project, employee)),
+        (key("s-", 1), line(1, project, employee)),
+        (key("s-", 1), line(1, project, employee)),
+    ];
+    let out = create_once_many(&*store, &odoo, LINE, &items, &BatchOptions::default()).await;
+    let out: Vec<RecordId> = out.into_iter().map(Result::unwrap).collect();
+    assert_eq!(out[0], single, "done by create_once: its recorded id");
+    assert_eq!(out[1], out[2], "a key given twice: one record");
+    assert_eq!(created(&fake), 2);
+}
+
+#[tokio::test]
+async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = MemoryStore::new();
+    let mut items: Vec<_> = (0..6)
+        .map(|i| (key("r-", i), line(i, project, employee)))
+        .collect();
+    // Row 2 names a project that does not exist: Odoo's load message points at it.
+    items[2].1 = line(2, RecordId(999_999), employee);
+    fake.clear_requests();
+
+    let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
+    for (i, r) in out.iter().enumerate() {
+        if i == 2 {
+            match r {
+                Err(Outcome::Failed { reason, errors }) => {
+                    assert!(reason.contains("999999"), "{reason}");
+                    assert!(!errors.is_empty());
+                }
+                other => panic!("row 2: {other:?}"),
+            }
+        } else {
+            assert!(r.is_ok(), "row {i}: {r:?}");
+        }
+    }
+    assert_eq!(created(&fake), 5);
+    assert_eq!(loads(&fake), 2, "the refused call, then the good rows");
+    let entry = store.entry(&items[2].0).await.unwrap().unwrap();
+    assert_eq!(entry.state, LedgerState::Failed);
+
+    // Once corrected (a replay), the row is created like the others.
+    let fixed = vec![(items[2].0.clone(), line(2, project, employee))];
+    let out = create_once_many(&store, &odoo, LINE, &fixed, &BatchOptions::default()).await;
+    assert!(out[0].is_ok(), "{:?}", out[0]);
+    assert_eq!(created(&fake), 6);
+}
+
+#[tokio::test]
+async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = MemoryStore::new();
+    let items: Vec<_> = (0..12)
+        .map(|i| (key("l-", i), line(i, project, employee)))
+        .collect();
+
+    // Odoo commits the load, then the connection drops before the reply: a crash after `load`
+    // and before `complete`, as far as the ledger knows.
+    fake.drop_reply_after_commit(1);
+    let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
+    assert!(
+        out.iter().all(|r| matches!(r, Err(Outcome::Retry { .. }))),
+        "{out:?}"
+    );
+    assert_eq!(created(&fake), 12, "the lost call did commit");
+    let entry = store.entry(&items[0].0).await.unwrap().unwrap();
+    assert_eq!(entry.state, LedgerState::Abandoned);
+
+    // The retry loads the same external ids: Odoo finds the 12 records instead of creating 12 more.
+    let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
+    let ids: Vec<RecordId> = out.into_iter().map(Result::unwrap).collect();
+    assert_eq!(created(&fake), 12, "exactly one record per row");
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 12);
+}
+
+fn messages(n: usize, bad: Option<usize>) -> Vec<JsonEnvelope> {
+    (0..n)
+        .map(|i| {
+            Envelope::builder(key("p-", i), json!({"i": i, "bad": Some(i) == bad}))
+                .source("time")
+                .legal_entity("BE")
+                .build()
+                .unwrap()
+                .to_json()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn through_the_pipeline_each_message_creates_one_line_and_a_bad_one_is_dead_lettered() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = Arc::new(MemoryStore::new());
+    let lines = BatchedCreate::new(odoo, LINE, BatchOptions::default().max_rows(20));
+    let pipeline = Pipeline::builder("approved-time", store.clone())
+        .batch_size(20)
+        .concurrency(20)
+        .retry(
+            SyncRetryPolicy::default()
+                .initial_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(50))
+                .max_attempts(10),
+        )
+        .idle_wait(Duration::from_millis(20))
+        .step(from_fn("timesheet", move |cx| {
+            let lines = lines.clone();
+            Box::pin(async move {
+                let i = cx.envelope.payload["i"].as_u64().unwrap_or_default() as usize;
+                let p = if cx.envelope.payload["bad"] == json!(true) {
+                    RecordId(999_999)
+                } else {
+                    project
+                };
+                let key = cx.envelope.idempotency_key.clone();
+                match lines.create_once(cx, &key, &line(i, p, employee)).await {
+                    Ok(_) => Outcome::Done,
+                    Err(o) => o,
+                }
+            })
+        }))
+        .build();
+    pipeline
+        .submit_batch(&messages(50, Some(17)))
+        .await
+        .unwrap();
+    // Half the loads lose their reply after committing.
+    fake.drop_reply_after_commit(2);
+    let mut done = 0;
+    for _ in 0..50 {
+        let r = pipeline.run_until_idle("w").await.unwrap();
+        done += r.done;
+        if done >= 49 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(done, 49);
+    assert_eq!(created(&fake), 49, "one line per good message, none twice");
+    let dead = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].envelope.idempotency_key, key("p-", 17));
+}
