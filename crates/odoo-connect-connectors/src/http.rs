@@ -82,7 +82,15 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     reply: &Reply,
     what: &str,
 ) -> Result<T, ConnectorError> {
-    let de = &mut serde_json::Deserializer::from_slice(&reply.body);
+    decode_body(&reply.body, what)
+}
+
+/// Decodes a JSON reply body, naming the field that failed.
+pub(crate) fn decode_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ConnectorError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         ConnectorError::bad_data(
             super::Location::unknown().field(e.path().to_string()),

@@ -608,6 +608,39 @@ fn client_links(associations: Vec<Association>) -> BTreeMap<String, ClientLink> 
     out
 }
 
+/// The companies read, by id, and why each company asked for and not read is missing.
+type CompanyBatch = (BTreeMap<String, Object>, BTreeMap<String, String>);
+/// The client company of each deal, from a v4 associations batch reply.
+fn links_from(body: &[u8]) -> Result<BTreeMap<String, ClientLink>, ConnectorError> {
+    // A deal without companies is absent from `results` (with 207, in `errors`).
+    let batch: BatchReply<Association> = http::decode_body(body, "association reply")?;
+    Ok(client_links(batch.results))
+}
+
+/// The companies of a batch read reply, by id, and why each of `ids` missing is missing.
+fn companies_from(ids: &BTreeSet<String>, body: &[u8]) -> Result<CompanyBatch, ConnectorError> {
+    let batch: BatchReply<Object> = http::decode_body(body, "company batch reply")?;
+    let found: BTreeMap<String, Object> = batch
+        .results
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let missing = ids
+        .iter()
+        .filter(|id| !found.contains_key(*id))
+        .map(|id| {
+            let why = batch
+                .errors
+                .iter()
+                .find(|e| e.about(id))
+                .or(batch.errors.first())
+                .map_or_else(|| "not in HubSpot's reply".to_owned(), BatchError::text);
+            (id.clone(), why)
+        })
+        .collect();
+    Ok((found, missing))
+}
+
 /// Where a deal stands, from its own properties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DealStatus {
@@ -892,16 +925,11 @@ impl HubSpot {
                 "deal associations",
             )
             .await?;
-        // A deal without companies is absent from `results` (with 207, in `errors`).
-        let batch: BatchReply<Association> = http::decode(&reply, "association reply")?;
-        Ok(client_links(batch.results))
+        links_from(&reply.body)
     }
 
     /// The companies found, by id, and why each missing one is missing.
-    async fn read_companies(
-        &self,
-        ids: &BTreeSet<String>,
-    ) -> Result<(BTreeMap<String, Object>, BTreeMap<String, String>), ConnectorError> {
+    async fn read_companies(&self, ids: &BTreeSet<String>) -> Result<CompanyBatch, ConnectorError> {
         if ids.is_empty() {
             return Ok((BTreeMap::new(), BTreeMap::new()));
         }
@@ -915,26 +943,7 @@ impl HubSpot {
                 "companies",
             )
             .await?;
-        let batch: BatchReply<Object> = http::decode(&reply, "company batch reply")?;
-        let found: BTreeMap<String, Object> = batch
-            .results
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        let missing = ids
-            .iter()
-            .filter(|id| !found.contains_key(*id))
-            .map(|id| {
-                let why = batch
-                    .errors
-                    .iter()
-                    .find(|e| e.about(id))
-                    .or(batch.errors.first())
-                    .map_or_else(|| "not in HubSpot's reply".to_owned(), BatchError::text);
-                (id.clone(), why)
-            })
-            .collect();
-        Ok((found, missing))
+        companies_from(ids, &reply.body)
     }
 
     /// One page of all companies (`GET /crm/v3/objects/companies`), as clients in the default
@@ -976,6 +985,22 @@ impl HubSpot {
             )
             .await?;
         let list: SearchReply = http::decode(&reply, "company list")?;
+        Ok(self.company_page(list))
+    }
+
+    /// Reads one company list reply body the way [`HubSpot::list_companies`] does, without any
+    /// request.
+    ///
+    /// Unstable: an entry point for the fuzz targets and parser property tests, not part of the
+    /// API; it may change or go in any release.
+    #[doc(hidden)]
+    pub fn decode_company_list(&self, body: &[u8]) -> Result<CompanyPage, ConnectorError> {
+        let list: SearchReply = http::decode_body(body, "company list")?;
+        Ok(self.company_page(list))
+    }
+
+    /// The page of a company list reply.
+    fn company_page(&self, list: SearchReply) -> CompanyPage {
         let mut page = CompanyPage {
             clients: Vec::new(),
             rejected: Vec::new(),
@@ -998,7 +1023,7 @@ impl HubSpot {
                 Err(p) => page.rejected.push(p.reject(raw.to_string())),
             }
         }
-        Ok(page)
+        page
     }
 
     /// The country of a company: its free-text `country`, or the default when it is empty.
@@ -1277,6 +1302,79 @@ impl Source for HubSpot {
         };
         let limit = page_size.clamp(1, MAX_SEARCH_LIMIT);
         let reply = self.search_deals(&state, limit).await?;
+        let read = self.read_deals(&state, reply, limit);
+        let links = self.companies_of(&read.deal_ids()).await?;
+        let (companies, missing) = self.read_companies(&wanted_companies(&links)).await?;
+        self.deal_page(read, &links, &companies, &missing)
+    }
+}
+
+/// The deals of one search reply: the won ones to map, those set aside, and where the next pull
+/// starts.
+struct DealsRead {
+    deals: Vec<(Object, DateTime<Utc>, Value)>,
+    rejected: Vec<Rejected>,
+    next: State,
+    has_more: bool,
+}
+
+impl DealsRead {
+    fn deal_ids(&self) -> Vec<String> {
+        self.deals.iter().map(|(d, _, _)| d.id.clone()).collect()
+    }
+}
+
+/// The companies to read: those of the deals linked to one company.
+fn wanted_companies(links: &BTreeMap<String, ClientLink>) -> BTreeSet<String> {
+    links
+        .values()
+        .filter_map(|l| match l {
+            ClientLink::One(id) => Some(id.clone()),
+            ClientLink::Ambiguous(_) => None,
+        })
+        .collect()
+}
+
+impl HubSpot {
+    /// Reads one deal search the way [`Source::pull`] does, without any request: `search` is the
+    /// reply to the deal search, `associations` the reply to the deal-to-company associations
+    /// read and `companies` the reply to the company batch read (each read only when `pull`
+    /// would send the request).
+    ///
+    /// Unstable: an entry point for the fuzz targets and parser property tests, not part of the
+    /// API; it may change or go in any release.
+    #[doc(hidden)]
+    pub fn decode_deal_page(
+        &self,
+        cursor: Option<&Cursor>,
+        page_size: usize,
+        search: &[u8],
+        associations: &[u8],
+        companies: &[u8],
+    ) -> Result<Page<Change>, ConnectorError> {
+        let state: State = match cursor {
+            Some(c) => c.state()?,
+            None => State::start(self.inner.start_from),
+        };
+        let limit = page_size.clamp(1, MAX_SEARCH_LIMIT);
+        let reply: SearchReply = http::decode_body(search, "deal search reply")?;
+        let read = self.read_deals(&state, reply, limit);
+        let links = if read.deals.is_empty() {
+            BTreeMap::new()
+        } else {
+            links_from(associations)?
+        };
+        let wanted = wanted_companies(&links);
+        let (found, missing) = if wanted.is_empty() {
+            (BTreeMap::new(), BTreeMap::new())
+        } else {
+            companies_from(&wanted, companies)?
+        };
+        self.deal_page(read, &links, &found, &missing)
+    }
+
+    /// The deals of a search reply read from `state`.
+    fn read_deals(&self, state: &State, reply: SearchReply, limit: usize) -> DealsRead {
         let after = next_after(reply.paging);
 
         let mut next = state.clone();
@@ -1329,21 +1427,31 @@ impl Source for HubSpot {
             }
             None => (next.next_query(), false),
         };
+        DealsRead {
+            deals,
+            rejected,
+            next,
+            has_more,
+        }
+    }
 
-        let deal_ids: Vec<String> = deals.iter().map(|(d, _, _)| d.id.clone()).collect();
-        let links = self.companies_of(&deal_ids).await?;
-        let wanted: BTreeSet<String> = links
-            .values()
-            .filter_map(|l| match l {
-                ClientLink::One(id) => Some(id.clone()),
-                ClientLink::Ambiguous(_) => None,
-            })
-            .collect();
-        let (companies, missing) = self.read_companies(&wanted).await?;
-
+    /// The page of the deals read, with their companies.
+    fn deal_page(
+        &self,
+        read: DealsRead,
+        links: &BTreeMap<String, ClientLink>,
+        companies: &BTreeMap<String, Object>,
+        missing: &BTreeMap<String, String>,
+    ) -> Result<Page<Change>, ConnectorError> {
+        let DealsRead {
+            deals,
+            mut rejected,
+            next,
+            has_more,
+        } = read;
         let mut items = Vec::with_capacity(deals.len() * 2);
         for (deal, modified, raw) in deals {
-            match self.map_deal(&deal, modified, links.get(&deal.id), &companies, &missing) {
+            match self.map_deal(&deal, modified, links.get(&deal.id), companies, missing) {
                 Ok(changes) => items.extend(changes),
                 Err(p) => rejected.push(p.reject(raw.to_string())),
             }

@@ -879,6 +879,32 @@ impl Source for Salesforce {
             None => State::default(),
         };
         let reply = self.fetch(&state, page_size).await?;
+        self.page_of(&state, reply)
+    }
+}
+
+impl Salesforce {
+    /// Reads one SOQL query reply body the way [`Source::pull`] does, without any request: the
+    /// page `pull` would return for `cursor` had Salesforce answered `body`.
+    ///
+    /// Unstable: an entry point for the fuzz targets and parser property tests, not part of the
+    /// API; it may change or go in any release.
+    #[doc(hidden)]
+    pub fn decode_query_page(
+        &self,
+        cursor: Option<&Cursor>,
+        body: &[u8],
+    ) -> Result<Page<Change>, ConnectorError> {
+        let state: State = match cursor {
+            Some(c) => c.state()?,
+            None => State::default(),
+        };
+        let reply: QueryReply = http::decode_body(body, "query reply")?;
+        self.page_of(&state, reply)
+    }
+
+    /// The page of a query reply read from `state`.
+    fn page_of(&self, state: &State, reply: QueryReply) -> Result<Page<Change>, ConnectorError> {
         let mut since = state.since;
         let mut seen = state.seen.clone();
         let mut items = Vec::new();

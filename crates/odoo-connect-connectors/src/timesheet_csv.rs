@@ -587,9 +587,15 @@ fn trim_line_end(bytes: &[u8]) -> &[u8] {
     &bytes[..end]
 }
 
+/// A CSV record reader for `delimiter` (building one compiles its state machine: done once per
+/// file, not per row).
+fn csv_reader(delimiter: u8) -> csv_core::Reader {
+    csv_core::ReaderBuilder::new().delimiter(delimiter).build()
+}
+
 /// Splits one complete record into fields.
-fn split(record: &[u8], delimiter: u8) -> Result<Vec<String>, String> {
-    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+fn split(reader: &mut csv_core::Reader, record: &[u8]) -> Result<Vec<String>, String> {
+    reader.reset();
     let mut out = vec![0u8; record.len() + 1];
     let mut ends = vec![0usize; record.len() + 2];
     let mut input = record;
@@ -675,8 +681,9 @@ fn sniff_delimiter(header: &[u8]) -> u8 {
 #[derive(Debug, Clone)]
 struct Decoder {
     config: TimeExport,
-    delimiter: u8,
     comma: bool,
+    /// The record reader for the file's delimiter.
+    reader: csv_core::Reader,
     index: BTreeMap<Field, usize>,
     header_currency: BTreeMap<Field, Currency>,
     seen: HashMap<u64, u32>,
@@ -713,7 +720,8 @@ impl Decoder {
         let record = trim_line_end(record);
         let delimiter = config.delimiter.unwrap_or_else(|| sniff_delimiter(record));
         let comma = config.decimal_comma.unwrap_or(delimiter == b';');
-        let names = split(record, delimiter)
+        let mut reader = csv_reader(delimiter);
+        let names = split(&mut reader, record)
             .map_err(|e| ConnectorError::bad_data(Location::line(line), e))?;
         let names: Vec<(String, String, Option<Currency>)> = names
             .iter()
@@ -771,8 +779,8 @@ impl Decoder {
         }
         Ok(Decoder {
             config,
-            delimiter,
             comma,
+            reader,
             index,
             header_currency,
             seen: HashMap::new(),
@@ -798,7 +806,7 @@ impl Decoder {
                 reason: "blank line".into(),
             };
         }
-        let fields = match split(text, self.delimiter) {
+        let fields = match split(&mut self.reader, text) {
             Ok(f) => f,
             Err(e) => return Row::Rejected(Rejected::new(Location::line(line), e, raw)),
         };
@@ -1423,8 +1431,8 @@ impl<R: AsyncRead + Unpin> AsyncCsvRows<R> {
             reader: tokio::io::BufReader::new(reader),
             decoder: Decoder {
                 config: config.clone(),
-                delimiter: b',',
                 comma: false,
+                reader: csv_reader(b','),
                 index: BTreeMap::new(),
                 header_currency: BTreeMap::new(),
                 seen: HashMap::new(),
@@ -1651,13 +1659,13 @@ mod tests {
         match a.push(3, b"lines\",x\n") {
             Some(Logical::Record { line, bytes }) => {
                 assert_eq!(line, 2);
-                let f = split(trim_line_end(&bytes), b',').unwrap();
+                let f = split(&mut csv_reader(b','), trim_line_end(&bytes)).unwrap();
                 assert_eq!(f, ["T-1", "two\nlines", "x"]);
             }
             _ => panic!("no record"),
         }
         assert_eq!(
-            split(b"a,\"b \"\"c\"\"\",", b',').unwrap(),
+            split(&mut csv_reader(b','), b"a,\"b \"\"c\"\"\",").unwrap(),
             ["a", "b \"c\"", ""]
         );
     }
