@@ -88,6 +88,32 @@ impl StoreFactory for Pg {
     ) -> StoreResult<Option<PostgresStore>> {
         self.open(store.schema(), options).await.map(Some)
     }
+
+    async fn corrupt_message(
+        &self,
+        store: &PostgresStore,
+        id: MessageId,
+        raw: &[u8],
+    ) -> StoreResult<bool> {
+        corrupt(store, id, raw).await;
+        Ok(true)
+    }
+}
+
+/// Overwrites a queue row's envelope with `raw` (JSON that is not an envelope) with raw SQL.
+async fn corrupt(store: &PostgresStore, id: MessageId, raw: &[u8]) {
+    let text = std::str::from_utf8(raw).expect("utf-8");
+    let sql = format!(
+        "UPDATE \"{}\".oc_queue SET envelope = $1::jsonb WHERE id = $2",
+        store.schema()
+    );
+    let done = sqlx::query(&sql)
+        .bind(text)
+        .bind(id.as_uuid())
+        .execute(store.pool())
+        .await
+        .expect("corrupt");
+    assert_eq!(done.rows_affected(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +171,7 @@ async fn workers_starting_together_migrate_once() {
         store.close().await;
     }
     drop_schemas(&url, std::slice::from_ref(&schema)).await;
-    assert_eq!(versions, vec![1, 1, 1, 1]);
+    assert_eq!(versions, vec![2, 2, 2, 2]);
 }
 
 /// What the workers saw, shared between them.
@@ -287,4 +313,54 @@ async fn two_workers_drain_2000_messages_exactly_once_in_lane_order() {
 async fn four_workers_drain_2000_messages_exactly_once_in_lane_order() {
     let Some(url) = database_url() else { return };
     drain_with_workers(&url, 4, 200, 10).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_database,
+    ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+)]
+async fn a_poison_row_is_quarantined_while_two_workers_drain_the_rest() {
+    use odoo_connect::sync::pipeline::Pipeline;
+    use odoo_connect::sync::step::{Outcome, from_fn};
+    use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters};
+    let Some(url) = database_url() else { return };
+    let schema = random_schema();
+    let store = Arc::new(
+        PostgresStore::builder(&url)
+            .schema(&schema)
+            .max_connections(4)
+            .connect()
+            .await
+            .expect("connect"),
+    );
+    let batch: Vec<_> = (0..40)
+        .map(|i| message("contract", &i.to_string(), 1).expect("message"))
+        .collect();
+    store.enqueue_batch(&batch).await.expect("enqueue");
+    corrupt(
+        &store,
+        batch[3].id,
+        br#"{"id": "not a uuid", "payload": 1}"#,
+    )
+    .await;
+    let pipeline = Pipeline::builder("poison", store.clone())
+        .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+        .batch_size(8)
+        .build();
+    let (a, b) = tokio::join!(pipeline.run_until_idle("w1"), pipeline.run_until_idle("w2"));
+    let done = a.expect("w1").done + b.expect("w2").done;
+    let letters = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .expect("dead letters");
+    let depth = store.stats().await.expect("stats").depth;
+    drop_schemas(&url, std::slice::from_ref(&schema)).await;
+    assert_eq!(done, 39);
+    assert_eq!(depth, 0);
+    assert_eq!(letters.len(), 1);
+    let raw: serde_json::Value =
+        serde_json::from_slice(letters[0].raw.as_deref().expect("raw")).expect("json");
+    assert_eq!(raw, serde_json::json!({"id": "not a uuid", "payload": 1}));
+    assert!(letters[0].failure.reason.starts_with("undecodable: "));
 }

@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 use odoo_connect::store::conformance::{StoreFactory, run_all};
 use odoo_connect::store::sqlite::SqliteStore;
-use odoo_connect::sync::store::{StoreError, StoreOptions, StoreResult};
+use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, MessageId};
+use odoo_connect::sync::pipeline::Pipeline;
+use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::store::{
+    DeadLetterFilter, DeadLetters, FailureClass, StoreError, StoreOptions, StoreResult, WorkQueue,
+};
 
 /// A folder under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -45,6 +50,36 @@ impl StoreFactory for SqliteFiles {
         })?;
         SqliteStore::open_with(path, options).await.map(Some)
     }
+
+    async fn corrupt_message(
+        &self,
+        store: &SqliteStore,
+        id: MessageId,
+        raw: &[u8],
+    ) -> StoreResult<bool> {
+        let Some(path) = store.path() else {
+            return Ok(false);
+        };
+        corrupt(path, id, raw).await;
+        Ok(true)
+    }
+}
+
+/// Overwrites a queue row's envelope with `raw` through a connection of its own, as a faulty
+/// writer would.
+async fn corrupt(path: &std::path::Path, id: MessageId, raw: &[u8]) {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect");
+    let done = sqlx::query("UPDATE oc_queue SET envelope = ?1 WHERE id = ?2")
+        .bind(raw)
+        .bind(id.to_string())
+        .execute(&mut c)
+        .await
+        .expect("corrupt");
+    assert_eq!(done.rows_affected(), 1);
+    c.close().await.expect("close");
 }
 
 struct SqliteMemory;
@@ -77,10 +112,10 @@ async fn schema_version_is_recorded_and_reopen_does_not_migrate_twice() {
     let dir = TempDir::new();
     let path = dir.0.join("state.db");
     let a = SqliteStore::open(&path).await.expect("open");
-    assert_eq!(a.schema_version().await.expect("version"), 1);
+    assert_eq!(a.schema_version().await.expect("version"), 2);
     a.close().await;
     let b = SqliteStore::open(&path).await.expect("reopen");
-    assert_eq!(b.schema_version().await.expect("version"), 1);
+    assert_eq!(b.schema_version().await.expect("version"), 2);
 }
 
 #[tokio::test]
@@ -102,8 +137,86 @@ async fn a_newer_schema_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::UnsupportedSchema {
             found: 99,
-            supported: 1,
+            supported: 2,
         }) => {}
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
+}
+
+fn numbered(i: usize) -> JsonEnvelope {
+    let key = IdempotencyKey::for_effect("contract", &i.to_string(), "v1", "apply").expect("key");
+    Envelope::builder(key, serde_json::json!({"i": i}))
+        .source("crm")
+        .legal_entity("BE")
+        .build()
+        .expect("envelope")
+        .to_json()
+        .expect("json")
+}
+
+#[tokio::test]
+async fn a_poison_row_is_quarantined_while_the_rest_drains() {
+    let dir = TempDir::new();
+    let path = dir.0.join("state.db");
+    let store = std::sync::Arc::new(SqliteStore::open(&path).await.expect("open"));
+    let batch: Vec<JsonEnvelope> = (0..20).map(numbered).collect();
+    store.enqueue_batch(&batch).await.expect("enqueue");
+    // Not JSON, not even UTF-8: what a disk fault or a foreign writer leaves behind.
+    let raw: &[u8] = b"\xff\xfe{\"id\": trunc";
+    corrupt(&path, batch[7].id, raw).await;
+    // Before, the first lease failed on the row and stopped every worker.
+    let pipeline = Pipeline::builder("poison", store.clone())
+        .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+        .batch_size(5)
+        .build();
+    let report = pipeline.run_until_idle("w1").await.expect("run");
+    assert_eq!(report.done, 19, "{report:?}");
+    assert_eq!(store.stats().await.expect("stats").depth, 0);
+    let letters = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .expect("dead letters");
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        letters[0].raw.as_deref(),
+        Some(raw),
+        "the raw bytes are kept"
+    );
+    assert_eq!(letters[0].envelope.id, batch[7].id);
+    assert_eq!(letters[0].failure.class, FailureClass::Technical);
+    assert!(letters[0].failure.reason.starts_with("undecodable: "));
+    // The quarantined row reads as a dead-lettered stand-in, not as an error.
+    let row = store.get(batch[7].id).await.expect("get").expect("row");
+    assert_eq!(row.envelope.source, "undecodable");
+}
+
+#[tokio::test]
+async fn a_version_1_file_is_migrated_with_its_data() {
+    let dir = TempDir::new();
+    let path = dir.0.join("state.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let msg = numbered(1);
+    store.enqueue(&msg).await.expect("enqueue");
+    store.close().await;
+    {
+        // Back to what version 1 had.
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connect");
+        for sql in [
+            "DROP INDEX oc_queue_finished",
+            "DROP TRIGGER oc_audit_no_delete",
+            "DROP TABLE oc_purge",
+            "ALTER TABLE oc_dead_letters DROP COLUMN raw",
+            "CREATE TRIGGER oc_audit_no_delete BEFORE DELETE ON oc_audit
+             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+            "DELETE FROM oc_schema_version WHERE version = 2",
+        ] {
+            sqlx::query(sql).execute(&mut c).await.expect(sql);
+        }
+    }
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.schema_version().await.expect("version"), 2);
+    assert!(store.get(msg.id).await.expect("get").is_some());
 }

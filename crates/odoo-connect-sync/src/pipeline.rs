@@ -8,16 +8,20 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, StreamExt};
+use std::collections::{HashMap, VecDeque};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tokio::task::JoinSet;
+/// Cancels a running worker ([`Pipeline::run_until_cancelled`]); from `tokio-util`.
+pub use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::envelope::{CorrelationId, Envelope, EnvelopeError, JsonEnvelope, MessageId};
 use crate::step::{Outcome, Step, StepContext};
 use crate::store::{
     AuditEvent, AuditKind, AuditQuery, AuditRecord, CheckpointKey, DeadLetterFilter, DeadLetterId,
-    Failure, FailureClass, LeasedMessage, SharedClock, StateStore, StoreError, SystemClock,
+    Failure, FailureClass, Lease, LeasedMessage, SharedClock, StateStore, StoreError, SystemClock,
 };
 
 /// What can go wrong running a pipeline (outcomes of steps are not errors: they are recorded).
@@ -144,6 +148,8 @@ pub struct RunReport {
     pub failed: u64,
     /// Leases lost before settling (another worker took over after expiry).
     pub lost: u64,
+    /// Given back to the queue unfinished by a stopping worker (leased again later, not lost).
+    pub released: u64,
 }
 
 impl RunReport {
@@ -155,12 +161,76 @@ impl RunReport {
         self.retried += other.retried;
         self.failed += other.failed;
         self.lost += other.lost;
+        self.released += other.released;
+    }
+}
+
+/// The leases a worker holds, kept alive by its heartbeat.
+type Held = Arc<std::sync::Mutex<HashMap<MessageId, crate::store::Lease>>>;
+
+/// How long [`Pipeline::drive`] goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One lease, then stop.
+    OneBatch,
+    /// Until a lease finds nothing and nothing is under way.
+    UntilIdle,
+    /// Until cancelled.
+    Forever,
+}
+
+/// Aborts a task when dropped: the lease heartbeat stops however its worker ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Finished messages waiting to be acked together, with their audit events.
+#[derive(Default)]
+struct AckGroup {
+    leases: Vec<crate::store::Lease>,
+    events: Vec<AuditEvent>,
+    since: Option<tokio::time::Instant>,
+    retries: u32,
+}
+
+/// Acks wait at most this long for company.
+const ACK_DELAY: Duration = Duration::from_millis(50);
+/// Acks go out at least this many at a time.
+const ACK_GROUP: usize = 64;
+
+impl AckGroup {
+    fn push(&mut self, lease: crate::store::Lease) {
+        self.since.get_or_insert_with(tokio::time::Instant::now);
+        self.leases.push(lease);
+    }
+
+    /// Whether to write now: nothing more is about to start, or the group is full.
+    fn due(&self, nothing_pending: bool) -> bool {
+        (!self.leases.is_empty() || !self.events.is_empty())
+            && (nothing_pending || self.leases.len() >= ACK_GROUP)
+    }
+
+    /// When the group must be written at the latest.
+    fn flush_at(&self) -> Option<tokio::time::Instant> {
+        self.since.map(|t| t + ACK_DELAY)
+    }
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 
 /// What processing one message produced: its settlement, its audit events, and the lease to
 /// ack with the batch.
 struct Processed {
+    id: MessageId,
     settled: Result<RunReport, SyncError>,
     events: Vec<AuditEvent>,
     ack: Option<crate::store::Lease>,
@@ -196,6 +266,7 @@ pub struct PipelineBuilder<S: ?Sized> {
     batch_size: usize,
     concurrency: usize,
     idle_wait: Duration,
+    shutdown_grace: Duration,
     clock: SharedClock,
 }
 
@@ -259,6 +330,13 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
         self
     }
 
+    /// How long a stopping worker lets the messages under way finish before it gives them back
+    /// to the queue (default 30 s); see [`Pipeline::run_until_cancelled`].
+    pub fn shutdown_grace(mut self, d: Duration) -> Self {
+        self.shutdown_grace = d;
+        self
+    }
+
     /// The clock used to measure how long a message has been retrying; give it the store's
     /// clock when the store does not use the system clock (tests with a manual clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
@@ -278,6 +356,7 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
                 batch_size: self.batch_size,
                 concurrency: self.concurrency,
                 idle_wait: self.idle_wait,
+                shutdown_grace: self.shutdown_grace,
                 clock: self.clock,
                 gauges_at: std::sync::Mutex::new(None),
             }),
@@ -294,6 +373,7 @@ struct Inner<S: ?Sized> {
     batch_size: usize,
     concurrency: usize,
     idle_wait: Duration,
+    shutdown_grace: Duration,
     clock: SharedClock,
     gauges_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -372,6 +452,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             batch_size: 64,
             concurrency: 8,
             idle_wait: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
         }
     }
@@ -458,130 +539,311 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
 
     /// Leases one batch and processes it; returns what happened.
     pub async fn process_batch(&self, worker: &str) -> Result<RunReport, SyncError> {
-        let inner = &self.inner;
-        let leased = inner
-            .store
-            .lease(worker, inner.batch_size, inner.lease_for)
-            .await?;
-        let mut report = RunReport {
-            leased: leased.len() as u64,
-            ..Default::default()
-        };
-        if leased.is_empty() {
-            return Ok(report);
-        }
-        // Keep the leases alive while the batch runs.
-        let leases: Vec<_> = leased.iter().map(|m| m.lease.clone()).collect();
-        let hb_store = inner.store.clone();
-        let lease_for = inner.lease_for;
-        let heartbeat = tokio::spawn(async move {
-            let mut leases = leases;
-            loop {
-                tokio::time::sleep(lease_for / 3).await;
-                match hb_store.heartbeat(&leases, lease_for).await {
-                    Ok(held) => leases = held,
-                    Err(e) => tracing::warn!(error = %e, "lease heartbeat failed"),
-                }
-            }
-        });
-        let results: Vec<Processed> = stream::iter(leased)
-            .map(|m| self.process_one(worker, m))
-            .buffer_unordered(inner.concurrency)
-            .collect()
-            .await;
-        heartbeat.abort();
-        let mut first_err = None;
-        let mut events = Vec::new();
-        let mut to_ack = Vec::new();
-        for p in results {
-            events.extend(p.events);
-            match p.settled {
-                Ok(r) => report.add(&r),
-                Err(e) => {
-                    tracing::error!(error = %e, "settling a message failed");
-                    first_err.get_or_insert(e);
-                }
-            }
-            if let Some(lease) = p.ack {
-                to_ack.push(lease);
-            }
-        }
-        // The batch's audit events, then its acks, each in one write.
-        self.audit_many(events).await;
-        if !to_ack.is_empty() {
-            match inner.store.ack(&to_ack).await {
-                Ok(acked) => {
-                    let lost = to_ack.len().saturating_sub(acked.len()) as u64;
-                    if lost > 0 {
-                        // Another worker took these after our leases expired; their effects
-                        // are idempotent, so it will settle them.
-                        report.lost += lost;
-                        report.done = report.done.saturating_sub(lost);
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "acking the batch failed");
-                    first_err.get_or_insert(e.into());
-                }
-            }
-        }
-        self.maybe_record_gauges().await;
-        match first_err {
-            // A store failure while settling leaves the message to its lease expiry: it will be
-            // processed again, and its effects are idempotent.
-            Some(e)
-                if report.done + report.skipped + report.held + report.retried + report.failed
-                    == 0 =>
-            {
-                Err(e)
-            }
-            _ => Ok(report),
-        }
+        self.drive(worker, None, Mode::OneBatch).await
     }
 
-    /// Processes batches until the queue has nothing ready.
+    /// Processes messages until the queue has nothing ready.
     pub async fn run_until_idle(&self, worker: &str) -> Result<RunReport, SyncError> {
-        let mut total = RunReport::default();
-        loop {
-            let r = self.process_batch(worker).await?;
-            if r.leased == 0 {
-                return Ok(total);
-            }
-            total.add(&r);
-        }
+        self.drive(worker, None, Mode::UntilIdle).await
     }
 
-    /// Runs a worker until `shutdown` completes: processes batches, waits a little when idle.
-    /// A batch under way when `shutdown` fires is finished first.
+    /// Runs a worker until `shutdown` completes, then stops as
+    /// [`Pipeline::run_until_cancelled`] does.
     pub async fn run<F>(&self, worker: &str, shutdown: F) -> Result<RunReport, SyncError>
     where
         F: std::future::Future<Output = ()>,
     {
-        let mut total = RunReport::default();
-        tokio::pin!(shutdown);
-        loop {
-            let r = tokio::select! {
-                _ = &mut shutdown => return Ok(total),
-                r = self.process_batch(worker) => r,
-            };
-            match r {
-                Ok(r) => {
-                    let idle = r.leased == 0;
-                    total.add(&r);
-                    if idle {
-                        tokio::select! {
-                            _ = &mut shutdown => return Ok(total),
-                            _ = tokio::time::sleep(self.inner.idle_wait) => {}
-                        }
-                    }
-                }
-                Err(e) if e.is_retryable() => {
-                    tracing::warn!(error = %e, "worker: transient store failure");
-                    tokio::time::sleep(self.inner.idle_wait).await;
-                }
-                Err(e) => return Err(e),
+        let cancel = CancellationToken::new();
+        let work = self.run_until_cancelled(worker, &cancel);
+        tokio::pin!(work, shutdown);
+        tokio::select! {
+            r = &mut work => r,
+            () = &mut shutdown => {
+                cancel.cancel();
+                work.await
             }
         }
+    }
+
+    /// Runs a worker until `cancel` is cancelled: leases messages as lanes free up, runs up to
+    /// [`PipelineBuilder::concurrency`] at once, acks finished messages in small groups, and waits
+    /// a little when the queue is empty.
+    ///
+    /// On cancel it stops leasing, gives back the messages leased but not started, lets the
+    /// messages under way finish for up to [`PipelineBuilder::shutdown_grace`], then gives back
+    /// the unfinished ones (their steps are dropped where they stand; effects are idempotent, so
+    /// the next worker completes them), acks what finished and returns the report. The lease
+    /// heartbeat stops on every path, a dropped future or a panic included. A store failure that
+    /// retrying cannot fix stops the worker the same way and is returned.
+    pub async fn run_until_cancelled(
+        &self,
+        worker: &str,
+        cancel: &CancellationToken,
+    ) -> Result<RunReport, SyncError> {
+        self.drive(worker, Some(cancel), Mode::Forever).await
+    }
+
+    async fn drive(
+        &self,
+        worker: &str,
+        cancel: Option<&CancellationToken>,
+        mode: Mode,
+    ) -> Result<RunReport, SyncError> {
+        let inner = &self.inner;
+        let never = CancellationToken::new();
+        let cancel = cancel.unwrap_or(&never);
+        let held: Held = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let mut heartbeat: Option<AbortOnDrop> = None;
+        let mut report = RunReport::default();
+        let mut pending: VecDeque<LeasedMessage> = VecDeque::new();
+        // Each message runs as a task of its own, so that a store call of the worker (a lease,
+        // an ack) never waits on a message that is not being polled; dropping the set aborts them.
+        let mut inflight: JoinSet<Processed> = JoinSet::new();
+        let mut acks = AckGroup::default();
+        let mut leases_done = 0u32;
+        let mut lease_again_at: Option<tokio::time::Instant> = None;
+        let mut stop_at: Option<tokio::time::Instant> = None;
+        let mut failure: Option<SyncError> = None;
+        loop {
+            if stop_at.is_none() && cancel.is_cancelled() {
+                stop_at = Some(tokio::time::Instant::now() + inner.shutdown_grace);
+                report.released += self.release(&held, pending.drain(..)).await;
+            }
+            let stopping = stop_at.is_some();
+            while !stopping && inflight.len() < inner.concurrency {
+                let Some(m) = pending.pop_front() else { break };
+                let (this, worker) = (self.clone(), worker.to_owned());
+                inflight.spawn(async move { this.process_one(&worker, m).await });
+            }
+            let may_lease = !stopping
+                && pending.is_empty()
+                && inflight.len() < inner.concurrency
+                && lease_again_at.is_none_or(|t| t <= tokio::time::Instant::now())
+                && !(mode == Mode::OneBatch && leases_done > 0);
+            if may_lease {
+                // Settle what finished first: acks free lanes for the lease.
+                self.flush(&mut acks, &mut report).await;
+                let want = inner.batch_size.saturating_sub(inflight.len()).max(1);
+                match inner.store.lease(worker, want, inner.lease_for).await {
+                    Ok(leased) => {
+                        leases_done += 1;
+                        report.leased += leased.len() as u64;
+                        if leased.is_empty() {
+                            if inflight.is_empty() && mode != Mode::Forever {
+                                break;
+                            }
+                            lease_again_at = Some(tokio::time::Instant::now() + inner.idle_wait);
+                        } else {
+                            lease_again_at = None;
+                            if let Ok(mut h) = held.lock() {
+                                h.extend(
+                                    leased.iter().map(|m| (m.lease.message_id, m.lease.clone())),
+                                );
+                            }
+                            if heartbeat.is_none() {
+                                heartbeat = Some(self.start_heartbeat(held.clone()));
+                            }
+                            pending.extend(leased);
+                        }
+                        continue;
+                    }
+                    Err(e) if e.is_retryable() && mode == Mode::Forever => {
+                        tracing::warn!(error = %e, "worker: transient store failure");
+                        lease_again_at = Some(tokio::time::Instant::now() + inner.idle_wait);
+                    }
+                    Err(e) => {
+                        if inflight.is_empty() {
+                            self.flush(&mut acks, &mut report).await;
+                            return Err(e.into());
+                        }
+                        failure = Some(e.into());
+                        stop_at = Some(tokio::time::Instant::now() + inner.shutdown_grace);
+                    }
+                }
+            }
+            if inflight.is_empty() && pending.is_empty() {
+                if stopping || mode == Mode::OneBatch {
+                    break;
+                }
+                if mode == Mode::UntilIdle && lease_again_at.is_some() {
+                    break;
+                }
+            }
+            if acks.due(pending.is_empty()) {
+                self.flush(&mut acks, &mut report).await;
+            }
+            let wake_at = match (stop_at, lease_again_at) {
+                (Some(t), _) => Some(t),
+                (None, Some(t)) if inflight.len() < inner.concurrency => Some(t),
+                _ => None,
+            };
+            let flush_at = acks.flush_at();
+            tokio::select! {
+                biased;
+                () = cancel.cancelled(), if !stopping => {}
+                Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
+                    // A finished message may free its lane's next one: lease again soon.
+                    lease_again_at = None;
+                    self.joined(joined, &held, &mut acks, &mut report);
+                    // Take everything else that finished too, so the acks go in one write.
+                    while let Some(joined) = inflight.try_join_next() {
+                        self.joined(joined, &held, &mut acks, &mut report);
+                    }
+                }
+                () = sleep_until_opt(wake_at), if wake_at.is_some() => {
+                    if stop_at.is_some_and(|t| t <= tokio::time::Instant::now()) {
+                        break;
+                    }
+                }
+                () = sleep_until_opt(flush_at), if flush_at.is_some() => {
+                    self.flush(&mut acks, &mut report).await;
+                }
+            }
+        }
+        // Whatever is still under way after the grace period is stopped and given back, not
+        // lost; what finished meanwhile is settled.
+        inflight.abort_all();
+        while let Some(joined) = inflight.join_next().await {
+            self.joined(joined, &held, &mut acks, &mut report);
+        }
+        let unfinished: Vec<Lease> = held
+            .lock()
+            .map(|mut h| h.drain().map(|(_, l)| l).collect())
+            .unwrap_or_default();
+        if !unfinished.is_empty() {
+            report.released += self.release_leases(&unfinished).await;
+        }
+        drop(heartbeat);
+        self.flush(&mut acks, &mut report).await;
+        if mode == Mode::OneBatch {
+            self.maybe_record_gauges().await;
+        } else {
+            self.record_gauges().await;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    /// Records a message's task: settled, aborted, or panicked (the panic goes on up).
+    fn joined(
+        &self,
+        joined: Result<Processed, tokio::task::JoinError>,
+        held: &Held,
+        acks: &mut AckGroup,
+        report: &mut RunReport,
+    ) {
+        match joined {
+            Ok(p) => self.settled(p, held, acks, report),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {}
+        }
+    }
+
+    /// Records one settled message.
+    fn settled(&self, p: Processed, held: &Held, acks: &mut AckGroup, report: &mut RunReport) {
+        if let Ok(mut h) = held.lock() {
+            h.remove(&p.id);
+        }
+        acks.events.extend(p.events);
+        match p.settled {
+            Ok(r) => report.add(&r),
+            Err(e) => {
+                // The message stays leased until its lease runs out; then it is processed again
+                // (its effects are idempotent).
+                tracing::error!(error = %e, "settling a message failed");
+            }
+        }
+        if let Some(lease) = p.ack {
+            acks.push(lease);
+        }
+    }
+
+    /// Writes the group's audit events, then acks its messages, each in one write.
+    async fn flush(&self, acks: &mut AckGroup, report: &mut RunReport) {
+        if acks.leases.is_empty() && acks.events.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut acks.events);
+        self.audit_many(events).await;
+        if acks.leases.is_empty() {
+            acks.since = None;
+            self.maybe_record_gauges().await;
+            return;
+        }
+        match self.inner.store.ack(&acks.leases).await {
+            Ok(acked) => {
+                let lost = acks.leases.len().saturating_sub(acked.len()) as u64;
+                if lost > 0 {
+                    // Another worker took these after our leases expired; their effects are
+                    // idempotent, so it will settle them.
+                    report.lost += lost;
+                    report.done = report.done.saturating_sub(lost);
+                }
+                acks.leases.clear();
+                acks.since = None;
+                self.maybe_record_gauges().await;
+            }
+            Err(e) if e.is_retryable() && acks.retries < 3 => {
+                // Kept for the next flush.
+                acks.retries += 1;
+                tracing::warn!(error = %e, "acking finished messages failed; will try again");
+            }
+            Err(e) => {
+                // Their leases run out and the messages are processed again (idempotently).
+                tracing::error!(error = %e, "acking finished messages failed");
+                acks.leases.clear();
+                acks.since = None;
+                acks.retries = 0;
+            }
+        }
+    }
+
+    /// Gives leased messages back to the queue; returns how many.
+    async fn release(&self, held: &Held, messages: impl Iterator<Item = LeasedMessage>) -> u64 {
+        let leases: Vec<Lease> = messages.map(|m| m.lease).collect();
+        if leases.is_empty() {
+            return 0;
+        }
+        if let Ok(mut h) = held.lock() {
+            for l in &leases {
+                h.remove(&l.message_id);
+            }
+        }
+        self.release_leases(&leases).await
+    }
+
+    async fn release_leases(&self, leases: &[Lease]) -> u64 {
+        match self.inner.store.release(leases).await {
+            Ok(ids) => ids.len() as u64,
+            Err(e) => {
+                // Their leases run out and the messages are leased again.
+                tracing::warn!(error = %e, "giving messages back failed");
+                0
+            }
+        }
+    }
+
+    /// Extends the leases in `held` every third of the lease time until the guard is dropped.
+    fn start_heartbeat(&self, held: Held) -> AbortOnDrop {
+        let store = self.inner.store.clone();
+        let lease_for = self.inner.lease_for;
+        AbortOnDrop(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease_for / 3).await;
+                let leases: Vec<Lease> = held
+                    .lock()
+                    .map(|h| h.values().cloned().collect())
+                    .unwrap_or_default();
+                if leases.is_empty() {
+                    continue;
+                }
+                if let Err(e) = store.heartbeat(&leases, lease_for).await {
+                    tracing::warn!(error = %e, "lease heartbeat failed");
+                }
+            }
+        }))
     }
 
     async fn process_one(&self, worker: &str, msg: LeasedMessage) -> Processed {
@@ -700,6 +962,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             Err(e) => Err(e.into()),
         };
         Processed {
+            id: msg.lease.message_id,
             settled,
             events,
             ack,

@@ -43,8 +43,8 @@ use odoo_connect_sync::envelope::{
 use odoo_connect_sync::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, Begin, CheckpointKey, Checkpoints, Claim, Clock,
     DeadLetterFilter, DeadLetters, Failure, FailureClass, IdempotencyLedger, LedgerState,
-    ManualClock, MessageState, REDACTED, Redactor, StateStore, StoreError, StoreOptions,
-    StoreResult, WorkQueue,
+    ManualClock, MessageState, PurgeMode, PurgeReport, QueueFilter, QueueState, REDACTED, Redactor,
+    RetentionPolicy, StateStore, StoreError, StoreOptions, StoreResult, WorkQueue,
 };
 
 /// Makes stores for the suite.
@@ -66,6 +66,20 @@ pub trait StoreFactory: Send + Sync {
     ) -> StoreResult<Option<Self::Store>> {
         let _ = (store, options);
         Ok(None)
+    }
+
+    /// Overwrites the stored envelope of message `id` with `raw`, as a faulty writer or a bad
+    /// migration would, bypassing the store's API (raw SQL); `Ok(false)` when the backend cannot
+    /// hold such a row (then the quarantine property is skipped). `raw` is valid JSON that is
+    /// not an envelope, so that JSON columns accept it.
+    async fn corrupt_message(
+        &self,
+        store: &Self::Store,
+        id: MessageId,
+        raw: &[u8],
+    ) -> StoreResult<bool> {
+        let _ = (store, id, raw);
+        Ok(false)
     }
 }
 
@@ -192,6 +206,10 @@ pub async fn run_all<F: StoreFactory>(factory: &F) -> Report {
         checkpoint_compare_and_set,
         audit_order_and_redaction,
         reopen_keeps_state,
+        poison_rows_are_quarantined,
+        release_gives_leases_back,
+        queue_listing_filters_and_pages,
+        retention_purges_only_what_it_may,
     );
     report
 }
@@ -1404,5 +1422,423 @@ pub async fn reopen_keeps_state<F: StoreFactory>(f: &F) -> CheckResult {
         "appended after reopen"
     );
     let _ = Value::Null;
+    Ok(Outcome::Passed)
+}
+
+/// A message in lane `lane`, number `n`, tagged with `flow` in its payload when given.
+fn flow_message(lane: &str, n: u32, flow: Option<&str>) -> Result<JsonEnvelope, EnvelopeError> {
+    let key = IdempotencyKey::for_effect("record", lane, &format!("v{n}"), "apply")?;
+    let payload = match flow {
+        Some(f) => json!({"flow": f, "n": n}),
+        None => json!({"n": n}),
+    };
+    Envelope::builder(key, payload)
+        .source("crm")
+        .legal_entity("acme-be")
+        .lane(Lane::new(lane)?)
+        .occurred_at(start_time())
+        .build()
+}
+
+/// A row the store cannot decode is parked with its raw bytes, its lane is freed, and the rest
+/// is leased; leasing never fails because of it.
+pub async fn poison_rows_are_quarantined<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, _clock) = fresh(f).await?;
+    let bad = flow_message("x", 1, None)?;
+    let behind = flow_message("x", 2, None)?;
+    let other = flow_message("y", 1, None)?;
+    s.enqueue_batch(&[bad.clone(), behind.clone(), other.clone()])
+        .await?;
+    let raw = br#"{"not": "an envelope"}"#;
+    if !f.corrupt_message(&s, bad.id, raw).await? {
+        return Ok(Outcome::Skipped(
+            "the backend cannot hold an undecodable row",
+        ));
+    }
+    let first = s.lease("w1", 10, MIN).await?;
+    ensure_eq!(
+        first.iter().map(|m| m.envelope.id).collect::<Vec<_>>(),
+        vec![other.id],
+        "the good message is leased, the bad one is not"
+    );
+    let letters = s.list_dead_letters(&DeadLetterFilter::all()).await?;
+    ensure_eq!(letters.len(), 1, "one quarantined row");
+    let dl = &letters[0];
+    ensure!(dl.is_quarantined(), "the dead letter keeps the raw row");
+    let kept: Value = serde_json::from_slice(dl.raw.as_deref().unwrap_or_default())
+        .map_err(|e| CheckFailure::new(format!("raw bytes are not the stored JSON: {e}")))?;
+    ensure_eq!(kept, json!({"not": "an envelope"}), "raw bytes");
+    ensure_eq!(dl.failure.class, FailureClass::Technical, "class");
+    ensure!(
+        dl.failure.reason.starts_with("undecodable: "),
+        "reason {:?}",
+        dl.failure.reason
+    );
+    ensure_eq!(dl.envelope.id, bad.id, "the stand-in keeps the message id");
+    ensure_eq!(
+        dl.envelope.lane.as_str(),
+        "x",
+        "the stand-in keeps the lane"
+    );
+    ensure!(
+        matches!(
+            s.get(bad.id).await?.map(|m| m.state),
+            Some(MessageState::DeadLettered { .. })
+        ),
+        "the row is finished"
+    );
+    let counts = s.count_by_reason().await?;
+    ensure!(
+        counts.iter().any(|c| c.reason.starts_with("undecodable")),
+        "counted by reason: {counts:?}"
+    );
+    // The lane is free: the message behind the bad one comes next.
+    let second = s.lease("w1", 10, MIN).await?;
+    ensure_eq!(
+        second.iter().map(|m| m.envelope.id).collect::<Vec<_>>(),
+        vec![behind.id],
+        "the lane goes on"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// `release` gives a lease back at once, without counting a failed attempt; a stale lease is
+/// left out.
+pub async fn release_gives_leases_back<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let a = message("contract", "1", 1)?;
+    s.enqueue(&a).await?;
+    let leased = s.lease("w1", 1, MIN).await?;
+    ensure_eq!(leased.len(), 1, "leased");
+    let released = s.release(&[leased[0].lease.clone()]).await?;
+    ensure_eq!(released, vec![a.id], "released");
+    let m = s.get(a.id).await?;
+    ensure_eq!(
+        m.as_ref().map(|m| m.state.clone()),
+        Some(MessageState::Ready),
+        "ready"
+    );
+    ensure_eq!(m.map(|m| m.attempts), Some(0), "no attempt counted");
+    ensure_eq!(s.stats().await?.in_flight, 0, "nothing in flight");
+    let again = s.lease("w2", 1, MIN).await?;
+    ensure_eq!(again.len(), 1, "leased again at once");
+    ensure!(
+        s.release(&[leased[0].lease.clone()]).await?.is_empty(),
+        "the first, stale lease releases nothing"
+    );
+    clock.advance(Duration::from_secs(1));
+    ensure!(
+        matches!(
+            s.get(a.id).await?.map(|m| m.state),
+            Some(MessageState::Leased { .. })
+        ),
+        "the second lease holds"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Listing by state, flow (payload `flow` tag or source), lane and age, oldest first, in pages.
+pub async fn queue_listing_filters_and_pages<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let p1a = flow_message("p:1", 1, None)?;
+    let p1b = flow_message("p:1", 2, Some("time"))?;
+    let p2 = flow_message("p:2", 1, None)?;
+    s.enqueue_batch(&[p1a.clone(), p1b.clone(), p2.clone()])
+        .await?;
+    clock.advance(MIN);
+    let middle = clock.now();
+    let p3 = flow_message("p:3", 1, Some("time"))?;
+    let p4 = flow_message("p:4", 1, None)?;
+    s.enqueue_batch(&[p3.clone(), p4.clone()]).await?;
+    let all = [p1a.id, p1b.id, p2.id, p3.id, p4.id];
+
+    let first = match s.list_messages(&QueueFilter::all()).await {
+        Err(StoreError::Unsupported { .. }) => {
+            return Ok(Outcome::Skipped("the backend does not list its queue"));
+        }
+        other => other?,
+    };
+    ensure_eq!(
+        first
+            .items
+            .iter()
+            .map(|e| e.message.envelope.id)
+            .collect::<Vec<_>>(),
+        all.to_vec(),
+        "everything, oldest first"
+    );
+    ensure_eq!(first.next, None, "one page");
+
+    let leased = s.lease("w1", 10, MIN).await?;
+    let lease_of = |id| {
+        leased
+            .iter()
+            .find(|m| m.envelope.id == id)
+            .map(|m| m.lease.clone())
+            .ok_or_else(|| CheckFailure::new("not leased"))
+    };
+    s.ack(&[lease_of(p2.id)?]).await?;
+    s.retry_later(&lease_of(p3.id)?, MIN, "later").await?;
+    s.release(&[lease_of(p1a.id)?]).await?;
+    // p4 stays leased.
+
+    let ids = |state: Option<QueueState>| {
+        let mut filter = QueueFilter::all();
+        filter.state = state;
+        let s = &s;
+        async move {
+            Ok::<_, CheckFailure>(
+                s.list_messages(&filter)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|e| e.message.envelope.id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    ensure_eq!(
+        ids(Some(QueueState::Ready)).await?,
+        vec![p1a.id, p1b.id],
+        "ready"
+    );
+    ensure_eq!(ids(Some(QueueState::Leased)).await?, vec![p4.id], "leased");
+    ensure_eq!(
+        ids(Some(QueueState::Scheduled)).await?,
+        vec![p3.id],
+        "scheduled"
+    );
+    ensure_eq!(ids(Some(QueueState::Done)).await?, vec![p2.id], "done");
+    ensure_eq!(
+        ids(Some(QueueState::DeadLettered)).await?,
+        Vec::<MessageId>::new(),
+        "dead"
+    );
+    ensure_eq!(
+        ids(Some(QueueState::Unfinished)).await?,
+        vec![p1a.id, p1b.id, p3.id, p4.id],
+        "unfinished"
+    );
+
+    let list = |filter: QueueFilter| {
+        let s = &s;
+        async move {
+            Ok::<_, CheckFailure>(
+                s.list_messages(&filter)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|e| e.message.envelope.id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    ensure_eq!(
+        list(QueueFilter::all().flow("time")).await?,
+        vec![p1b.id, p3.id],
+        "flow by payload tag"
+    );
+    ensure_eq!(
+        list(QueueFilter::all().flow("crm")).await?,
+        vec![p1a.id, p2.id, p4.id],
+        "flow by source when there is no tag"
+    );
+    ensure_eq!(
+        list(QueueFilter::all().lane(Lane::new("p:1")?)).await?,
+        vec![p1a.id, p1b.id],
+        "lane"
+    );
+    ensure_eq!(
+        list(QueueFilter::all().enqueued_before(middle)).await?,
+        vec![p1a.id, p1b.id, p2.id],
+        "older than"
+    );
+    ensure_eq!(
+        list(
+            QueueFilter::all()
+                .state(QueueState::Unfinished)
+                .flow("time")
+                .enqueued_before(middle)
+        )
+        .await?,
+        vec![p1b.id],
+        "filters combine"
+    );
+
+    // Pages of two.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..5 {
+        let mut filter = QueueFilter::all().limit(2);
+        filter.after = cursor;
+        let page = s.list_messages(&filter).await?;
+        ensure!(page.items.len() <= 2, "page size");
+        seen.extend(page.items.iter().map(|e| e.message.envelope.id));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    ensure_eq!(
+        seen,
+        all.to_vec(),
+        "paging visits every message once, in order"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Retention deletes finished rows, done ledger entries, replayed dead letters and audit records
+/// older than their periods, and keeps unfinished messages, open dead letters, unfinished ledger
+/// entries and everything recent; a dry run counts the same and deletes nothing.
+pub async fn retention_purges_only_what_it_may<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let day = Duration::from_secs(24 * 3600);
+    let done = flow_message("r:1", 1, None)?;
+    let dead = flow_message("r:2", 1, None)?;
+    let retrying = flow_message("r:3", 1, None)?;
+    let leased_msg = flow_message("r:4", 1, None)?;
+    s.enqueue_batch(&[
+        done.clone(),
+        dead.clone(),
+        retrying.clone(),
+        leased_msg.clone(),
+    ])
+    .await?;
+    let leased = s.lease("w1", 10, MIN).await?;
+    let lease_of = |id| {
+        leased
+            .iter()
+            .find(|m| m.envelope.id == id)
+            .map(|m| m.lease.clone())
+            .ok_or_else(|| CheckFailure::new("not leased"))
+    };
+    s.ack(&[lease_of(done.id)?]).await?;
+    let open_dl = s
+        .dead_letter(
+            &lease_of(dead.id)?,
+            Failure::new(FailureClass::Business, "cap reached"),
+        )
+        .await?;
+    s.retry_later(&lease_of(retrying.id)?, 60 * day, "down")
+        .await?;
+
+    let key = |n: &str| IdempotencyKey::for_effect("effect", n, "v1", "apply");
+    let (k_done, k_flight, k_failed) = (key("done")?, key("flight")?, key("failed")?);
+    if let Begin::New(c) = s.begin(&k_done, &json!({}), MIN).await? {
+        s.complete(&c, &json!({"id": 1})).await?;
+    }
+    s.begin(&k_flight, &json!({}), 365 * day).await?;
+    if let Begin::New(c) = s.begin(&k_failed, &json!({}), MIN).await? {
+        s.fail(&c, "boom").await?;
+    }
+    let replayed_dl = s
+        .park(
+            &message("contract", "9", 1)?,
+            Failure::new(FailureClass::Technical, "x"),
+            1,
+        )
+        .await?;
+    s.mark_replayed(replayed_dl, "ann", None).await?;
+    let old_seq = s.append(AuditEvent::new(AuditKind::StepOutcome)).await?;
+
+    clock.advance(30 * day);
+    let recent_seq = s.append(AuditEvent::new(AuditKind::StepOutcome)).await?;
+    let recent = flow_message("r:5", 1, None)?;
+    s.enqueue(&recent).await?;
+    let l = s.lease("w1", 10, MIN).await?;
+    let recent_lease = l
+        .iter()
+        .find(|m| m.envelope.id == recent.id)
+        .map(|m| m.lease.clone())
+        .ok_or_else(|| CheckFailure::new("recent not leased"))?;
+    s.ack(&[recent_lease]).await?;
+    if let Begin::New(c) = s.begin(&key("recent")?, &json!({}), MIN).await? {
+        s.complete(&c, &json!({"id": 2})).await?;
+    }
+
+    let policy = RetentionPolicy::default()
+        .ledger(20 * day)
+        .replayed_dead_letters(20 * day)
+        .audit(20 * day);
+    let expected = PurgeReport {
+        messages: 2,
+        ledger: 1,
+        dead_letters: 1,
+        audit: 1,
+        dry_run: true,
+    };
+    let dry = policy.purge(&s, clock.now(), PurgeMode::DryRun).await?;
+    ensure_eq!(dry, expected, "dry run counts");
+    ensure!(s.get(done.id).await?.is_some(), "a dry run deletes nothing");
+    ensure!(
+        s.entry(&k_done).await?.is_some(),
+        "a dry run deletes nothing"
+    );
+
+    let report = policy.purge(&s, clock.now(), PurgeMode::Delete).await?;
+    ensure_eq!(
+        report,
+        PurgeReport {
+            dry_run: false,
+            ..expected
+        },
+        "purge counts"
+    );
+    ensure!(s.get(done.id).await?.is_none(), "old done message purged");
+    ensure!(
+        s.get(dead.id).await?.is_none(),
+        "old dead-lettered row purged"
+    );
+    ensure!(
+        s.get(retrying.id).await?.is_some(),
+        "unfinished message kept"
+    );
+    ensure!(s.get(leased_msg.id).await?.is_some(), "leased message kept");
+    ensure!(
+        s.get(recent.id).await?.is_some(),
+        "recent done message kept"
+    );
+    ensure!(
+        s.entry(&k_done).await?.is_none(),
+        "old done ledger entry purged"
+    );
+    ensure!(s.entry(&k_flight).await?.is_some(), "in-flight claim kept");
+    ensure!(s.entry(&k_failed).await?.is_some(), "failed entry kept");
+    ensure!(
+        s.entry(&key("recent")?).await?.is_some(),
+        "recent entry kept"
+    );
+    ensure!(
+        s.dead_letter_by_id(open_dl).await?.is_some(),
+        "open dead letter kept"
+    );
+    ensure!(
+        s.dead_letter_by_id(replayed_dl).await?.is_none(),
+        "old replayed dead letter purged"
+    );
+    let audit: Vec<u64> = s
+        .query_audit(&AuditQuery::all())
+        .await?
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    ensure_eq!(
+        audit,
+        vec![recent_seq],
+        "only the recent audit record is kept"
+    );
+    ensure!(recent_seq > old_seq, "sequence");
+    let next = s.append(AuditEvent::new(AuditKind::StepOutcome)).await?;
+    ensure!(
+        next > recent_seq,
+        "audit sequence keeps growing after a purge"
+    );
+
+    let again = policy.purge(&s, clock.now(), PurgeMode::Delete).await?;
+    ensure_eq!(
+        again,
+        PurgeReport::default(),
+        "a second purge finds nothing"
+    );
     Ok(Outcome::Passed)
 }

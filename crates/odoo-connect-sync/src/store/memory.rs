@@ -14,8 +14,9 @@ use crate::envelope::{JsonEnvelope, Lane, MessageId};
 use crate::store::{
     AuditEvent, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey, Checkpoints,
     Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure, IdempotencyLedger,
-    Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, QueueStats, QueuedMessage,
-    ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue, add_duration,
+    Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, PurgeMode, QueueEntry,
+    QueueFilter, QueuePage, QueueStats, QueuedMessage, ReasonCount, Replay, StoreError,
+    StoreOptions, StoreResult, WorkQueue, add_duration,
 };
 
 /// An in-memory state store. Cheap to clone: clones share the same state.
@@ -80,6 +81,8 @@ struct Inner {
     dead: Vec<DeadLetter>,
     dead_index: HashMap<DeadLetterId, usize>,
     audit: Vec<AuditRecord>,
+    /// The last audit sequence number given (records may have been purged since).
+    audit_seq: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -168,8 +171,20 @@ impl Inner {
             attempts,
             parked_at: at,
             replay: None,
+            raw: None,
         });
         id
+    }
+}
+
+fn queued(row: &Row, now: DateTime<Utc>) -> QueuedMessage {
+    QueuedMessage {
+        envelope: row.envelope.clone(),
+        state: state_of(row, now),
+        attempts: row.attempts,
+        deliveries: row.deliveries,
+        enqueued_at: row.enqueued_at,
+        last_error: row.last_error.clone(),
     }
 }
 
@@ -333,14 +348,61 @@ impl WorkQueue for MemoryStore {
     async fn get(&self, id: MessageId) -> StoreResult<Option<QueuedMessage>> {
         let now = self.now();
         let inner = self.lock();
-        Ok(inner.rows.get(&id).map(|row| QueuedMessage {
-            envelope: row.envelope.clone(),
-            state: state_of(row, now),
-            attempts: row.attempts,
-            deliveries: row.deliveries,
-            enqueued_at: row.enqueued_at,
-            last_error: row.last_error.clone(),
-        }))
+        Ok(inner.rows.get(&id).map(|row| queued(row, now)))
+    }
+
+    async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        for lease in leases {
+            if let Some(row) = inner.held(lease) {
+                row.lease = None;
+                out.push(lease.message_id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+        let now = self.now();
+        let inner = self.lock();
+        let after = filter.after.unwrap_or(0);
+        let mut rows: Vec<&Row> = inner
+            .rows
+            .values()
+            .filter(|r| r.seq > after && filter.matches_envelope(&r.envelope, r.enqueued_at))
+            .filter(|r| filter.state.is_none_or(|st| st.matches(&state_of(r, now))))
+            .collect();
+        rows.sort_by_key(|r| r.seq);
+        let limit = filter.effective_limit();
+        let items = rows
+            .into_iter()
+            .take(limit)
+            .map(|r| QueueEntry {
+                position: r.seq,
+                message: queued(r, now),
+            })
+            .collect();
+        Ok(QueuePage::new(items, limit))
+    }
+
+    async fn purge_finished(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let old: Vec<MessageId> = inner
+            .rows
+            .iter()
+            .filter(|(_, r)| match r.state {
+                RowState::Done(at) | RowState::Dead(at) => at < before,
+                RowState::Active => false,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !mode.is_dry_run() {
+            for id in &old {
+                inner.rows.remove(id);
+            }
+        }
+        Ok(old.len() as u64)
     }
 
     async fn stats(&self) -> StoreResult<QueueStats> {
@@ -460,6 +522,16 @@ impl IdempotencyLedger for MemoryStore {
 
     async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
         Ok(self.lock().ledger.get(key).map(|r| r.entry.clone()))
+    }
+
+    async fn purge_ledger(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let old = |r: &LedgerRow| r.entry.state == LedgerState::Done && r.entry.updated_at < before;
+        let n = inner.ledger.values().filter(|r| old(r)).count() as u64;
+        if !mode.is_dry_run() {
+            inner.ledger.retain(|_, r| !old(r));
+        }
+        Ok(n)
     }
 }
 
@@ -584,6 +656,23 @@ impl DeadLetters for MemoryStore {
         Ok(())
     }
 
+    async fn purge_dead_letters(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let old = |d: &DeadLetter| d.replay.as_ref().is_some_and(|r| r.at < before);
+        let n = inner.dead.iter().filter(|d| old(d)).count() as u64;
+        if !mode.is_dry_run() && n > 0 {
+            let inner = &mut *inner;
+            inner.dead.retain(|d| !old(d));
+            inner.dead_index = inner
+                .dead
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.id, i))
+                .collect();
+        }
+        Ok(n)
+    }
+
     async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
         let inner = self.lock();
         let mut counts: HashMap<(crate::store::FailureClass, String), u64> = HashMap::new();
@@ -616,7 +705,8 @@ impl AuditLog for MemoryStore {
         let now = self.now();
         self.options.redactor.redact(&mut event.details);
         let mut inner = self.lock();
-        let seq = inner.audit.len() as u64 + 1;
+        inner.audit_seq += 1;
+        let seq = inner.audit_seq;
         inner.audit.push(AuditRecord {
             seq,
             at: now,
@@ -630,7 +720,8 @@ impl AuditLog for MemoryStore {
         let mut inner = self.lock();
         for mut event in events {
             self.options.redactor.redact(&mut event.details);
-            let seq = inner.audit.len() as u64 + 1;
+            inner.audit_seq += 1;
+            let seq = inner.audit_seq;
             inner.audit.push(AuditRecord {
                 seq,
                 at: now,
@@ -638,6 +729,15 @@ impl AuditLog for MemoryStore {
             });
         }
         Ok(())
+    }
+
+    async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let n = inner.audit.iter().filter(|r| r.at < before).count() as u64;
+        if !mode.is_dry_run() {
+            inner.audit.retain(|r| r.at >= before);
+        }
+        Ok(n)
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {

@@ -38,7 +38,14 @@
 //!   id derived from the key, or a state check), because a claim can expire while its holder is
 //!   still working.
 //! - **Checkpoints** move only by compare-and-set on their version; versions only grow.
-//! - **Dead letters** and **audit records** are never deleted by the store.
+//! - **Poison rows.** A queue row the store cannot decode is never handed out and never stops
+//!   [`WorkQueue::lease`]: it is quarantined into the dead letters (class technical, reason
+//!   `undecodable: ...`) with its raw stored bytes in [`DeadLetter::raw`], its lane is freed, and
+//!   the rest is leased.
+//! - **Retention.** Nothing is deleted except by the `purge_*` methods ([`RetentionPolicy`] runs
+//!   them all): finished queue rows, done ledger entries, replayed dead letters and audit records
+//!   older than a cutoff. Open dead letters, unfinished messages and ledger entries that are not
+//!   done are never purged.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -61,7 +68,7 @@ pub mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 
-use crate::envelope::{CorrelationId, IdempotencyKey, JsonEnvelope, Lane, MessageId};
+use crate::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -154,6 +161,12 @@ pub enum StoreError {
     InvalidArgument {
         /// What is wrong.
         reason: String,
+    },
+    /// The backend does not offer this operation.
+    #[error("state store: {what} is not supported by this backend")]
+    Unsupported {
+        /// The operation.
+        what: &'static str,
     },
 }
 
@@ -531,6 +544,338 @@ impl QueueStats {
     }
 }
 
+/// The state a queue listing selects ([`QueueFilter::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum QueueState {
+    /// Ready, leased or scheduled: not finished.
+    Unfinished,
+    /// Waiting to be leased.
+    Ready,
+    /// Under an unexpired lease.
+    Leased,
+    /// Waiting for a retry time.
+    Scheduled,
+    /// Acked.
+    Done,
+    /// Moved to the dead letters.
+    DeadLettered,
+}
+
+impl QueueState {
+    /// The name used on command lines and in JSON (`ready`, `dead_lettered`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::Unfinished => "unfinished",
+            QueueState::Ready => "ready",
+            QueueState::Leased => "leased",
+            QueueState::Scheduled => "scheduled",
+            QueueState::Done => "done",
+            QueueState::DeadLettered => "dead_lettered",
+        }
+    }
+
+    /// Reads [`QueueState::as_str`]'s names (`dead-lettered` and `dead` are accepted too).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unfinished" => Some(QueueState::Unfinished),
+            "ready" => Some(QueueState::Ready),
+            "leased" => Some(QueueState::Leased),
+            "scheduled" => Some(QueueState::Scheduled),
+            "done" => Some(QueueState::Done),
+            "dead_lettered" | "dead-lettered" | "dead" => Some(QueueState::DeadLettered),
+            _ => None,
+        }
+    }
+
+    /// Whether a message in `state` is selected.
+    pub fn matches(self, state: &MessageState) -> bool {
+        matches!(
+            (self, state),
+            (
+                QueueState::Unfinished,
+                MessageState::Ready | MessageState::Leased { .. } | MessageState::Scheduled { .. }
+            ) | (QueueState::Ready, MessageState::Ready)
+                | (QueueState::Leased, MessageState::Leased { .. })
+                | (QueueState::Scheduled, MessageState::Scheduled { .. })
+                | (QueueState::Done, MessageState::Done { .. })
+                | (QueueState::DeadLettered, MessageState::DeadLettered { .. })
+        )
+    }
+}
+
+/// Selects queue messages for [`WorkQueue::list_messages`]; every set field must match.
+/// Oldest (in enqueue order) first, one page at a time.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct QueueFilter {
+    /// The state.
+    pub state: Option<QueueState>,
+    /// The flow: the payload's `flow` tag, or else the envelope's source, equals this.
+    pub flow: Option<String>,
+    /// The lane, exactly.
+    pub lane: Option<Lane>,
+    /// Enqueued before this time (messages older than an age).
+    pub enqueued_before: Option<DateTime<Utc>>,
+    /// Only messages after this cursor ([`QueuePage::next`]).
+    pub after: Option<u64>,
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+}
+
+impl QueueFilter {
+    /// Everything.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only in `state`.
+    pub fn state(mut self, state: QueueState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Only of `flow` (payload `flow` tag or source).
+    pub fn flow(mut self, flow: impl Into<String>) -> Self {
+        self.flow = Some(flow.into());
+        self
+    }
+
+    /// Only of `lane`.
+    pub fn lane(mut self, lane: Lane) -> Self {
+        self.lane = Some(lane);
+        self
+    }
+
+    /// Only enqueued before `t`.
+    pub fn enqueued_before(mut self, t: DateTime<Utc>) -> Self {
+        self.enqueued_before = Some(t);
+        self
+    }
+
+    /// Only after `cursor` (the [`QueuePage::next`] of the previous page).
+    pub fn after(mut self, cursor: u64) -> Self {
+        self.after = Some(cursor);
+        self
+    }
+
+    /// At most `limit`.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The limit in force.
+    pub fn effective_limit(&self) -> usize {
+        self.limit.unwrap_or(100)
+    }
+
+    /// Whether a message passes every field but the cursor and the state (the reference
+    /// semantics every backend follows).
+    pub fn matches_envelope(&self, envelope: &JsonEnvelope, enqueued_at: DateTime<Utc>) -> bool {
+        self.flow.as_ref().is_none_or(|f| flow_of(envelope) == f)
+            && self.lane.as_ref().is_none_or(|l| &envelope.lane == l)
+            && self.enqueued_before.is_none_or(|t| enqueued_at < t)
+    }
+}
+
+/// The flow a message belongs to: its payload's `flow` tag when it has one, else its source.
+pub fn flow_of(envelope: &JsonEnvelope) -> &str {
+    envelope
+        .payload
+        .get("flow")
+        .and_then(Value::as_str)
+        .unwrap_or(&envelope.source)
+}
+
+/// A message of a queue listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEntry {
+    /// Its position in enqueue order (what cursors count).
+    pub position: u64,
+    /// The message and its state.
+    pub message: QueuedMessage,
+}
+
+/// One page of [`WorkQueue::list_messages`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueuePage {
+    /// The messages, oldest first.
+    pub items: Vec<QueueEntry>,
+    /// The cursor of the next page, when the page is full (there may be more).
+    pub next: Option<u64>,
+}
+
+impl QueuePage {
+    /// A page of `items` for a limit of `limit`.
+    pub fn new(items: Vec<QueueEntry>, limit: usize) -> Self {
+        let next = if items.len() >= limit && limit > 0 {
+            items.last().map(|e| e.position)
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+/// Whether a purge deletes or only counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PurgeMode {
+    /// Delete, and count what was deleted.
+    #[default]
+    Delete,
+    /// Count what would be deleted; delete nothing.
+    DryRun,
+}
+
+impl PurgeMode {
+    /// Whether nothing is deleted.
+    pub fn is_dry_run(self) -> bool {
+        self == PurgeMode::DryRun
+    }
+}
+
+/// How long each kind of record is kept, for [`RetentionPolicy::purge`].
+///
+/// Open dead letters, unfinished messages and ledger entries that are not done are kept whatever
+/// the policy says. The ledger should be kept longer than a message can be redelivered (a source
+/// read again from the start, a replay): it is what makes a repeated effect a no-op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetentionPolicy {
+    /// Done and dead-lettered queue rows (default 14 days).
+    pub finished_messages: Duration,
+    /// Done ledger entries, from their last change (default 90 days).
+    pub ledger: Duration,
+    /// Replayed dead letters, from their replay (default 90 days).
+    pub replayed_dead_letters: Duration,
+    /// Audit records (default 400 days).
+    pub audit: Duration,
+}
+
+const DAY: u64 = 24 * 3600;
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            finished_messages: Duration::from_secs(14 * DAY),
+            ledger: Duration::from_secs(90 * DAY),
+            replayed_dead_letters: Duration::from_secs(90 * DAY),
+            audit: Duration::from_secs(400 * DAY),
+        }
+    }
+}
+
+impl RetentionPolicy {
+    /// Keeps finished queue rows for `d`.
+    pub fn finished_messages(mut self, d: Duration) -> Self {
+        self.finished_messages = d;
+        self
+    }
+
+    /// Keeps done ledger entries for `d`.
+    pub fn ledger(mut self, d: Duration) -> Self {
+        self.ledger = d;
+        self
+    }
+
+    /// Keeps replayed dead letters for `d`.
+    pub fn replayed_dead_letters(mut self, d: Duration) -> Self {
+        self.replayed_dead_letters = d;
+        self
+    }
+
+    /// Keeps audit records for `d`.
+    pub fn audit(mut self, d: Duration) -> Self {
+        self.audit = d;
+        self
+    }
+
+    /// Every period set to `d` (an operator's `--older-than`).
+    pub fn uniform(d: Duration) -> Self {
+        Self {
+            finished_messages: d,
+            ledger: d,
+            replayed_dead_letters: d,
+            audit: d,
+        }
+    }
+
+    /// Purges every table of `store` by this policy, as of `now`; returns the counts per table.
+    pub async fn purge<S: StateStore + ?Sized>(
+        &self,
+        store: &S,
+        now: DateTime<Utc>,
+        mode: PurgeMode,
+    ) -> StoreResult<PurgeReport> {
+        let cutoff = |d: Duration| {
+            chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_sub_signed(d))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
+        Ok(PurgeReport {
+            messages: store
+                .purge_finished(cutoff(self.finished_messages), mode)
+                .await?,
+            ledger: store.purge_ledger(cutoff(self.ledger), mode).await?,
+            dead_letters: store
+                .purge_dead_letters(cutoff(self.replayed_dead_letters), mode)
+                .await?,
+            audit: store.purge_audit(cutoff(self.audit), mode).await?,
+            dry_run: mode.is_dry_run(),
+        })
+    }
+}
+
+/// What [`RetentionPolicy::purge`] deleted (or would delete, in a dry run), per table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PurgeReport {
+    /// Finished queue rows.
+    pub messages: u64,
+    /// Done ledger entries.
+    pub ledger: u64,
+    /// Replayed dead letters.
+    pub dead_letters: u64,
+    /// Audit records.
+    pub audit: u64,
+    /// Whether nothing was deleted.
+    pub dry_run: bool,
+}
+
+/// The reason of a quarantined row's dead letter: `undecodable: ` and the decoding error.
+pub fn undecodable_reason(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cur = error.source();
+    while let Some(e) = cur {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cur = e.source();
+    }
+    format!("undecodable: {text}")
+}
+
+/// The envelope that stands for a queue row that could not be decoded: the row's id (when it
+/// parses) and lane, source `undecodable`, payload `{"undecodable": true}`. The raw row is in
+/// the dead letter's [`DeadLetter::raw`].
+pub fn quarantine_envelope(id: Option<MessageId>, lane: &str) -> StoreResult<JsonEnvelope> {
+    let id = id.unwrap_or_default();
+    let text = format!("undecodable:{id}");
+    let bad = |e: crate::envelope::EnvelopeError| StoreError::corrupt("quarantined row", e);
+    let key = IdempotencyKey::new(text.clone()).map_err(bad)?;
+    let lane = Lane::new(lane).unwrap_or_else(|_| Lane::for_key(&key));
+    Envelope::builder(key, serde_json::json!({"undecodable": true}))
+        .id(id)
+        .correlation_id(CorrelationId::new(text).map_err(bad)?)
+        .source("undecodable")
+        .legal_entity("unknown")
+        .occurred_at(DateTime::<Utc>::UNIX_EPOCH)
+        .lane(lane)
+        .build()
+        .map_err(bad)
+}
+
 /// Whether a failure is a business exception or a technical fault; they are counted apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -667,6 +1012,42 @@ pub trait WorkQueue: Send + Sync {
 
     /// Queue figures for metrics.
     async fn stats(&self) -> StoreResult<QueueStats>;
+
+    /// Gives leased messages back without counting a failed attempt (a worker shutting down);
+    /// they keep their place at the head of their lanes. Returns the ids released (a lease no
+    /// longer held is left out). The default counts an attempt through
+    /// [`WorkQueue::retry_later`]; backends override it.
+    async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+        let mut out = Vec::with_capacity(leases.len());
+        for lease in leases {
+            match self
+                .retry_later(lease, Duration::ZERO, "released by a stopping worker")
+                .await
+            {
+                Ok(()) => out.push(lease.message_id),
+                Err(StoreError::LeaseLost { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One page of the messages `filter` selects, oldest first.
+    async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+        let _ = filter;
+        Err(StoreError::Unsupported {
+            what: "listing the queue",
+        })
+    }
+
+    /// Deletes done and dead-lettered messages finished before `before` (the dead letter keeps
+    /// the envelope); returns how many (in a dry run, how many would be). A message id purged
+    /// here is accepted again by `enqueue`: the ledger, kept longer, keeps its effects from
+    /// repeating. The default keeps everything.
+    async fn purge_finished(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let _ = (before, mode);
+        Ok(0)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,6 +1203,14 @@ pub trait IdempotencyLedger: Send + Sync {
 
     /// The entry for `key`.
     async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>>;
+
+    /// Deletes done entries last changed before `before`; entries in flight, abandoned or
+    /// failed are kept (their effect may be half done). Returns how many (in a dry run, how
+    /// many would be). The default keeps everything.
+    async fn purge_ledger(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let _ = (before, mode);
+        Ok(0)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -951,6 +1340,16 @@ pub struct DeadLetter {
     pub parked_at: DateTime<Utc>,
     /// The last replay, if it was replayed.
     pub replay: Option<Replay>,
+    /// The stored bytes of a queue row that could not be decoded (then `envelope` only stands
+    /// for it: see [`quarantine_envelope`]); `None` for every other dead letter.
+    pub raw: Option<Vec<u8>>,
+}
+
+impl DeadLetter {
+    /// Whether this is a quarantined row that could not be decoded.
+    pub fn is_quarantined(&self) -> bool {
+        self.raw.is_some()
+    }
 }
 
 /// Selects dead letters; every set field must match. Oldest first.
@@ -1098,6 +1497,13 @@ pub trait DeadLetters: Send + Sync {
 
     /// Open dead letters counted by class and reason, most frequent first.
     async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>>;
+
+    /// Deletes dead letters replayed before `before`; open dead letters are never deleted.
+    /// Returns how many (in a dry run, how many would be). The default keeps everything.
+    async fn purge_dead_letters(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let _ = (before, mode);
+        Ok(0)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1361,6 +1767,13 @@ pub trait AuditLog: Send + Sync {
 
     /// Records matching `query`, in append order.
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
+
+    /// Deletes records appended before `before` (retention); the only way records leave the
+    /// log. Returns how many (in a dry run, how many would be). The default keeps everything.
+    async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        let _ = (before, mode);
+        Ok(0)
+    }
 }
 
 /// Everything the sync layer keeps: a backend implements the five traits and gets this one.

@@ -46,13 +46,17 @@ use crate::envelope::{CorrelationId, IdempotencyKey, JsonEnvelope, MessageId};
 use crate::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
     Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
-    IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, QueueStats,
-    QueuedMessage, ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue,
-    add_duration,
+    FailureClass, IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState,
+    PurgeMode, QueueEntry, QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage,
+    ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue, add_duration,
+    quarantine_envelope, undecodable_reason,
 };
 
 /// Migrations, in order; the index + 1 is the schema version. `{s}` is the quoted schema.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_runtime.sql"),
+];
 
 /// The schema used when none is given.
 pub const DEFAULT_SCHEMA: &str = "odoo_connect";
@@ -320,10 +324,13 @@ struct Statements {
     cp_reset: String,
     audit_append: String,
     audit_query: String,
+    release_leases: String,
+    list: String,
+    quarantine: String,
 }
 
 const DEAD_LETTER_COLUMNS: &str = "id, envelope, class, reason, errors, context, attempts, \
-     parked_at, replayed_by, replayed_at, replay_message_id";
+     parked_at, replayed_by, replayed_at, replay_message_id, raw";
 
 impl Statements {
     fn new(s: &str) -> Self {
@@ -348,8 +355,38 @@ impl Statements {
                       ORDER BY c.seq LIMIT $5
                       FOR UPDATE SKIP LOCKED) pick
                 WHERE q.seq = pick.seq
-                RETURNING q.seq, q.envelope, q.lease_token, q.lease_expires, q.attempts,
-                          q.deliveries, q.enqueued_at, q.last_error"),
+                RETURNING q.seq, q.id, q.lane, q.envelope, q.lease_token, q.lease_expires,
+                          q.attempts, q.deliveries, q.enqueued_at, q.last_error"),
+            release_leases: r("UPDATE {s}.oc_queue q
+                SET lease_token = NULL, lease_owner = NULL, lease_expires = NULL
+                FROM unnest($1::uuid[], $2::uuid[]) AS a(id, tok)
+                WHERE q.id = a.id AND q.lease_token = a.tok AND q.status = 0
+                RETURNING q.id"),
+            list: r(
+                "SELECT seq, id, lane, envelope, status, enqueued_at, not_before,
+                       lease_owner, lease_expires, attempts, deliveries, last_error, finished_at
+                FROM {s}.oc_queue
+                WHERE seq > $1
+                  AND ($2::text IS NULL
+                       OR COALESCE(envelope -> 'payload' ->> 'flow', envelope ->> 'source') = $2)
+                  AND ($3::text IS NULL OR lane = $3)
+                  AND ($4::timestamptz IS NULL OR enqueued_at < $4)
+                  AND (CASE $5::text
+                       WHEN 'unfinished' THEN status = 0
+                       WHEN 'ready' THEN status = 0 AND not_before <= $6
+                            AND (lease_expires IS NULL OR lease_expires <= $6)
+                       WHEN 'leased' THEN status = 0 AND lease_expires > $6
+                       WHEN 'scheduled' THEN status = 0 AND not_before > $6
+                            AND (lease_expires IS NULL OR lease_expires <= $6)
+                       WHEN 'done' THEN status = 1
+                       WHEN 'dead_lettered' THEN status = 2
+                       ELSE true END)
+                ORDER BY seq LIMIT $7",
+            ),
+            quarantine: r("UPDATE {s}.oc_queue
+                SET status = 2, finished_at = $1, lease_token = NULL, lease_owner = NULL,
+                    lease_expires = NULL, envelope = $2
+                WHERE seq = $3"),
             heartbeat: r("UPDATE {s}.oc_queue q SET lease_expires = $3
                 FROM unnest($1::uuid[], $2::uuid[]) AS a(id, tok)
                 WHERE q.id = a.id AND q.lease_token = a.tok AND q.status = 0
@@ -382,8 +419,9 @@ impl Statements {
                 FROM {s}.oc_queue WHERE status = 0"),
             park: r(
                 "INSERT INTO {s}.oc_dead_letters (id, message_id, source, lane,
-                    idempotency_key, envelope, class, reason, errors, context, attempts, parked_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    idempotency_key, envelope, class, reason, errors, context, attempts, parked_at,
+                    raw)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             ),
             dead_by_id: r("SELECT {dl} FROM {s}.oc_dead_letters WHERE id = $1"),
             dead_list: r("SELECT {dl} FROM {s}.oc_dead_letters
@@ -554,12 +592,74 @@ impl WorkQueue for PostgresStore {
             .fetch_all(self.pool())
             .await
             .map_err(db_err("lease"))?;
-        let mut out = rows
-            .iter()
-            .map(leased_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match leased_from_row(row) {
+                Ok(m) => out.push(m),
+                // A row that cannot be decoded must not stop every worker: park it.
+                Err(e) => self.quarantine(row, &e).await?,
+            }
+        }
         out.sort_by_key(|(seq, _)| *seq);
         Ok(out.into_iter().map(|(_, m)| m).collect())
+    }
+
+    async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (ids, tokens) = lease_arrays(leases);
+        let rows = sqlx::query(&self.sql().release_leases)
+            .bind(ids)
+            .bind(tokens)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err("release"))?;
+        rows.iter()
+            .map(|r| get::<Uuid>(r, "id").map(MessageId::from_uuid))
+            .collect()
+    }
+
+    async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+        let now = self.now();
+        let limit_n = filter.effective_limit();
+        let rows = sqlx::query(&self.sql().list)
+            .bind(to_i64("cursor", filter.after.unwrap_or(0))?)
+            .bind(filter.flow.as_deref())
+            .bind(filter.lane.as_ref().map(|l| l.as_str()))
+            .bind(filter.enqueued_before)
+            .bind(filter.state.map(QueueState::as_str))
+            .bind(now)
+            .bind(limit(limit_n))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err("list messages"))?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let message = queued_from_row_with(row, now, |row| {
+                    let v: Value = get(row, "envelope")?;
+                    match decode_json::<JsonEnvelope>("envelope", v) {
+                        Ok(e) => Ok(e),
+                        // A row not leased yet may be undecodable: list its stand-in.
+                        Err(_) => quarantine_envelope(
+                            get::<Uuid>(row, "id").ok().map(MessageId::from_uuid),
+                            &get::<String>(row, "lane").unwrap_or_default(),
+                        ),
+                    }
+                })?;
+                Ok(QueueEntry {
+                    position: to_u64("seq", get(row, "seq")?)?,
+                    message,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(QueuePage::new(items, limit_n))
+    }
+
+    async fn purge_finished(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_queue", "status <> 0 AND finished_at < $1", before, mode)
+            .await
     }
 
     async fn heartbeat(&self, leases: &[Lease], extend_for: Duration) -> StoreResult<Vec<Lease>> {
@@ -639,7 +739,7 @@ impl WorkQueue for PostgresStore {
         let envelope: JsonEnvelope = decode_json("envelope", get(&row, "envelope")?)?;
         let attempts = to_u32("attempts", i64::from(get::<i32>(&row, "attempts")?))? + 1;
         let id = self
-            .insert_dead_letter(&mut tx, &envelope, &failure, attempts, now)
+            .insert_dead_letter(&mut tx, &envelope, &failure, attempts, now, None)
             .await?;
         tx.commit().await.map_err(db_err("dead letter"))?;
         Ok(id)
@@ -652,45 +752,12 @@ impl WorkQueue for PostgresStore {
             .fetch_optional(self.pool())
             .await
             .map_err(db_err("get message"))?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let status: i16 = get(&row, "status")?;
-        let finished = |row: &PgRow| -> StoreResult<DateTime<Utc>> {
-            Ok(get::<Option<DateTime<Utc>>>(row, "finished_at")?.unwrap_or_default())
-        };
-        let lease_expires: Option<DateTime<Utc>> = get(&row, "lease_expires")?;
-        let not_before: DateTime<Utc> = get(&row, "not_before")?;
-        let state = match status {
-            STATUS_DONE => MessageState::Done {
-                at: finished(&row)?,
-            },
-            STATUS_DEAD => MessageState::DeadLettered {
-                at: finished(&row)?,
-            },
-            STATUS_ACTIVE => match lease_expires {
-                Some(exp) if exp > now => MessageState::Leased {
-                    owner: get::<Option<String>>(&row, "lease_owner")?.unwrap_or_default(),
-                    expires_at: exp,
-                },
-                _ if not_before > now => MessageState::Scheduled { not_before },
-                _ => MessageState::Ready,
-            },
-            other => {
-                return Err(StoreError::Corrupt {
-                    what: format!("queue status {other}"),
-                    source: None,
-                });
-            }
-        };
-        Ok(Some(QueuedMessage {
-            envelope: decode_json("envelope", get(&row, "envelope")?)?,
-            state,
-            attempts: to_u32("attempts", i64::from(get::<i32>(&row, "attempts")?))?,
-            deliveries: to_u32("deliveries", i64::from(get::<i32>(&row, "deliveries")?))?,
-            enqueued_at: get(&row, "enqueued_at")?,
-            last_error: get(&row, "last_error")?,
-        }))
+        row.map(|row| {
+            queued_from_row_with(&row, now, |row| {
+                decode_json("envelope", get(row, "envelope")?)
+            })
+        })
+        .transpose()
     }
 
     async fn stats(&self) -> StoreResult<QueueStats> {
@@ -708,7 +775,110 @@ impl WorkQueue for PostgresStore {
     }
 }
 
+fn queued_from_row_with(
+    row: &PgRow,
+    now: DateTime<Utc>,
+    envelope: impl FnOnce(&PgRow) -> StoreResult<JsonEnvelope>,
+) -> StoreResult<QueuedMessage> {
+    let status: i16 = get(row, "status")?;
+    let finished = |row: &PgRow| -> StoreResult<DateTime<Utc>> {
+        Ok(get::<Option<DateTime<Utc>>>(row, "finished_at")?.unwrap_or_default())
+    };
+    let lease_expires: Option<DateTime<Utc>> = get(row, "lease_expires")?;
+    let not_before: DateTime<Utc> = get(row, "not_before")?;
+    let state = match status {
+        STATUS_DONE => MessageState::Done { at: finished(row)? },
+        STATUS_DEAD => MessageState::DeadLettered { at: finished(row)? },
+        STATUS_ACTIVE => match lease_expires {
+            Some(exp) if exp > now => MessageState::Leased {
+                owner: get::<Option<String>>(row, "lease_owner")?.unwrap_or_default(),
+                expires_at: exp,
+            },
+            _ if not_before > now => MessageState::Scheduled { not_before },
+            _ => MessageState::Ready,
+        },
+        other => {
+            return Err(StoreError::Corrupt {
+                what: format!("queue status {other}"),
+                source: None,
+            });
+        }
+    };
+    Ok(QueuedMessage {
+        envelope: envelope(row)?,
+        state,
+        attempts: to_u32("attempts", i64::from(get::<i32>(row, "attempts")?))?,
+        deliveries: to_u32("deliveries", i64::from(get::<i32>(row, "deliveries")?))?,
+        enqueued_at: get(row, "enqueued_at")?,
+        last_error: get(row, "last_error")?,
+    })
+}
+
 impl PostgresStore {
+    /// Parks a leased row that could not be decoded: the dead letter keeps its raw bytes, the
+    /// queue row gets a stand-in envelope and frees its lane, in one transaction.
+    async fn quarantine(&self, row: &PgRow, error: &StoreError) -> StoreResult<()> {
+        let seq: i64 = get(row, "seq")?;
+        let raw: Vec<u8> = get::<Value>(row, "envelope")
+            .map(|v| v.to_string().into_bytes())
+            .unwrap_or_default();
+        let id = get::<Uuid>(row, "id").ok().map(MessageId::from_uuid);
+        let lane: String = get(row, "lane").unwrap_or_default();
+        let attempts = get::<i32>(row, "attempts").unwrap_or(0);
+        let stand_in = quarantine_envelope(id, &lane)?;
+        let failure = Failure::new(FailureClass::Technical, undecodable_reason(error))
+            .with_context(serde_json::json!({"queue_seq": seq}));
+        let now = self.now();
+        tracing::error!(seq, error = %failure.reason, "quarantined an undecodable queue row");
+        let mut tx = self.pool().begin().await.map_err(db_err("quarantine"))?;
+        sqlx::query(&self.sql().quarantine)
+            .bind(now)
+            .bind(encode_json("envelope", &stand_in)?)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("quarantine"))?;
+        let attempts = u32::try_from(attempts).unwrap_or(0) + 1;
+        self.insert_dead_letter(&mut tx, &stand_in, &failure, attempts, now, Some(&raw))
+            .await?;
+        tx.commit().await.map_err(db_err("quarantine"))
+    }
+
+    /// Deletes (or counts, in a dry run) the rows of `table` matching `condition` on `$1`.
+    async fn purge(
+        &self,
+        table: &'static str,
+        condition: &'static str,
+        before: DateTime<Utc>,
+        mode: PurgeMode,
+    ) -> StoreResult<u64> {
+        let s = format!("\"{}\"", self.shared.schema);
+        if mode.is_dry_run() {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {s}.{table} WHERE {condition}"
+            ))
+            .bind(before)
+            .fetch_one(self.pool())
+            .await
+            .map_err(db_err("purge"))?;
+            return to_u64("count", n);
+        }
+        let mut tx = self.pool().begin().await.map_err(db_err("purge"))?;
+        if table == "oc_audit" {
+            sqlx::query("SELECT set_config('odoo_connect.purge', 'on', true)")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("purge"))?;
+        }
+        let done = sqlx::query(&format!("DELETE FROM {s}.{table} WHERE {condition}"))
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("purge"))?;
+        tx.commit().await.map_err(db_err("purge"))?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_dead_letter(
         &self,
         conn: &mut sqlx::PgConnection,
@@ -716,6 +886,7 @@ impl PostgresStore {
         failure: &Failure,
         attempts: u32,
         now: DateTime<Utc>,
+        raw: Option<&[u8]>,
     ) -> StoreResult<DeadLetterId> {
         let id = DeadLetterId::new();
         sqlx::query(&self.sql().park)
@@ -731,6 +902,7 @@ impl PostgresStore {
             .bind(&failure.context)
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(now)
+            .bind(raw)
             .execute(conn)
             .await
             .map_err(db_err("park dead letter"))?;
@@ -761,6 +933,7 @@ fn dead_letter_from_row(row: &PgRow) -> StoreResult<DeadLetter> {
         attempts: to_u32("attempts", i64::from(get::<i32>(row, "attempts")?))?,
         parked_at: get(row, "parked_at")?,
         replay,
+        raw: get(row, "raw")?,
     })
 }
 
@@ -773,7 +946,7 @@ impl DeadLetters for PostgresStore {
         attempts: u32,
     ) -> StoreResult<DeadLetterId> {
         let mut conn = self.pool().acquire().await.map_err(db_err("park"))?;
-        self.insert_dead_letter(&mut conn, envelope, &failure, attempts, self.now())
+        self.insert_dead_letter(&mut conn, envelope, &failure, attempts, self.now(), None)
             .await
     }
 
@@ -826,6 +999,16 @@ impl DeadLetters for PostgresStore {
             });
         }
         Ok(())
+    }
+
+    async fn purge_dead_letters(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge(
+            "oc_dead_letters",
+            "replayed_by IS NOT NULL AND replayed_at < $1",
+            before,
+            mode,
+        )
+        .await
     }
 
     async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
@@ -904,6 +1087,11 @@ impl IdempotencyLedger for PostgresStore {
 
     async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
         self.release(claim, LedgerState::Failed, Some(error)).await
+    }
+
+    async fn purge_ledger(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_ledger", "state = 1 AND updated_at < $1", before, mode)
+            .await
     }
 
     async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
@@ -1130,6 +1318,10 @@ impl AuditLog for PostgresStore {
         }
         tx.commit().await.map_err(db_err("append audit"))?;
         Ok(())
+    }
+
+    async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_audit", "at < $1", before, mode).await
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {

@@ -34,13 +34,17 @@ use crate::envelope::{IdempotencyKey, JsonEnvelope, MessageId};
 use crate::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
     Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
-    IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, QueueStats,
-    QueuedMessage, ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue,
-    add_duration,
+    FailureClass, IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState,
+    PurgeMode, QueueEntry, QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage,
+    ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue, add_duration,
+    quarantine_envelope, undecodable_reason,
 };
 
 /// Migrations, in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_runtime.sql"),
+];
 
 /// The embedded state store. Cheap to clone: clones share the connection.
 ///
@@ -234,7 +238,9 @@ where
 }
 
 fn leased_from_row(row: &SqliteRow) -> StoreResult<(i64, LeasedMessage)> {
-    let envelope: JsonEnvelope = decode_json_text("envelope", &get::<String>(row, "envelope")?)?;
+    let raw: Vec<u8> = get(row, "raw_envelope")?;
+    let envelope: JsonEnvelope =
+        serde_json::from_slice(&raw).map_err(|e| StoreError::corrupt("envelope", e))?;
     let token = parse_uuid("lease token", &get::<String>(row, "lease_token")?)?;
     let msg = LeasedMessage {
         lease: Lease {
@@ -303,8 +309,8 @@ impl WorkQueue for SqliteStore {
                    AND NOT EXISTS (SELECT 1 FROM oc_queue p
                                    WHERE p.lane = c.lane AND p.status = 0 AND p.seq < c.seq)
                  ORDER BY c.seq LIMIT ?5)
-             RETURNING seq, envelope, lease_token, lease_expires, attempts, deliveries,
-                       enqueued_at, last_error",
+             RETURNING seq, id, lane, CAST(envelope AS BLOB) AS raw_envelope, lease_token,
+                       lease_expires, attempts, deliveries, enqueued_at, last_error",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(worker)
@@ -314,12 +320,101 @@ impl WorkQueue for SqliteStore {
         .fetch_all(self.pool())
         .await
         .map_err(db_err("lease"))?;
-        let mut out = rows
-            .iter()
-            .map(leased_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match leased_from_row(row) {
+                Ok(m) => out.push(m),
+                // A row that cannot be decoded must not stop every worker: park it.
+                Err(e) => self.quarantine(row, &e).await?,
+            }
+        }
         out.sort_by_key(|(seq, _)| *seq);
         Ok(out.into_iter().map(|(_, m)| m).collect())
+    }
+
+    async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "UPDATE oc_queue SET lease_token = NULL, lease_owner = NULL, lease_expires = NULL
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS tok FROM json_each(?1)) AS a
+             WHERE oc_queue.id = a.id AND oc_queue.lease_token = a.tok AND oc_queue.status = 0
+             RETURNING oc_queue.id",
+        )
+        .bind(lease_pairs(leases)?)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err("release"))?;
+        rows.iter()
+            .map(|r| {
+                let id = get::<String>(r, "id")?;
+                parse_uuid("message id", &id).map(MessageId::from_uuid)
+            })
+            .collect()
+    }
+
+    async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+        let now = to_micros(self.now());
+        let limit = filter.effective_limit();
+        let rows = sqlx::query(
+            "SELECT seq, id, lane, envelope, status, enqueued_at, not_before, lease_owner,
+                    lease_expires, attempts, deliveries, last_error, finished_at
+             FROM oc_queue
+             WHERE seq > ?1
+               AND (?2 IS NULL OR (json_valid(envelope) AND
+                    COALESCE(envelope ->> '$.payload.flow', envelope ->> '$.source') = ?2))
+               AND (?3 IS NULL OR lane = ?3)
+               AND (?4 IS NULL OR enqueued_at < ?4)
+               AND (CASE ?5
+                    WHEN 'unfinished' THEN status = 0
+                    WHEN 'ready' THEN status = 0 AND not_before <= ?6
+                         AND (lease_expires IS NULL OR lease_expires <= ?6)
+                    WHEN 'leased' THEN status = 0 AND lease_expires > ?6
+                    WHEN 'scheduled' THEN status = 0 AND not_before > ?6
+                         AND (lease_expires IS NULL OR lease_expires <= ?6)
+                    WHEN 'done' THEN status = 1
+                    WHEN 'dead_lettered' THEN status = 2
+                    ELSE true END)
+             ORDER BY seq LIMIT ?7",
+        )
+        .bind(to_i64("cursor", filter.after.unwrap_or(0))?)
+        .bind(filter.flow.as_deref())
+        .bind(filter.lane.as_ref().map(|l| l.as_str()))
+        .bind(filter.enqueued_before.map(to_micros))
+        .bind(filter.state.map(QueueState::as_str))
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err("list messages"))?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                Ok(QueueEntry {
+                    position: to_u64("seq", get(row, "seq")?)?,
+                    message: queued_from_row(row, self.now()).or_else(|e| {
+                        // A row not leased yet may be undecodable: list its stand-in.
+                        let id = get::<String>(row, "id")
+                            .ok()
+                            .and_then(|s| Uuid::parse_str(&s).ok())
+                            .map(MessageId::from_uuid);
+                        let lane: String = get(row, "lane").unwrap_or_default();
+                        let mut m = queued_from_row_with(row, self.now(), |_| {
+                            quarantine_envelope(id, &lane)
+                        })?;
+                        m.last_error.get_or_insert_with(|| undecodable_reason(&e));
+                        Ok::<_, StoreError>(m)
+                    })?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(QueuePage::new(items, limit))
+    }
+
+    async fn purge_finished(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_queue", "status <> 0 AND finished_at < ?1", before, mode)
+            .await
     }
 
     async fn heartbeat(&self, leases: &[Lease], extend_for: Duration) -> StoreResult<Vec<Lease>> {
@@ -428,13 +523,12 @@ impl WorkQueue for SqliteStore {
         let envelope: JsonEnvelope =
             decode_json_text("envelope", &get::<String>(&row, "envelope")?)?;
         let attempts = to_u32("attempts", get(&row, "attempts")?)? + 1;
-        let id = insert_dead_letter(&mut tx, &envelope, &failure, attempts, now).await?;
+        let id = insert_dead_letter(&mut tx, &envelope, &failure, attempts, now, None).await?;
         tx.commit().await.map_err(db_err("dead letter"))?;
         Ok(id)
     }
 
     async fn get(&self, id: MessageId) -> StoreResult<Option<QueuedMessage>> {
-        let now = self.now();
         let row = sqlx::query(
             "SELECT envelope, status, enqueued_at, not_before, lease_owner, lease_expires,
                     attempts, deliveries, last_error, finished_at
@@ -444,48 +538,7 @@ impl WorkQueue for SqliteStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db_err("get message"))?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let status: i16 = get(&row, "status")?;
-        let finished = |row: &SqliteRow| -> StoreResult<DateTime<Utc>> {
-            from_micros(
-                "finished_at",
-                get::<Option<i64>>(row, "finished_at")?.unwrap_or_default(),
-            )
-        };
-        let lease_expires: Option<i64> = get(&row, "lease_expires")?;
-        let not_before = from_micros("not_before", get(&row, "not_before")?)?;
-        let state = match status {
-            STATUS_DONE => MessageState::Done {
-                at: finished(&row)?,
-            },
-            STATUS_DEAD => MessageState::DeadLettered {
-                at: finished(&row)?,
-            },
-            STATUS_ACTIVE => match lease_expires {
-                Some(exp) if exp > to_micros(now) => MessageState::Leased {
-                    owner: get::<Option<String>>(&row, "lease_owner")?.unwrap_or_default(),
-                    expires_at: from_micros("lease_expires", exp)?,
-                },
-                _ if not_before > now => MessageState::Scheduled { not_before },
-                _ => MessageState::Ready,
-            },
-            other => {
-                return Err(StoreError::Corrupt {
-                    what: format!("queue status {other}"),
-                    source: None,
-                });
-            }
-        };
-        Ok(Some(QueuedMessage {
-            envelope: decode_json_text("envelope", &get::<String>(&row, "envelope")?)?,
-            state,
-            attempts: to_u32("attempts", get(&row, "attempts")?)?,
-            deliveries: to_u32("deliveries", get(&row, "deliveries")?)?,
-            enqueued_at: from_micros("enqueued_at", get(&row, "enqueued_at")?)?,
-            last_error: get(&row, "last_error")?,
-        }))
+        row.map(|row| queued_from_row(&row, self.now())).transpose()
     }
 
     async fn stats(&self) -> StoreResult<QueueStats> {
@@ -513,18 +566,153 @@ impl WorkQueue for SqliteStore {
     }
 }
 
+fn queued_from_row(row: &SqliteRow, now: DateTime<Utc>) -> StoreResult<QueuedMessage> {
+    queued_from_row_with(row, now, |row| {
+        decode_json_text("envelope", &get::<String>(row, "envelope")?)
+    })
+}
+
+fn queued_from_row_with(
+    row: &SqliteRow,
+    now: DateTime<Utc>,
+    envelope: impl FnOnce(&SqliteRow) -> StoreResult<JsonEnvelope>,
+) -> StoreResult<QueuedMessage> {
+    let status: i16 = get(row, "status")?;
+    let finished = |row: &SqliteRow| -> StoreResult<DateTime<Utc>> {
+        from_micros(
+            "finished_at",
+            get::<Option<i64>>(row, "finished_at")?.unwrap_or_default(),
+        )
+    };
+    let lease_expires: Option<i64> = get(row, "lease_expires")?;
+    let not_before = from_micros("not_before", get(row, "not_before")?)?;
+    let state = match status {
+        STATUS_DONE => MessageState::Done { at: finished(row)? },
+        STATUS_DEAD => MessageState::DeadLettered { at: finished(row)? },
+        STATUS_ACTIVE => match lease_expires {
+            Some(exp) if exp > to_micros(now) => MessageState::Leased {
+                owner: get::<Option<String>>(row, "lease_owner")?.unwrap_or_default(),
+                expires_at: from_micros("lease_expires", exp)?,
+            },
+            _ if not_before > now => MessageState::Scheduled { not_before },
+            _ => MessageState::Ready,
+        },
+        other => {
+            return Err(StoreError::Corrupt {
+                what: format!("queue status {other}"),
+                source: None,
+            });
+        }
+    };
+    Ok(QueuedMessage {
+        envelope: envelope(row)?,
+        state,
+        attempts: to_u32("attempts", get(row, "attempts")?)?,
+        deliveries: to_u32("deliveries", get(row, "deliveries")?)?,
+        enqueued_at: from_micros("enqueued_at", get(row, "enqueued_at")?)?,
+        last_error: get(row, "last_error")?,
+    })
+}
+
+impl SqliteStore {
+    /// Parks a leased row that could not be decoded: the dead letter keeps its raw bytes, the
+    /// queue row gets a stand-in envelope and frees its lane, in one transaction.
+    async fn quarantine(&self, row: &SqliteRow, error: &StoreError) -> StoreResult<()> {
+        let seq: i64 = get(row, "seq")?;
+        let raw: Vec<u8> = get(row, "raw_envelope").unwrap_or_default();
+        let id = get::<String>(row, "id")
+            .ok()
+            .and_then(|s| Uuid::parse_str(&s).ok())
+            .map(MessageId::from_uuid);
+        let lane: String = get(row, "lane").unwrap_or_default();
+        let attempts = get::<i64>(row, "attempts").unwrap_or(0);
+        let stand_in = quarantine_envelope(id, &lane)?;
+        let failure = Failure::new(FailureClass::Technical, undecodable_reason(error))
+            .with_context(serde_json::json!({"queue_seq": seq}));
+        let now = self.now();
+        tracing::error!(seq, error = %failure.reason, "quarantined an undecodable queue row");
+        let mut conn = self.pool().acquire().await.map_err(db_err("quarantine"))?;
+        let mut tx = conn
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err("quarantine"))?;
+        sqlx::query(
+            "UPDATE oc_queue
+             SET status = ?1, finished_at = ?2, lease_token = NULL, lease_owner = NULL,
+                 lease_expires = NULL, envelope = ?3
+             WHERE seq = ?4",
+        )
+        .bind(STATUS_DEAD)
+        .bind(to_micros(now))
+        .bind(json_text("envelope", &stand_in)?)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("quarantine"))?;
+        let attempts = u32::try_from(attempts).unwrap_or(0) + 1;
+        insert_dead_letter(&mut tx, &stand_in, &failure, attempts, now, Some(&raw)).await?;
+        tx.commit().await.map_err(db_err("quarantine"))
+    }
+
+    /// Deletes (or counts, in a dry run) the rows of `table` matching `condition` on `?1`.
+    async fn purge(
+        &self,
+        table: &'static str,
+        condition: &'static str,
+        before: DateTime<Utc>,
+        mode: PurgeMode,
+    ) -> StoreResult<u64> {
+        let before = to_micros(before);
+        if mode.is_dry_run() {
+            let n: i64 =
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))
+                    .bind(before)
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(db_err("purge"))?;
+            return to_u64("count", n);
+        }
+        let mut conn = self.pool().acquire().await.map_err(db_err("purge"))?;
+        let mut tx = conn
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err("purge"))?;
+        let audit = table == "oc_audit";
+        if audit {
+            sqlx::query("INSERT INTO oc_purge (id) VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("purge"))?;
+        }
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE {condition}"))
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("purge"))?;
+        if audit {
+            sqlx::query("DELETE FROM oc_purge")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("purge"))?;
+        }
+        tx.commit().await.map_err(db_err("purge"))?;
+        Ok(done.rows_affected())
+    }
+}
+
 async fn insert_dead_letter(
     conn: &mut sqlx::SqliteConnection,
     envelope: &JsonEnvelope,
     failure: &Failure,
     attempts: u32,
     now: DateTime<Utc>,
+    raw: Option<&[u8]>,
 ) -> StoreResult<DeadLetterId> {
     let id = DeadLetterId::new();
     sqlx::query(
         "INSERT INTO oc_dead_letters (id, message_id, source, lane, idempotency_key, envelope,
-             class, reason, errors, context, attempts, parked_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             class, reason, errors, context, attempts, parked_at, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )
     .bind(id.to_string())
     .bind(envelope.id.to_string())
@@ -538,6 +726,7 @@ async fn insert_dead_letter(
     .bind(json_text("context", &failure.context)?)
     .bind(i64::from(attempts))
     .bind(to_micros(now))
+    .bind(raw)
     .execute(conn)
     .await
     .map_err(db_err("park dead letter"))?;
@@ -572,11 +761,12 @@ fn dead_letter_from_row(row: &SqliteRow) -> StoreResult<DeadLetter> {
         attempts: to_u32("attempts", get(row, "attempts")?)?,
         parked_at: from_micros("parked_at", get(row, "parked_at")?)?,
         replay,
+        raw: get(row, "raw")?,
     })
 }
 
 const DEAD_LETTER_COLUMNS: &str = "id, envelope, class, reason, errors, context, attempts, \
-     parked_at, replayed_by, replayed_at, replay_message_id";
+     parked_at, replayed_by, replayed_at, replay_message_id, raw";
 
 #[async_trait]
 impl DeadLetters for SqliteStore {
@@ -587,7 +777,7 @@ impl DeadLetters for SqliteStore {
         attempts: u32,
     ) -> StoreResult<DeadLetterId> {
         let mut conn = self.pool().acquire().await.map_err(db_err("park"))?;
-        insert_dead_letter(&mut conn, envelope, &failure, attempts, self.now()).await
+        insert_dead_letter(&mut conn, envelope, &failure, attempts, self.now(), None).await
     }
 
     async fn dead_letter_by_id(&self, id: DeadLetterId) -> StoreResult<Option<DeadLetter>> {
@@ -655,6 +845,16 @@ impl DeadLetters for SqliteStore {
             });
         }
         Ok(())
+    }
+
+    async fn purge_dead_letters(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge(
+            "oc_dead_letters",
+            "replayed_by IS NOT NULL AND replayed_at < ?1",
+            before,
+            mode,
+        )
+        .await
     }
 
     async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
@@ -747,6 +947,11 @@ impl IdempotencyLedger for SqliteStore {
 
     async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
         self.release(claim, LedgerState::Failed, Some(error)).await
+    }
+
+    async fn purge_ledger(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_ledger", "state = 1 AND updated_at < ?1", before, mode)
+            .await
     }
 
     async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
@@ -1025,6 +1230,10 @@ impl AuditLog for SqliteStore {
         }
         tx.commit().await.map_err(db_err("append audit"))?;
         Ok(())
+    }
+
+    async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+        self.purge("oc_audit", "at < ?1", before, mode).await
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {

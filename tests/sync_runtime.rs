@@ -1,0 +1,341 @@
+//! The worker at runtime: a graceful stop in the middle of a batch (nothing lost, nothing done
+//! twice, no lease left held), the lease heartbeat stopping on every path, and acks per message
+//! so that one slow message holds back only its own lane. On the in-memory and SQLite stores.
+#![cfg(feature = "sqlite")]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use odoo_connect::store::memory::MemoryStore;
+use odoo_connect::store::sqlite::SqliteStore;
+use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
+use odoo_connect::sync::pipeline::{CancellationToken, Pipeline};
+use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::store::{ManualClock, MessageState, StateStore, StoreOptions, WorkQueue};
+use serde_json::json;
+use tokio::sync::{Notify, Semaphore};
+
+fn envelope(lane: &str, n: u32, stall: bool) -> JsonEnvelope {
+    let key = IdempotencyKey::for_effect("test", lane, &n.to_string(), "apply").unwrap();
+    Envelope::builder(key, json!({"n": n, "stall": stall}))
+        .source("crm")
+        .legal_entity("BE")
+        .lane(Lane::new(lane).unwrap())
+        .build()
+        .unwrap()
+        .to_json()
+        .unwrap()
+}
+
+/// What the step saw: messages started, messages whose effect was applied (with how often).
+#[derive(Default)]
+struct Effects {
+    started: Mutex<Vec<MessageId>>,
+    applied: Mutex<HashMap<String, u32>>,
+    started_signal: Notify,
+}
+
+impl Effects {
+    fn started(&self) -> usize {
+        self.started.lock().unwrap().len()
+    }
+    fn applied(&self) -> HashMap<String, u32> {
+        self.applied.lock().unwrap().clone()
+    }
+}
+
+/// A step that records its start, waits for a permit of `gate`, stalls for ever when the payload
+/// says so and `stalling` is on, then applies the effect (keyed by idempotency key).
+fn pipeline<S: StateStore + ?Sized + 'static>(
+    store: Arc<S>,
+    effects: Arc<Effects>,
+    gate: Arc<Semaphore>,
+    stalling: Arc<AtomicBool>,
+) -> odoo_connect::sync::pipeline::PipelineBuilder<S> {
+    Pipeline::builder("runtime", store).step(from_fn("apply", move |cx| {
+        let effects = effects.clone();
+        let gate = gate.clone();
+        let stalling = stalling.clone();
+        Box::pin(async move {
+            effects.started.lock().unwrap().push(cx.envelope.id);
+            effects.started_signal.notify_waiters();
+            if cx.envelope.payload["stall"] == json!(true) && stalling.load(Ordering::SeqCst) {
+                std::future::pending::<()>().await;
+            }
+            let permit = gate.acquire().await.unwrap();
+            permit.forget();
+            *effects
+                .applied
+                .lock()
+                .unwrap()
+                .entry(cx.envelope.idempotency_key.as_str().to_owned())
+                .or_default() += 1;
+            Outcome::Done
+        })
+    }))
+}
+
+/// Waits (without a deadline on the outcome) until `cond` holds, polling.
+async fn until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    for _ in 0..4000 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+async fn shutdown_mid_batch<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
+    let effects = Arc::new(Effects::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let stalling = Arc::new(AtomicBool::new(true));
+    // 40 lanes; the first message stalls for ever.
+    let batch: Vec<JsonEnvelope> = (0..40)
+        .map(|i| envelope(&format!("c:{i}"), 1, i == 0))
+        .collect();
+    assert_eq!(store.enqueue_batch(&batch).await.unwrap(), 40);
+    let p = pipeline(
+        store.clone(),
+        effects.clone(),
+        gate.clone(),
+        stalling.clone(),
+    )
+    .batch_size(16)
+    .concurrency(8)
+    .shutdown_grace(Duration::from_millis(200))
+    .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    // Eight messages under way (one stalled, seven waiting at the gate), eight more leased.
+    until("eight messages started", async || effects.started() == 8).await;
+    cancel.cancel();
+    // The seven under way may now finish; the stalled one never does.
+    gate.add_permits(1000);
+    let report = worker.await.unwrap().unwrap();
+
+    assert_eq!(report.leased, 16, "{report:?}");
+    assert_eq!(
+        report.done, 7,
+        "the messages under way finished: {report:?}"
+    );
+    assert_eq!(
+        report.released, 9,
+        "8 never started + 1 stalled: {report:?}"
+    );
+    assert_eq!(effects.applied().len(), 7);
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.in_flight, 0, "no lease is left held: {stats:?}");
+    assert_eq!(stats.depth, 33, "{stats:?}");
+    // The stalled message is ready again at once, not waiting for a lease to run out.
+    let stalled = store.get(batch[0].id).await.unwrap().unwrap();
+    assert_eq!(stalled.state, MessageState::Ready);
+    assert_eq!(stalled.attempts, 0, "a release is not a failed attempt");
+
+    // A second worker finishes the rest: every effect once, none twice, none lost.
+    stalling.store(false, Ordering::SeqCst);
+    let report = p.run_until_idle("w2").await.unwrap();
+    assert_eq!(report.done, 33, "{report:?}");
+    let applied = effects.applied();
+    assert_eq!(applied.len(), 40);
+    assert!(applied.values().all(|n| *n == 1), "{applied:?}");
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.depth, stats.in_flight), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_mid_batch_loses_and_duplicates_nothing_on_memory() {
+    shutdown_mid_batch(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_mid_batch_loses_and_duplicates_nothing_on_sqlite() {
+    shutdown_mid_batch(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_shutdown_future_stops_gracefully_too() {
+    let store = Arc::new(MemoryStore::new());
+    let effects = Arc::new(Effects::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let batch: Vec<JsonEnvelope> = (0..4)
+        .map(|i| envelope(&format!("c:{i}"), 1, false))
+        .collect();
+    store.enqueue_batch(&batch).await.unwrap();
+    let p = pipeline(store.clone(), effects.clone(), gate.clone(), Arc::default())
+        .concurrency(4)
+        .build();
+    let stop = Arc::new(Notify::new());
+    let worker = {
+        let (p, stop) = (p.clone(), stop.clone());
+        tokio::spawn(async move { p.run("w1", async move { stop.notified().await }).await })
+    };
+    until("four started", async || effects.started() == 4).await;
+    stop.notify_one();
+    gate.add_permits(4);
+    let report = worker.await.unwrap().unwrap();
+    // Before, the shutdown future dropped the batch: nothing acked, leases kept alive.
+    assert_eq!(report.done, 4, "{report:?}");
+    assert_eq!(store.stats().await.unwrap().depth, 0);
+}
+
+/// The expiry of the lease on `id`.
+async fn lease_expiry(store: &MemoryStore, id: MessageId) -> chrono::DateTime<chrono::Utc> {
+    match store.get(id).await.unwrap().unwrap().state {
+        MessageState::Leased { expires_at, .. } => expires_at,
+        other => panic!("not leased: {other:?}"),
+    }
+}
+
+async fn heartbeat_stops_when_the_worker_ends(panics: bool) {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let store =
+        MemoryStore::with_options(StoreOptions::default().with_clock(Arc::new(clock.clone())));
+    let msg = envelope("c:1", 1, true);
+    store.enqueue(&msg).await.unwrap();
+    let started = Arc::new(Notify::new());
+    let signal = started.clone();
+    let p = Pipeline::builder("hb", Arc::new(store.clone()))
+        .step(from_fn("stall", move |_cx| {
+            let signal = signal.clone();
+            Box::pin(async move {
+                signal.notify_one();
+                if panics {
+                    // Give the test time to check the heartbeat first.
+                    tokio::time::sleep(Duration::from_secs(100)).await;
+                    panic!("step bug");
+                }
+                std::future::pending::<Outcome>().await
+            })
+        }))
+        .lease_for(Duration::from_secs(30))
+        .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    started.notified().await;
+    // While the worker runs, the heartbeat moves the lease forward (the test can tell).
+    let before = lease_expiry(&store, msg.id).await;
+    clock.advance(Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    let extended = lease_expiry(&store, msg.id).await;
+    assert!(
+        extended > before,
+        "the heartbeat runs while the worker does"
+    );
+
+    if panics {
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let err = worker.await.unwrap_err();
+        assert!(err.is_panic());
+    } else {
+        // The worker's future is dropped, as a `select!` or a task abort does.
+        worker.abort();
+        assert!(worker.await.unwrap_err().is_cancelled());
+    }
+    let after_end = lease_expiry(&store, msg.id).await;
+    clock.advance(Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(
+        lease_expiry(&store, msg.id).await,
+        after_end,
+        "no heartbeat after the worker ended"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeat_stops_when_the_worker_future_is_dropped() {
+    heartbeat_stops_when_the_worker_ends(false).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeat_stops_when_a_step_panics() {
+    heartbeat_stops_when_the_worker_ends(true).await;
+}
+
+async fn slow_message_blocks_only_its_lane<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
+    let effects = Arc::new(Effects::default());
+    let gate = Arc::new(Semaphore::new(1000));
+    let stalling = Arc::new(AtomicBool::new(true));
+    let slow = envelope("a", 1, true);
+    let behind = envelope("a", 2, false);
+    let mut batch = vec![slow.clone(), behind.clone()];
+    batch.extend((0..10).map(|i| envelope(&format!("b:{i}"), 1, false)));
+    store.enqueue_batch(&batch).await.unwrap();
+    let p = pipeline(
+        store.clone(),
+        effects.clone(),
+        gate.clone(),
+        stalling.clone(),
+    )
+    .batch_size(64)
+    .concurrency(4)
+    .idle_wait(Duration::from_millis(20))
+    .shutdown_grace(Duration::from_millis(100))
+    .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    // Every other lane is acked while the slow message is still under way.
+    until("the other lanes acked", async || {
+        store.stats().await.unwrap().depth == 2
+    })
+    .await;
+    for m in &batch[2..] {
+        let state = store.get(m.id).await.unwrap().unwrap().state;
+        assert!(matches!(state, MessageState::Done { .. }), "{state:?}");
+    }
+    let slow_state = store.get(slow.id).await.unwrap().unwrap().state;
+    assert!(
+        matches!(slow_state, MessageState::Leased { .. }),
+        "{slow_state:?}"
+    );
+    // Its own lane waits behind it.
+    assert!(!effects.started.lock().unwrap().contains(&behind.id));
+    // New work in other lanes does not wait for the slow message either.
+    let later: Vec<JsonEnvelope> = (0..3)
+        .map(|i| envelope(&format!("c:{i}"), 1, false))
+        .collect();
+    store.enqueue_batch(&later).await.unwrap();
+    until("the later messages acked", async || {
+        let mut all = true;
+        for m in &later {
+            all &= matches!(
+                store.get(m.id).await.unwrap().unwrap().state,
+                MessageState::Done { .. }
+            );
+        }
+        all
+    })
+    .await;
+    cancel.cancel();
+    let report = worker.await.unwrap().unwrap();
+    assert_eq!(report.done, 13, "{report:?}");
+    assert_eq!(report.released, 1, "{report:?}");
+    // The lane goes on in order once the slow message is through.
+    stalling.store(false, Ordering::SeqCst);
+    let report = p.run_until_idle("w2").await.unwrap();
+    assert_eq!(report.done, 2);
+    let started = effects.started.lock().unwrap().clone();
+    let pos = |id| started.iter().rposition(|s| *s == id).unwrap();
+    assert!(pos(slow.id) < pos(behind.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_slow_message_blocks_only_its_lane_on_memory() {
+    slow_message_blocks_only_its_lane(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_slow_message_blocks_only_its_lane_on_sqlite() {
+    slow_message_blocks_only_its_lane(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+}
