@@ -233,6 +233,33 @@ async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
 }
 
 #[tokio::test]
+async fn an_error_of_every_row_fails_the_batch_without_a_call_per_row() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = MemoryStore::new();
+    // Odoo raises for an unknown column, naming no row.
+    let items: Vec<_> = (0..64)
+        .map(|i| {
+            let row = line(i, project, employee).text("x_no_such_field", "1");
+            (key("u-", i), row)
+        })
+        .collect();
+    fake.clear_requests();
+    let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
+    assert!(
+        out.iter().all(|r| matches!(r, Err(Outcome::Failed { .. }))),
+        "{out:?}"
+    );
+    assert_eq!(created(&fake), 0);
+    let calls = loads(&fake);
+    assert!(
+        calls > 1 && calls <= 31,
+        "halvings are bounded: {calls} loads"
+    );
+}
+
+#[tokio::test]
 async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
     let fake = FakeOdoo::start().await;
     let odoo = client(&fake);

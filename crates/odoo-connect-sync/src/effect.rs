@@ -263,7 +263,9 @@ impl BatchOptions {
 ///   messages; the other rows are loaded again without it (Odoo rolls the whole `load` back);
 /// - a transient failure or a lost reply: [`Outcome::Retry`] for every row of the call; the
 ///   retry's `load` updates the records the lost call created, through their external ids;
-/// - an exception that names no row: the batch is split in halves until the row is found.
+/// - an exception that names no row: the batch is split in halves to find the row, a bounded
+///   number of times (an error that every row gets, such as an unknown column, then fails the
+///   rest of the batch with it).
 ///
 /// A key given twice gets one record and the same result twice.
 ///
@@ -405,6 +407,10 @@ async fn apply_batch(
     let mut completions: Vec<(Claim, Value, usize, RecordId)> = Vec::new();
     for (fields, members) in groups {
         let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        // Enough halvings to find one bad row (two calls per level); an error every row gets
+        // (an unknown column) then fails the rest at once instead of costing a call per row.
+        let bits = (usize::BITS - members.len().leading_zeros()) as usize;
+        let mut splits_left = 2 * bits;
         let mut work: Vec<Vec<Member>> = vec![members];
         while let Some(live) = work.pop() {
             if live.is_empty() {
@@ -428,7 +434,8 @@ async fn apply_batch(
                         }
                         _ if refused.is_empty() => {
                             // Refused without naming a row: fail the rows alone, one by one.
-                            if live.len() > 1 {
+                            if live.len() > 1 && splits_left > 0 {
+                                splits_left -= 1;
                                 split_in_halves(live, &mut work);
                             } else {
                                 let text = load_text(&load.messages)
@@ -468,9 +475,10 @@ async fn apply_batch(
                         });
                     }
                 }
-                Err(e) if e.as_odoo().is_some() && live.len() > 1 => {
+                Err(e) if e.as_odoo().is_some() && live.len() > 1 && splits_left > 0 => {
                     // An exception raised for one row rolls the call back without naming it:
                     // halve the batch to find it.
+                    splits_left -= 1;
                     split_in_halves(live, &mut work);
                 }
                 Err(e) => {
