@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use std::collections::{HashMap, VecDeque};
 
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
 /// Cancels a running worker ([`Pipeline::run_until_cancelled`]); from `tokio-util`.
 pub use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -217,6 +218,22 @@ impl AckGroup {
     /// When the group must be written at the latest.
     fn flush_at(&self) -> Option<tokio::time::Instant> {
         self.since.map(|t| t + ACK_DELAY)
+    }
+}
+
+/// Runs `fut` while the messages under way go on; those that finish meanwhile go to `done`.
+async fn alongside<F: std::future::Future, G: std::future::Future>(
+    fut: F,
+    inflight: &mut FuturesUnordered<G>,
+    done: &mut Vec<G::Output>,
+) -> F::Output {
+    tokio::pin!(fut);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut fut => return out,
+            Some(p) = inflight.next(), if !inflight.is_empty() => done.push(p),
+        }
     }
 }
 
@@ -596,9 +613,11 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let mut heartbeat: Option<AbortOnDrop> = None;
         let mut report = RunReport::default();
         let mut pending: VecDeque<LeasedMessage> = VecDeque::new();
-        // Each message runs as a task of its own, so that a store call of the worker (a lease,
-        // an ack) never waits on a message that is not being polled; dropping the set aborts them.
-        let mut inflight: JoinSet<Processed> = JoinSet::new();
+        // The messages under way are polled in this task, also while the worker waits on a store
+        // call of its own (see `alongside`): a message holding a pooled connection always gets
+        // on. Dropping the set drops them where they stand.
+        let mut inflight = FuturesUnordered::new();
+        let mut finished: Vec<Processed> = Vec::new();
         let mut acks = AckGroup::default();
         let mut leases_done = 0u32;
         let mut lease_again_at: Option<tokio::time::Instant> = None;
@@ -607,13 +626,14 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         loop {
             if stop_at.is_none() && cancel.is_cancelled() {
                 stop_at = Some(tokio::time::Instant::now() + inner.shutdown_grace);
-                report.released += self.release(&held, pending.drain(..)).await;
+                let leases: Vec<Lease> = pending.drain(..).map(|m| m.lease).collect();
+                report.released +=
+                    alongside(self.release(&held, leases), &mut inflight, &mut finished).await;
             }
             let stopping = stop_at.is_some();
             while !stopping && inflight.len() < inner.concurrency {
                 let Some(m) = pending.pop_front() else { break };
-                let (this, worker) = (self.clone(), worker.to_owned());
-                inflight.spawn(async move { this.process_one(&worker, m).await });
+                inflight.push(self.process_one(worker, m));
             }
             let may_lease = !stopping
                 && pending.is_empty()
@@ -622,17 +642,35 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 && !(mode == Mode::OneBatch && leases_done > 0);
             if may_lease {
                 // Settle what finished first: acks free lanes for the lease.
-                self.flush(&mut acks, &mut report).await;
+                alongside(
+                    self.flush(&mut acks, &mut report),
+                    &mut inflight,
+                    &mut finished,
+                )
+                .await;
                 let want = inner.batch_size.saturating_sub(inflight.len()).max(1);
-                match inner.store.lease(worker, want, inner.lease_for).await {
+                let leased = alongside(
+                    inner.store.lease(worker, want, inner.lease_for),
+                    &mut inflight,
+                    &mut finished,
+                )
+                .await;
+                for p in finished.drain(..) {
+                    self.settled(p, &held, &mut acks, &mut report);
+                }
+                match leased {
                     Ok(leased) => {
                         leases_done += 1;
                         report.leased += leased.len() as u64;
                         if leased.is_empty() {
-                            if inflight.is_empty() && mode != Mode::Forever {
+                            // Messages that finished during the lease free their lanes once
+                            // acked: then lease again at once.
+                            let just_finished = !acks.leases.is_empty();
+                            if inflight.is_empty() && !just_finished && mode != Mode::Forever {
                                 break;
                             }
-                            lease_again_at = Some(tokio::time::Instant::now() + inner.idle_wait);
+                            lease_again_at = (!just_finished)
+                                .then(|| tokio::time::Instant::now() + inner.idle_wait);
                         } else {
                             lease_again_at = None;
                             if let Ok(mut h) = held.lock() {
@@ -654,6 +692,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     Err(e) => {
                         if inflight.is_empty() {
                             self.flush(&mut acks, &mut report).await;
+                            drop(heartbeat);
                             return Err(e.into());
                         }
                         failure = Some(e.into());
@@ -670,7 +709,15 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 }
             }
             if acks.due(pending.is_empty()) {
-                self.flush(&mut acks, &mut report).await;
+                alongside(
+                    self.flush(&mut acks, &mut report),
+                    &mut inflight,
+                    &mut finished,
+                )
+                .await;
+                for p in finished.drain(..) {
+                    self.settled(p, &held, &mut acks, &mut report);
+                }
             }
             let wake_at = match (stop_at, lease_again_at) {
                 (Some(t), _) => Some(t),
@@ -681,13 +728,13 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             tokio::select! {
                 biased;
                 () = cancel.cancelled(), if !stopping => {}
-                Some(joined) = inflight.join_next(), if !inflight.is_empty() => {
+                Some(p) = inflight.next(), if !inflight.is_empty() => {
                     // A finished message may free its lane's next one: lease again soon.
                     lease_again_at = None;
-                    self.joined(joined, &held, &mut acks, &mut report);
+                    self.settled(p, &held, &mut acks, &mut report);
                     // Take everything else that finished too, so the acks go in one write.
-                    while let Some(joined) = inflight.try_join_next() {
-                        self.joined(joined, &held, &mut acks, &mut report);
+                    while let Some(Some(p)) = inflight.next().now_or_never() {
+                        self.settled(p, &held, &mut acks, &mut report);
                     }
                 }
                 () = sleep_until_opt(wake_at), if wake_at.is_some() => {
@@ -696,15 +743,23 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     }
                 }
                 () = sleep_until_opt(flush_at), if flush_at.is_some() => {
-                    self.flush(&mut acks, &mut report).await;
+                    alongside(
+                        self.flush(&mut acks, &mut report),
+                        &mut inflight,
+                        &mut finished,
+                    )
+                    .await;
+                    for p in finished.drain(..) {
+                        self.settled(p, &held, &mut acks, &mut report);
+                    }
                 }
             }
         }
-        // Whatever is still under way after the grace period is stopped and given back, not
-        // lost; what finished meanwhile is settled.
-        inflight.abort_all();
-        while let Some(joined) = inflight.join_next().await {
-            self.joined(joined, &held, &mut acks, &mut report);
+        // Whatever is still under way after the grace period is dropped and given back, not
+        // lost.
+        drop(inflight);
+        for p in finished.drain(..) {
+            self.settled(p, &held, &mut acks, &mut report);
         }
         let unfinished: Vec<Lease> = held
             .lock()
@@ -723,21 +778,6 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         match failure {
             Some(e) => Err(e),
             None => Ok(report),
-        }
-    }
-
-    /// Records a message's task: settled, aborted, or panicked (the panic goes on up).
-    fn joined(
-        &self,
-        joined: Result<Processed, tokio::task::JoinError>,
-        held: &Held,
-        acks: &mut AckGroup,
-        report: &mut RunReport,
-    ) {
-        match joined {
-            Ok(p) => self.settled(p, held, acks, report),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => {}
         }
     }
 
@@ -801,8 +841,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
     }
 
     /// Gives leased messages back to the queue; returns how many.
-    async fn release(&self, held: &Held, messages: impl Iterator<Item = LeasedMessage>) -> u64 {
-        let leases: Vec<Lease> = messages.map(|m| m.lease).collect();
+    async fn release(&self, held: &Held, leases: Vec<Lease>) -> u64 {
         if leases.is_empty() {
             return 0;
         }

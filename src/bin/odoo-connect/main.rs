@@ -1,6 +1,12 @@
 //! `odoo-connect`: the operator command line of the odoo-connect SDK (feature `cli`).
 //!
 //! ```sh
+//! odoo-connect status --sqlite state.sqlite                   # queue depth, lag, dead letters
+//! odoo-connect dead-letters list --sqlite state.sqlite
+//! odoo-connect dead-letters replay ID --corrected fixed.json --operator ann --sqlite state.sqlite
+//! odoo-connect trace 4711 --sqlite state.sqlite               # deal 4711's audit trail
+//! odoo-connect queue list --state ready --older-than 1h --sqlite state.sqlite
+//! odoo-connect purge --dry-run --sqlite state.sqlite
 //! odoo-connect report --state state.sqlite                    # the text report
 //! odoo-connect report --state state.sqlite --json             # the same as JSON
 //! odoo-connect report --state state.sqlite --html report.html # and the page, one file
@@ -16,6 +22,7 @@
 //! Each subcommand is a variant of [`Command`] with a module of its own; they share how the
 //! state and Odoo are reached ([`state`]).
 
+mod admin;
 mod report;
 mod state;
 
@@ -28,7 +35,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "odoo-connect",
     version,
-    about = "Operator command line of odoo-connect: reports on the sync state",
+    about = "Operator command line of odoo-connect: status, dead letters, traces, the queue, retention and reports on the sync state",
     propagate_version = true
 )]
 struct Cli {
@@ -43,6 +50,16 @@ enum Command {
     /// The operations report: stuck contracts, unbilled work, failed releases, overdue
     /// invoices, unmatched credits, revenue mismatches, dead letters and sync lag.
     Report(report::ReportArgs),
+    /// Queue depth by state, lag, and the open dead letters by reason.
+    Status(admin::StatusArgs),
+    /// List, show and replay dead letters.
+    DeadLetters(admin::DeadLettersArgs),
+    /// The audit trail of one chain of events (a correlation id or a CRM deal id).
+    Trace(admin::TraceArgs),
+    /// List the queue by state, flow, lane and age.
+    Queue(admin::QueueArgs),
+    /// Delete what the retention policy no longer keeps (`--dry-run` to count only).
+    Purge(admin::PurgeArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +75,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Report(args) => report::run(args).await,
+            Command::Status(args) => admin::status(args).await,
+            Command::DeadLetters(args) => admin::dead_letters(args).await,
+            Command::Trace(args) => admin::trace(args).await,
+            Command::Queue(args) => admin::queue(args).await,
+            Command::Purge(args) => admin::purge(args).await,
         }
     });
     match result {

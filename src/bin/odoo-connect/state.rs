@@ -111,13 +111,99 @@ pub(crate) enum CliError {
     /// The async runtime did not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// The state store failed.
+    #[error("the sync state failed")]
+    Store(#[source] StoreError),
+    /// No such record.
+    #[error("no {what} {id}")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// A file given could not be read.
+    #[error("cannot read {}", path.display())]
+    ReadFile {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file given is not JSON.
+    #[error("{} is not JSON", path.display())]
+    BadJson {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A quarantined row is replayed only with a corrected payload.
+    #[error(
+        "dead letter {id} is a quarantined row that could not be decoded: replay it with --corrected FILE"
+    )]
+    Quarantined {
+        /// The dead letter.
+        id: String,
+    },
+    /// The dead letter was replayed already.
+    #[error("dead letter {id} was replayed already")]
+    AlreadyReplayed {
+        /// The dead letter.
+        id: String,
+    },
+    /// The replay failed.
+    #[error("the replay failed")]
+    Replay(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An argument was refused.
+    #[error("invalid argument: {0}")]
+    BadArgument(String),
+}
+
+/// Where the sync state is, for the operator commands: `--sqlite PATH` (`--state` is theirs
+/// for a queue state), `--database-url` or `DATABASE_URL`; accepted after a subcommand too.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The SQLite state file (it must exist).
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "database_url",
+        global = true
+    )]
+    sqlite: Option<PathBuf>,
+    /// The PostgreSQL state (`postgres://user@host/db`); default: the DATABASE_URL environment
+    /// variable, when --sqlite is not given.
+    #[arg(long, value_name = "URL", global = true)]
+    database_url: Option<String>,
+    /// The PostgreSQL schema holding the tables.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCHEMA, global = true)]
+    schema: String,
+}
+
+impl TargetArgs {
+    /// The same place as [`StateArgs`].
+    pub(crate) fn state(&self) -> StateArgs {
+        StateArgs {
+            state: self.sqlite.clone(),
+            database_url: self.database_url.clone(),
+            schema: self.schema.clone(),
+        }
+    }
 }
 
 /// Where the sync state is.
 #[derive(Debug, Args)]
 pub(crate) struct StateArgs {
     /// The SQLite state file (it must exist: the report creates none).
-    #[arg(long, value_name = "PATH", conflicts_with = "database_url")]
+    #[arg(
+        long,
+        visible_alias = "sqlite",
+        value_name = "PATH",
+        conflicts_with = "database_url"
+    )]
     state: Option<PathBuf>,
     /// The PostgreSQL state (`postgres://user@host/db`); default: the DATABASE_URL environment
     /// variable, when --state is not given.
@@ -166,6 +252,14 @@ impl Store {
         match self {
             Store::Sqlite(s) => s,
             Store::Postgres(s) => s,
+        }
+    }
+
+    /// The store, shared, for a pipeline.
+    pub(crate) fn shared(&self) -> std::sync::Arc<dyn StateStore> {
+        match self {
+            Store::Sqlite(s) => std::sync::Arc::new(s.clone()),
+            Store::Postgres(s) => std::sync::Arc::new(s.clone()),
         }
     }
 
