@@ -35,7 +35,7 @@ async fn run() -> demo::Result<()> {
         println!(
             "  {} due {}",
             i.number.as_deref().unwrap_or("?"),
-            i.amount_due
+            i.amount_due.formatted()
         );
     }
     let report = d.collect(true).await?;
@@ -57,7 +57,13 @@ async fn run() -> demo::Result<()> {
                 .map(odoo_connect::odoo::RecordId)
                 .collect::<Vec<_>>(),
         )
-        .fields(["name", "payment_state", "amount_residual", "invoice_origin"])
+        .fields([
+            "name",
+            "payment_state",
+            "amount_residual",
+            "invoice_origin",
+            "currency_id",
+        ])
         .await?;
     println!("\nIn Odoo now:");
     for m in &now {
@@ -65,7 +71,7 @@ async fn run() -> demo::Result<()> {
             "  {}: {} ({} still due)",
             m["name"].as_str().unwrap_or("?"),
             m["payment_state"].as_str().unwrap_or("?").replace('_', " "),
-            m["amount_residual"]
+            demo::money_of(m, "amount_residual")
         );
     }
     if let Some(hub) = &d.hub {
@@ -74,7 +80,11 @@ async fn run() -> demo::Result<()> {
             let p = hub.properties(deal);
             match p["odoo_last_payment_amount"].as_str() {
                 Some(a) => println!(
-                    "  deal {deal}: last payment {a} on {} ({})",
+                    "  deal {deal}: last payment {} on {} ({})",
+                    demo::money(
+                        &serde_json::Value::String(a.to_owned()),
+                        odoo_connect::canonical::Currency::EUR
+                    ),
                     p["odoo_last_payment_date"].as_str().unwrap_or("?"),
                     p["odoo_last_payment_reference"].as_str().unwrap_or("")
                 ),
@@ -91,9 +101,11 @@ async fn run() -> demo::Result<()> {
         .filter(|h| h.failure.reason.contains("unmatched"))
     {
         let p = &h.envelope.payload["payment"];
+        let amount = serde_json::from_value::<odoo_connect::canonical::Money>(p["amount"].clone())
+            .map(|m| m.formatted())
+            .unwrap_or_else(|_| "an amount".to_owned());
         println!(
-            "\nTo allocate by hand: {} received with reference \"{}\"",
-            p["amount"]["amount"].as_str().unwrap_or("?"),
+            "\nTo allocate by hand: {amount} received with reference \"{}\"",
             p["reference"].as_str().unwrap_or("")
         );
     }

@@ -44,7 +44,7 @@ async fn run() -> demo::Result<()> {
             .await?;
         let o = order.first().cloned().unwrap_or(Value::Null);
         println!(
-            "  {} for client #{}: contract {} ({}), {} {} plus time and materials, project #{} with {} milestones: {}",
+            "  {} for client #{}: contract {} ({}), {} plus time and materials, project #{} with {} milestones: {}",
             b.contract.title,
             b.partner_id,
             o["name"].as_str().unwrap_or("?"),
@@ -53,8 +53,7 @@ async fn run() -> demo::Result<()> {
             } else {
                 "not confirmed"
             },
-            o["amount_untaxed"],
-            b.contract.currency,
+            demo::money(&o["amount_untaxed"], b.contract.currency),
             b.project_id,
             milestones.len(),
             milestones

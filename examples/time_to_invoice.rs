@@ -1,5 +1,6 @@
-//! Time to invoice: an approved-time export becomes timesheets and draft invoices in Odoo, only
-//! within each contract's cap; time over a cap is held as a business exception and listed, and
+//! Time to invoice: an approved-time export becomes timesheets on each contract's order in Odoo,
+//! billed only within the contract's cap, and the month's release invoices what the orders
+//! delivered, with Odoo's own invoicing; time over a cap is held as a business exception and listed, and
 //! rows that cannot be read go to the dead letters.
 //!
 //! ```sh
@@ -36,23 +37,39 @@ async fn run() -> demo::Result<()> {
     println!(
         "{entries} approved entries read, {skipped} not approved yet (left out), {bad} unreadable.\n"
     );
+    // The month is released: Odoo invoices what each order delivered (billed time, reached
+    // milestones) with its own wizard, and the invoices are posted.
+    d.release_invoices(true).await?;
     let odoo = d.flows.odoo();
+    println!();
     for b in d.flows.book().all() {
         let moves: Vec<Value> = odoo
             .model_named::<Value>("account.move")
             .search_read(
-                odoo_connect::odoo::Domain::new().eq("invoice_origin", b.contract.key.as_str()),
+                odoo_connect::odoo::Domain::new()
+                    .eq("invoice_origin", b.order_name.as_str())
+                    .eq("move_type", "out_invoice"),
             )
-            .fields(["id", "state", "amount_untaxed", "invoice_line_ids"])
+            .fields([
+                "name",
+                "state",
+                "amount_untaxed",
+                "invoice_line_ids",
+                "currency_id",
+            ])
             .await?;
+        if moves.is_empty() {
+            println!("  {}: nothing delivered to invoice yet", b.contract.title);
+        }
         for m in moves {
             println!(
-                "  {}: draft invoice #{} with {} time line(s), {} {} before tax",
+                "  {}: invoice {} ({}) from order {} with {} line(s), {} before tax",
                 b.contract.title,
-                m["id"],
+                m["name"].as_str().unwrap_or("?"),
+                m["state"].as_str().unwrap_or("?"),
+                b.order_name,
                 m["invoice_line_ids"].as_array().map_or(0, Vec::len),
-                m["amount_untaxed"],
-                b.contract.currency,
+                demo::money_of(&m, "amount_untaxed"),
             );
         }
     }
@@ -69,11 +86,21 @@ async fn run() -> demo::Result<()> {
             .cloned()
             .unwrap_or(Value::Null);
         let entry = h.envelope.payload["entry"]["key"].as_str().unwrap_or("?");
+        let held_amount = detail["amount_held"]
+            .as_str()
+            .and_then(|a| a.split_once(' '))
+            .map(|(a, c)| {
+                demo::money(
+                    &Value::String(a.to_owned()),
+                    c.parse().unwrap_or(odoo_connect::canonical::Currency::EUR),
+                )
+            })
+            .unwrap_or_else(|| "the rest".to_owned());
         println!(
-            "  {entry}: {} h over the contract cap ({}); {} not invoiced",
+            "  {entry}: {} of {} h over the contract cap ({}); {held_amount} not invoiced",
+            detail["hours_held"].as_str().unwrap_or("?"),
             h.envelope.payload["entry"]["hours"].as_str().unwrap_or("?"),
             h.failure.reason,
-            detail["amount_held"].as_str().unwrap_or("the rest"),
         );
     }
     let bad = d

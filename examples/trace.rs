@@ -33,8 +33,8 @@ fn describe(kind: &str, step: Option<&str>, outcome: Option<&str>, d: &Value) ->
             format!("contract confirmed in Odoo (sale order #{})", d["order"])
         }
         ("project_ready", _, _) => format!(
-            "project #{} ready with {} milestones",
-            d["project"], d["milestones"]
+            "project #{} ready: {} milestone(s) made by Odoo on confirmation, {} added",
+            d["project"], d["milestones_found"], d["milestones_created"]
         ),
         ("effect_applied", _, _) => format!(
             "created {} #{}",
@@ -44,7 +44,14 @@ fn describe(kind: &str, step: Option<&str>, outcome: Option<&str>, d: &Value) ->
         ("invoices_released", _, _) => format!("invoices posted: {}", d["invoices"]),
         ("payment_registered", _, _) => format!(
             "payment of {} registered",
-            d["amount"].as_str().unwrap_or("?")
+            d["amount"]
+                .as_str()
+                .and_then(|a| a.split_once(' '))
+                .and_then(|(a, c)| Some(odoo_connect::canonical::Money::new(
+                    a.parse().ok()?,
+                    c.parse().ok()?
+                )))
+                .map_or_else(|| "?".to_owned(), |m| m.formatted())
         ),
         ("crm_updated", _, _) => "payment written back to the CRM deal".to_owned(),
         ("step_outcome", Some(s), Some(o)) if o != "done" => format!(

@@ -97,19 +97,47 @@ async fn the_demo_run_reports_stuck_contracts_unbilled_time_credits_and_traces()
     assert_eq!((u.age_days, u.bucket), (15, AgeBucket::From8To30));
     assert_eq!(u.reason.as_deref(), Some("cap_reached"));
     assert_eq!(u.correlation_id.as_deref(), Some("deal:hubspot-deal-1001"));
-    // FakeOdoo's own timesheets on sale lines, not invoiced: valued at the sale line's price,
-    // linked to the timesheet; the flows' timesheets have no sale line and are not among them.
+    // Time logged in Odoo itself on a contract's order line after the month was invoiced:
+    // unbilled, valued at the line's price, linked to the timesheet. The flows' own time was
+    // invoiced by the release (Odoo linked it to the invoice) and is not among them.
     let from_odoo: Vec<_> = items.iter().filter(|i| i.reason.is_none()).collect();
-    assert!(!from_odoo.is_empty());
-    for i in &from_odoo {
-        assert!(!i.entry.starts_with("psa-"), "{i:?}");
-        let v = i.value.expect("valued at the sale line's price");
-        assert!(v.is_positive(), "{i:?}");
-        let link = i.odoo.as_ref().and_then(|l| l.url.as_deref()).unwrap();
-        assert!(link.contains("/odoo/account.analytic.line/"), "{link}");
-    }
+    assert!(from_odoo.is_empty(), "{from_odoo:#?}");
+    let b = d
+        .flows
+        .book()
+        .get(&"hubspot-deal-1002".parse().unwrap())
+        .unwrap();
+    let (_, line) = b
+        .sale_lines
+        .iter()
+        .find(|(r, _)| matches!(r.part, odoo_connect::mapping::LinePart::Role(_)))
+        .unwrap();
+    odoo.model_named::<serde_json::Value>("account.analytic.line")
+        .create(&serde_json::json!({
+            "name": "Extra workshop", "project_id": b.project_id.get(), "so_line": line.get(),
+            "unit_amount": 3.0, "date": "2025-03-18",
+        }))
+        .await
+        .unwrap();
+    let report = collect(d.store.as_ref(), Some(&odoo), &options(&d, as_of))
+        .await
+        .unwrap();
+    let from_odoo: Vec<_> = report
+        .unbilled
+        .items
+        .iter()
+        .filter(|i| i.reason.is_none())
+        .collect();
+    assert_eq!(from_odoo.len(), 1, "{from_odoo:#?}");
+    let i = from_odoo[0];
+    assert!(!i.entry.starts_with("psa-"), "{i:?}");
+    assert_eq!(i.value, Some(eur("450")), "{i:?}");
+    assert_eq!(i.contract.as_deref(), Some("hubspot-deal-1002"), "{i:?}");
+    let link = i.odoo.as_ref().and_then(|l| l.url.as_deref()).unwrap();
+    assert!(link.contains("/odoo/account.analytic.line/"), "{link}");
+    let items = &report.unbilled.items;
     assert!(items.windows(2).all(|w| w[0].date <= w[1].date));
-    // Every seeded timesheet is dated after 20 March 2025: the 8-30 days bucket is T-1003 alone.
+    // The time logged in Odoo is 2 days old: the 8-30 days bucket is T-1003 alone.
     let b = &report.unbilled.buckets;
     assert_eq!(b.len(), 4);
     assert_eq!((b[1].bucket, b[1].count), (AgeBucket::From8To30, 1));

@@ -73,14 +73,32 @@ impl Demo {
                 (odoo, None)
             }
             Err(_) => {
-                let fake = FakeOdoo::start().await;
+                // A freshly installed Odoo with its demo data and nothing of ours
+                // (`FAKE_ODOO_SEED=full` starts from the testkit's richer seed instead).
+                let fake = match std::env::var("FAKE_ODOO_SEED").as_deref() {
+                    Ok("full") => FakeOdoo::start().await,
+                    _ => FakeOdoo::builder().demo_data_only().start().await,
+                };
                 println!(
-                    "Odoo: no ODOO_URL set, using an in-process Odoo 19 at {}",
+                    "Odoo: no ODOO_URL set, using an in-process Odoo 19 with demo data at {}",
                     fake.url()
                 );
                 (flows_setup::odoo_client(&fake)?, Some(fake))
             }
         };
+        // What the flows need in Odoo: `--dry-run` prints the plan and stops.
+        let setup = flows_setup::setup()?;
+        let plan = setup.plan(&odoo).await?;
+        if std::env::args().any(|a| a == "--dry-run") {
+            println!("Setup plan:\n{plan}");
+            std::process::exit(if plan.is_ready() { 0 } else { 1 });
+        }
+        let changes = plan.changes().count();
+        if changes > 0 {
+            println!(
+                "Setup: {changes} thing(s) to create in Odoo (run with --dry-run to see them)"
+            );
+        }
         let (hub, hub_url, hub_token) = match std::env::var("HUBSPOT_TOKEN") {
             Ok(token) => {
                 let url = std::env::var("HUBSPOT_URL")
@@ -253,6 +271,23 @@ impl Demo {
             }
         }
     }
+}
+
+/// An Odoo amount (a JSON number) in `currency`, as people read it (`20,000.00 EUR`).
+pub fn money(v: &serde_json::Value, currency: odoo_connect::canonical::Currency) -> String {
+    odoo_connect::odoo::value::decimal_from_value(v)
+        .map(|d| odoo_connect::canonical::Money::new(d, currency).formatted())
+        .unwrap_or_else(|| format!("? {currency}"))
+}
+
+/// An Odoo amount with the currency of its record (`currency_id` read as `[id, "EUR"]`).
+pub fn money_of(record: &serde_json::Value, field: &str) -> String {
+    let currency = record["currency_id"]
+        .get(1)
+        .and_then(serde_json::Value::as_str)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(odoo_connect::canonical::Currency::USD);
+    money(&record[field], currency)
 }
 
 /// Runs `body`, printing the error chain on failure.

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use odoo_connect::canonical::{BillingLine, Contract, Milestone, Money, Rate};
-use odoo_connect::flows::{FlowSettings, Flows};
+use odoo_connect::flows::{Flows, Setup};
 use odoo_connect::odoo::{OdooClient, RetryPolicy};
 use odoo_connect::testkit::FakeOdoo;
 use rust_decimal::Decimal;
@@ -51,14 +51,20 @@ pub fn odoo_client(fake: &FakeOdoo) -> Result<OdooClient, odoo_connect::odoo::Er
         .build()
 }
 
-/// The flows against `odoo`, for the firm's company 1.
-pub async fn flows(odoo: OdooClient) -> Result<Flows, odoo_connect::flows::FlowError> {
+/// What the flows need in Odoo for the sample deals (sold in EUR), found or created.
+pub fn setup() -> Result<Setup, odoo_connect::flows::FlowError> {
     let entity = "firm-eu"
         .parse()
         .map_err(|e: odoo_connect::canonical::KeyError| {
             odoo_connect::flows::FlowError::Setup(e.to_string())
         })?;
-    Flows::connect(odoo, FlowSettings::new(entity, 1)).await
+    Ok(Setup::new(entity).currency(odoo_connect::canonical::Currency::EUR))
+}
+
+/// The flows against `odoo`, after [`setup`] found or created what they need.
+pub async fn flows(odoo: OdooClient) -> Result<Flows, odoo_connect::flows::FlowError> {
+    let settings = setup()?.apply(&odoo).await?;
+    Flows::connect(odoo, settings).await
 }
 
 /// Runs the pipeline until its queue is empty (retries included), at most `limit`.

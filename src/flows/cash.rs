@@ -27,21 +27,22 @@ fn invoice_id(key: &InvoiceKey) -> Option<RecordId> {
 
 pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowError> {
     let odoo = &f.inner.odoo;
-    let contracts: Vec<String> = f
+    let orders: Vec<String> = f
         .inner
         .book
         .all()
         .iter()
-        .map(|b| b.contract.key.to_string())
+        .map(|b| b.order_name.clone())
+        .filter(|n| !n.is_empty())
         .collect();
-    if contracts.is_empty() {
+    if orders.is_empty() {
         return Ok(Vec::new());
     }
     let moves: Vec<AccountMove> = odoo
         .model::<AccountMove>()
         .search_read(
             Domain::new()
-                .is_in("invoice_origin", contracts)
+                .is_in("invoice_origin", orders)
                 .eq("move_type", "out_invoice")
                 .eq("state", "posted")
                 .is_in("payment_state", ["not_paid", "partial"]),
@@ -64,8 +65,8 @@ pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowEr
         inv.contract = mv
             .invoice_origin
             .as_deref()
-            .and_then(|o| ContractKey::new(o).ok())
-            .filter(|k| f.inner.book.get(k).is_some());
+            .and_then(|o| f.inner.book.by_order_name(o))
+            .map(|b| b.contract.key);
         out.push(inv);
     }
     Ok(out)
@@ -113,12 +114,17 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
         Ok(v) => v,
         Err(e) => return odoo_outcome(&e),
     };
+    // The contracts paid: an invoice's origin is its sale order.
     let origins: Vec<String> = invoices
         .iter()
         .filter_map(|m| {
-            m.get("invoice_origin")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+            let origin = m.get("invoice_origin").and_then(Value::as_str)?;
+            Some(
+                f.inner
+                    .book
+                    .by_order_name(origin)
+                    .map_or_else(|| origin.to_owned(), |b| b.contract.key.to_string()),
+            )
         })
         .collect();
     let k = match key("payment", payment.key.as_str(), "1", "register") {
@@ -128,6 +134,7 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
     let reference = payment.reference.clone();
     let amount = payment.amount.amount;
     let date = payment.date.to_string();
+    let memo = payment_map::memo_field(&f.inner.ctx.version);
     let is_done = || {
         let (ids, reference, date) = (ids.clone(), reference.clone(), date.clone());
         async move {
@@ -146,7 +153,7 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
                 .model_named::<Value>("account.payment")
                 .search_read(
                     Domain::new()
-                        .eq("memo", reference.as_str())
+                        .eq(memo, reference.as_str())
                         .eq("date", date.as_str()),
                 )
                 .fields(["id", "amount", "name"])

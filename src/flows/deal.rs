@@ -9,7 +9,9 @@ use crate::canonical::{
     Client, Contract, ContractStatus, ExternalRef, Project, ProjectKey, Validate,
 };
 use crate::connector::{Change, Record};
-use crate::mapping::{client as client_map, contract as contract_map, project as project_map};
+use crate::mapping::{
+    LinePart, SaleLineRef, client as client_map, contract as contract_map, project as project_map,
+};
 use crate::odoo::models::SaleOrder;
 use crate::odoo::{Domain, RecordId};
 use crate::sync::effect::{create_once, ensure};
@@ -205,8 +207,11 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
     Outcome::Done
 }
 
-/// `deal.project`: the project (the one Odoo made when confirming, or a new one) and one
-/// milestone per fixed-fee milestone, linked to its order line.
+/// `deal.project`: the project and its milestones, as Odoo's `sale_project` made them when the
+/// order was confirmed (a project per order for the lines tracked in a project, a milestone per
+/// line delivered by milestones, a task per line tracked as a task): they are found, not made
+/// again. What Odoo did not make (products of the firm's catalogue that are not tracked in a
+/// project) is created once, linked to its order line.
 pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
     let odoo = &f.inner.odoo;
     let (Some(partner), Some(order)) = (state_id(cx, "partner_id"), state_id(cx, "order_id"))
@@ -217,7 +222,7 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
     let lines = match odoo
         .model_named::<Value>("sale.order.line")
         .search_read(Domain::new().eq("order_id", order.get()))
-        .fields(["id", "sequence"])
+        .fields(["id", "sequence", "project_id", "task_id", "order_id"])
         .order("sequence, id")
         .await
     {
@@ -229,27 +234,61 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         .filter_map(|l| l.get("id").and_then(Value::as_i64).map(RecordId))
         .collect();
     let sale_lines = contract_map::pair_line_ids(c, &line_ids);
-    let existing = match odoo
-        .model_named::<Value>("project.project")
-        .search_read(Domain::new().eq("sale_order_id", order.get()))
-        .fields(["id"])
-        .order("id")
-        .limit(1)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return odoo_outcome(&e),
+    let order_name = lines
+        .first()
+        .and_then(|l| l.get("order_id"))
+        .and_then(|v| v.get(1))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let order_name = match order_name {
+        Some(n) => n,
+        None => match odoo
+            .model_named::<Value>("sale.order")
+            .read([order])
+            .fields(["name"])
+            .await
+        {
+            Ok(v) => v
+                .first()
+                .and_then(|o| o.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Err(e) => return odoo_outcome(&e),
+        },
+    };
+    let tasks: Vec<(SaleLineRef, RecordId)> = sale_lines
+        .iter()
+        .filter_map(|(r, id)| {
+            let line = lines
+                .iter()
+                .find(|l| l.get("id").and_then(Value::as_i64) == Some(id.get()))?;
+            many2one(line, "task_id").map(|t| (r.clone(), RecordId(t)))
+        })
+        .collect();
+    // The project Odoo made on confirmation (on an order line, or linked to the order), or one
+    // made here.
+    let from_lines = lines.iter().find_map(|l| many2one(l, "project_id"));
+    let existing = match from_lines {
+        Some(id) => Some(id),
+        None => match odoo
+            .model_named::<Value>("project.project")
+            .search_read(Domain::new().eq("sale_order_id", order.get()))
+            .fields(["id"])
+            .order("id")
+            .limit(1)
+            .await
+        {
+            Ok(p) => p.first().and_then(|p| p.get("id")).and_then(Value::as_i64),
+            Err(e) => return odoo_outcome(&e),
+        },
     };
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
     for (r, id) in &sale_lines {
         ctx.sale_lines.insert(r.clone(), *id);
     }
-    let project_id = match existing
-        .first()
-        .and_then(|p| p.get("id"))
-        .and_then(Value::as_i64)
-    {
+    let project_id = match existing {
         Some(id) => RecordId(id),
         None => {
             let mapped = match project_map::to_odoo(&deal.project, &ctx) {
@@ -268,9 +307,59 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         }
     };
     ctx.projects.insert(deal.project.key.clone(), project_id);
-    let mut milestones = 0;
+    // The milestones Odoo made, by order line.
+    let milestone_lines: Vec<i64> = sale_lines
+        .iter()
+        .filter(|(r, _)| matches!(r.part, LinePart::Milestone(_)))
+        .map(|(_, id)| id.get())
+        .collect();
+    let made = if milestone_lines.is_empty() {
+        Vec::new()
+    } else {
+        match odoo
+            .model_named::<Value>("project.milestone")
+            .search_read(Domain::new().is_in("sale_line_id", milestone_lines))
+            .fields(["id", "sale_line_id", "deadline"])
+            .order("id")
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => return odoo_outcome(&e),
+        }
+    };
+    let mut found = 0;
+    let mut created = 0;
     for line in &c.billing_lines {
         for m in line.milestones() {
+            let part = LinePart::Milestone(m.key.clone());
+            let line_id = sale_lines
+                .iter()
+                .find(|(r, _)| r.part == part)
+                .map(|(_, id)| id.get());
+            let odoo_made = made
+                .iter()
+                .find(|r| line_id.is_some() && many2one(r, "sale_line_id") == line_id);
+            if let Some(existing) = odoo_made {
+                found += 1;
+                // Odoo names the milestone after the line and gives it no deadline: the contract's
+                // due date goes on it (a write of the same value is harmless on a retry).
+                if let (Some(due), Some(id)) = (
+                    m.due_date,
+                    existing.get("id").and_then(Value::as_i64).map(RecordId),
+                ) {
+                    let now = existing.get("deadline").and_then(Value::as_str);
+                    if now != Some(due.to_string().as_str()) {
+                        if let Err(e) = odoo
+                            .model_named::<Value>("project.milestone")
+                            .write(&[id], &json!({"deadline": due.to_string()}))
+                            .await
+                        {
+                            return odoo_outcome(&e);
+                        }
+                    }
+                }
+                continue;
+            }
             let mapped = match project_map::milestone_to_odoo(m, &deal.project.key, &ctx) {
                 Ok(v) => v,
                 Err(e) => return bad_data("a milestone cannot be written to Odoo", &e),
@@ -283,7 +372,7 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
             if let Err(o) = create_once(cx, odoo, "project.milestone", &k, &row).await {
                 return o;
             }
-            milestones += 1;
+            created += 1;
         }
     }
     f.inner.book.insert(BookedContract {
@@ -292,16 +381,26 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         crm: deal.crm.clone(),
         partner_id: partner,
         order_id: order,
+        order_name,
         project_id,
         sale_lines,
+        tasks,
     });
     cx.audit(
         AuditEvent::new(AuditKind::Other("project_ready".into()))
             .step("deal.project")
-            .details(
-                json!({"contract": c.key.as_str(), "project": project_id.get(),
-                            "milestones": milestones}),
-            ),
+            .details(json!({
+                "contract": c.key.as_str(), "project": project_id.get(),
+                "milestones_found": found, "milestones_created": created,
+            })),
     );
     Outcome::Done
+}
+
+fn many2one(v: &Value, field: &str) -> Option<i64> {
+    match v.get(field) {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    }
 }

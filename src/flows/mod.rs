@@ -3,9 +3,9 @@
 //!
 //! | flow | message | steps | what happens in Odoo |
 //! |---|---|---|---|
-//! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed), the project and its milestones |
-//! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet`, `time.invoice` | a timesheet (`account.analytic.line`) per approved entry, and a line on the contract's draft invoice of the month, only within the contract's caps; time over a cap is held (`cap_reached`) |
-//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the contract's draft invoices posted |
+//! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed: Odoo's `sale_project` makes the project, a milestone per milestone line and a task per role), the project and milestones found (made only where Odoo did not) |
+//! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
+//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
 //!
 //! Every effect is idempotent: creations go through [`create_once`](crate::sync::effect::create_once)
@@ -34,6 +34,7 @@
 mod cash;
 mod deal;
 mod odoo_ids;
+mod setup;
 mod time;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,9 @@ use crate::sync::store::StateStore;
 
 pub use deal::{WonDeal, won_deals};
 pub use odoo_ids::FlowSettings;
+pub use setup::{
+    PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
+};
 
 /// What can go wrong setting the flows up or building their messages.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +75,9 @@ pub enum FlowError {
     /// Odoo lacks something the flows need (a company, a product).
     #[error("setup: {0}")]
     Setup(String),
+    /// [`Setup::apply`] found modules missing or things to fix by hand; nothing was changed.
+    #[error("Odoo is not ready for the flows:\n{0}")]
+    NotReady(Box<SetupPlan>),
 }
 
 /// One message of the flows, as it travels in the queue (`{"flow": "...", ...}`).
@@ -132,10 +139,40 @@ pub struct BookedContract {
     pub partner_id: RecordId,
     /// The sale order.
     pub order_id: RecordId,
+    /// The sale order's number (`S00042`): its invoices' `invoice_origin`.
+    pub order_name: String,
     /// The project (`project.project`).
     pub project_id: RecordId,
     /// The order lines and what each sells.
     pub sale_lines: Vec<(SaleLineRef, RecordId)>,
+    /// The tasks Odoo made for order lines (time and materials roles), by what the line sells.
+    pub tasks: Vec<(SaleLineRef, RecordId)>,
+}
+
+impl BookedContract {
+    /// The order line selling `part` of billing line `line`.
+    pub fn sale_line(
+        &self,
+        line: &crate::canonical::BillingLineId,
+        part: &crate::mapping::LinePart,
+    ) -> Option<RecordId> {
+        self.sale_lines
+            .iter()
+            .find(|(r, _)| &r.line == line && &r.part == part)
+            .map(|(_, id)| *id)
+    }
+
+    /// The task Odoo made for the order line selling `part` of billing line `line`.
+    pub fn task(
+        &self,
+        line: &crate::canonical::BillingLineId,
+        part: &crate::mapping::LinePart,
+    ) -> Option<RecordId> {
+        self.tasks
+            .iter()
+            .find(|(r, _)| &r.line == line && &r.part == part)
+            .map(|(_, id)| *id)
+    }
 }
 
 /// The contracts booked, by contract and by project: what time entries and payments are matched
@@ -171,6 +208,16 @@ impl ContractBook {
             .ok()?
             .values()
             .find(|b| &b.project == project)
+            .cloned()
+    }
+
+    /// The contract whose sale order is `order_name` (an invoice's `invoice_origin`).
+    pub fn by_order_name(&self, order_name: &str) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| b.order_name == order_name)
             .cloned()
     }
 
@@ -259,7 +306,6 @@ impl Flows {
             "deal.contract",
             "deal.project",
             "time.timesheet",
-            "time.invoice",
             "invoice.release",
             "cash.register",
             "cash.write-back",
@@ -623,9 +669,6 @@ impl Step for FlowStep {
             ("time.timesheet", FlowMessage::ApprovedTime { entry }) => {
                 time::timesheet(f, cx, entry).await
             }
-            ("time.invoice", FlowMessage::ApprovedTime { entry }) => {
-                time::invoice(f, cx, entry).await
-            }
             ("invoice.release", FlowMessage::ReleaseInvoices { contract }) => {
                 time::release(f, cx, contract).await
             }
@@ -649,7 +692,7 @@ pub(crate) fn import_row(values: &Map<String, Value>) -> ImportRow {
         row = match value {
             Value::String(s) => row.text(field, s),
             Value::Bool(true) => row.boolean(field, true),
-            Value::Number(n) if field.ends_with("_id") => match n.as_i64() {
+            Value::Number(n) if is_many2one(field) => match n.as_i64() {
                 Some(id) => row.many2one(field, RecordId(id)),
                 None => row,
             },
@@ -658,6 +701,16 @@ pub(crate) fn import_row(values: &Map<String, Value>) -> ImportRow {
         };
     }
     row
+}
+
+/// Whether a mapped field holding a number is a many2one (by database id): the `*_id` fields, and
+/// Odoo's many2one fields named otherwise.
+fn is_many2one(field: &str) -> bool {
+    field.ends_with("_id")
+        || matches!(
+            field,
+            "property_product_pricelist" | "so_line" | "product_uom" | "uom_po_id"
+        )
 }
 
 /// The outcome of an Odoo error that happened outside an effect helper.

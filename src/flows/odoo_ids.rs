@@ -59,6 +59,14 @@ fn id_of(v: &Value) -> Option<i64> {
     v.get("id").and_then(Value::as_i64)
 }
 
+fn many2one(v: &Value, field: &str) -> Option<i64> {
+    match v.get(field) {
+        Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    }
+}
+
 fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
     v.get(field).and_then(Value::as_str)
 }
@@ -117,6 +125,32 @@ pub(super) async fn resolve(
             ))
         })?;
         ctx.products.insert(*kind, RecordId(id));
+    }
+    // The pricelist of each currency (a sale order takes its currency from its pricelist): the
+    // company's own first, then shared ones.
+    let mut pricelists = read(
+        "product.pricelist",
+        &["currency_id", "company_id"],
+        Domain::new(),
+    )
+    .await?;
+    pricelists.sort_by_key(|p| many2one(p, "company_id") != Some(settings.company_id));
+    for p in pricelists {
+        let company = many2one(&p, "company_id");
+        if company.is_some_and(|c| c != settings.company_id) {
+            continue;
+        }
+        let Some(cur) = many2one(&p, "currency_id") else {
+            continue;
+        };
+        let Some(code) = ctx.currencies.key(RecordId(cur)).cloned() else {
+            continue;
+        };
+        if ctx.pricelists.id(&code).is_none() {
+            if let Some(id) = id_of(&p) {
+                ctx.pricelists.insert(code, id);
+            }
+        }
     }
     for u in read("uom.uom", &["name"], Domain::new()).await? {
         match (id_of(&u), text(&u, "name")) {

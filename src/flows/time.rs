@@ -1,16 +1,15 @@
-//! Time to invoice: approved time becomes timesheets, and invoice lines within the contract's
-//! caps; and the release (posting) of draft invoices.
+//! Time to invoice: approved time becomes timesheets on the contract's order lines within its
+//! caps, and the release invoices what the order delivered, with Odoo's own invoicing.
 
-use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{BookedContract, Flows, key, odoo_outcome};
 use crate::canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceable_now};
 use crate::canonical::{
-    ApprovalState, BillingKind, BillingLine, ContractKey, LineSource, Money, TimeEntry,
-    TimeEntryKey,
+    ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
 };
+use crate::mapping::LinePart;
 use crate::odoo::{Domain, OdooCall, RecordId};
 use crate::sync::effect::{ImportRow, create_once, ensure};
 use crate::sync::step::{Outcome, StepContext};
@@ -28,7 +27,21 @@ fn booked(f: &Flows, entry: &TimeEntry) -> Result<BookedContract, Outcome> {
     })
 }
 
-/// `time.timesheet`: one `account.analytic.line` per approved entry.
+/// The time-and-materials billing line an entry is billed on: its own, or the contract's first.
+fn time_line(b: &BookedContract, entry: &TimeEntry) -> Option<crate::canonical::BillingLineId> {
+    entry.billing_line.clone().or_else(|| {
+        b.contract.billing_lines.iter().find_map(|l| match l {
+            BillingLine::TimeAndMaterials(t) => Some(t.id.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// `time.timesheet`: the approved entry as timesheets (`account.analytic.line`) on the contract's
+/// project, the part the contract's caps allow on the order line of the entry's role (and on the
+/// task Odoo made for it), so that Odoo's `sale_timesheet` delivers exactly that on the order;
+/// the rest (time over a cap, or time not billable) on no order line. Time over a cap is then held
+/// (`cap_reached`) for a decision.
 pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) -> Outcome {
     if entry.approval != ApprovalState::Approved {
         return Outcome::skipped("the entry is not approved");
@@ -43,232 +56,285 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
             None,
         );
     };
+    let tm = time_line(&b, entry);
+    // The order line of the entry's role (or the line's first role) and the task Odoo made for it.
+    let role_part = LinePart::Role(entry.role.clone());
+    let sale_line = tm.as_ref().and_then(|l| {
+        b.sale_line(l, &role_part).or_else(|| {
+            b.sale_lines
+                .iter()
+                .find(|(r, _)| &r.line == l && matches!(r.part, LinePart::Role(_)))
+                .map(|(_, id)| *id)
+        })
+    });
+    let task = tm.as_ref().and_then(|l| {
+        b.task(l, &role_part).or_else(|| {
+            b.tasks
+                .iter()
+                .find(|(r, _)| &r.line == l && matches!(r.part, LinePart::Role(_)))
+                .map(|(_, id)| *id)
+        })
+    });
+    let (billable, held) = match (entry.billable, &tm, sale_line) {
+        (true, Some(tm), Some(_)) => match within_caps(f, &b, tm, entry).await {
+            Ok(v) => v,
+            Err(o) => return o,
+        },
+        _ => (Decimal::ZERO, None),
+    };
+    let rest = (entry.hours - billable).max(Decimal::ZERO);
     let name = if entry.description.is_empty() {
         format!("[{}]", entry.key)
     } else {
         format!("[{}] {}", entry.key, entry.description)
     };
-    let row = ImportRow::new()
-        .text("name", name)
-        .many2one("project_id", b.project_id)
-        .many2one("employee_id", employee)
-        .text("date", entry.date.to_string())
-        .number("unit_amount", entry.hours);
-    let k = match key("time_entry", entry.key.as_str(), "1", "timesheet") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
-    match create_once(cx, &f.inner.odoo, "account.analytic.line", &k, &row).await {
-        Ok(id) => {
-            cx.state.insert("timesheet_id".into(), json!(id.get()));
-            Outcome::Done
-        }
-        Err(o) => o,
-    }
-}
-
-/// The invoices the flows made for a contract (`invoice_origin` is the contract's key).
-async fn contract_invoices(f: &Flows, contract: &ContractKey) -> crate::odoo::Result<Vec<Value>> {
-    f.inner
-        .odoo
-        .model_named::<Value>("account.move")
-        .search_read(
-            Domain::new()
-                .eq("invoice_origin", contract.as_str())
-                .eq("move_type", "out_invoice")
-                .ne("state", "cancel"),
-        )
-        .fields([
-            "id",
-            "state",
-            "name",
-            "amount_untaxed",
-            "amount_total",
-            "amount_residual",
-            "payment_state",
-            "invoice_date",
-            "create_date",
-        ])
-        .order("id")
-        .await
-}
-
-fn time_line(b: &BookedContract, entry: &TimeEntry) -> Option<crate::canonical::BillingLineId> {
-    entry.billing_line.clone().or_else(|| {
-        b.contract.billing_lines.iter().find_map(|l| match l {
-            BillingLine::TimeAndMaterials(t) => Some(t.id.clone()),
-            _ => None,
-        })
-    })
-}
-
-/// `time.invoice`: the part of the entry the contract's caps allow, as a line of the contract's
-/// draft invoice; the rest is held (`cap_reached`).
-pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) -> Outcome {
-    if entry.approval != ApprovalState::Approved || !entry.billable {
-        return Outcome::skipped("the entry is not approved billable time");
-    }
-    let b = match booked(f, entry) {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
-    let odoo = &f.inner.odoo;
-    let c = &b.contract;
-    let invoices = match contract_invoices(f, &c.key).await {
-        Ok(v) => v,
-        Err(e) => return odoo_outcome(&e),
-    };
-    let ids: Vec<i64> = invoices
-        .iter()
-        .filter_map(|m| m.get("id").and_then(Value::as_i64))
-        .collect();
-    // What was invoiced already, read back from Odoo: the total on the time line and per entry.
-    let mut invoiced = InvoicedToDate::new();
-    if let Some(line) = time_line(&b, entry) {
-        let lines = if ids.is_empty() {
-            Vec::new()
-        } else {
-            match odoo
-                .model_named::<Value>("account.move.line")
-                .search_read(
-                    Domain::new()
-                        .is_in("move_id", ids.clone())
-                        .eq("display_type", "product"),
-                )
-                .fields(["name", "quantity", "price_unit"])
-                .await
-            {
-                Ok(l) => l,
-                Err(e) => return odoo_outcome(&e),
-            }
-        };
-        let mut total = Money::zero(c.currency);
-        for l in &lines {
-            let q = number(l, "quantity");
-            let p = number(l, "price_unit");
-            let amount = Money::new((q * p).round_dp(2), c.currency);
-            total = total.checked_add(&amount).unwrap_or(total);
-            let name = l.get("name").and_then(Value::as_str).unwrap_or_default();
-            if let Some(k) = name
-                .strip_prefix('[')
-                .and_then(|r| r.split_once(']'))
-                .and_then(|(k, _)| TimeEntryKey::new(k).ok())
-            {
-                let before = invoiced.time_entries.get(&k).copied();
-                let sum = before.map_or(amount, |m| m.checked_add(&amount).unwrap_or(m));
-                invoiced.time_entries.insert(k, sum);
-            }
-        }
-        invoiced.lines.insert(line, total);
-    }
-    let entries = [entry.clone()];
-    let input = InvoiceableInput::new(c, entry.date, &invoiced).with_time_entries(&entries);
-    let plan = match invoiceable_now(&input) {
-        Ok(p) => p,
-        Err(e) => return Outcome::failed(format!("the invoicing rules refused: {e}"), Some(&e)),
-    };
-    let mine = |s: &LineSource| matches!(s, LineSource::Time { entry: k } if *k == entry.key);
-    let line = plan.lines.iter().find(|l| mine(&l.source));
-    if let Some(pl) = line.filter(|l| l.amount.is_positive()) {
-        // The contract's draft invoice: the open one, or a new one.
-        let draft = invoices
-            .iter()
-            .find(|m| m.get("state").and_then(Value::as_str) == Some("draft"))
-            .and_then(|m| m.get("id").and_then(Value::as_i64))
-            .map(RecordId);
-        let move_id = match draft {
-            Some(id) => id,
-            None => {
-                let mut row = ImportRow::new()
-                    .text("move_type", "out_invoice")
-                    .many2one("partner_id", b.partner_id)
-                    .text("invoice_origin", c.key.as_str())
-                    .text("ref", c.title.as_str());
-                // The invoice is in the contract's currency, not the company's.
-                if let Some(currency) = f.mapping_context().currencies.id(&c.currency) {
-                    row = row.many2one("currency_id", currency);
-                }
-                let batch = format!(
-                    "{}-{:02}-{}",
-                    entry.date.year(),
-                    entry.date.month(),
-                    ids.len()
-                );
-                let k = match key("contract", c.key.as_str(), &batch, "draft-invoice") {
-                    Ok(k) => k,
-                    Err(o) => return o,
-                };
-                match create_once(cx, odoo, "account.move", &k, &row).await {
-                    Ok(id) => id,
-                    Err(o) => return o,
-                }
-            }
-        };
-        let product = f
-            .inner
-            .ctx
-            .role_products
-            .get(&entry.role)
-            .or_else(|| f.inner.ctx.products.get(&BillingKind::TimeAndMaterials))
-            .copied();
+    let row = |hours: Decimal, name: String| {
         let mut row = ImportRow::new()
-            .many2one("move_id", move_id)
-            .text(
-                "name",
-                format!(
-                    "[{}] {} {} h {} on {}",
-                    entry.key, entry.role, pl.quantity, entry.employee, entry.date
-                ),
-            )
-            .number("quantity", pl.quantity)
-            .number("price_unit", pl.unit_price.amount);
-        if let Some(p) = product {
-            row = row.many2one("product_id", p);
+            .text("name", name)
+            .many2one("project_id", b.project_id)
+            .many2one("employee_id", employee)
+            .text("date", entry.date.to_string())
+            .number("unit_amount", hours);
+        if let Some(t) = task {
+            row = row.many2one("task_id", t);
         }
-        let k = match key("time_entry", entry.key.as_str(), "1", "invoice-line") {
+        row
+    };
+    let mut made = Vec::new();
+    if billable.is_sign_positive() && !billable.is_zero() {
+        let Some(line) = sale_line else {
+            return Outcome::failed("no order line for the entry's role", None);
+        };
+        let k = match key("time_entry", entry.key.as_str(), "1", "timesheet") {
             Ok(k) => k,
             Err(o) => return o,
         };
-        if let Err(o) = create_once(cx, odoo, "account.move.line", &k, &row).await {
-            return o;
+        let r = row(billable, name.clone()).many2one("so_line", line);
+        match create_once(cx, &f.inner.odoo, "account.analytic.line", &k, &r).await {
+            Ok(id) => made.push(id.get()),
+            Err(o) => return o,
         }
-        cx.state.insert("invoice_id".into(), json!(move_id.get()));
     }
-    if let Some(h) = plan.held.iter().find(|h| mine(&h.source)) {
-        let reason = h.reason.name();
+    if !rest.is_zero() {
+        // Recorded as worked, billed on no order line (Odoo's non-billable time).
+        let (effect, label) = if billable.is_zero() {
+            ("timesheet", name.clone())
+        } else {
+            ("timesheet-over-cap", format!("{name} (over the cap)"))
+        };
+        let k = match key("time_entry", entry.key.as_str(), "1", effect) {
+            Ok(k) => k,
+            Err(o) => return o,
+        };
+        let r = row(rest, label).text("so_line/.id", "");
+        match create_once(cx, &f.inner.odoo, "account.analytic.line", &k, &r).await {
+            Ok(id) => made.push(id.get()),
+            Err(o) => return o,
+        }
+    }
+    cx.state.insert("timesheet_ids".into(), json!(made));
+    if let Some((reason, amount)) = held {
         return Outcome::held(
             reason,
             json!({
-                "contract": c.key.as_str(),
+                "contract": b.contract.key.as_str(),
                 "entry": entry.key.as_str(),
                 "hours": entry.hours.to_string(),
-                "amount_held": h.amount.map(|m| m.to_string()),
-                "invoiced_part": line.map(|l| l.amount.to_string()),
-                "rule": serde_json::to_value(&h.reason).unwrap_or(Value::Null),
+                "hours_held": rest.normalize().to_string(),
+                "amount_held": amount.map(|m| m.to_string()),
+                "billed_hours": billable.normalize().to_string(),
             }),
         );
     }
     Outcome::Done
 }
 
-fn number(v: &Value, field: &str) -> Decimal {
-    v.get(field)
-        .and_then(crate::odoo::value::decimal_from_value)
-        .unwrap_or_default()
+/// The hours of `entry` the caps of billing line `tm` allow, and why the rest is held. What was
+/// delivered so far is read back from Odoo: the timesheets on the line's order lines, at each
+/// role's rate (this entry's own, from an earlier attempt, left out).
+async fn within_caps(
+    f: &Flows,
+    b: &BookedContract,
+    tm: &crate::canonical::BillingLineId,
+    entry: &TimeEntry,
+) -> Result<(Decimal, Option<(&'static str, Option<Money>)>), Outcome> {
+    let c = &b.contract;
+    let rates: Vec<(i64, Decimal)> = b
+        .sale_lines
+        .iter()
+        .filter(|(r, _)| &r.line == tm)
+        .filter_map(|(r, id)| {
+            let LinePart::Role(role) = &r.part else {
+                return None;
+            };
+            c.billing_lines.iter().find_map(|l| match l {
+                BillingLine::TimeAndMaterials(t) if &t.id == tm => t
+                    .rate_card
+                    .iter()
+                    .find(|rate| &rate.role == role)
+                    .map(|rate| (id.get(), rate.rate.amount)),
+                _ => None,
+            })
+        })
+        .collect();
+    let line_ids: Vec<i64> = rates.iter().map(|(id, _)| *id).collect();
+    let sheets = if line_ids.is_empty() {
+        Vec::new()
+    } else {
+        f.inner
+            .odoo
+            .model_named::<Value>("account.analytic.line")
+            .search_read(Domain::new().is_in("so_line", line_ids))
+            .fields(["name", "unit_amount", "so_line"])
+            .await
+            .map_err(|e| odoo_outcome(&e))?
+    };
+    let mut invoiced = InvoicedToDate::new();
+    let mut total = Money::zero(c.currency);
+    for s in &sheets {
+        let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+        let key = name
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .and_then(|(k, _)| TimeEntryKey::new(k).ok());
+        if key.as_ref() == Some(&entry.key) {
+            continue;
+        }
+        let line = match s.get("so_line") {
+            Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
+            Some(v) => v.as_i64(),
+            None => None,
+        };
+        let rate = rates
+            .iter()
+            .find(|(id, _)| Some(*id) == line)
+            .map_or(Decimal::ZERO, |(_, r)| *r);
+        let amount = Money::new((number(s, "unit_amount") * rate).round_dp(2), c.currency);
+        total = total.checked_add(&amount).unwrap_or(total);
+        if let Some(k) = key {
+            let before = invoiced.time_entries.get(&k).copied();
+            let sum = before.map_or(amount, |m| m.checked_add(&amount).unwrap_or(m));
+            invoiced.time_entries.insert(k, sum);
+        }
+    }
+    invoiced.lines.insert(tm.clone(), total);
+    let entries = [entry.clone()];
+    let input = InvoiceableInput::new(c, entry.date, &invoiced).with_time_entries(&entries);
+    let plan = invoiceable_now(&input)
+        .map_err(|e| Outcome::failed(format!("the invoicing rules refused: {e}"), Some(&e)))?;
+    let mine = |s: &LineSource| matches!(s, LineSource::Time { entry: k } if *k == entry.key);
+    let hours = plan
+        .lines
+        .iter()
+        .filter(|l| mine(&l.source) && l.amount.is_positive())
+        .map(|l| l.quantity)
+        .sum::<Decimal>()
+        .min(entry.hours);
+    let held = plan
+        .held
+        .iter()
+        .find(|h| mine(&h.source))
+        .map(|h| (h.reason.name(), h.amount));
+    Ok((hours, held))
 }
 
-/// `invoice.release`: posts the contract's draft invoices, each once.
+/// `invoice.release`: invoices what the contract's order has delivered and not invoiced yet
+/// (reached milestones, billed time), with Odoo's own wizard (`sale.advance.payment.inv`, as
+/// "Create Invoice" on the order does), so that Odoo's invoiced and delivered quantities stay
+/// right; then posts the order's draft invoices, each once.
 pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> Outcome {
     let odoo = &f.inner.odoo;
-    let invoices = match contract_invoices(f, contract).await {
+    let Some(b) = f.inner.book.get(contract) else {
+        return Outcome::failed(
+            format!("no contract `{contract}` is booked: book the deal first"),
+            None,
+        );
+    };
+    let order = b.order_id;
+    let batch = format!(
+        "{:016x}",
+        crate::odoo::support::fnv1a64(cx.envelope.idempotency_key.as_str().as_bytes())
+    );
+    let k = match key("contract", contract.as_str(), &batch, "invoice") {
+        Ok(k) => k,
+        Err(o) => return o,
+    };
+    let order_name = b.order_name.clone();
+    let is_done = || {
+        let order_name = order_name.clone();
+        async move {
+            let lines = odoo
+                .model_named::<Value>("sale.order.line")
+                .search_read(Domain::new().eq("order_id", order.get()))
+                .fields(["qty_to_invoice", "display_type"])
+                .await?;
+            let pending = lines.iter().any(|l| {
+                l.get("qty_to_invoice")
+                    .and_then(crate::odoo::value::decimal_from_value)
+                    .is_some_and(|q| q.is_sign_positive() && !q.is_zero())
+            });
+            if pending {
+                return Ok(None);
+            }
+            let drafts = odoo
+                .model_named::<Value>("account.move")
+                .search(
+                    Domain::new()
+                        .eq("invoice_origin", order_name.as_str())
+                        .eq("move_type", "out_invoice")
+                        .eq("state", "draft"),
+                )
+                .await?;
+            Ok(Some(json!({"order": order.get(), "drafts": drafts})))
+        }
+    };
+    let act = || async move {
+        let context = crate::odoo::Context::new()
+            .with("active_model", "sale.order")
+            .with("active_ids", json!([order.get()]))
+            .with("active_id", order.get());
+        let created: Value = odoo
+            .call(
+                &OdooCall::new("sale.advance.payment.inv", "create")
+                    .arg(
+                        "vals_list",
+                        json!([{"advance_payment_method": "delivered",
+                                "sale_order_ids": [[6, 0, [order.get()]]]}]),
+                    )
+                    .context(context.clone()),
+            )
+            .await?;
+        let wizard = created
+            .as_i64()
+            .or_else(|| created.get(0).and_then(Value::as_i64))
+            .unwrap_or_default();
+        odoo.call::<Value>(
+            &OdooCall::new("sale.advance.payment.inv", "create_invoices")
+                .ids([RecordId(wizard)])
+                .context(context),
+        )
+        .await
+    };
+    if let Err(o) = ensure(cx, &k, is_done, act).await {
+        return o;
+    }
+    let invoices = match odoo
+        .model_named::<Value>("account.move")
+        .search_read(
+            Domain::new()
+                .eq("invoice_origin", b.order_name.as_str())
+                .eq("move_type", "out_invoice")
+                .eq("state", "draft"),
+        )
+        .fields(["id", "state", "name"])
+        .order("id")
+        .await
+    {
         Ok(v) => v,
         Err(e) => return odoo_outcome(&e),
     };
     let mut posted = Vec::new();
-    for m in invoices
-        .iter()
-        .filter(|m| m.get("state").and_then(Value::as_str) == Some("draft"))
-    {
+    for m in &invoices {
         let Some(id) = m.get("id").and_then(Value::as_i64).map(RecordId) else {
             continue;
         };
@@ -298,7 +364,14 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
     cx.audit(
         AuditEvent::new(AuditKind::Other("invoices_released".into()))
             .step("invoice.release")
-            .details(json!({"contract": contract.as_str(), "invoices": posted})),
+            .details(json!({"contract": contract.as_str(), "order": b.order_name,
+                            "invoices": posted})),
     );
     Outcome::Done
+}
+
+fn number(v: &Value, field: &str) -> Decimal {
+    v.get(field)
+        .and_then(crate::odoo::value::decimal_from_value)
+        .unwrap_or_default()
 }

@@ -225,7 +225,12 @@ pub async fn collect<S: StateStore + ?Sized>(
         k.contract = Some(b.contract.clone());
         k.client = Some(b.contract.client.to_string());
         k.crm = b.crm.clone();
-        k.order = Some((b.order_id.get(), format!("sale.order {}", b.order_id.get())));
+        let name = if b.order_name.is_empty() {
+            format!("sale.order {}", b.order_id.get())
+        } else {
+            b.order_name.clone()
+        };
+        k.order = Some((b.order_id.get(), name));
         k.project = Some(b.project.to_string());
     }
     let messages: Vec<Option<FlowMessage>> = letters
@@ -542,6 +547,28 @@ async fn find_sale_orders(
     Ok(())
 }
 
+/// The `invoice_origin` values of a contract's invoices: its sale order's number (Odoo's own
+/// invoicing from the order), and its key (invoices made from the contract itself).
+fn origins(key: &str, k: &Known) -> Vec<String> {
+    let mut out = vec![key.to_owned()];
+    if let Some((_, name)) = &k.order {
+        out.push(name.clone());
+    }
+    out
+}
+
+/// The contract an invoice's `invoice_origin` belongs to: a contract key, or the number of a
+/// contract's sale order.
+fn contract_of_origin(known: &BTreeMap<String, Known>, origin: &str) -> Option<String> {
+    if known.contains_key(origin) {
+        return Some(origin.to_owned());
+    }
+    known
+        .iter()
+        .find(|(_, k)| k.order.as_ref().is_some_and(|(_, name)| name == origin))
+        .map(|(key, _)| key.clone())
+}
+
 /// What the Odoo reads share.
 struct OdooCx<'a> {
     odoo: &'a OdooClient,
@@ -778,7 +805,9 @@ impl OdooCx<'_> {
                 continue;
             };
             let number = text(m, "name").map_or_else(|| format!("invoice {id}"), str::to_owned);
-            let origin = text(m, "invoice_origin").map(str::to_owned);
+            // An invoice's origin is its sale order (or, for invoices made by hand from a
+            // contract, the contract's key).
+            let origin = text(m, "invoice_origin").and_then(|o| contract_of_origin(self.known, o));
             let k = origin.as_ref().and_then(|o| self.known.get(o));
             out.push(OverdueInvoice {
                 client: m2o(m, "partner_id").map(|p| p.1).unwrap_or_default(),
@@ -815,7 +844,10 @@ impl OdooCx<'_> {
         if contracts.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<String> = contracts.iter().map(|(k, _, _)| (*k).clone()).collect();
+        let keys: Vec<String> = contracts
+            .iter()
+            .flat_map(|(k, known, _)| origins(k, known))
+            .collect();
         let moves = self
             .odoo
             .model_named::<Value>("account.move")
@@ -849,10 +881,10 @@ impl OdooCx<'_> {
         for (key, k, contract) in contracts {
             let cur = contract.currency;
             let mut posted = Money::zero(cur);
-            for m in moves
-                .iter()
-                .filter(|m| text(m, "invoice_origin") == Some(key.as_str()))
-            {
+            for m in moves.iter().filter(|m| {
+                text(m, "invoice_origin").and_then(|o| contract_of_origin(self.known, o))
+                    == Some(key.clone())
+            }) {
                 let in_cur = m2o(m, "currency_id").and_then(|(c, _)| currencies.get(&c));
                 if in_cur != Some(&cur) {
                     tracing::warn!(contract = %key, "an invoice is not in the contract's currency");
@@ -919,7 +951,10 @@ async fn draft_values(cx: &OdooCx<'_>, failed: &mut [FailedRelease]) -> Result<(
     }
     let keys: Vec<String> = failed
         .iter()
-        .map(|f| f.contract.clone())
+        .flat_map(|f| match cx.known.get(&f.contract) {
+            Some(k) => origins(&f.contract, k),
+            None => vec![f.contract.clone()],
+        })
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -947,10 +982,10 @@ async fn draft_values(cx: &OdooCx<'_>, failed: &mut [FailedRelease]) -> Result<(
         .await?;
     for f in failed.iter_mut() {
         let mut sum: Option<Money> = None;
-        for m in drafts
-            .iter()
-            .filter(|m| text(m, "invoice_origin") == Some(f.contract.as_str()))
-        {
+        for m in drafts.iter().filter(|m| {
+            text(m, "invoice_origin").and_then(|o| contract_of_origin(cx.known, o))
+                == Some(f.contract.clone())
+        }) {
             let Some(cur) = m2o(m, "currency_id").and_then(|(c, _)| currencies.get(&c)) else {
                 continue;
             };

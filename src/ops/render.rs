@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
     AgeBucket, BucketTotal, DeadLetterGroup, Link, Report, SyncPoint, Totals, Trace, WorkKind,
@@ -33,28 +33,7 @@ use crate::canonical::{Currency, Money};
 /// assert_eq!(format_money(&Money::zero(Currency::JPY)), "0 JPY");
 /// ```
 pub fn format_money(m: &Money) -> String {
-    let dp = m.currency.minor_units();
-    let rounded = m
-        .amount
-        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
-    let digits = rounded.abs().to_string();
-    let (int, frac) = digits.split_once('.').unwrap_or((digits.as_str(), ""));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 6);
-    if rounded.is_sign_negative() && !rounded.is_zero() {
-        out.push('-');
-    }
-    push_grouped(&mut out, int);
-    if dp > 0 {
-        out.push('.');
-        let want = dp as usize;
-        out.extend(frac.chars().take(want));
-        for _ in frac.len().min(want)..want {
-            out.push('0');
-        }
-    }
-    out.push(' ');
-    out.push_str(m.currency.code());
-    out
+    m.formatted()
 }
 
 /// Appends the digits `int` with a comma every three digits from the right.

@@ -140,6 +140,41 @@ impl Money {
         }
     }
 
+    /// The amount as people read it: rounded to the currency's minor unit, thousands grouped
+    /// with commas, then the code (`20,000.00 EUR`, `-1,234.50 USD`, `0.00 EUR`, `1,500 JPY`).
+    ///
+    /// ```
+    /// use odoo_connect_canonical::{Currency, Money};
+    /// use rust_decimal::Decimal;
+    /// assert_eq!(Money::new(Decimal::new(20_000, 0), Currency::EUR).formatted(), "20,000.00 EUR");
+    /// assert_eq!(Money::new(Decimal::new(-123_450, 2), Currency::USD).formatted(), "-1,234.50 USD");
+    /// assert_eq!(Money::zero(Currency::EUR).formatted(), "0.00 EUR");
+    /// assert_eq!(Money::new(Decimal::new(12_345, 3), Currency::EUR).formatted(), "12.35 EUR");
+    /// ```
+    pub fn formatted(&self) -> String {
+        let dp = self.currency.minor_units();
+        let mut rounded = self.round().amount;
+        rounded.rescale(dp);
+        let negative = rounded.is_sign_negative() && !rounded.is_zero();
+        let text = rounded.abs().to_string();
+        let (whole, fraction) = match text.split_once('.') {
+            Some((w, f)) => (w.to_owned(), Some(f.to_owned())),
+            None => (text, None),
+        };
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3 + 8);
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        let sign = if negative { "-" } else { "" };
+        match fraction {
+            Some(f) => format!("{sign}{grouped}.{f} {}", self.currency),
+            None => format!("{sign}{grouped} {}", self.currency),
+        }
+    }
+
     /// The same amount with the opposite sign.
     pub fn negate(&self) -> Money {
         Money {

@@ -546,12 +546,32 @@ fn policies(kind: BillingKind) -> (ServicePolicy, InvoicePolicy, ServiceType) {
     }
 }
 
+/// What confirming an order creates for a line of a billing kind (`service_tracking`, Odoo's
+/// `sale_project`): fixed-fee milestones `project_only` (the order's project, and one
+/// `project.milestone` per line, reached to deliver it), time and materials `task_in_project` (a
+/// task per role line in the order's project, on which time is recorded), the rest `no`.
+///
+/// ```
+/// use odoo_connect_canonical::BillingKind;
+/// use odoo_connect_canonical::mapping::contract::service_tracking;
+/// assert_eq!(service_tracking(BillingKind::FixedFeeMilestones), "project_only");
+/// assert_eq!(service_tracking(BillingKind::TimeAndMaterials), "task_in_project");
+/// assert_eq!(service_tracking(BillingKind::Retainer), "no");
+/// ```
+pub fn service_tracking(kind: BillingKind) -> &'static str {
+    match kind {
+        BillingKind::FixedFeeMilestones => "project_only",
+        BillingKind::TimeAndMaterials => "task_in_project",
+        _ => "no",
+    }
+}
+
 /// The `product.template` (or `product.product`) values of the service sold for a billing kind.
 ///
 /// A service (`type` from Odoo 18, `detailed_type` up to 17) invoiced as [`service_policy`] says
-/// (with the `invoice_policy` and `service_type` it stands for), that creates nothing on
-/// confirmation (`service_tracking` `no`: projects are mapped from canonical projects). Pass-through
-/// expenses re-invoice expenses at cost. Time and materials are sold by the hour
+/// (with the `invoice_policy` and `service_type` it stands for), tracked as [`service_tracking`]
+/// says, so that confirming an order makes the project (and its milestones and tasks) the way
+/// Odoo's `sale_project` does. Pass-through expenses re-invoice expenses at cost. Time and materials are sold by the hour
 /// ([`MappingContext::uom_hour`]), the rest by unit ([`MappingContext::uom_unit`]); up to Odoo 18
 /// the purchase unit (`uom_po_id`) is set to the same unit, as Odoo requires both in one category.
 ///
@@ -577,7 +597,7 @@ pub fn service_product(kind: BillingKind, name: &str, ctx: &MappingContext) -> M
         .set("service_policy", service.as_str())
         .set("invoice_policy", invoice.as_str())
         .set("service_type", tracked.as_str())
-        .set("service_tracking", "no")
+        .set("service_tracking", service_tracking(kind))
         .set(
             "expense_policy",
             if kind == BillingKind::PassThroughExpenses {

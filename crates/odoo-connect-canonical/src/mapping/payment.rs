@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::{Money, Payment, PaymentAllocation, PaymentMethod, SchemaVersion};
 use odoo_client::models::Payment as OdooPayment;
 use odoo_client::models::account::{PaymentPartnerType, PaymentState, PaymentType};
-use odoo_client::{Context, OdooCall, RecordId, Values};
+use odoo_client::{Context, OdooCall, RecordId, ServerVersion, Values};
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, currency_of, fields, key_or_derived,
@@ -358,4 +358,17 @@ pub fn from_odoo_with_shares(
         method,
         allocations,
     })
+}
+
+/// The `account.payment` field that holds the payer's reference on this version: `memo` from
+/// Odoo 18, `ref` up to 17 (to find a payment already registered).
+///
+/// ```
+/// use odoo_client::ServerVersion;
+/// use odoo_connect_canonical::mapping::payment::memo_field;
+/// assert_eq!(memo_field(&ServerVersion::new(19, 0)), "memo");
+/// assert_eq!(memo_field(&ServerVersion::new(17, 0)), "ref");
+/// ```
+pub fn memo_field(version: &ServerVersion) -> &'static str {
+    super::fields::payment_memo(version)
 }

@@ -861,6 +861,30 @@ pub(crate) fn create_invoices(orm: &mut Orm<'_>, wizards: &[i64]) -> OdooResult<
                 move_vals.insert("ref".into(), json!(r));
             }
             let mv = orm.sudo(|orm| orm.create("account.move", &move_vals))?;
+            // sale_timesheet's `_link_timesheets_to_invoice`: the timesheets of the invoiced
+            // lines delivered by timesheets, not invoiced yet, now belong to this invoice.
+            for l in lines.iter().filter_map(|line| line.0) {
+                if orm
+                    .stored("sale.order.line", l, "qty_delivered_method")
+                    .as_str()
+                    != Some("timesheet")
+                {
+                    continue;
+                }
+                for t in orm.children("account.analytic.line", "so_line", l) {
+                    let invoiced = orm.stored("account.analytic.line", t, "timesheet_invoice_id");
+                    let on_project = !orm
+                        .stored("account.analytic.line", t, "project_id")
+                        .is_null();
+                    if invoiced.is_null() && on_project {
+                        orm.set(
+                            "account.analytic.line",
+                            t,
+                            &[("timesheet_invoice_id", json!(mv))],
+                        );
+                    }
+                }
+            }
             for (sale_line, qty, price, discount, taxes, name) in lines {
                 let product = sale_line
                     .map(|l| orm.stored("sale.order.line", l, "product_id"))
