@@ -46,10 +46,7 @@ pub(crate) fn split_xmlid(xmlid: &str) -> (String, String) {
 /// `ir.model.data` row of an external id.
 pub(crate) fn find_xmlid(orm: &Orm<'_>, xmlid: &str) -> Option<i64> {
     let (module, name) = split_xmlid(xmlid);
-    orm.db.ids("ir.model.data").into_iter().find(|&i| {
-        orm.stored("ir.model.data", i, "module").as_str() == Some(module.as_str())
-            && orm.stored("ir.model.data", i, "name").as_str() == Some(name.as_str())
-    })
+    orm.db.xmlid_row(&module, &name)
 }
 
 /// Record id an external id points to, when it is of `model` and exists.
@@ -356,7 +353,8 @@ fn upsert_xmlid(orm: &mut Orm<'_>, xmlid: &str, model: &str, id: i64) -> OdooRes
             ]
             .into_iter()
             .collect();
-            orm.sudo(|o| o.create("ir.model.data", &vals))?;
+            let row = orm.sudo(|o| o.create("ir.model.data", &vals))?;
+            orm.db.note_xmlid(&module, &name, row);
         }
     }
     Ok(())

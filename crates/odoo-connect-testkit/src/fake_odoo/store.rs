@@ -5,8 +5,8 @@
 //! fails, except the id sequences, which, as PostgreSQL's, never go back (a failed `create`
 //! consumes its ids, as on a real server).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value};
@@ -40,6 +40,38 @@ pub(crate) struct Db {
     /// Named number sequences (`sale.order`, `INV/2026`, ...): next number.
     pub(crate) sequences: BTreeMap<String, i64>,
     pub(crate) credentials: Vec<Credential>,
+    /// `ir.model.data` rows by external id, so that `load` does not scan the table per row.
+    pub(crate) xmlids: XmlIdCache,
+}
+
+/// The `ir.model.data` rows by `module` and `name`, and the shape of the table (row count,
+/// last id) it was built from: a table of another shape rebuilds it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct XmlIdIndex {
+    by_name: HashMap<(String, String), i64>,
+    shape: (usize, Option<i64>),
+}
+
+/// The index of a database; a copy of the database (a transaction's snapshot) gets its own.
+#[derive(Debug, Default)]
+pub(crate) struct XmlIdCache(Mutex<Option<Arc<XmlIdIndex>>>);
+
+impl Clone for XmlIdCache {
+    fn clone(&self) -> Self {
+        XmlIdCache(Mutex::new(
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        ))
+    }
+}
+
+const IR_MODEL_DATA: &str = "ir.model.data";
+
+fn shape_of(table: &Table) -> (usize, Option<i64>) {
+    (table.rows.len(), table.rows.keys().next_back().copied())
+}
+
+fn text_of<'r>(row: &'r Row, field: &str) -> &'r str {
+    row.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 
 impl Db {
@@ -49,6 +81,74 @@ impl Db {
             now,
             sequences: BTreeMap::new(),
             credentials: Vec::new(),
+            xmlids: XmlIdCache::default(),
+        }
+    }
+
+    /// The `ir.model.data` row of `module.name`.
+    ///
+    /// Answers from the index while the table keeps the shape it was built from (rows written
+    /// through the ORM with a new module or name are seen after the next row is added or
+    /// removed); a hit whose row no longer has that name rebuilds the index.
+    pub(crate) fn xmlid_row(&self, module: &str, name: &str) -> Option<i64> {
+        let table = self.table(IR_MODEL_DATA)?;
+        let shape = shape_of(table);
+        let mut cache = self.xmlids.0.lock().unwrap_or_else(|e| e.into_inner());
+        for attempt in 0..2 {
+            let index = match cache.as_ref() {
+                Some(i) if i.shape == shape && attempt == 0 => i.clone(),
+                _ => {
+                    let built = Arc::new(XmlIdIndex {
+                        by_name: table
+                            .rows
+                            .iter()
+                            .map(|(id, r)| {
+                                (
+                                    (
+                                        text_of(r, "module").to_owned(),
+                                        text_of(r, "name").to_owned(),
+                                    ),
+                                    *id,
+                                )
+                            })
+                            .collect(),
+                        shape,
+                    });
+                    *cache = Some(built.clone());
+                    built
+                }
+            };
+            let id = *index.by_name.get(&(module.to_owned(), name.to_owned()))?;
+            match table.rows.get(&id) {
+                Some(r) if text_of(r, "module") == module && text_of(r, "name") == name => {
+                    return Some(id);
+                }
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    /// Records in the index that row `id` of `ir.model.data`, just created, is `module.name`
+    /// (the index is dropped when the table changed in other ways since it was built).
+    pub(crate) fn note_xmlid(&self, module: &str, name: &str, id: i64) {
+        let Some(table) = self.table(IR_MODEL_DATA) else {
+            return;
+        };
+        let shape = shape_of(table);
+        let mut cache = self.xmlids.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(index) = cache.as_mut() else {
+            return;
+        };
+        let before = (shape.0.saturating_sub(1), index.shape.1);
+        if index.shape == before && shape.1 == Some(id) && index.shape.1 < Some(id) {
+            let index = Arc::make_mut(index);
+            index
+                .by_name
+                .insert((module.to_owned(), name.to_owned()), id);
+            index.shape = shape;
+        } else {
+            *cache = None;
         }
     }
 
