@@ -363,3 +363,24 @@ async fn through_the_pipeline_each_message_creates_one_line_and_a_bad_one_is_dea
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].envelope.idempotency_key, key("p-", 17));
 }
+
+#[tokio::test]
+async fn the_fake_still_refuses_a_second_record_with_the_same_external_id() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let h = odoo.model_named::<Value>("ir.model.data");
+    let vals = odoo_connect::odoo::Values::new()
+        .set("module", "__sync__")
+        .set("name", "twice")
+        .set("model", "res.partner")
+        .set("res_id", 9);
+    h.create(&vals).await.unwrap();
+    let e = h.create(&vals).await.unwrap_err();
+    assert_eq!(
+        e.odoo_kind(),
+        Some(odoo_connect::odoo::OdooErrorKind::ValidationError),
+        "{e}"
+    );
+    let other = vals.clone().set("name", "once");
+    h.create(&other).await.unwrap();
+}

@@ -1554,13 +1554,13 @@ pub(crate) fn check_constraints(orm: &mut Orm<'_>, model: &str, ids_: &[i64]) ->
         }
         "ir.model.data" => {
             for &id in ids_ {
-                let key = (
-                    orm.stored(model, id, "module"),
-                    orm.stored(model, id, "name"),
+                let module = orm.stored(model, id, "module");
+                let name = orm.stored(model, id, "name");
+                let dup = orm.db.xmlid_taken_by_other(
+                    module.as_str().unwrap_or_default(),
+                    name.as_str().unwrap_or_default(),
+                    id,
                 );
-                let dup = orm.db.ids(model).into_iter().any(|o| {
-                    o != id && (orm.stored(model, o, "module"), orm.stored(model, o, "name")) == key
-                });
                 if dup {
                     return Err(OdooError::validation(
                         "The operation cannot be completed: You cannot have multiple records with the same external ID!",

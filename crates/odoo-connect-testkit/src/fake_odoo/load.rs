@@ -353,8 +353,7 @@ fn upsert_xmlid(orm: &mut Orm<'_>, xmlid: &str, model: &str, id: i64) -> OdooRes
             ]
             .into_iter()
             .collect();
-            let row = orm.sudo(|o| o.create("ir.model.data", &vals))?;
-            orm.db.note_xmlid(&module, &name, row);
+            orm.sudo(|o| o.create("ir.model.data", &vals))?;
         }
     }
     Ok(())

@@ -85,71 +85,84 @@ impl Db {
         }
     }
 
-    /// The `ir.model.data` row of `module.name`.
-    ///
-    /// Answers from the index while the table keeps the shape it was built from (rows written
-    /// through the ORM with a new module or name are seen after the next row is added or
-    /// removed); a hit whose row no longer has that name rebuilds the index.
-    pub(crate) fn xmlid_row(&self, module: &str, name: &str) -> Option<i64> {
-        let table = self.table(IR_MODEL_DATA)?;
+    /// The index of `ir.model.data`, brought up to date: rows added at the end of the table
+    /// since it was built are indexed (a row keeps the first id of its name), any other change
+    /// of the table's shape rebuilds it.
+    fn xmlid_index(&self, table: &Table, rebuild: bool) -> Arc<XmlIdIndex> {
         let shape = shape_of(table);
         let mut cache = self.xmlids.0.lock().unwrap_or_else(|e| e.into_inner());
-        for attempt in 0..2 {
-            let index = match cache.as_ref() {
-                Some(i) if i.shape == shape && attempt == 0 => i.clone(),
-                _ => {
-                    let built = Arc::new(XmlIdIndex {
-                        by_name: table
-                            .rows
-                            .iter()
-                            .map(|(id, r)| {
-                                (
-                                    (
-                                        text_of(r, "module").to_owned(),
-                                        text_of(r, "name").to_owned(),
-                                    ),
-                                    *id,
-                                )
-                            })
-                            .collect(),
-                        shape,
-                    });
-                    *cache = Some(built.clone());
-                    built
-                }
+        if let Some(index) = cache.as_mut().filter(|_| !rebuild) {
+            if index.shape == shape {
+                return index.clone();
+            }
+            let added = match index.shape.1 {
+                Some(last) => table
+                    .rows
+                    .range((std::ops::Bound::Excluded(last), std::ops::Bound::Unbounded))
+                    .count(),
+                None => table.rows.len(),
             };
-            let id = *index.by_name.get(&(module.to_owned(), name.to_owned()))?;
-            match table.rows.get(&id) {
-                Some(r) if text_of(r, "module") == module && text_of(r, "name") == name => {
+            if shape.0 == index.shape.0 + added {
+                let from = index.shape.1;
+                let index_mut = Arc::make_mut(index);
+                for (id, r) in table.rows.iter().filter(|(id, _)| from < Some(**id)) {
+                    index_mut
+                        .by_name
+                        .entry((
+                            text_of(r, "module").to_owned(),
+                            text_of(r, "name").to_owned(),
+                        ))
+                        .or_insert(*id);
+                }
+                index_mut.shape = shape;
+                return index.clone();
+            }
+        }
+        let mut by_name = HashMap::with_capacity(table.rows.len());
+        for (id, r) in &table.rows {
+            by_name
+                .entry((
+                    text_of(r, "module").to_owned(),
+                    text_of(r, "name").to_owned(),
+                ))
+                .or_insert(*id);
+        }
+        let built = Arc::new(XmlIdIndex { by_name, shape });
+        *cache = Some(built.clone());
+        built
+    }
+
+    /// The `ir.model.data` row of `module.name` (the first, should there be several).
+    ///
+    /// Answers from an index; a row whose module or name was written through the ORM is seen
+    /// once the table gains or loses a row, and a hit whose row no longer has the name rebuilds
+    /// the index.
+    pub(crate) fn xmlid_row(&self, module: &str, name: &str) -> Option<i64> {
+        let table = self.table(IR_MODEL_DATA)?;
+        let key = (module.to_owned(), name.to_owned());
+        for rebuild in [false, true] {
+            let index = self.xmlid_index(table, rebuild);
+            let id = *index.by_name.get(&key)?;
+            if let Some(r) = table.rows.get(&id) {
+                if text_of(r, "module") == module && text_of(r, "name") == name {
                     return Some(id);
                 }
-                _ => continue,
             }
         }
         None
     }
 
-    /// Records in the index that row `id` of `ir.model.data`, just created, is `module.name`
-    /// (the index is dropped when the table changed in other ways since it was built).
-    pub(crate) fn note_xmlid(&self, module: &str, name: &str, id: i64) {
-        let Some(table) = self.table(IR_MODEL_DATA) else {
-            return;
-        };
-        let shape = shape_of(table);
-        let mut cache = self.xmlids.0.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(index) = cache.as_mut() else {
-            return;
-        };
-        let before = (shape.0.saturating_sub(1), index.shape.1);
-        if index.shape == before && shape.1 == Some(id) && index.shape.1 < Some(id) {
-            let index = Arc::make_mut(index);
-            index
-                .by_name
-                .insert((module.to_owned(), name.to_owned()), id);
-            index.shape = shape;
-        } else {
-            *cache = None;
-        }
+    /// Whether a row of `ir.model.data` other than `id` is named `module.name`.
+    pub(crate) fn xmlid_taken_by_other(&self, module: &str, name: &str, id: i64) -> bool {
+        self.xmlid_row(module, name)
+            .is_some_and(|first| first != id)
+            || self.table(IR_MODEL_DATA).is_some_and(|t| {
+                // `id` holds the first row of the name: a later one would be the duplicate.
+                self.xmlid_row(module, name) == Some(id)
+                    && t.rows
+                        .range((std::ops::Bound::Excluded(id), std::ops::Bound::Unbounded))
+                        .any(|(_, r)| text_of(r, "module") == module && text_of(r, "name") == name)
+            })
     }
 
     pub(crate) fn table(&self, model: &str) -> Option<&Table> {
