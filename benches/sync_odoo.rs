@@ -1,0 +1,244 @@
+//! Exactly-once at the server's batched rate: 10,000 approved timesheet lines
+//! (`account.analytic.line`) into the fake Odoo.
+//!
+//! - `create_chunked`: Odoo's batched `create`, 500 per request, no ledger (the baseline);
+//! - `pipeline_create_once_many`: one message per line through the pipeline (in-memory store),
+//!   each step creating its line exactly once with `BatchedCreate` (one ledger claim round trip
+//!   and one `load` per 500 lines);
+//! - `create_once_many`: the same batches without the pipeline;
+//! - `pipeline_create_once`: the per-message `create_once` (one `load` per line), on 1,000 lines
+//!   for reference.
+//!
+//! Each sample starts a fresh fake Odoo (not timed), so every run creates into the same data.
+//! Throughput is in lines per second; compare the `thrpt` figures.
+//!
+//! `cargo bench --bench sync_odoo --features testkit` (`SYNC_BENCH_RECORDS` sets the count).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use odoo_connect::odoo::models::{Employee, Project};
+use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy, Values};
+use odoo_connect::store::memory::MemoryStore;
+use odoo_connect::sync::effect::{
+    BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many,
+};
+use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
+use odoo_connect::sync::pipeline::Pipeline;
+use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::testkit::FakeOdoo;
+use serde_json::{Value, json};
+
+const MODEL: &str = "account.analytic.line";
+const CHUNK: usize = 500;
+
+struct Setup {
+    fake: FakeOdoo,
+    odoo: OdooClient,
+    project: RecordId,
+    employee: RecordId,
+}
+
+async fn setup() -> Setup {
+    let fake = FakeOdoo::start().await;
+    let odoo = OdooClient::builder(fake.url())
+        .database(fake.database())
+        .api_key("admin", fake.admin_api_key())
+        .retry(RetryPolicy::none())
+        .max_concurrent_requests(8)
+        .build()
+        .expect("client");
+    let project = odoo
+        .model::<Project>()
+        .search(Domain::new())
+        .limit(1)
+        .await
+        .expect("project")[0];
+    let employee = odoo
+        .model::<Employee>()
+        .search(Domain::new())
+        .limit(1)
+        .await
+        .expect("employee")[0];
+    Setup {
+        fake,
+        odoo,
+        project,
+        employee,
+    }
+}
+
+fn hours(i: usize) -> f64 {
+    0.25 + (i % 8) as f64 * 0.25
+}
+
+fn key(i: usize) -> IdempotencyKey {
+    IdempotencyKey::for_effect("time", &format!("TE-{i}"), "approved", "timesheet").expect("key")
+}
+
+fn row(i: usize, project: RecordId, employee: RecordId) -> ImportRow {
+    ImportRow::new()
+        .text("name", format!("Work item {i}"))
+        .many2one("project_id", project)
+        .many2one("employee_id", employee)
+        .text("date", "2026-11-20")
+        .number("unit_amount", hours(i))
+}
+
+fn envelopes(n: usize) -> Vec<JsonEnvelope> {
+    (0..n)
+        .map(|i| {
+            Envelope::builder(key(i), json!({"i": i}))
+                .source("time")
+                .legal_entity("BE")
+                .build()
+                .expect("envelope")
+                .to_json()
+                .expect("json")
+        })
+        .collect()
+}
+
+/// Creates `n` lines with Odoo's batched `create`.
+async fn chunked(n: usize) -> Duration {
+    let s = setup().await;
+    let values: Vec<Values> = (0..n)
+        .map(|i| {
+            Values::new()
+                .set("name", format!("Work item {i}"))
+                .many2one("project_id", Some(s.project))
+                .many2one("employee_id", Some(s.employee))
+                .set("date", "2026-11-20")
+                .set("unit_amount", hours(i))
+        })
+        .collect();
+    let h = s.odoo.model_named::<Value>(MODEL);
+    let t = Instant::now();
+    let ids = h.create_chunked(&values, CHUNK, 1).await.expect("create");
+    let took = t.elapsed();
+    assert_eq!(ids.len(), n);
+    took
+}
+
+/// Creates `n` lines exactly once with `create_once_many`, without the pipeline.
+async fn once_many(n: usize) -> Duration {
+    let s = setup().await;
+    let items: Vec<(IdempotencyKey, ImportRow)> = (0..n)
+        .map(|i| (key(i), row(i, s.project, s.employee)))
+        .collect();
+    let ledger = MemoryStore::new();
+    let options = BatchOptions::default().max_rows(CHUNK);
+    let t = Instant::now();
+    let out = create_once_many(&ledger, &s.odoo, MODEL, &items, &options).await;
+    let took = t.elapsed();
+    assert!(out.iter().all(Result::is_ok));
+    took
+}
+
+/// Runs `n` messages through the pipeline, each creating its line exactly once, batched or
+/// one `load` per message.
+async fn through_pipeline(n: usize, batched: bool) -> Duration {
+    let s = setup().await;
+    let store = Arc::new(MemoryStore::new());
+    let (project, employee) = (s.project, s.employee);
+    let lines = BatchedCreate::new(
+        s.odoo.clone(),
+        MODEL,
+        BatchOptions::default().max_rows(CHUNK),
+    );
+    let odoo = s.odoo.clone();
+    let pipeline = Pipeline::builder("approved-time", store)
+        .batch_size(CHUNK)
+        .concurrency(if batched { CHUNK } else { 8 })
+        .step(from_fn("timesheet", move |cx| {
+            let lines = lines.clone();
+            let odoo = odoo.clone();
+            Box::pin(async move {
+                let i = cx.envelope.payload["i"].as_u64().unwrap_or_default() as usize;
+                let key = cx.envelope.idempotency_key.clone();
+                let row = row(i, project, employee);
+                let created = if batched {
+                    lines.create_once(cx, &key, &row).await
+                } else {
+                    create_once(cx, &odoo, MODEL, &key, &row).await
+                };
+                match created {
+                    Ok(_) => Outcome::Done,
+                    Err(o) => o,
+                }
+            })
+        }))
+        .build();
+    pipeline.submit_batch(&envelopes(n)).await.expect("submit");
+    let t = Instant::now();
+    let report = pipeline.run_until_idle("bench").await.expect("run");
+    let took = t.elapsed();
+    assert_eq!(report.done, n as u64, "{report:?}");
+    assert_eq!(
+        s.fake
+            .count_where(MODEL, json!([["name", "=like", "Work item %"]])),
+        n
+    );
+    took
+}
+
+fn bench(c: &mut Criterion) {
+    let n: usize = std::env::var("SYNC_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let reference = (n / 10).max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut g = c.benchmark_group("sync_odoo");
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(5));
+
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function(BenchmarkId::new("create_chunked", n), |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += chunked(n).await;
+            }
+            total
+        })
+    });
+    g.bench_function(BenchmarkId::new("pipeline_create_once_many", n), |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += through_pipeline(n, true).await;
+            }
+            total
+        })
+    });
+    g.bench_function(BenchmarkId::new("create_once_many", n), |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += once_many(n).await;
+            }
+            total
+        })
+    });
+    g.throughput(Throughput::Elements(reference as u64));
+    g.bench_function(BenchmarkId::new("pipeline_create_once", reference), |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += through_pipeline(reference, false).await;
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
