@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use odoo_connect::odoo::{OdooClient, RecordId};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane};
-use odoo_connect::sync::pipeline::{Page, Pipeline, SyncRetryPolicy};
+use odoo_connect::sync::pipeline::{Cursor, Page, Pipeline, SyncRetryPolicy};
 use odoo_connect::sync::step::{Outcome, Route, RouteStep, Router, from_fn, transform, validate};
 use odoo_connect::sync::store::{
     AuditKind, CheckpointKey, Checkpoints, Clock, DeadLetterFilter, DeadLetters, FailureClass,
@@ -348,14 +348,16 @@ async fn pulls_resume_from_the_checkpoint_and_full_refresh_adds_no_duplicate() {
         .collect();
     let key = CheckpointKey::new("crm", "deals", "BE");
     let fail_at = Arc::new(Mutex::new(Some(2u64)));
-    let seen_cursors: Arc<Mutex<Vec<Option<Value>>>> = Arc::default();
-    let fetch = |cursor: Option<Value>| {
+    let seen_cursors: Arc<Mutex<Vec<Option<Cursor>>>> = Arc::default();
+    let fetch = |cursor: Option<Cursor>| {
         let changes = changes.clone();
         let fail_at = fail_at.clone();
         let seen = seen_cursors.clone();
         async move {
             seen.lock().unwrap().push(cursor.clone());
-            let start = cursor.and_then(|c| c.as_u64()).unwrap_or(0);
+            let start = cursor
+                .and_then(|c| c.as_str().parse::<u64>().ok())
+                .unwrap_or(0);
             if fail_at
                 .lock()
                 .unwrap()
@@ -365,11 +367,11 @@ async fn pulls_resume_from_the_checkpoint_and_full_refresh_adds_no_duplicate() {
                 return Err(SourceDown);
             }
             let end = (start + 10).min(30);
-            Ok(Page {
-                items: changes[start as usize..end as usize].to_vec(),
-                cursor: json!(end),
-                has_more: end < 30,
-            })
+            Ok(Page::new(
+                changes[start as usize..end as usize].to_vec(),
+                Some(Cursor::new(end.to_string())),
+                end < 30,
+            ))
         }
     };
     assert!(
@@ -377,12 +379,12 @@ async fn pulls_resume_from_the_checkpoint_and_full_refresh_adds_no_duplicate() {
         "the source failed on the third page"
     );
     let cp = store.checkpoint(&key).await.unwrap().unwrap();
-    assert_eq!(cp.cursor, Some(json!(20)));
+    assert_eq!(cp.cursor, Some(json!("20")));
     let r = pipeline.pull(&key, fetch).await.unwrap();
     assert_eq!((r.pages, r.enqueued), (1, 10));
     assert_eq!(
         seen_cursors.lock().unwrap().last().unwrap(),
-        &Some(json!(20))
+        &Some(Cursor::new("20"))
     );
     // A full refresh reads everything again; the queue knows every message already.
     pipeline.full_refresh(&key).await.unwrap();

@@ -16,5 +16,6 @@ pub mod envelope;
 pub mod ownership;
 pub mod pipeline;
 pub mod reconcile;
+pub mod source;
 pub mod step;
 pub mod store;

@@ -237,6 +237,15 @@ async fn alongside<F: std::future::Future, G: std::future::Future>(
     }
 }
 
+/// The cursor a stored checkpoint holds: its text (checkpoints written before cursors were text
+/// hold other JSON, read as its JSON text).
+fn cursor_of_value(value: Value) -> Cursor {
+    match value {
+        Value::String(text) => Cursor::new(text),
+        other => Cursor::new(other.to_string()),
+    }
+}
+
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t).await,
@@ -253,16 +262,10 @@ struct Processed {
     ack: Option<crate::store::Lease>,
 }
 
-/// A page of changes from a source, for [`Pipeline::pull`].
-#[derive(Debug, Clone)]
-pub struct Page {
-    /// The changes, as envelopes.
-    pub items: Vec<JsonEnvelope>,
-    /// The cursor after this page (stored once the page is durable in the queue).
-    pub cursor: Value,
-    /// Whether more pages follow.
-    pub has_more: bool,
-}
+/// A page of a source, for [`Pipeline::pull`]: the connectors' page type, here holding
+/// envelopes (`Page<JsonEnvelope>`); [`Pipeline::pull_from`] reads a connector
+/// [`Source`](odoo_connect_connectors::Source)'s `Page<Change>` directly.
+pub use odoo_connect_connectors::{Cursor, Page};
 
 /// What [`Pipeline::pull`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +274,10 @@ pub struct PullReport {
     pub pages: u64,
     /// Changes enqueued (duplicates of messages already known are not counted).
     pub enqueued: u64,
+    /// Source records that could not be read ([`Page::rejected`]), for
+    /// [`Pipeline::pull_from`].
+    #[serde(default)]
+    pub rejected: u64,
 }
 
 /// Builds a [`Pipeline`].
@@ -511,22 +518,26 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
 
     /// Reads a source page by page from its checkpoint, enqueues each page and then moves the
     /// checkpoint past it, so that after a crash the sync resumes where it was and nothing read
-    /// is lost. `fetch` gets the stored cursor (`None` at first or after a reset).
+    /// is lost. `fetch` gets the stored cursor (`None` at first or after a reset). A page without
+    /// a cursor (nothing read yet) leaves the checkpoint where it is.
+    ///
+    /// Enqueueing is idempotent by message id: a crash between the enqueue of a page and the
+    /// commit of its cursor reads the page again and adds nothing twice.
     pub async fn pull<F, Fut, E>(
         &self,
         key: &CheckpointKey,
         mut fetch: F,
     ) -> Result<PullReport, SyncError>
     where
-        F: FnMut(Option<Value>) -> Fut,
-        Fut: std::future::Future<Output = Result<Page, E>>,
+        F: FnMut(Option<Cursor>) -> Fut,
+        Fut: std::future::Future<Output = Result<Page<JsonEnvelope>, E>>,
         E: std::error::Error + Send + Sync + 'static,
     {
         let mut report = PullReport::default();
         loop {
             let cp = self.inner.store.checkpoint(key).await?;
             let (cursor, version) = match cp {
-                Some(c) => (c.cursor, c.version),
+                Some(c) => (c.cursor.map(cursor_of_value), c.version),
                 None => (None, 0),
             };
             let page = fetch(cursor).await.map_err(|e| SyncError::Source {
@@ -536,10 +547,12 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             report.pages += 1;
             report.enqueued += self.submit_batch(&page.items).await? as u64;
             // The page is durable in the queue: the cursor may move past it.
-            self.inner
-                .store
-                .commit_checkpoint(key, version, &page.cursor)
-                .await?;
+            if let Some(cursor) = &page.cursor {
+                self.inner
+                    .store
+                    .commit_checkpoint(key, version, &Value::String(cursor.as_str().to_owned()))
+                    .await?;
+            }
             if !page.has_more {
                 break;
             }
