@@ -249,9 +249,25 @@ impl Harness {
                 .count() as u64,
             technical_letters: letters(FailureClass::Technical).await,
             business_letters: letters(FailureClass::Business).await,
+            // Records in force: a payment registered twice by a redelivered request is
+            // cancelled by the flow, with its journal entry.
             models: BUSINESS_MODELS
                 .into_iter()
-                .map(|m| (m, self.fake.count(m)))
+                .map(|m| {
+                    let n = match m {
+                        "account.payment" => self
+                            .fake
+                            .count_where(m, json!([["state", "not in", ["cancel", "canceled"]]])),
+                        "account.move" => {
+                            self.fake.count_where(m, json!([["state", "!=", "cancel"]]))
+                        }
+                        "account.move.line" => self
+                            .fake
+                            .count_where(m, json!([["parent_state", "!=", "cancel"]])),
+                        _ => self.fake.count(m),
+                    };
+                    (m, n)
+                })
                 .collect(),
         }
     }
@@ -386,19 +402,14 @@ async fn contract_to_cash(version: u8, plan: impl Fn(usize) -> FaultPlan) -> Run
     }
 }
 
-/// The confirmation of Odoo's payment wizard: registering a payment.
-const PAYMENT_CONFIRM: &str = "account.payment.register.action_create_payments";
-
 /// The plan of flow `flow` under `seed`: a fifth of the requests get one of the faults.
 ///
-/// A redelivered payment confirmation registers a partial payment twice: a known weakness of
-/// the invoice-to-cash flow, shown by `a_redelivered_payment_confirmation_registers_one_payment`;
-/// the schedules leave that one call out so that they test everything else.
+/// A redelivered payment confirmation registers a part payment twice at Odoo; the flow cancels
+/// the extra one (see `a_redelivered_payment_confirmation_registers_one_payment`).
 fn seeded(seed: u64) -> impl Fn(usize) -> FaultPlan {
     move |flow| {
         FaultPlan::seeded(seed.wrapping_mul(31).wrapping_add(flow as u64))
             .spread(FAULT_RATE, &Fault::ALL)
-            .except(Fault::Duplicate, PAYMENT_CONFIRM)
             .stall_for(STALL)
             .retry_after_secs(1)
     }
@@ -508,7 +519,13 @@ fn assert_exactly_once(run: &RunResult) -> BTreeMap<&'static str, usize> {
     let mut paid = 0;
     for pay in run.payments.iter().filter(|p| !p.allocations.is_empty()) {
         assert_eq!(
-            fake.count_where("account.payment", json!([["memo", "=", pay.reference]])),
+            fake.count_where(
+                "account.payment",
+                json!([
+                    ["memo", "=", pay.reference],
+                    ["state", "not in", ["cancel", "canceled"]]
+                ])
+            ),
             1,
             "payment {} ({})",
             pay.key,
@@ -558,6 +575,7 @@ fn records_line(models: &BTreeMap<&'static str, usize>) -> String {
         .join(" ")
 }
 
+#[ignore = "slow: six seeds of the four flows take minutes; run with `cargo test --all-features --test fault_proxy_flows -- --ignored --nocapture`"]
 #[tokio::test]
 async fn every_flow_survives_a_bad_hour_on_the_network() {
     let mut rows = Vec::new();
@@ -636,9 +654,6 @@ async fn every_flow_survives_a_bad_hour_on_the_network() {
 
 /// A redelivered confirmation of Odoo's payment wizard: the payment must be registered once.
 #[tokio::test]
-#[ignore = "known weakness: a redelivered `account.payment.register.action_create_payments` \
-            registers a partial payment twice (the invoice-to-cash flow registers payments \
-            through the wizard, which has no external id)"]
 async fn a_redelivered_payment_confirmation_registers_one_payment() {
     let run = contract_to_cash(19, |flow| match flow {
         3 => FaultPlan::seeded(0).probability(Fault::Duplicate, 1.0),

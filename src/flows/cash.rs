@@ -9,7 +9,7 @@ use crate::canonical::{ContractKey, InvoiceEvent, InvoiceKey, Payment};
 use crate::connector::{Change, ChangeId, Record, RecordKind};
 use crate::mapping::{invoice as invoice_map, payment as payment_map};
 use crate::odoo::models::{AccountMove, AccountMoveLine};
-use crate::odoo::{Domain, RecordId};
+use crate::odoo::{Domain, OdooCall, RecordId};
 use crate::sync::effect::ensure;
 use crate::sync::step::{Outcome, StepContext};
 use crate::sync::store::{AuditEvent, AuditKind};
@@ -181,6 +181,13 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
     };
     match ensure(cx, &k, is_done, act).await {
         Ok(v) => {
+            // Odoo's wizard has no idempotency key: a confirmation delivered twice by the network
+            // (a proxy retrying the request) registers a part payment twice. Any payment beyond
+            // the first with this reference, date and amount is reset and cancelled, which
+            // unreconciles it (each such call is checked first, so a retry does no harm).
+            if let Err(e) = cancel_duplicates(f, payment, memo).await {
+                return odoo_outcome(&e);
+            }
             cx.state.insert("payment".into(), v.clone());
             cx.state.insert("contracts".into(), json!(origins));
             cx.audit(
@@ -193,6 +200,45 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
         }
         Err(o) => o,
     }
+}
+
+/// Cancels the payments registered more than once for `payment` (same reference, date and amount),
+/// keeping the first; returns how many were cancelled.
+async fn cancel_duplicates(f: &Flows, payment: &Payment, memo: &str) -> crate::odoo::Result<usize> {
+    if payment.reference.is_empty() {
+        return Ok(0);
+    }
+    let odoo = &f.inner.odoo;
+    let made = odoo
+        .model_named::<Value>("account.payment")
+        .search_read(
+            Domain::new()
+                .eq(memo, payment.reference.as_str())
+                .eq("date", payment.date.to_string())
+                .not_in("state", ["draft", "cancel", "canceled"]),
+        )
+        .fields(["id", "amount"])
+        .order("id")
+        .await?;
+    let ids: Vec<RecordId> = made
+        .iter()
+        .filter(|p| {
+            p.get("amount")
+                .and_then(crate::odoo::value::decimal_from_value)
+                .is_some_and(|a| a == payment.amount.amount)
+        })
+        .filter_map(|p| p.get("id").and_then(Value::as_i64).map(RecordId))
+        .collect();
+    let extra = ids.get(1..).unwrap_or_default().to_vec();
+    for id in &extra {
+        odoo.call::<Value>(&OdooCall::new("account.payment", "action_draft").ids([*id]))
+            .await?;
+        odoo.call::<Value>(&OdooCall::new("account.payment", "action_cancel").ids([*id]))
+            .await?;
+        tracing::warn!(payment = id.get(), reference = %payment.reference,
+            "a payment registered twice was cancelled");
+    }
+    Ok(extra.len())
 }
 
 /// `cash.write-back`: the payment written to the CRM deal of each contract it pays.
@@ -213,11 +259,14 @@ pub(super) async fn write_back(f: &Flows, cx: &mut StepContext, payment: &Paymen
         .unwrap_or_default();
     let mut written = Vec::new();
     for c in contracts {
-        let Some(crm) = ContractKey::new(c)
-            .ok()
-            .and_then(|k| f.inner.book.get(&k))
-            .and_then(|b| b.crm)
-        else {
+        let Ok(k) = ContractKey::new(c) else {
+            continue;
+        };
+        let booked = match super::recall(f, cx, Some(&k), None).await {
+            Ok(b) => b,
+            Err(o) => return o,
+        };
+        let Some(crm) = booked.and_then(|b| b.crm) else {
             continue;
         };
         let change = Change::new(

@@ -375,7 +375,7 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
             created += 1;
         }
     }
-    f.inner.book.insert(BookedContract {
+    let booked = BookedContract {
         contract: c.clone(),
         project: deal.project.key.clone(),
         crm: deal.crm.clone(),
@@ -385,7 +385,12 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         project_id,
         sale_lines,
         tasks,
-    });
+    };
+    // Kept durably, so that a worker that never saw this booking finds it.
+    if let Err(o) = super::remember(cx, &booked).await {
+        return o;
+    }
+    f.inner.book.insert(booked);
     cx.audit(
         AuditEvent::new(AuditKind::Other("project_ready".into()))
             .step("deal.project")

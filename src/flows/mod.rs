@@ -126,7 +126,10 @@ pub fn correlation_for(contract: &ContractKey) -> CorrelationId {
 }
 
 /// A contract booked in Odoo, with what the other flows need to find it.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The lead-to-project flow records it in the state store's ledger too, so that any worker
+/// (another process of a PostgreSQL deployment, or this one after a restart) finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BookedContract {
     /// The contract as booked (signed, active, with its billing lines and caps).
@@ -140,13 +143,101 @@ pub struct BookedContract {
     /// The sale order.
     pub order_id: RecordId,
     /// The sale order's number (`S00042`): its invoices' `invoice_origin`.
+    #[serde(default)]
     pub order_name: String,
     /// The project (`project.project`).
     pub project_id: RecordId,
     /// The order lines and what each sells.
     pub sale_lines: Vec<(SaleLineRef, RecordId)>,
     /// The tasks Odoo made for order lines (time and materials roles), by what the line sells.
+    #[serde(default)]
     pub tasks: Vec<(SaleLineRef, RecordId)>,
+}
+
+/// The ledger keys under which a booked contract is remembered: by contract and by project.
+fn booked_keys(contract: &ContractKey, project: &ProjectKey) -> Vec<IdempotencyKey> {
+    [
+        IdempotencyKey::for_effect("contract", contract.as_str(), "booked", "remember"),
+        IdempotencyKey::for_effect("project", project.as_str(), "booked", "remember"),
+    ]
+    .into_iter()
+    .filter_map(Result::ok)
+    .collect()
+}
+
+/// Records `booked` in the ledger of the step's state store (once; a later booking of the same
+/// contract keeps the first record).
+pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> Result<(), Outcome> {
+    let value = serde_json::to_value(booked)
+        .map_err(|e| Outcome::failed(format!("cannot record the booking: {e}"), Some(&e)))?;
+    for k in booked_keys(&booked.contract.key, &booked.project) {
+        let begin = cx
+            .ledger()
+            .begin(&k, &serde_json::json!({"op": "remember"}), cx.claim_for)
+            .await
+            .map_err(|e| Outcome::retry(format!("state store: {e}")))?;
+        match begin {
+            crate::sync::store::Begin::New(claim)
+            | crate::sync::store::Begin::Resumed { claim, .. } => cx
+                .ledger()
+                .complete(&claim, &value)
+                .await
+                .map_err(|e| Outcome::retry(format!("state store: {e}")))?,
+            crate::sync::store::Begin::InFlight { .. } => {
+                return Err(Outcome::retry(format!(
+                    "`{k}` is being recorded by another worker"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A booked contract by contract key or by project, from this process's book or, when another
+/// worker booked it, from the ledger (then kept in the book).
+pub(crate) async fn recall(
+    f: &Flows,
+    cx: &StepContext,
+    contract: Option<&ContractKey>,
+    project: Option<&ProjectKey>,
+) -> Result<Option<BookedContract>, Outcome> {
+    if let Some(b) = contract.and_then(|c| f.inner.book.get(c)) {
+        return Ok(Some(b));
+    }
+    if let Some(b) = project.and_then(|p| f.inner.book.by_project(p)) {
+        return Ok(Some(b));
+    }
+    let keys = [
+        contract.and_then(|c| {
+            IdempotencyKey::for_effect("contract", c.as_str(), "booked", "remember").ok()
+        }),
+        project.and_then(|p| {
+            IdempotencyKey::for_effect("project", p.as_str(), "booked", "remember").ok()
+        }),
+    ];
+    for k in keys.into_iter().flatten() {
+        let entry = cx
+            .ledger()
+            .entry(&k)
+            .await
+            .map_err(|e| Outcome::retry(format!("state store: {e}")))?;
+        if let Some(value) = entry.and_then(|e| e.outcome) {
+            match serde_json::from_value::<BookedContract>(value) {
+                Ok(b) => {
+                    f.inner.book.insert(b.clone());
+                    return Ok(Some(b));
+                }
+                Err(e) => {
+                    return Err(Outcome::failed(
+                        format!("the recorded booking of `{k}` cannot be read: {e}"),
+                        Some(&e),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 impl BookedContract {

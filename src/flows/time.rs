@@ -15,16 +15,18 @@ use crate::sync::effect::{ImportRow, create_once, ensure};
 use crate::sync::step::{Outcome, StepContext};
 use crate::sync::store::{AuditEvent, AuditKind};
 
-fn booked(f: &Flows, entry: &TimeEntry) -> Result<BookedContract, Outcome> {
-    f.inner.book.by_project(&entry.project).ok_or_else(|| {
-        Outcome::failed(
-            format!(
-                "no contract delivers project `{}`: book the deal first",
-                entry.project
-            ),
-            None,
-        )
-    })
+async fn booked(f: &Flows, cx: &StepContext, entry: &TimeEntry) -> Result<BookedContract, Outcome> {
+    super::recall(f, cx, None, Some(&entry.project))
+        .await?
+        .ok_or_else(|| {
+            Outcome::failed(
+                format!(
+                    "no contract delivers project `{}`: book the deal first",
+                    entry.project
+                ),
+                None,
+            )
+        })
 }
 
 /// The time-and-materials billing line an entry is billed on: its own, or the contract's first.
@@ -46,7 +48,7 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
     if entry.approval != ApprovalState::Approved {
         return Outcome::skipped("the entry is not approved");
     }
-    let b = match booked(f, entry) {
+    let b = match booked(f, cx, entry).await {
         Ok(b) => b,
         Err(o) => return o,
     };
@@ -244,7 +246,11 @@ async fn within_caps(
 /// right; then posts the order's draft invoices, each once.
 pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> Outcome {
     let odoo = &f.inner.odoo;
-    let Some(b) = f.inner.book.get(contract) else {
+    let b = match super::recall(f, cx, Some(contract), None).await {
+        Ok(b) => b,
+        Err(o) => return o,
+    };
+    let Some(b) = b else {
         return Outcome::failed(
             format!("no contract `{contract}` is booked: book the deal first"),
             None,

@@ -108,7 +108,10 @@ impl<K: Eq + Hash + Clone> IdMap<K> {
 }
 
 /// Which part of a billing line a sale order line sells.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LinePart {
     /// The whole billing line (retainer, pass-through expenses, recurring service).
@@ -126,7 +129,9 @@ pub enum LinePart {
 /// [`contract::line_refs`](super::contract::line_refs) gives them in the order of the order lines
 /// that [`contract::to_odoo`](super::contract::to_odoo) produces, so that the ids read back can be
 /// put in [`MappingContext::sale_lines`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct SaleLineRef {
     /// The contract.
     pub contract: ContractKey,

@@ -1244,10 +1244,12 @@ pub(crate) fn action_create_payments(orm: &mut Orm<'_>, wizards: &[i64]) -> Odoo
             row.insert("move_id".into(), json!(entry));
         }
         let mut remaining = amount;
+        let mut allocations = Map::new();
         for &mv in &invoices {
             let residual = move_residual(orm, mv);
             let applied = residual.min(remaining);
             remaining -= applied;
+            allocations.insert(mv.to_string(), float(applied));
             let paid = num(&orm.stored("account.move", mv, "__paid")) + applied;
             let after = super::orm::money(move_total(orm, mv) - paid);
             let payment_state = if after <= 0.0 { "paid" } else { "partial" };
@@ -1259,6 +1261,10 @@ pub(crate) fn action_create_payments(orm: &mut Orm<'_>, wizards: &[i64]) -> Odoo
                     ("payment_state", json!(payment_state)),
                 ],
             );
+        }
+        // What the payment settled on each invoice, so that resetting it to draft unreconciles.
+        if let Some(row) = orm.db.row_mut("account.payment", payment) {
+            row.insert("__applied".into(), Value::Object(allocations));
         }
         last = payment;
     }
@@ -1316,13 +1322,53 @@ pub(crate) fn payment_cancel(orm: &mut Orm<'_>, payments: &[i64]) -> OdooResult<
     };
     for &p in payments {
         orm.set("account.payment", p, &[("state", json!(state))]);
+        // Its journal entry is cancelled with it.
+        if let Some(entry) = as_id(&orm.stored("account.payment", p, "move_id")) {
+            orm.set("account.move", entry, &[("state", json!("cancel"))]);
+        }
     }
     Ok(json!(false))
 }
 
 /// `account.payment.action_draft`.
+///
+/// As Odoo does (the payment's entry back to draft removes its reconciliation), the amounts the
+/// payment settled are owed again on its invoices.
 pub(crate) fn payment_draft(orm: &mut Orm<'_>, payments: &[i64]) -> OdooResult<Value> {
     for &p in payments {
+        let applied = orm.stored("account.payment", p, "__applied");
+        if let Value::Object(allocations) = applied {
+            for (mv, amount) in allocations {
+                let Ok(mv) = mv.parse::<i64>() else {
+                    continue;
+                };
+                let paid = (num(&orm.stored("account.move", mv, "__paid")) - num(&amount)).max(0.0);
+                let after = super::orm::money(move_total(orm, mv) - paid);
+                let payment_state = if paid <= 0.0 {
+                    "not_paid"
+                } else if after <= 0.0 {
+                    "paid"
+                } else {
+                    "partial"
+                };
+                orm.set(
+                    "account.move",
+                    mv,
+                    &[
+                        ("__paid", float(super::orm::money(paid))),
+                        ("payment_state", json!(payment_state)),
+                    ],
+                );
+            }
+            if let Some(row) = orm.db.row_mut("account.payment", p) {
+                row.remove("__applied");
+            }
+            orm.set(
+                "account.payment",
+                p,
+                &[("reconciled_invoice_ids", json!([]))],
+            );
+        }
         orm.set("account.payment", p, &[("state", json!("draft"))]);
     }
     Ok(json!(false))
