@@ -152,27 +152,32 @@ impl Money {
     /// assert_eq!(Money::new(Decimal::new(12_345, 3), Currency::EUR).formatted(), "12.35 EUR");
     /// ```
     pub fn formatted(&self) -> String {
-        let dp = self.currency.minor_units();
-        let mut rounded = self.round().amount;
-        rounded.rescale(dp);
+        let dp = self.currency.minor_units() as usize;
+        let rounded = self.round().amount;
         let negative = rounded.is_sign_negative() && !rounded.is_zero();
+        // Padded by hand: the largest amounts cannot be rescaled to the minor unit.
         let text = rounded.abs().to_string();
-        let (whole, fraction) = match text.split_once('.') {
-            Some((w, f)) => (w.to_owned(), Some(f.to_owned())),
-            None => (text, None),
-        };
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3 + 8);
+        let (whole, fraction) = text.split_once('.').unwrap_or((text.as_str(), ""));
+        let mut out = String::with_capacity(whole.len() + whole.len() / 3 + dp + 6);
+        if negative {
+            out.push('-');
+        }
         for (i, ch) in whole.chars().enumerate() {
             if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
+                out.push(',');
             }
-            grouped.push(ch);
+            out.push(ch);
         }
-        let sign = if negative { "-" } else { "" };
-        match fraction {
-            Some(f) => format!("{sign}{grouped}.{f} {}", self.currency),
-            None => format!("{sign}{grouped} {}", self.currency),
+        if dp > 0 {
+            out.push('.');
+            out.extend(fraction.chars().take(dp));
+            for _ in fraction.len().min(dp)..dp {
+                out.push('0');
+            }
         }
+        out.push(' ');
+        out.push_str(self.currency.code());
+        out
     }
 
     /// The same amount with the opposite sign.
