@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::Pipeline;
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::{Stop, from_fn};
 use odoo_connect::sync::store::{Begin, StateStore};
 use serde_json::json;
 
@@ -51,14 +51,14 @@ fn pipeline<S: StateStore + ?Sized + 'static>(store: Arc<S>, ledger: bool) -> Pi
                     {
                         Ok(Begin::New(claim)) | Ok(Begin::Resumed { claim, .. }) => {
                             if let Err(e) = cx.ledger().complete(&claim, &json!({"id": 1})).await {
-                                return Outcome::retry(e);
+                                return Err(Stop::retry(e));
                             }
                         }
                         Ok(_) => {}
-                        Err(e) => return Outcome::retry(e),
+                        Err(e) => return Err(Stop::retry(e)),
                     }
                 }
-                Outcome::Done
+                Ok(())
             })
         }))
         .batch_size(200)

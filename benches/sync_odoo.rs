@@ -26,7 +26,7 @@ use odoo_connect::sync::effect::{
 };
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::Pipeline;
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::from_fn;
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::{Value, json};
 
@@ -164,8 +164,8 @@ async fn through_pipeline(n: usize, batched: bool) -> Duration {
                     create_once(cx, &odoo, MODEL, &key, &row).await
                 };
                 match created {
-                    Ok(_) => Outcome::Done,
-                    Err(o) => o,
+                    Ok(_) => Ok(()),
+                    Err(o) => Err(o),
                 }
             })
         }))

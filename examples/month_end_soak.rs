@@ -42,7 +42,7 @@ use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::effect::{ImportRow, create_once};
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::from_fn;
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::{Value, json};
 
@@ -233,7 +233,7 @@ async fn worker(args: &[String]) -> Result<(), BoxError> {
             Box::pin(async move {
                 let payload = cx.envelope.payload.clone();
                 let Some((model, row)) = row_for(&payload, project, employee, partner) else {
-                    return Outcome::Done;
+                    return Ok(());
                 };
                 let key = cx.envelope.idempotency_key.clone();
                 match create_once(cx, &odoo, model, &key, &row).await {
@@ -244,9 +244,9 @@ async fn worker(args: &[String]) -> Result<(), BoxError> {
                                 .unwrap_or_else(|e| e.into_inner())
                                 .push(now_micros() - t);
                         }
-                        Outcome::Done
+                        Ok(())
                     }
-                    Err(o) => o,
+                    Err(o) => Err(o),
                 }
             })
         }))

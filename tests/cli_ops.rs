@@ -9,7 +9,7 @@ use std::sync::Arc;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane};
 use odoo_connect::sync::pipeline::Pipeline;
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::{Stop, from_fn};
 use odoo_connect::sync::store::{
     AuditKind, AuditLog, AuditQuery, DeadLetterFilter, DeadLetters, WorkQueue,
 };
@@ -72,9 +72,9 @@ async fn populated(dir: &Path) -> PathBuf {
             let hold = cx.envelope.payload["hold"] == json!(true);
             Box::pin(async move {
                 if hold {
-                    Outcome::held("contract cap reached", json!({"cap": 100}))
+                    Err(Stop::held("contract cap reached", json!({"cap": 100})))
                 } else {
-                    Outcome::Done
+                    Ok(())
                 }
             })
         }))

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use odoo_connect::connector::hubspot::HubSpot;
 use odoo_connect::flows::Flows;
 use odoo_connect::sync::store::{DeadLetterFilter, FailureClass, StateStore};
 use odoo_connect::testkit::FakeOdoo;
@@ -89,6 +90,50 @@ where
             booked.contract.key
         );
     }
+
+    // A third process, writing to the CRM and with an empty book, registers a payment and
+    // reports it on the deal: it finds the contract paid from the invoice's origin (the sale
+    // order's number) in the ledger.
+    let hubspot = HubSpot::builder(fake_hubspot::TOKEN)
+        .base_url(hub.uri())
+        .legal_entity("firm-eu".parse().unwrap())
+        .build()
+        .unwrap();
+    let odoo = flows_setup::odoo_client(&fake).unwrap();
+    let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
+    let c = Flows::connect(odoo, settings)
+        .await
+        .unwrap()
+        .with_sink(Arc::new(hubspot));
+    assert!(c.book().all().is_empty());
+    let open = b.open_invoices().await.unwrap();
+    let inv = open
+        .iter()
+        .find(|i| i.contract.as_ref().map(|c| c.as_str()) == Some("hubspot-deal-1001"))
+        .expect("the invoice of deal 1001");
+    let xml = flows_setup::camt053(&[(
+        "BNK-9".into(),
+        inv.amount_due.amount.to_string(),
+        inv.currency.to_string(),
+        inv.number.clone().unwrap(),
+    )]);
+    let (payments, _) = flows_setup::statement_payments(&b, &xml).await.unwrap();
+    assert_eq!(payments.len(), 1);
+    let pc = flows_setup::pipeline(&c, second.clone());
+    let envelopes: Vec<_> = payments
+        .iter()
+        .map(|(pay, k)| c.payment_envelope(pay, k.as_ref(), "bank").unwrap())
+        .collect();
+    pc.submit_batch(&envelopes).await.unwrap();
+    let r = flows_setup::drain(&pc, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!((r.done, r.failed, r.held), (1, 0, 0), "{r:?}");
+    assert_eq!(
+        hub.properties("1001")["odoo_last_payment_reference"],
+        json!(inv.number.clone().unwrap())
+    );
+    assert_eq!(c.book().all().len(), 1, "learnt from the ledger");
 }
 
 #[tokio::test]

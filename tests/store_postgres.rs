@@ -322,7 +322,7 @@ async fn four_workers_drain_2000_messages_exactly_once_in_lane_order() {
 )]
 async fn a_poison_row_is_quarantined_while_two_workers_drain_the_rest() {
     use odoo_connect::sync::pipeline::Pipeline;
-    use odoo_connect::sync::step::{Outcome, from_fn};
+    use odoo_connect::sync::step::from_fn;
     use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters};
     let Some(url) = database_url() else { return };
     let schema = random_schema();
@@ -345,7 +345,7 @@ async fn a_poison_row_is_quarantined_while_two_workers_drain_the_rest() {
     )
     .await;
     let pipeline = Pipeline::builder("poison", store.clone())
-        .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+        .step(from_fn("apply", |_cx| Box::pin(async { Ok(()) })))
         .batch_size(8)
         .build();
     let (a, b) = tokio::join!(pipeline.run_until_idle("w1"), pipeline.run_until_idle("w2"));

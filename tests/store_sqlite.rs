@@ -7,7 +7,7 @@ use odoo_connect::store::conformance::{StoreFactory, run_all};
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, MessageId};
 use odoo_connect::sync::pipeline::Pipeline;
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::from_fn;
 use odoo_connect::sync::store::{
     DeadLetterFilter, DeadLetters, FailureClass, StoreError, StoreOptions, StoreResult, WorkQueue,
 };
@@ -166,7 +166,7 @@ async fn a_poison_row_is_quarantined_while_the_rest_drains() {
     corrupt(&path, batch[7].id, raw).await;
     // Before, the first lease failed on the row and stopped every worker.
     let pipeline = Pipeline::builder("poison", store.clone())
-        .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+        .step(from_fn("apply", |_cx| Box::pin(async { Ok(()) })))
         .batch_size(5)
         .build();
     let report = pipeline.run_until_idle("w1").await.expect("run");

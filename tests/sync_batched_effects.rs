@@ -17,7 +17,7 @@ use odoo_connect::sync::effect::{
 };
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
-use odoo_connect::sync::step::{Outcome, StepContext, from_fn};
+use odoo_connect::sync::step::{StepContext, Stop, from_fn};
 use odoo_connect::sync::store::{
     Begin, Claim, DeadLetterFilter, DeadLetters, IdempotencyLedger, LedgerEntry, LedgerState,
     StoreResult,
@@ -210,7 +210,7 @@ async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
     for (i, r) in out.iter().enumerate() {
         if i == 2 {
             match r {
-                Err(Outcome::Failed { reason, errors }) => {
+                Err(Stop::Failed { reason, errors }) => {
                     assert!(reason.contains("999999"), "{reason}");
                     assert!(!errors.is_empty());
                 }
@@ -248,7 +248,7 @@ async fn an_error_of_every_row_fails_the_batch_without_a_call_per_row() {
     fake.clear_requests();
     let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
     assert!(
-        out.iter().all(|r| matches!(r, Err(Outcome::Failed { .. }))),
+        out.iter().all(|r| matches!(r, Err(Stop::Failed { .. }))),
         "{out:?}"
     );
     assert_eq!(created(&fake), 0);
@@ -274,7 +274,7 @@ async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
     fake.drop_reply_after_commit(1);
     let out = create_once_many(&store, &odoo, LINE, &items, &BatchOptions::default()).await;
     assert!(
-        out.iter().all(|r| matches!(r, Err(Outcome::Retry { .. }))),
+        out.iter().all(|r| matches!(r, Err(Stop::Retry { .. }))),
         "{out:?}"
     );
     assert_eq!(created(&fake), 12, "the lost call did commit");
@@ -332,10 +332,8 @@ async fn through_the_pipeline_each_message_creates_one_line_and_a_bad_one_is_dea
                     project
                 };
                 let key = cx.envelope.idempotency_key.clone();
-                match lines.create_once(cx, &key, &line(i, p, employee)).await {
-                    Ok(_) => Outcome::Done,
-                    Err(o) => o,
-                }
+                lines.create_once(cx, &key, &line(i, p, employee)).await?;
+                Ok(())
             })
         }))
         .build();
@@ -383,4 +381,67 @@ async fn the_fake_still_refuses_a_second_record_with_the_same_external_id() {
     );
     let other = vals.clone().set("name", "once");
     h.create(&other).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_step_creating_several_records_sends_them_in_the_batch_of_other_steps() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = Arc::new(MemoryStore::new());
+    let lines = BatchedCreate::new(
+        odoo,
+        LINE,
+        BatchOptions::default()
+            .max_rows(100)
+            .linger(Duration::from_millis(50)),
+    );
+    let pipeline = Pipeline::builder("approved-time", store.clone())
+        .batch_size(10)
+        .concurrency(10)
+        .idle_wait(Duration::from_millis(20))
+        .step(from_fn("timesheets", move |cx| {
+            let lines = lines.clone();
+            Box::pin(async move {
+                let i = cx.envelope.payload["i"].as_u64().unwrap_or_default() as usize;
+                // Two independent records per message: the billed part and the rest.
+                let rows = [
+                    (key("billed-", i), line(2 * i, project, employee)),
+                    (key("rest-", i), line(2 * i + 1, project, employee)),
+                ];
+                let ids = lines
+                    .create_all(cx, &rows)
+                    .await
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()?;
+                if ids.len() != 2 || ids[0] == ids[1] {
+                    return Err(Stop::failed("two records expected", None));
+                }
+                Ok(())
+            })
+        }))
+        .build();
+    let before = fake.requests().len();
+    pipeline.submit_batch(&messages(10, None)).await.unwrap();
+    let r = pipeline.run_until_idle("w").await.unwrap();
+    assert_eq!(r.done, 10, "{r:?}");
+    assert_eq!(created(&fake), 20);
+    let loads = fake.requests()[before..]
+        .iter()
+        .filter(|r| r.call.as_deref() == Some("account.analytic.line.load"))
+        .count();
+    assert!(
+        (1..10).contains(&loads),
+        "20 rows of 10 messages in fewer loads than messages: {loads}"
+    );
+    // Run again: every row comes from the ledger, Odoo is not called.
+    pipeline.submit_batch(&messages(10, None)).await.unwrap();
+    let again = fake.requests().len();
+    pipeline.run_until_idle("w").await.unwrap();
+    assert_eq!(created(&fake), 20);
+    assert!(
+        fake.requests()[again..]
+            .iter()
+            .all(|r| r.call.as_deref() != Some("account.analytic.line.load"))
+    );
 }

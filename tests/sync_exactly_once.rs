@@ -12,7 +12,7 @@ use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::effect::{ImportRow, create_once};
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::from_fn;
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, StateStore, WorkQueue};
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::json;
@@ -37,8 +37,8 @@ fn pipeline<S: StateStore + ?Sized + 'static>(
                     .text("ref", key.as_str())
                     .boolean("is_company", true);
                 match create_once(cx, &odoo, "res.partner", &key, &row).await {
-                    Ok(_) => Outcome::Done,
-                    Err(o) => o,
+                    Ok(_) => Ok(()),
+                    Err(o) => Err(o),
                 }
             })
         }))

@@ -11,7 +11,7 @@ use odoo_connect::odoo::{OdooClient, RecordId};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane};
 use odoo_connect::sync::pipeline::{Cursor, Page, Pipeline, SyncRetryPolicy};
-use odoo_connect::sync::step::{Outcome, Route, RouteStep, Router, from_fn, transform, validate};
+use odoo_connect::sync::step::{Route, RouteStep, Router, Stop, from_fn, transform, validate};
 use odoo_connect::sync::store::{
     AuditKind, CheckpointKey, Checkpoints, Clock, DeadLetterFilter, DeadLetters, FailureClass,
     StoreOptions,
@@ -67,7 +67,7 @@ async fn per_lane_order_and_parallel_lanes() {
                 log.lock()
                     .unwrap()
                     .push((cx.envelope.lane.as_str().to_owned(), n));
-                Outcome::Done
+                Ok(())
             })
         }))
         .concurrency(4)
@@ -108,9 +108,9 @@ async fn transient_failures_are_retried_with_exponential_backoff() {
                 let mut a = log.lock().unwrap();
                 a.push(origin.elapsed());
                 if a.len() < 4 {
-                    Outcome::retry("502 from Odoo")
+                    Err(Stop::retry("502 from Odoo"))
                 } else {
-                    Outcome::Done
+                    Ok(())
                 }
             })
         }))
@@ -155,9 +155,9 @@ async fn a_poison_message_ends_in_the_dead_letters_without_blocking_the_rest() {
         .step(from_fn("apply", |cx| {
             Box::pin(async move {
                 if cx.envelope.payload["poison"] == true {
-                    Outcome::retry("always fails")
+                    Err(Stop::retry("always fails"))
                 } else {
-                    Outcome::Done
+                    Ok(())
                 }
             })
         }))
@@ -192,6 +192,9 @@ async fn a_poison_message_ends_in_the_dead_letters_without_blocking_the_rest() {
     assert_eq!(dead[0].envelope.payload["poison"], true);
 }
 
+/// The mapped values a transform hands to the apply step.
+struct Values(Value);
+
 #[tokio::test]
 async fn holds_are_business_exceptions_that_can_be_replayed_corrected() {
     let store = Arc::new(MemoryStore::new());
@@ -199,7 +202,7 @@ async fn holds_are_business_exceptions_that_can_be_replayed_corrected() {
         .step(validate("cap", |env| {
             let hours = env.payload["hours"].as_f64().unwrap_or(0.0);
             if hours > 40.0 {
-                Err(Outcome::held(
+                Err(Stop::held(
                     "cap_reached",
                     json!({"hours": hours, "cap": 40}),
                 ))
@@ -207,13 +210,17 @@ async fn holds_are_business_exceptions_that_can_be_replayed_corrected() {
                 Ok(())
             }
         }))
-        .step(transform("map", "values", |env| {
-            Ok(json!({"unit_amount": env.payload["hours"]}))
+        .step(transform("map", |env| {
+            Ok(Values(json!({"unit_amount": env.payload["hours"]})))
         }))
         .step(from_fn("apply", |cx| {
             Box::pin(async move {
-                assert!(cx.state.contains_key("values"));
-                Outcome::Done
+                // The transform's output, read by type.
+                let values = cx.state.require::<Values>()?;
+                if values.0["unit_amount"].is_null() {
+                    return Err(Stop::failed("the transform lost the hours", None));
+                }
+                Ok(())
             })
         }))
         .build();
@@ -278,9 +285,9 @@ fn metrics_count_outcomes() {
         .step(from_fn("apply", |cx| {
             Box::pin(async move {
                 if cx.envelope.payload["hold"] == true {
-                    Outcome::held("milestone_not_accepted", Value::Null)
+                    Err(Stop::held("milestone_not_accepted", Value::Null))
                 } else {
-                    Outcome::Done
+                    Ok(())
                 }
             })
         }))
@@ -340,7 +347,7 @@ struct SourceDown;
 async fn pulls_resume_from_the_checkpoint_and_full_refresh_adds_no_duplicate() {
     let store = Arc::new(MemoryStore::new());
     let pipeline = Pipeline::builder("pull", store.clone())
-        .step(from_fn("apply", |_| Box::pin(async { Outcome::Done })))
+        .step(from_fn("apply", |_| Box::pin(async { Ok(()) })))
         .build();
     // A source of 30 changes read 10 at a time; message ids derive from the change.
     let changes: Vec<JsonEnvelope> = (0..30u32)
@@ -426,9 +433,9 @@ async fn routing_picks_the_flow_credentials_and_audits_them() {
         .step(from_fn("apply", |cx| {
             Box::pin(async move {
                 match cx.require_route() {
-                    Ok(r) if r.journal_id == Some(RecordId(5)) => Outcome::Done,
-                    Ok(_) => Outcome::failed("wrong route", None),
-                    Err(o) => o,
+                    Ok(r) if r.journal_id == Some(RecordId(5)) => Ok(()),
+                    Ok(_) => Err(Stop::failed("wrong route", None)),
+                    Err(o) => Err(o),
                 }
             })
         }))

@@ -15,7 +15,7 @@ use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::Pipeline;
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::from_fn;
 use odoo_connect::sync::store::{CheckpointKey, Checkpoints, StateStore, WorkQueue};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -126,7 +126,7 @@ fn pipeline<S: StateStore + ?Sized + 'static>(
             Box::pin(async move {
                 let n = cx.envelope.payload["n"].as_u64().unwrap();
                 applied.lock().unwrap().push(n);
-                Outcome::Done
+                Ok(())
             })
         }))
         .build()
@@ -289,7 +289,7 @@ mod webhook {
                     let seen = seen.clone();
                     Box::pin(async move {
                         seen.lock().unwrap().push(cx.envelope.payload.clone());
-                        Outcome::Done
+                        Ok(())
                     })
                 }))
                 .build()

@@ -12,7 +12,7 @@ use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
 use odoo_connect::sync::pipeline::{CancellationToken, Pipeline};
-use odoo_connect::sync::step::{Outcome, from_fn};
+use odoo_connect::sync::step::{StepResult, from_fn};
 use odoo_connect::sync::store::{ManualClock, MessageState, StateStore, StoreOptions, WorkQueue};
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
@@ -72,7 +72,7 @@ fn pipeline<S: StateStore + ?Sized + 'static>(
                 .unwrap()
                 .entry(cx.envelope.idempotency_key.as_str().to_owned())
                 .or_default() += 1;
-            Outcome::Done
+            Ok(())
         })
     }))
 }
@@ -210,7 +210,7 @@ async fn heartbeat_stops_when_the_worker_ends(panics: bool) {
                     tokio::time::sleep(Duration::from_secs(100)).await;
                     panic!("step bug");
                 }
-                std::future::pending::<Outcome>().await
+                std::future::pending::<StepResult>().await
             })
         }))
         .lease_for(Duration::from_secs(30))

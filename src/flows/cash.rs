@@ -4,14 +4,14 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{FlowError, Flows, key, odoo_outcome};
+use super::{FlowError, Flows, PaymentRegistered, key};
 use crate::canonical::{ContractKey, InvoiceEvent, InvoiceKey, Payment};
 use crate::connector::{Change, ChangeId, Record, RecordKind};
 use crate::mapping::{invoice as invoice_map, payment as payment_map};
 use crate::odoo::models::{AccountMove, AccountMoveLine};
 use crate::odoo::{Domain, OdooCall, RecordId};
 use crate::sync::effect::ensure;
-use crate::sync::step::{Outcome, StepContext};
+use crate::sync::step::{StepContext, StepResult, Stop};
 use crate::sync::store::{AuditEvent, AuditKind};
 
 const INVOICE_KEY_PREFIX: &str = "odoo:account.move:";
@@ -74,13 +74,13 @@ pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowEr
 
 /// `cash.register`: the payment registered against its invoices with Odoo's wizard, once: the
 /// invoices' `payment_state` and the payments already made are read first.
-pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment) -> Outcome {
+pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment) -> StepResult {
     if payment.allocations.is_empty() {
-        return Outcome::held(
+        return Err(Stop::held(
             "unmatched_payment",
             json!({"payment": payment.key.as_str(), "amount": payment.amount.to_string(),
                    "reference": payment.reference}),
-        );
+        ));
     }
     let odoo = &f.inner.odoo;
     let mut ctx = f.inner.ctx.clone();
@@ -92,45 +92,34 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
                 ids.push(id);
             }
             None => {
-                return Outcome::failed(
+                return Err(Stop::failed(
                     format!("invoice `{}` is not an Odoo invoice", a.invoice),
                     None,
-                );
+                ));
             }
         }
     }
-    let reg = match payment_map::registration(payment, &ctx) {
-        Ok(r) => r,
-        Err(e) => {
-            return Outcome::failed(format!("the payment cannot be registered: {e}"), Some(&e));
-        }
-    };
-    let invoices = match odoo
+    let reg = payment_map::registration(payment, &ctx)
+        .map_err(|e| Stop::bad_data("the payment cannot be registered", &e))?;
+    let invoices = odoo
         .model_named::<Value>("account.move")
         .read(ids.clone())
         .fields(["invoice_origin", "name"])
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => return odoo_outcome(&e),
-    };
-    // The contracts paid: an invoice's origin is its sale order.
-    let origins: Vec<String> = invoices
+        .await?;
+    // The contracts paid: an invoice's origin is its sale order (booked by this worker or,
+    // found in the ledger, by another).
+    let mut contracts: Vec<ContractKey> = Vec::new();
+    for origin in invoices
         .iter()
-        .filter_map(|m| {
-            let origin = m.get("invoice_origin").and_then(Value::as_str)?;
-            Some(
-                f.inner
-                    .book
-                    .by_order_name(origin)
-                    .map_or_else(|| origin.to_owned(), |b| b.contract.key.to_string()),
-            )
-        })
-        .collect();
-    let k = match key("payment", payment.key.as_str(), "1", "register") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
+        .filter_map(|m| m.get("invoice_origin").and_then(Value::as_str))
+    {
+        if let Some(b) = super::recall_by_order(f, cx, origin).await? {
+            if !contracts.contains(&b.contract.key) {
+                contracts.push(b.contract.key);
+            }
+        }
+    }
+    let k = key("payment", payment.key.as_str(), "1", "register")?;
     let reference = payment.reference.clone();
     let amount = payment.amount.amount;
     let date = payment.date.to_string();
@@ -179,27 +168,27 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
         odoo.call::<Value>(&reg.confirm_call(RecordId(wizard)))
             .await
     };
-    match ensure(cx, &k, is_done, act).await {
-        Ok(v) => {
-            // Odoo's wizard has no idempotency key: a confirmation delivered twice by the network
-            // (a proxy retrying the request) registers a part payment twice. Any payment beyond
-            // the first with this reference, date and amount is reset and cancelled, which
-            // unreconciles it (each such call is checked first, so a retry does no harm).
-            if let Err(e) = cancel_duplicates(f, payment, memo).await {
-                return odoo_outcome(&e);
-            }
-            cx.state.insert("payment".into(), v.clone());
-            cx.state.insert("contracts".into(), json!(origins));
-            cx.audit(
-                AuditEvent::new(AuditKind::Other("payment_registered".into()))
-                    .step("cash.register")
-                    .details(json!({"payment": payment.key.as_str(),
-                                    "amount": payment.amount.to_string(), "odoo": v})),
-            );
-            Outcome::Done
-        }
-        Err(o) => o,
-    }
+    let v = ensure(cx, &k, is_done, act).await?;
+    // Odoo's wizard has no idempotency key: a confirmation delivered twice by the network
+    // (a proxy retrying the request) registers a part payment twice. Any payment beyond
+    // the first with this reference, date and amount is reset and cancelled, which
+    // unreconciles it (each such call is checked first, so a retry does no harm).
+    cancel_duplicates(f, payment, memo).await?;
+    cx.audit(
+        AuditEvent::new(AuditKind::Other("payment_registered".into()))
+            .step("cash.register")
+            .details(json!({"payment": payment.key.as_str(),
+                            "amount": payment.amount.to_string(), "odoo": v})),
+    );
+    cx.state.insert(PaymentRegistered {
+        payment_id: v.get("payment").and_then(Value::as_i64).map(RecordId),
+        already_paid: v
+            .get("already_paid")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        contracts,
+    });
+    Ok(())
 }
 
 /// Cancels the payments registered more than once for `payment` (same reference, date and amount),
@@ -242,30 +231,14 @@ async fn cancel_duplicates(f: &Flows, payment: &Payment, memo: &str) -> crate::o
 }
 
 /// `cash.write-back`: the payment written to the CRM deal of each contract it pays.
-pub(super) async fn write_back(f: &Flows, cx: &mut StepContext, payment: &Payment) -> Outcome {
+pub(super) async fn write_back(f: &Flows, cx: &mut StepContext, payment: &Payment) -> StepResult {
     let Some(sink) = &f.inner.sink else {
-        return Outcome::Done;
+        return Ok(());
     };
-    let contracts: Vec<String> = cx
-        .state
-        .get("contracts")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let contracts = cx.state.require::<PaymentRegistered>()?.contracts.clone();
     let mut written = Vec::new();
-    for c in contracts {
-        let Ok(k) = ContractKey::new(c) else {
-            continue;
-        };
-        let booked = match super::recall(f, cx, Some(&k), None).await {
-            Ok(b) => b,
-            Err(o) => return o,
-        };
+    for k in contracts {
+        let booked = super::recall(f, cx, Some(&k), None).await?;
         let Some(crm) = booked.and_then(|b| b.crm) else {
             continue;
         };
@@ -275,21 +248,13 @@ pub(super) async fn write_back(f: &Flows, cx: &mut StepContext, payment: &Paymen
             Utc::now(),
             Record::from(payment.clone()),
         );
-        match sink.apply(&change).await {
-            Ok(outcome) => written.push(json!({"deal": crm.id, "outcome": outcome})),
-            Err(e) if e.is_retryable() => {
-                return Outcome::Retry {
-                    after: e.retry_after(),
-                    error: format!("{}: {e}", crm.system),
-                };
-            }
-            Err(e) => return Outcome::failed(format!("{}: {e}", crm.system), Some(&e)),
-        }
+        let outcome = sink.apply(&change).await?;
+        written.push(json!({"deal": crm.id, "outcome": outcome}));
     }
     cx.audit(
         AuditEvent::new(AuditKind::Other("crm_updated".into()))
             .step("cash.write-back")
             .details(json!({"payment": payment.key.as_str(), "deals": written})),
     );
-    Outcome::Done
+    Ok(())
 }

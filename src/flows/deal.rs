@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{BookedContract, Flows, import_row, key, odoo_outcome};
+use super::{BookedContract, ClientBooked, Flows, OrderBooked, import_row, key};
 use crate::canonical::{
     Client, Contract, ContractStatus, ExternalRef, Project, ProjectKey, Validate,
 };
@@ -15,7 +15,7 @@ use crate::mapping::{
 use crate::odoo::models::SaleOrder;
 use crate::odoo::{Domain, RecordId};
 use crate::sync::effect::{create_once, ensure};
-use crate::sync::step::{Outcome, StepContext};
+use crate::sync::step::{StepContext, StepResult, Stop};
 use crate::sync::store::{AuditEvent, AuditKind};
 
 /// A closed-won deal: the client, the contract with its commercial terms, and the project that
@@ -80,53 +80,32 @@ pub fn won_deals(changes: &[Change], terms: impl Fn(&mut Contract)) -> Vec<WonDe
     deals
 }
 
-fn state_id(cx: &StepContext, name: &str) -> Option<RecordId> {
-    cx.state.get(name).and_then(Value::as_i64).map(RecordId)
-}
-
-fn bad_data(what: &str, e: &(dyn std::error::Error + 'static)) -> Outcome {
-    Outcome::failed(format!("{what}: {e}"), Some(e))
-}
-
 /// `deal.client`: the customer, once per client (two deals with one company make one partner).
-pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
-    if let Err(e) = deal.client.validate() {
-        return bad_data("the client is not valid", &e);
-    }
-    if let Err(e) = deal.contract.validate() {
-        return bad_data("the contract is not valid", &e);
-    }
-    let mapped = match client_map::to_odoo(&deal.client, &f.inner.ctx) {
-        Ok(m) => m,
-        Err(e) => return bad_data("the client cannot be written to Odoo", &e),
-    };
+pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
+    deal.client
+        .validate()
+        .map_err(|e| Stop::bad_data("the client is not valid", &e))?;
+    deal.contract
+        .validate()
+        .map_err(|e| Stop::bad_data("the contract is not valid", &e))?;
+    let mapped = client_map::to_odoo(&deal.client, &f.inner.ctx)
+        .map_err(|e| Stop::bad_data("the client cannot be written to Odoo", &e))?;
     let row = import_row(&mapped.values.0).text("ref", deal.client.key.as_str());
-    let k = match key("client", deal.client.key.as_str(), "1", "partner") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
-    match create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await {
-        Ok(id) => {
-            cx.state.insert("partner_id".into(), json!(id.get()));
-            Outcome::Done
-        }
-        Err(o) => o,
-    }
+    let k = key("client", deal.client.key.as_str(), "1", "partner")?;
+    let partner_id = create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await?;
+    cx.state.insert(ClientBooked { partner_id });
+    Ok(())
 }
 
 /// `deal.contract`: the sale order, its lines, then confirmed.
-pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
+pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
     let odoo = &f.inner.odoo;
-    let Some(partner) = state_id(cx, "partner_id") else {
-        return Outcome::failed("no customer: `deal.client` must run first", None);
-    };
+    let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
     let c = &deal.contract;
-    let mapped = match contract_map::to_odoo(c, &ctx) {
-        Ok(m) => m,
-        Err(e) => return bad_data("the contract cannot be written to Odoo", &e),
-    };
+    let mapped = contract_map::to_odoo(c, &ctx)
+        .map_err(|e| Stop::bad_data("the contract cannot be written to Odoo", &e))?;
     let mut header = mapped.values.0.clone();
     let lines = header.remove("order_line");
     let crm = deal
@@ -135,14 +114,8 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
         .map(|r| format!("{}:{}", r.system, r.id))
         .unwrap_or_else(|| c.key.to_string());
     let row = import_row(&header).text("client_order_ref", crm);
-    let order_key = match key("contract", c.key.as_str(), "won", "sale-order") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
-    let order = match create_once(cx, odoo, "sale.order", &order_key, &row).await {
-        Ok(id) => id,
-        Err(o) => return o,
-    };
+    let order_key = key("contract", c.key.as_str(), "won", "sale-order")?;
+    let order = create_once(cx, odoo, "sale.order", &order_key, &row).await?;
     // One record per order line, each with its own external id.
     let lines = lines
         .and_then(|v| v.as_array().cloned())
@@ -152,19 +125,11 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
             continue;
         };
         let row = import_row(values).many2one("order_id", order);
-        let k = match key("contract", c.key.as_str(), "won", &format!("line-{i}")) {
-            Ok(k) => k,
-            Err(o) => return o,
-        };
-        if let Err(o) = create_once(cx, odoo, "sale.order.line", &k, &row).await {
-            return o;
-        }
+        let k = key("contract", c.key.as_str(), "won", &format!("line-{i}"))?;
+        create_once(cx, odoo, "sale.order.line", &k, &row).await?;
     }
     // Confirm: read the order's state first, so a retry after a lost reply does not confirm twice.
-    let confirm_key = match key("contract", c.key.as_str(), "won", "confirm") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
+    let confirm_key = key("contract", c.key.as_str(), "won", "confirm")?;
     let read_order = || async move {
         let orders: Vec<SaleOrder> = odoo
             .model::<SaleOrder>()
@@ -195,16 +160,14 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
         }
         Ok(Value::Null)
     };
-    if let Err(o) = ensure(cx, &confirm_key, is_done, act).await {
-        return o;
-    }
-    cx.state.insert("order_id".into(), json!(order.get()));
+    ensure(cx, &confirm_key, is_done, act).await?;
+    cx.state.insert(OrderBooked { order_id: order });
     cx.audit(
         AuditEvent::new(AuditKind::Other("contract_confirmed".into()))
             .step("deal.contract")
             .details(json!({"contract": c.key.as_str(), "order": order.get()})),
     );
-    Outcome::Done
+    Ok(())
 }
 
 /// `deal.project`: the project and its milestones, as Odoo's `sale_project` made them when the
@@ -212,23 +175,17 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
 /// line delivered by milestones, a task per line tracked as a task): they are found, not made
 /// again. What Odoo did not make (products of the firm's catalogue that are not tracked in a
 /// project) is created once, linked to its order line.
-pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> Outcome {
+pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
     let odoo = &f.inner.odoo;
-    let (Some(partner), Some(order)) = (state_id(cx, "partner_id"), state_id(cx, "order_id"))
-    else {
-        return Outcome::failed("no order: `deal.contract` must run first", None);
-    };
+    let partner = cx.state.require::<ClientBooked>()?.partner_id;
+    let order = cx.state.require::<OrderBooked>()?.order_id;
     let c = &deal.contract;
-    let lines = match odoo
+    let lines = odoo
         .model_named::<Value>("sale.order.line")
         .search_read(Domain::new().eq("order_id", order.get()))
         .fields(["id", "sequence", "project_id", "task_id", "order_id"])
         .order("sequence, id")
-        .await
-    {
-        Ok(l) => l,
-        Err(e) => return odoo_outcome(&e),
-    };
+        .await?;
     let line_ids: Vec<RecordId> = lines
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_i64).map(RecordId))
@@ -242,20 +199,16 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         .map(str::to_owned);
     let order_name = match order_name {
         Some(n) => n,
-        None => match odoo
+        None => odoo
             .model_named::<Value>("sale.order")
             .read([order])
             .fields(["name"])
-            .await
-        {
-            Ok(v) => v
-                .first()
-                .and_then(|o| o.get("name"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            Err(e) => return odoo_outcome(&e),
-        },
+            .await?
+            .first()
+            .and_then(|o| o.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
     };
     let tasks: Vec<(SaleLineRef, RecordId)> = sale_lines
         .iter()
@@ -271,17 +224,16 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
     let from_lines = lines.iter().find_map(|l| many2one(l, "project_id"));
     let existing = match from_lines {
         Some(id) => Some(id),
-        None => match odoo
+        None => odoo
             .model_named::<Value>("project.project")
             .search_read(Domain::new().eq("sale_order_id", order.get()))
             .fields(["id"])
             .order("id")
             .limit(1)
-            .await
-        {
-            Ok(p) => p.first().and_then(|p| p.get("id")).and_then(Value::as_i64),
-            Err(e) => return odoo_outcome(&e),
-        },
+            .await?
+            .first()
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_i64),
     };
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
@@ -291,19 +243,11 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
     let project_id = match existing {
         Some(id) => RecordId(id),
         None => {
-            let mapped = match project_map::to_odoo(&deal.project, &ctx) {
-                Ok(m) => m,
-                Err(e) => return bad_data("the project cannot be written to Odoo", &e),
-            };
+            let mapped = project_map::to_odoo(&deal.project, &ctx)
+                .map_err(|e| Stop::bad_data("the project cannot be written to Odoo", &e))?;
             let row = import_row(&mapped.values.0).many2one("sale_order_id", order);
-            let k = match key("contract", c.key.as_str(), "won", "project") {
-                Ok(k) => k,
-                Err(o) => return o,
-            };
-            match create_once(cx, odoo, "project.project", &k, &row).await {
-                Ok(id) => id,
-                Err(o) => return o,
-            }
+            let k = key("contract", c.key.as_str(), "won", "project")?;
+            create_once(cx, odoo, "project.project", &k, &row).await?
         }
     };
     ctx.projects.insert(deal.project.key.clone(), project_id);
@@ -316,16 +260,11 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
     let made = if milestone_lines.is_empty() {
         Vec::new()
     } else {
-        match odoo
-            .model_named::<Value>("project.milestone")
+        odoo.model_named::<Value>("project.milestone")
             .search_read(Domain::new().is_in("sale_line_id", milestone_lines))
             .fields(["id", "sale_line_id", "deadline"])
             .order("id")
-            .await
-        {
-            Ok(m) => m,
-            Err(e) => return odoo_outcome(&e),
-        }
+            .await?
     };
     let mut found = 0;
     let mut created = 0;
@@ -349,29 +288,18 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
                 ) {
                     let now = existing.get("deadline").and_then(Value::as_str);
                     if now != Some(due.to_string().as_str()) {
-                        if let Err(e) = odoo
-                            .model_named::<Value>("project.milestone")
+                        odoo.model_named::<Value>("project.milestone")
                             .write(&[id], &json!({"deadline": due.to_string()}))
-                            .await
-                        {
-                            return odoo_outcome(&e);
-                        }
+                            .await?;
                     }
                 }
                 continue;
             }
-            let mapped = match project_map::milestone_to_odoo(m, &deal.project.key, &ctx) {
-                Ok(v) => v,
-                Err(e) => return bad_data("a milestone cannot be written to Odoo", &e),
-            };
+            let mapped = project_map::milestone_to_odoo(m, &deal.project.key, &ctx)
+                .map_err(|e| Stop::bad_data("a milestone cannot be written to Odoo", &e))?;
             let row = import_row(&mapped.values.0);
-            let k = match key("milestone", m.key.as_str(), c.key.as_str(), "create") {
-                Ok(k) => k,
-                Err(o) => return o,
-            };
-            if let Err(o) = create_once(cx, odoo, "project.milestone", &k, &row).await {
-                return o;
-            }
+            let k = key("milestone", m.key.as_str(), c.key.as_str(), "create")?;
+            create_once(cx, odoo, "project.milestone", &k, &row).await?;
             created += 1;
         }
     }
@@ -387,9 +315,7 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         tasks,
     };
     // Kept durably, so that a worker that never saw this booking finds it.
-    if let Err(o) = super::remember(cx, &booked).await {
-        return o;
-    }
+    super::remember(cx, &booked).await?;
     f.inner.book.insert(booked);
     cx.audit(
         AuditEvent::new(AuditKind::Other("project_ready".into()))
@@ -399,7 +325,7 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
                 "milestones_found": found, "milestones_created": created,
             })),
     );
-    Outcome::Done
+    Ok(())
 }
 
 fn many2one(v: &Value, field: &str) -> Option<i64> {

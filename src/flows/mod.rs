@@ -47,10 +47,10 @@ use crate::canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry}
 use crate::connector::Sink;
 use crate::mapping::{MappingContext, SaleLineRef};
 use crate::odoo::{OdooClient, RecordId};
-use crate::sync::effect::ImportRow;
+use crate::sync::effect::{BatchOptions, BatchedCreate, ImportRow};
 use crate::sync::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane};
 use crate::sync::pipeline::{Pipeline, PipelineBuilder};
-use crate::sync::step::{Outcome, Step, StepContext};
+use crate::sync::step::{Step, StepContext, StepResult, Stop};
 use crate::sync::store::StateStore;
 
 pub use deal::{WonDeal, won_deals};
@@ -154,37 +154,88 @@ pub struct BookedContract {
     pub tasks: Vec<(SaleLineRef, RecordId)>,
 }
 
-/// The ledger keys under which a booked contract is remembered: by contract and by project.
-fn booked_keys(contract: &ContractKey, project: &ProjectKey) -> Vec<IdempotencyKey> {
+/// What the `deal.client` step hands to the steps after it (in the step
+/// [`State`](crate::sync::step::State), read by type): the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientBooked {
+    /// The customer (`res.partner`).
+    pub partner_id: RecordId,
+}
+
+/// What `deal.contract` hands on: the confirmed sale order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OrderBooked {
+    /// The sale order.
+    pub order_id: RecordId,
+}
+
+/// What `time.timesheet` hands on: the timesheets recorded for the entry (billed, then unbilled).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TimesheetsRecorded {
+    /// The timesheets (`account.analytic.line`).
+    pub ids: Vec<RecordId>,
+}
+
+/// What `cash.register` hands on: the payment registered and the contracts it pays, which
+/// `cash.write-back` reports to the CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentRegistered {
+    /// The payment (`account.payment`), when this message registered or found one.
+    pub payment_id: Option<RecordId>,
+    /// The invoices were paid already (by someone else) and no payment was registered.
+    pub already_paid: bool,
+    /// The contracts whose invoices it pays.
+    pub contracts: Vec<ContractKey>,
+}
+
+/// The ledger keys under which a booked contract is remembered: by contract, by project and by
+/// sale order number.
+fn booked_keys(booked: &BookedContract) -> Vec<IdempotencyKey> {
+    let order = (!booked.order_name.is_empty())
+        .then(|| order_key(&booked.order_name))
+        .flatten();
     [
-        IdempotencyKey::for_effect("contract", contract.as_str(), "booked", "remember"),
-        IdempotencyKey::for_effect("project", project.as_str(), "booked", "remember"),
+        IdempotencyKey::for_effect(
+            "contract",
+            booked.contract.key.as_str(),
+            "booked",
+            "remember",
+        )
+        .ok(),
+        IdempotencyKey::for_effect("project", booked.project.as_str(), "booked", "remember").ok(),
+        order,
     ]
     .into_iter()
-    .filter_map(Result::ok)
+    .flatten()
     .collect()
+}
+
+/// The ledger key of a booking by its sale order's number (an invoice's `invoice_origin`).
+fn order_key(order_name: &str) -> Option<IdempotencyKey> {
+    IdempotencyKey::for_effect("sale_order", order_name, "booked", "remember").ok()
 }
 
 /// Records `booked` in the ledger of the step's state store (once; a later booking of the same
 /// contract keeps the first record).
-pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> Result<(), Outcome> {
+pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> StepResult {
     let value = serde_json::to_value(booked)
-        .map_err(|e| Outcome::failed(format!("cannot record the booking: {e}"), Some(&e)))?;
-    for k in booked_keys(&booked.contract.key, &booked.project) {
+        .map_err(|e| Stop::bad_data("cannot record the booking", &e))?;
+    for k in booked_keys(booked) {
         let begin = cx
             .ledger()
             .begin(&k, &serde_json::json!({"op": "remember"}), cx.claim_for)
-            .await
-            .map_err(|e| Outcome::retry(format!("state store: {e}")))?;
+            .await?;
         match begin {
             crate::sync::store::Begin::New(claim)
-            | crate::sync::store::Begin::Resumed { claim, .. } => cx
-                .ledger()
-                .complete(&claim, &value)
-                .await
-                .map_err(|e| Outcome::retry(format!("state store: {e}")))?,
+            | crate::sync::store::Begin::Resumed { claim, .. } => {
+                cx.ledger().complete(&claim, &value).await?
+            }
             crate::sync::store::Begin::InFlight { .. } => {
-                return Err(Outcome::retry(format!(
+                return Err(Stop::retry(format!(
                     "`{k}` is being recorded by another worker"
                 )));
             }
@@ -201,7 +252,7 @@ pub(crate) async fn recall(
     cx: &StepContext,
     contract: Option<&ContractKey>,
     project: Option<&ProjectKey>,
-) -> Result<Option<BookedContract>, Outcome> {
+) -> StepResult<Option<BookedContract>> {
     if let Some(b) = contract.and_then(|c| f.inner.book.get(c)) {
         return Ok(Some(b));
     }
@@ -216,25 +267,35 @@ pub(crate) async fn recall(
             IdempotencyKey::for_effect("project", p.as_str(), "booked", "remember").ok()
         }),
     ];
-    for k in keys.into_iter().flatten() {
-        let entry = cx
-            .ledger()
-            .entry(&k)
-            .await
-            .map_err(|e| Outcome::retry(format!("state store: {e}")))?;
+    recall_from_ledger(f, cx, keys.into_iter().flatten()).await
+}
+
+/// A booked contract by its sale order's number (an invoice's `invoice_origin`), from this
+/// process's book or the ledger.
+pub(crate) async fn recall_by_order(
+    f: &Flows,
+    cx: &StepContext,
+    order_name: &str,
+) -> StepResult<Option<BookedContract>> {
+    if let Some(b) = f.inner.book.by_order_name(order_name) {
+        return Ok(Some(b));
+    }
+    recall_from_ledger(f, cx, order_key(order_name)).await
+}
+
+async fn recall_from_ledger(
+    f: &Flows,
+    cx: &StepContext,
+    keys: impl IntoIterator<Item = IdempotencyKey>,
+) -> StepResult<Option<BookedContract>> {
+    for k in keys {
+        let entry = cx.ledger().entry(&k).await?;
         if let Some(value) = entry.and_then(|e| e.outcome) {
-            match serde_json::from_value::<BookedContract>(value) {
-                Ok(b) => {
-                    f.inner.book.insert(b.clone());
-                    return Ok(Some(b));
-                }
-                Err(e) => {
-                    return Err(Outcome::failed(
-                        format!("the recorded booking of `{k}` cannot be read: {e}"),
-                        Some(&e),
-                    ));
-                }
-            }
+            let b = serde_json::from_value::<BookedContract>(value).map_err(|e| {
+                Stop::bad_data(&format!("the recorded booking of `{k}` cannot be read"), &e)
+            })?;
+            f.inner.book.insert(b.clone());
+            return Ok(Some(b));
         }
     }
     Ok(None)
@@ -334,6 +395,9 @@ struct Inner {
     settings: FlowSettings,
     book: ContractBook,
     sink: Option<Arc<dyn Sink>>,
+    /// Approved time of many messages goes to Odoo in batches (one ledger round trip and one
+    /// `load` per batch): timesheets are independent records.
+    timesheets: BatchedCreate,
 }
 
 impl std::fmt::Debug for Flows {
@@ -350,6 +414,11 @@ impl Flows {
     /// Resolves what the flows need in Odoo (see [`FlowSettings`]) and returns them ready.
     pub async fn connect(odoo: OdooClient, settings: FlowSettings) -> Result<Flows, FlowError> {
         let ctx = odoo_ids::resolve(&odoo, &settings).await?;
+        let timesheets = BatchedCreate::new(
+            odoo.clone(),
+            "account.analytic.line",
+            BatchOptions::default(),
+        );
         Ok(Flows {
             inner: Arc::new(Inner {
                 odoo,
@@ -357,6 +426,7 @@ impl Flows {
                 settings,
                 book: ContractBook::new(),
                 sink: None,
+                timesheets,
             }),
         })
     }
@@ -371,6 +441,7 @@ impl Flows {
                 settings: inner.settings.clone(),
                 book: inner.book.clone(),
                 sink: Some(sink),
+                timesheets: inner.timesheets.clone(),
             }),
         }
     }
@@ -738,22 +809,26 @@ impl Step for FlowStep {
         self.name
     }
 
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
-        // A signed contract queued by `QueueDeliver`: no step of these flows acts on it.
-        if cx.envelope.payload.get("flow").and_then(Value::as_str) == Some("signed_contract") {
-            return Outcome::Done;
-        }
-        let msg: FlowMessage = match serde_json::from_value(cx.envelope.payload.clone()) {
-            Ok(m) => m,
-            Err(e) => {
-                return Outcome::failed(
-                    format!("the message is not a flow message: {e}"),
-                    Some(&e),
-                );
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        // The message is decoded once, by the first step, and read by type by the others.
+        let msg = match cx.state.get::<Arc<FlowMessage>>() {
+            Some(m) => m.clone(),
+            None => {
+                // A signed contract queued by `QueueDeliver`: no step of these flows acts on it.
+                if cx.envelope.payload.get("flow").and_then(Value::as_str)
+                    == Some(SIGNED_CONTRACT_FLOW)
+                {
+                    return Ok(());
+                }
+                let m: FlowMessage = serde_json::from_value(cx.envelope.payload.clone())
+                    .map_err(|e| Stop::bad_data("the message is not a flow message", &e))?;
+                let m = Arc::new(m);
+                cx.state.insert(m.clone());
+                m
             }
         };
         let f = &self.flows;
-        match (self.name, &msg) {
+        match (self.name, &*msg) {
             ("deal.client", FlowMessage::WonDeal { deal }) => deal::client(f, cx, deal).await,
             ("deal.contract", FlowMessage::WonDeal { deal }) => deal::contract(f, cx, deal).await,
             ("deal.project", FlowMessage::WonDeal { deal }) => deal::project(f, cx, deal).await,
@@ -769,7 +844,7 @@ impl Step for FlowStep {
             ("cash.write-back", FlowMessage::Payment { payment }) => {
                 cash::write_back(f, cx, payment).await
             }
-            _ => Outcome::Done,
+            _ => Ok(()),
         }
     }
 }
@@ -804,18 +879,13 @@ fn is_many2one(field: &str) -> bool {
         )
 }
 
-/// The outcome of an Odoo error that happened outside an effect helper.
-pub(crate) fn odoo_outcome(e: &crate::odoo::Error) -> Outcome {
-    Outcome::from_odoo_error(e)
-}
-
 /// An idempotency key for a sub-effect, or the failure to return.
 pub(crate) fn key(
     entity: &str,
     id: &str,
     version: &str,
     effect: &str,
-) -> Result<IdempotencyKey, Outcome> {
+) -> StepResult<IdempotencyKey> {
     IdempotencyKey::for_effect(entity, id, version, effect)
-        .map_err(|e| Outcome::failed(format!("bad idempotency key: {e}"), Some(&e)))
+        .map_err(|e| Stop::bad_data("bad idempotency key", &e))
 }

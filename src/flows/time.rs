@@ -4,22 +4,22 @@
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{BookedContract, Flows, key, odoo_outcome};
+use super::{BookedContract, Flows, TimesheetsRecorded, key};
 use crate::canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceable_now};
 use crate::canonical::{
     ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
 };
 use crate::mapping::LinePart;
 use crate::odoo::{Domain, OdooCall, RecordId};
-use crate::sync::effect::{ImportRow, create_once, ensure};
-use crate::sync::step::{Outcome, StepContext};
+use crate::sync::effect::{ImportRow, ensure};
+use crate::sync::step::{StepContext, StepResult, Stop};
 use crate::sync::store::{AuditEvent, AuditKind};
 
-async fn booked(f: &Flows, cx: &StepContext, entry: &TimeEntry) -> Result<BookedContract, Outcome> {
+async fn booked(f: &Flows, cx: &StepContext, entry: &TimeEntry) -> StepResult<BookedContract> {
     super::recall(f, cx, None, Some(&entry.project))
         .await?
         .ok_or_else(|| {
-            Outcome::failed(
+            Stop::failed(
                 format!(
                     "no contract delivers project `{}`: book the deal first",
                     entry.project
@@ -44,19 +44,16 @@ fn time_line(b: &BookedContract, entry: &TimeEntry) -> Option<crate::canonical::
 /// task Odoo made for it), so that Odoo's `sale_timesheet` delivers exactly that on the order;
 /// the rest (time over a cap, or time not billable) on no order line. Time over a cap is then held
 /// (`cap_reached`) for a decision.
-pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) -> Outcome {
+pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) -> StepResult {
     if entry.approval != ApprovalState::Approved {
-        return Outcome::skipped("the entry is not approved");
+        return Err(Stop::skipped("the entry is not approved"));
     }
-    let b = match booked(f, cx, entry).await {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    let b = booked(f, cx, entry).await?;
     let Some(employee) = f.inner.ctx.employees.id(&entry.employee) else {
-        return Outcome::failed(
+        return Err(Stop::failed(
             format!("no employee in Odoo for `{}`", entry.employee),
             None,
-        );
+        ));
     };
     let tm = time_line(&b, entry);
     // The order line of the entry's role (or the line's first role) and the task Odoo made for it.
@@ -78,10 +75,7 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
         })
     });
     let (billable, held) = match (entry.billable, &tm, sale_line) {
-        (true, Some(tm), Some(_)) => match within_caps(f, &b, tm, entry).await {
-            Ok(v) => v,
-            Err(o) => return o,
-        },
+        (true, Some(tm), Some(_)) => within_caps(f, &b, tm, entry).await?,
         _ => (Decimal::ZERO, None),
     };
     let rest = (entry.hours - billable).max(Decimal::ZERO);
@@ -102,20 +96,13 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
         }
         row
     };
-    let mut made = Vec::new();
+    let mut rows = Vec::new();
     if billable.is_sign_positive() && !billable.is_zero() {
         let Some(line) = sale_line else {
-            return Outcome::failed("no order line for the entry's role", None);
+            return Err(Stop::failed("no order line for the entry's role", None));
         };
-        let k = match key("time_entry", entry.key.as_str(), "1", "timesheet") {
-            Ok(k) => k,
-            Err(o) => return o,
-        };
-        let r = row(billable, name.clone()).many2one("so_line", line);
-        match create_once(cx, &f.inner.odoo, "account.analytic.line", &k, &r).await {
-            Ok(id) => made.push(id.get()),
-            Err(o) => return o,
-        }
+        let k = key("time_entry", entry.key.as_str(), "1", "timesheet")?;
+        rows.push((k, row(billable, name.clone()).many2one("so_line", line)));
     }
     if !rest.is_zero() {
         // Recorded as worked, billed on no order line (Odoo's non-billable time).
@@ -124,19 +111,20 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
         } else {
             ("timesheet-over-cap", format!("{name} (over the cap)"))
         };
-        let k = match key("time_entry", entry.key.as_str(), "1", effect) {
-            Ok(k) => k,
-            Err(o) => return o,
-        };
-        let r = row(rest, label).text("so_line/.id", "");
-        match create_once(cx, &f.inner.odoo, "account.analytic.line", &k, &r).await {
-            Ok(id) => made.push(id.get()),
-            Err(o) => return o,
-        }
+        let k = key("time_entry", entry.key.as_str(), "1", effect)?;
+        rows.push((k, row(rest, label).text("so_line/.id", "")));
     }
-    cx.state.insert("timesheet_ids".into(), json!(made));
+    // Independent records: batched with the time of other messages under way (one `load`).
+    let ids = f
+        .inner
+        .timesheets
+        .create_all(cx, &rows)
+        .await
+        .into_iter()
+        .collect::<StepResult<Vec<_>>>()?;
+    cx.state.insert(TimesheetsRecorded { ids });
     if let Some((reason, amount)) = held {
-        return Outcome::held(
+        return Err(Stop::held(
             reason,
             json!({
                 "contract": b.contract.key.as_str(),
@@ -146,9 +134,9 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
                 "amount_held": amount.map(|m| m.to_string()),
                 "billed_hours": billable.normalize().to_string(),
             }),
-        );
+        ));
     }
-    Outcome::Done
+    Ok(())
 }
 
 /// The hours of `entry` the caps of billing line `tm` allow, and why the rest is held. What was
@@ -159,7 +147,7 @@ async fn within_caps(
     b: &BookedContract,
     tm: &crate::canonical::BillingLineId,
     entry: &TimeEntry,
-) -> Result<(Decimal, Option<(&'static str, Option<Money>)>), Outcome> {
+) -> StepResult<(Decimal, Option<(&'static str, Option<Money>)>)> {
     let c = &b.contract;
     let rates: Vec<(i64, Decimal)> = b
         .sale_lines
@@ -188,8 +176,7 @@ async fn within_caps(
             .model_named::<Value>("account.analytic.line")
             .search_read(Domain::new().is_in("so_line", line_ids))
             .fields(["name", "unit_amount", "so_line"])
-            .await
-            .map_err(|e| odoo_outcome(&e))?
+            .await?
     };
     let mut invoiced = InvoicedToDate::new();
     let mut total = Money::zero(c.currency);
@@ -222,8 +209,8 @@ async fn within_caps(
     invoiced.lines.insert(tm.clone(), total);
     let entries = [entry.clone()];
     let input = InvoiceableInput::new(c, entry.date, &invoiced).with_time_entries(&entries);
-    let plan = invoiceable_now(&input)
-        .map_err(|e| Outcome::failed(format!("the invoicing rules refused: {e}"), Some(&e)))?;
+    let plan =
+        invoiceable_now(&input).map_err(|e| Stop::bad_data("the invoicing rules refused", &e))?;
     let mine = |s: &LineSource| matches!(s, LineSource::Time { entry: k } if *k == entry.key);
     let hours = plan
         .lines
@@ -244,27 +231,21 @@ async fn within_caps(
 /// (reached milestones, billed time), with Odoo's own wizard (`sale.advance.payment.inv`, as
 /// "Create Invoice" on the order does), so that Odoo's invoiced and delivered quantities stay
 /// right; then posts the order's draft invoices, each once.
-pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> Outcome {
+pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> StepResult {
     let odoo = &f.inner.odoo;
-    let b = match super::recall(f, cx, Some(contract), None).await {
-        Ok(b) => b,
-        Err(o) => return o,
-    };
+    let b = super::recall(f, cx, Some(contract), None).await?;
     let Some(b) = b else {
-        return Outcome::failed(
+        return Err(Stop::failed(
             format!("no contract `{contract}` is booked: book the deal first"),
             None,
-        );
+        ));
     };
     let order = b.order_id;
     let batch = format!(
         "{:016x}",
         crate::odoo::support::fnv1a64(cx.envelope.idempotency_key.as_str().as_bytes())
     );
-    let k = match key("contract", contract.as_str(), &batch, "invoice") {
-        Ok(k) => k,
-        Err(o) => return o,
-    };
+    let k = key("contract", contract.as_str(), &batch, "invoice")?;
     let order_name = b.order_name.clone();
     let is_done = || {
         let order_name = order_name.clone();
@@ -321,10 +302,8 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         )
         .await
     };
-    if let Err(o) = ensure(cx, &k, is_done, act).await {
-        return o;
-    }
-    let invoices = match odoo
+    ensure(cx, &k, is_done, act).await?;
+    let invoices = odoo
         .model_named::<Value>("account.move")
         .search_read(
             Domain::new()
@@ -334,20 +313,13 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         )
         .fields(["id", "state", "name"])
         .order("id")
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => return odoo_outcome(&e),
-    };
+        .await?;
     let mut posted = Vec::new();
     for m in &invoices {
         let Some(id) = m.get("id").and_then(Value::as_i64).map(RecordId) else {
             continue;
         };
-        let k = match key("invoice", &id.to_string(), "1", "post") {
-            Ok(k) => k,
-            Err(o) => return o,
-        };
+        let k = key("invoice", &id.to_string(), "1", "post")?;
         let is_done = || async move {
             let r = odoo
                 .model_named::<Value>("account.move")
@@ -362,10 +334,8 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
             odoo.call::<Value>(&OdooCall::new("account.move", "action_post").ids([id]))
                 .await
         };
-        match ensure(cx, &k, is_done, act).await {
-            Ok(v) => posted.push(v.get("name").cloned().unwrap_or(json!(id.get()))),
-            Err(o) => return o,
-        }
+        let v = ensure(cx, &k, is_done, act).await?;
+        posted.push(v.get("name").cloned().unwrap_or(json!(id.get())));
     }
     cx.audit(
         AuditEvent::new(AuditKind::Other("invoices_released".into()))
@@ -373,7 +343,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
             .details(json!({"contract": contract.as_str(), "order": b.order_name,
                             "invoices": posted})),
     );
-    Outcome::Done
+    Ok(())
 }
 
 fn number(v: &Value, field: &str) -> Decimal {

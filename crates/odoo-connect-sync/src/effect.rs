@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use crate::envelope::IdempotencyKey;
-use crate::step::{Outcome, StepContext};
+use crate::step::{StepContext, Stop};
 use crate::store::{AuditEvent, AuditKind, Begin, Claim, IdempotencyLedger};
 use odoo_client::{LoadMessage, OdooClient, RecordId};
 
@@ -120,7 +120,7 @@ pub async fn create_once(
     model: &str,
     key: &IdempotencyKey,
     row: &ImportRow,
-) -> Result<RecordId, Outcome> {
+) -> Result<RecordId, Stop> {
     let xmlid = external_id(key);
     let intent = json!({"op": "create", "model": model, "external_id": xmlid});
     let claim = match cx
@@ -135,7 +135,7 @@ pub async fn create_once(
                 .and_then(Value::as_i64)
                 .map(RecordId)
                 .ok_or_else(|| {
-                    Outcome::failed(format!("the ledger holds no record id for `{key}`"), None)
+                    Stop::failed(format!("the ledger holds no record id for `{key}`"), None)
                 });
         }
         Begin::InFlight { claimed_until, .. } => {
@@ -143,7 +143,7 @@ pub async fn create_once(
                 .to_std()
                 .unwrap_or(Duration::from_secs(1))
                 .clamp(Duration::from_secs(1), Duration::from_secs(300));
-            return Err(Outcome::Retry {
+            return Err(Stop::Retry {
                 after: Some(wait),
                 error: format!("`{key}` is being applied by another worker"),
             });
@@ -178,7 +178,7 @@ pub async fn create_once(
                     .ledger
                     .fail(&claim, "load returned an unexpected id count")
                     .await;
-                Err(Outcome::failed(
+                Err(Stop::failed(
                     format!("load of {model} returned {} ids for one row", ids.len()),
                     None,
                 ))
@@ -186,7 +186,7 @@ pub async fn create_once(
             Err(e) => {
                 // Odoo refused the row (bad value, missing record): a data problem.
                 let _ = cx.ledger.fail(&claim, &e.to_string()).await;
-                Err(Outcome::failed(
+                Err(Stop::failed(
                     format!("Odoo refused the {model} record: {e}"),
                     Some(&e),
                 ))
@@ -200,7 +200,7 @@ pub async fn create_once(
             } else {
                 let _ = cx.ledger.fail(&claim, &e.to_string()).await;
             }
-            Err(Outcome::from_odoo_error(&e))
+            Err(Stop::from_odoo_error(&e))
         }
     }
 }
@@ -258,10 +258,10 @@ impl BatchOptions {
 ///
 /// - done before (by this function or [`create_once`], which share the ledger entries and
 ///   external ids): `Ok` with the recorded id, and Odoo is not called for it;
-/// - claimed by another worker: [`Outcome::Retry`];
-/// - refused by Odoo (a `load` message names the row): [`Outcome::Failed`] with Odoo's
+/// - claimed by another worker: [`Stop::Retry`];
+/// - refused by Odoo (a `load` message names the row): [`Stop::Failed`] with Odoo's
 ///   messages; the other rows are loaded again without it (Odoo rolls the whole `load` back);
-/// - a transient failure or a lost reply: [`Outcome::Retry`] for every row of the call; the
+/// - a transient failure or a lost reply: [`Stop::Retry`] for every row of the call; the
 ///   retry's `load` updates the records the lost call created, through their external ids;
 /// - an exception that names no row: the batch is split in halves to find the row, a bounded
 ///   number of times (an error that every row gets, such as an unknown column, then fails the
@@ -303,7 +303,7 @@ pub async fn create_once_many(
     model: &str,
     items: &[(IdempotencyKey, ImportRow)],
     options: &BatchOptions,
-) -> Vec<Result<RecordId, Outcome>> {
+) -> Vec<Result<RecordId, Stop>> {
     let mut out = Vec::with_capacity(items.len());
     for chunk in items.chunks(options.max_rows.max(1)) {
         let done = apply_batch(ledger, odoo, model, chunk, options.claim_for).await;
@@ -314,7 +314,7 @@ pub async fn create_once_many(
 
 /// The result of one row of a batch, and whether this call applied it (for the audit trail).
 struct RowResult {
-    result: Result<RecordId, Outcome>,
+    result: Result<RecordId, Stop>,
     applied: bool,
 }
 
@@ -358,7 +358,7 @@ async fn apply_batch(
     let begins = match ledger.begin_many(&requests, claim_for).await {
         Ok(b) if b.len() == unique.len() => b,
         Ok(b) => {
-            let o = Outcome::failed(
+            let o = Stop::failed(
                 format!(
                     "the ledger answered {} claims for {} keys",
                     b.len(),
@@ -465,7 +465,7 @@ async fn apply_batch(
                 Err(e) if e.is_retryable() => {
                     // The reply may be lost after Odoo committed: release the claims; the next
                     // attempt loads the same external ids and finds the same records.
-                    let o = Outcome::from_odoo_error(&e);
+                    let o = Stop::from_odoo_error(&e);
                     let reason = e.to_string();
                     for m in live {
                         let _ = ledger.abandon(&m.claim, Some(&reason)).await;
@@ -482,7 +482,7 @@ async fn apply_batch(
                     split_in_halves(live, &mut work);
                 }
                 Err(e) => {
-                    let o = Outcome::from_odoo_error(&e);
+                    let o = Stop::from_odoo_error(&e);
                     let reason = e.to_string();
                     for m in live {
                         let _ = ledger.fail(&m.claim, &reason).await;
@@ -531,7 +531,7 @@ async fn apply_batch(
                 applied: false,
             },
             (None, None) => RowResult {
-                result: Err(Outcome::failed("the row got no result", None)),
+                result: Err(Stop::failed("the row got no result", None)),
                 applied: false,
             },
         };
@@ -540,7 +540,7 @@ async fn apply_batch(
     out
 }
 
-fn fan_out(n: usize, outcome: &Outcome) -> Vec<RowResult> {
+fn fan_out(n: usize, outcome: &Stop) -> Vec<RowResult> {
     (0..n)
         .map(|_| RowResult {
             result: Err(outcome.clone()),
@@ -586,7 +586,7 @@ async fn fail_row(
 ) {
     let _ = ledger.fail(&m.claim, text).await;
     results[m.index] = Some(RowResult {
-        result: Err(Outcome::Failed {
+        result: Err(Stop::Failed {
             reason: format!("Odoo refused the {model} record: {text}"),
             errors: vec![text.to_owned()],
         }),
@@ -594,20 +594,20 @@ async fn fail_row(
     });
 }
 
-fn recorded_id(outcome: &Value, key: &IdempotencyKey) -> Result<RecordId, Outcome> {
+fn recorded_id(outcome: &Value, key: &IdempotencyKey) -> Result<RecordId, Stop> {
     outcome
         .get("id")
         .and_then(Value::as_i64)
         .map(RecordId)
-        .ok_or_else(|| Outcome::failed(format!("the ledger holds no record id for `{key}`"), None))
+        .ok_or_else(|| Stop::failed(format!("the ledger holds no record id for `{key}`"), None))
 }
 
-fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>) -> Outcome {
+fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>) -> Stop {
     let wait = (claimed_until - chrono::Utc::now())
         .to_std()
         .unwrap_or(Duration::from_secs(1))
         .clamp(Duration::from_secs(1), Duration::from_secs(300));
-    Outcome::Retry {
+    Stop::Retry {
         after: Some(wait),
         error: format!("`{key}` is being applied by another worker"),
     }
@@ -632,7 +632,7 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 /// use std::sync::Arc;
 /// use odoo_connect_sync::effect::{BatchOptions, BatchedCreate, ImportRow};
 /// use odoo_connect_sync::pipeline::Pipeline;
-/// use odoo_connect_sync::step::{Outcome, from_fn};
+/// use odoo_connect_sync::step::from_fn;
 /// use odoo_connect_sync::store::memory::MemoryStore;
 /// use odoo_client::{OdooClient, RecordId};
 ///
@@ -650,10 +650,8 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 ///                 .text("date", "2026-11-20")
 ///                 .number("unit_amount", 1.5);
 ///             let key = cx.envelope.idempotency_key.clone();
-///             match lines.create_once(cx, &key, &row).await {
-///                 Ok(_) => Outcome::Done,
-///                 Err(outcome) => outcome,
-///             }
+///             lines.create_once(cx, &key, &row).await?;
+///             Ok(())
 ///         })
 ///     }))
 ///     .build();
@@ -715,7 +713,7 @@ impl BatchedCreate {
     }
 
     /// Creates the record of `key` exactly once, in a batch with the rows of other steps, and
-    /// returns its id; `Err` carries the outcome the step should return. Uses the step's ledger
+    /// returns its id; `Err` carries the stop the step should return. Uses the step's ledger
     /// and claim duration, and adds an `effect_applied` event to its audit trail when this call
     /// created the record.
     pub async fn create_once(
@@ -723,7 +721,38 @@ impl BatchedCreate {
         cx: &mut StepContext,
         key: &IdempotencyKey,
         row: &ImportRow,
-    ) -> Result<RecordId, Outcome> {
+    ) -> Result<RecordId, Stop> {
+        let rx = self.enqueue(cx, key, row);
+        self.finish(cx, key, rx.await)
+    }
+
+    /// Creates several records of one step exactly once each, all in the batch being filled (they
+    /// go in one `load` when they have the same columns), and returns each one's id or stop, in
+    /// the order of `items`.
+    pub async fn create_all(
+        &self,
+        cx: &mut StepContext,
+        items: &[(IdempotencyKey, ImportRow)],
+    ) -> Vec<Result<RecordId, Stop>> {
+        let waiting: Vec<_> = items
+            .iter()
+            .map(|(key, row)| self.enqueue(cx, key, row))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for ((key, _), rx) in items.iter().zip(waiting) {
+            let done = rx.await;
+            out.push(self.finish(cx, key, done));
+        }
+        out
+    }
+
+    /// Adds a row to the batch being filled (sending it when full, or starting its timer).
+    fn enqueue(
+        &self,
+        cx: &StepContext,
+        key: &IdempotencyKey,
+        row: &ImportRow,
+    ) -> oneshot::Receiver<RowResult> {
         let (tx, rx) = oneshot::channel();
         let waiting = Waiting {
             key: key.clone(),
@@ -748,9 +777,18 @@ impl BatchedCreate {
         if let Some(batch) = full {
             tokio::spawn(flush(self.inner.clone(), batch));
         }
-        let done = rx.await.map_err(|_| {
-            Outcome::retry("the batch of this record ended before it gave a result")
-        })?;
+        rx
+    }
+
+    /// A row's result, with its audit event when this batch created it.
+    fn finish(
+        &self,
+        cx: &mut StepContext,
+        key: &IdempotencyKey,
+        done: Result<RowResult, oneshot::error::RecvError>,
+    ) -> Result<RecordId, Stop> {
+        let done = done
+            .map_err(|_| Stop::retry("the batch of this record ended before it gave a result"))?;
         let id = done.result?;
         if done.applied {
             cx.audit(
@@ -819,7 +857,7 @@ pub async fn ensure<C, CF, A, AF>(
     key: &IdempotencyKey,
     mut is_done: C,
     act: A,
-) -> Result<Value, Outcome>
+) -> Result<Value, Stop>
 where
     C: FnMut() -> CF,
     CF: std::future::Future<Output = odoo_client::Result<Option<Value>>>,
@@ -834,13 +872,13 @@ where
     {
         Begin::Done { outcome } => return Ok(outcome),
         Begin::InFlight { .. } => {
-            return Err(Outcome::retry(format!(
+            return Err(Stop::retry(format!(
                 "`{key}` is being applied by another worker"
             )));
         }
         Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
     };
-    let fail = |e: odoo_client::Error| Outcome::from_odoo_error(&e);
+    let fail = |e: odoo_client::Error| Stop::from_odoo_error(&e);
     let already = match is_done().await {
         Ok(v) => v,
         Err(e) => {
@@ -862,7 +900,7 @@ where
                         .ledger
                         .fail(&claim, "the effect is not visible after the call")
                         .await;
-                    return Err(Outcome::failed(
+                    return Err(Stop::failed(
                         format!("`{key}`: the call succeeded but the target did not change"),
                         None,
                     ));
@@ -881,10 +919,6 @@ where
     Ok(outcome)
 }
 
-fn store_outcome(e: crate::store::StoreError) -> Outcome {
-    if e.is_retryable() {
-        Outcome::retry(format!("state store: {e}"))
-    } else {
-        Outcome::failed(format!("state store: {e}"), Some(&e))
-    }
+fn store_outcome(e: crate::store::StoreError) -> Stop {
+    Stop::from(e)
 }

@@ -409,12 +409,12 @@ struct Inner<S: ?Sized> {
 /// use odoo_connect_sync::store::memory::MemoryStore;
 /// use odoo_connect_sync::envelope::{Envelope, IdempotencyKey};
 /// use odoo_connect_sync::pipeline::Pipeline;
-/// use odoo_connect_sync::step::{from_fn, Outcome};
+/// use odoo_connect_sync::step::from_fn;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let pipeline = Pipeline::builder("demo", Arc::new(MemoryStore::new()))
-///     .step(from_fn("apply", |_cx| Box::pin(async { Outcome::Done })))
+///     .step(from_fn("apply", |_cx| Box::pin(async { Ok(()) })))
 ///     .build();
 /// let key = IdempotencyKey::for_effect("deal", "D-1", "won", "create-client")?;
 /// let env = Envelope::builder(key, serde_json::json!({"deal": "D-1"}))
@@ -922,7 +922,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         async {
             for step in &inner.steps {
                 let step_span = tracing::info_span!("sync.step", step = %step.name(), outcome = tracing::field::Empty);
-                let outcome = step.run(&mut cx).instrument(step_span.clone()).await;
+                let outcome: Outcome = step.run(&mut cx).instrument(step_span.clone()).await.into();
                 step_span.record("outcome", outcome.label());
                 let details = match &outcome {
                     Outcome::Done => Value::Null,

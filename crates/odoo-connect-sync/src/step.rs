@@ -1,9 +1,13 @@
 //! Steps and their outcomes: validate (policy gates), transform (canonical mapping), route (legal
 //! entity to Odoo company, credentials and journal) and apply (the effect).
 //!
-//! A pipeline runs its steps in order while each answers [`Outcome::Done`]; any other outcome
-//! ends the message's attempt and says what happens to it.
+//! A step returns a [`StepResult`]: `Ok(())` when it did its part, or a [`Stop`] that ends the
+//! message's attempt and says what happens to it (skipped, held for a person, retried, failed).
+//! Errors of the Odoo client, the connectors and the stores convert into the right [`Stop`] with
+//! `?`, and steps hand values to later steps through the typed [`State`]. The pipeline records
+//! each step's [`Outcome`] in the audit trail.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -13,20 +17,38 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::envelope::JsonEnvelope;
 use crate::store::{AuditEvent, AuditKind, AuditLog, IdempotencyLedger};
 use odoo_client::{OdooClient, RecordId};
 
-/// What a step decided about a message.
+/// Why a step ends a message's attempt: the error side of [`StepResult`].
+///
+/// A step returns `Ok(())` when it did its part (the next step runs; after the last, the message
+/// is done) and `Err(Stop)` to end the attempt, saying what happens to the message. Errors of the
+/// Odoo client, the connectors and the state store convert into the right stop with `?`: a
+/// transient failure (a timeout, HTTP 503, a rate limit with its `Retry-After`) into
+/// [`Stop::Retry`], anything another attempt will not fix into [`Stop::Failed`] with its cause
+/// chain.
+///
+/// ```
+/// use odoo_connect_sync::step::{Stop, StepResult};
+///
+/// fn check(hours: f64) -> StepResult {
+///     if hours > 24.0 {
+///         return Err(Stop::held("too_many_hours", serde_json::json!({"hours": hours})));
+///     }
+///     Ok(())
+/// }
+/// assert!(check(8.0).is_ok());
+/// assert_eq!(check(30.0).unwrap_err().label(), "held");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Outcome {
-    /// The step did its part (the next step runs; after the last, the message is done).
-    Done,
-    /// Nothing to do, for a reason (already applied, not relevant); the message is done.
+pub enum Stop {
+    /// Nothing (more) to do, for a reason (already applied, not relevant); the message is done.
     Skipped {
         /// Why.
         reason: String,
@@ -58,26 +80,38 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    /// A skip.
+/// What a step returns: `Ok(())` when it did its part, `Err(`[`Stop`]`)` to end the message's
+/// attempt. Helpers that produce a value for the step use `StepResult<T>`.
+pub type StepResult<T = ()> = Result<T, Stop>;
+
+impl Stop {
+    /// A skip: the message is done, with nothing (more) to do.
     pub fn skipped(reason: impl Into<String>) -> Self {
-        Outcome::Skipped {
+        Stop::Skipped {
             reason: reason.into(),
         }
     }
 
     /// A business hold.
     pub fn held(reason: impl Into<String>, detail: Value) -> Self {
-        Outcome::Held {
+        Stop::Held {
             reason: reason.into(),
             detail,
         }
     }
 
-    /// A transient failure.
+    /// A transient failure, retried after the pipeline's backoff.
     pub fn retry(error: impl fmt::Display) -> Self {
-        Outcome::Retry {
+        Stop::Retry {
             after: None,
+            error: error.to_string(),
+        }
+    }
+
+    /// A transient failure, retried no sooner than `after`.
+    pub fn retry_after(after: Duration, error: impl fmt::Display) -> Self {
+        Stop::Retry {
+            after: Some(after),
             error: error.to_string(),
         }
     }
@@ -93,25 +127,145 @@ impl Outcome {
             errors.push(e.to_string());
             cur = e.source();
         }
-        Outcome::Failed {
+        Stop::Failed {
             reason: reason.into(),
             errors,
         }
     }
 
-    /// The outcome an Odoo error calls for: a retry when it is transient (honouring
-    /// `Retry-After`), a terminal failure otherwise.
+    /// A terminal failure for bad data: `"{what}: {error}"`, with the error's cause chain.
+    ///
+    /// ```
+    /// use odoo_connect_sync::step::Stop;
+    /// let e = "x".parse::<i32>().unwrap_err();
+    /// let stop = Stop::bad_data("the hours are not a number", &e);
+    /// assert!(stop.to_string().starts_with("failed: the hours are not a number: "));
+    /// ```
+    pub fn bad_data(what: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+        Stop::failed(format!("{what}: {error}"), Some(error))
+    }
+
+    /// The stop an Odoo error calls for: a retry when it is transient (honouring
+    /// `Retry-After`), a terminal failure otherwise. The same as `Stop::from(error)`, by reference.
     pub fn from_odoo_error(e: &odoo_client::Error) -> Self {
         if e.is_retryable() {
-            Outcome::Retry {
+            Stop::Retry {
                 after: e.retry_after(),
                 error: e.to_string(),
             }
         } else {
-            Outcome::failed(e.to_string(), Some(e))
+            Stop::failed(e.to_string(), Some(e))
         }
     }
 
+    /// A short label for metrics and the audit trail (`skipped`, `held`, `retry`, `failed`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Stop::Skipped { .. } => "skipped",
+            Stop::Held { .. } => "held",
+            Stop::Retry { .. } => "retry",
+            Stop::Failed { .. } => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::Skipped { reason } => write!(f, "skipped: {reason}"),
+            Stop::Held { reason, .. } => write!(f, "held: {reason}"),
+            Stop::Retry {
+                after: Some(after),
+                error,
+            } => write!(f, "retry after {} s: {error}", after.as_secs()),
+            Stop::Retry { after: None, error } => write!(f, "retry: {error}"),
+            Stop::Failed { reason, .. } => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl From<odoo_client::Error> for Stop {
+    fn from(e: odoo_client::Error) -> Self {
+        Stop::from_odoo_error(&e)
+    }
+}
+
+impl From<odoo_connect_connectors::ConnectorError> for Stop {
+    /// Rate limits and transport failures (and the HTTP statuses worth another try) are retried,
+    /// after the system's `Retry-After` when it gave one; bad data, refused credentials and the
+    /// rest are terminal.
+    fn from(e: odoo_connect_connectors::ConnectorError) -> Self {
+        if e.is_retryable() {
+            Stop::Retry {
+                after: e.retry_after(),
+                error: e.to_string(),
+            }
+        } else {
+            Stop::failed(e.to_string(), Some(&e))
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Stop {
+    /// A store that is busy or unreachable is retried; a store that refuses the data is terminal.
+    fn from(e: crate::store::StoreError) -> Self {
+        if e.is_retryable() {
+            Stop::retry(format!("state store: {e}"))
+        } else {
+            Stop::failed(format!("state store: {e}"), Some(&e))
+        }
+    }
+}
+
+impl From<crate::envelope::EnvelopeError> for Stop {
+    /// A message or key that cannot be built is terminal.
+    fn from(e: crate::envelope::EnvelopeError) -> Self {
+        Stop::failed(e.to_string(), Some(&e))
+    }
+}
+
+/// What a step run came to, as the pipeline records it in the audit trail and its report:
+/// [`Outcome::Done`] or one of the [`Stop`]s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The step did its part (the next step runs; after the last, the message is done).
+    Done,
+    /// See [`Stop::Skipped`].
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// See [`Stop::Held`].
+    Held {
+        /// A short, stable reason used to group held messages (`cap_reached`).
+        reason: String,
+        /// What the rule saw.
+        #[serde(default)]
+        detail: Value,
+    },
+    /// See [`Stop::Retry`].
+    Retry {
+        /// The delay the remote side asked for (`Retry-After`), if any.
+        #[serde(default)]
+        after: Option<Duration>,
+        /// What failed.
+        error: String,
+    },
+    /// See [`Stop::Failed`].
+    Failed {
+        /// A short reason.
+        reason: String,
+        /// The error chain, outermost first.
+        #[serde(default)]
+        errors: Vec<String>,
+    },
+}
+
+impl Outcome {
     /// A short label for metrics and the audit trail.
     pub fn label(&self) -> &'static str {
         match self {
@@ -121,6 +275,128 @@ impl Outcome {
             Outcome::Retry { .. } => "retry",
             Outcome::Failed { .. } => "failed",
         }
+    }
+
+    /// The outcome as a step's result: `Ok(())` for [`Outcome::Done`], the stop otherwise.
+    pub fn into_result(self) -> StepResult {
+        match self {
+            Outcome::Done => Ok(()),
+            Outcome::Skipped { reason } => Err(Stop::Skipped { reason }),
+            Outcome::Held { reason, detail } => Err(Stop::Held { reason, detail }),
+            Outcome::Retry { after, error } => Err(Stop::Retry { after, error }),
+            Outcome::Failed { reason, errors } => Err(Stop::Failed { reason, errors }),
+        }
+    }
+}
+
+impl From<Stop> for Outcome {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Skipped { reason } => Outcome::Skipped { reason },
+            Stop::Held { reason, detail } => Outcome::Held { reason, detail },
+            Stop::Retry { after, error } => Outcome::Retry { after, error },
+            Stop::Failed { reason, errors } => Outcome::Failed { reason, errors },
+        }
+    }
+}
+
+impl<T> From<StepResult<T>> for Outcome {
+    fn from(r: StepResult<T>) -> Self {
+        match r {
+            Ok(_) => Outcome::Done,
+            Err(stop) => stop.into(),
+        }
+    }
+}
+
+/// Values passed from step to step, one per type: a transform's output for the apply step, the
+/// record a step created for the next one. Keyed by type, so a step reads what an earlier step
+/// wrote with no string key to mistype and no JSON to decode:
+///
+/// ```
+/// use odoo_connect_sync::step::State;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct PartnerId(i64);
+///
+/// let mut state = State::default();
+/// state.insert(PartnerId(7));
+/// assert_eq!(state.get::<PartnerId>(), Some(&PartnerId(7)));
+/// assert_eq!(state.take::<PartnerId>(), Some(PartnerId(7)));
+/// assert!(state.require::<PartnerId>().is_err());
+/// ```
+#[derive(Default)]
+pub struct State {
+    values: HashMap<TypeId, (&'static str, Box<dyn Any + Send + Sync>)>,
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.values.values().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl State {
+    /// Stores a value, returning the one of the same type it replaces.
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) -> Option<T> {
+        self.values
+            .insert(
+                TypeId::of::<T>(),
+                (std::any::type_name::<T>(), Box::new(value)),
+            )
+            .and_then(|(_, old)| old.downcast::<T>().ok().map(|b| *b))
+    }
+
+    /// The value of type `T`, if a step stored one.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.values
+            .get(&TypeId::of::<T>())
+            .and_then(|(_, v)| v.downcast_ref::<T>())
+    }
+
+    /// The value of type `T`, mutably.
+    pub fn get_mut<T: Send + Sync + 'static>(&mut self) -> Option<&mut T> {
+        self.values
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|(_, v)| v.downcast_mut::<T>())
+    }
+
+    /// Takes the value of type `T` out.
+    pub fn take<T: Send + Sync + 'static>(&mut self) -> Option<T> {
+        self.values
+            .remove(&TypeId::of::<T>())
+            .and_then(|(_, v)| v.downcast::<T>().ok().map(|b| *b))
+    }
+
+    /// The value of type `T`, or a terminal failure naming the type when no earlier step stored
+    /// one (a pipeline assembled in the wrong order).
+    pub fn require<T: Send + Sync + 'static>(&self) -> StepResult<&T> {
+        self.get::<T>().ok_or_else(|| {
+            Stop::failed(
+                format!(
+                    "no `{}` in the step state: add the step that makes it before this one",
+                    std::any::type_name::<T>()
+                ),
+                None,
+            )
+        })
+    }
+
+    /// Whether a value of type `T` is stored.
+    pub fn contains<T: Send + Sync + 'static>(&self) -> bool {
+        self.values.contains_key(&TypeId::of::<T>())
+    }
+
+    /// How many values are stored.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value is stored.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 }
 
@@ -196,8 +472,8 @@ pub struct StepContext {
     pub envelope: JsonEnvelope,
     /// Failed attempts before this one.
     pub attempt: u32,
-    /// Values passed from step to step (a transform's output for the apply step).
-    pub state: Map<String, Value>,
+    /// Values passed from step to step, one per type (a transform's output for the apply step).
+    pub state: State,
     /// The route, once a routing step set it.
     pub route: Option<Route>,
     /// How long an effect's ledger claim lasts before another attempt may take it over
@@ -229,7 +505,7 @@ impl StepContext {
         StepContext {
             envelope,
             attempt,
-            state: Map::new(),
+            state: State::default(),
             route: None,
             claim_for: std::time::Duration::from_secs(300),
             pending_audit: Vec::new(),
@@ -265,10 +541,10 @@ impl StepContext {
     }
 
     /// The route, or a terminal failure when no routing step ran.
-    pub fn require_route(&self) -> Result<&Route, Outcome> {
+    pub fn require_route(&self) -> StepResult<&Route> {
         self.route
             .as_ref()
-            .ok_or_else(|| Outcome::failed("no route: add a routing step before this one", None))
+            .ok_or_else(|| Stop::failed("no route: add a routing step before this one", None))
     }
 }
 
@@ -282,8 +558,9 @@ pub trait Step: Send + Sync {
     /// The step's name, for traces, metrics and the audit trail.
     fn name(&self) -> &str;
 
-    /// Runs the step.
-    async fn run(&self, cx: &mut StepContext) -> Outcome;
+    /// Runs the step: `Ok(())` when it did its part, a [`Stop`] to end the message's attempt.
+    /// Errors of the Odoo client, the connectors and the stores convert with `?`.
+    async fn run(&self, cx: &mut StepContext) -> StepResult;
 }
 
 #[async_trait]
@@ -291,7 +568,7 @@ impl<S: Step + ?Sized> Step for Arc<S> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
         (**self).run(cx).await
     }
 }
@@ -301,13 +578,13 @@ impl<S: Step + ?Sized> Step for Box<S> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
         (**self).run(cx).await
     }
 }
 
 /// The future a closure step returns.
-pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+pub type StepFuture<'a> = Pin<Box<dyn Future<Output = StepResult> + Send + 'a>>;
 
 /// A step made of a closure; see [`from_fn`].
 pub struct FnStep<F> {
@@ -329,7 +606,7 @@ where
     fn name(&self) -> &str {
         &self.name
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
         (self.f)(cx).await
     }
 }
@@ -337,10 +614,10 @@ where
 /// A step from an async closure.
 ///
 /// ```
-/// use odoo_connect_sync::step::{from_fn, Outcome, Step};
+/// use odoo_connect_sync::step::{from_fn, Step};
 /// let step = from_fn("log", |cx| Box::pin(async move {
 ///     tracing::info!(message = %cx.envelope.id, "seen");
-///     Outcome::Done
+///     Ok(())
 /// }));
 /// assert_eq!(step.name(), "log");
 /// ```
@@ -368,11 +645,11 @@ impl<F> fmt::Debug for Validate<F> {
     }
 }
 
-/// A policy gate from a function: `Ok(())` lets the message through, `Err(outcome)` stops it
-/// (usually [`Outcome::held`]).
+/// A policy gate from a function: `Ok(())` lets the message through, `Err(stop)` stops it
+/// (usually [`Stop::held`]).
 pub fn validate<F>(name: impl Into<String>, check: F) -> Validate<F>
 where
-    F: Fn(&JsonEnvelope) -> Result<(), Outcome> + Send + Sync,
+    F: Fn(&JsonEnvelope) -> StepResult + Send + Sync,
 {
     Validate {
         name: name.into(),
@@ -383,64 +660,76 @@ where
 #[async_trait]
 impl<F> Step for Validate<F>
 where
-    F: Fn(&JsonEnvelope) -> Result<(), Outcome> + Send + Sync,
+    F: Fn(&JsonEnvelope) -> StepResult + Send + Sync,
 {
     fn name(&self) -> &str {
         &self.name
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
-        match (self.check)(&cx.envelope) {
-            Ok(()) => Outcome::Done,
-            Err(o) => o,
-        }
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        (self.check)(&cx.envelope)
     }
 }
 
-/// A transform: computes a value from the message (a canonical mapping) and stores it in the
-/// context's state under `key` for the steps after it.
-pub struct Transform<F> {
+/// A transform: computes a typed value from the message (a canonical mapping) and stores it in
+/// the context's [`State`] for the steps after it.
+pub struct Transform<F, T> {
     name: String,
-    key: String,
     f: F,
+    _output: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<F> fmt::Debug for Transform<F> {
+impl<F, T> fmt::Debug for Transform<F, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transform")
             .field("name", &self.name)
-            .field("key", &self.key)
+            .field("output", &std::any::type_name::<T>())
             .finish()
     }
 }
 
-/// A transform from a function.
-pub fn transform<F>(name: impl Into<String>, key: impl Into<String>, f: F) -> Transform<F>
+/// A transform from a function; its output is stored in the step state, where later steps read
+/// it by type.
+///
+/// ```
+/// use odoo_connect_sync::step::{Stop, transform};
+///
+/// #[derive(Debug)]
+/// struct Hours(f64);
+///
+/// let step = transform("hours", |env| {
+///     env.payload["hours"]
+///         .as_f64()
+///         .map(Hours)
+///         .ok_or_else(|| Stop::failed("no hours in the message", None))
+/// });
+/// // Later steps: `let hours = cx.state.require::<Hours>()?;`
+/// # let _ = step;
+/// ```
+pub fn transform<F, T>(name: impl Into<String>, f: F) -> Transform<F, T>
 where
-    F: Fn(&JsonEnvelope) -> Result<Value, Outcome> + Send + Sync,
+    F: Fn(&JsonEnvelope) -> StepResult<T> + Send + Sync,
+    T: Send + Sync + 'static,
 {
     Transform {
         name: name.into(),
-        key: key.into(),
         f,
+        _output: std::marker::PhantomData,
     }
 }
 
 #[async_trait]
-impl<F> Step for Transform<F>
+impl<F, T> Step for Transform<F, T>
 where
-    F: Fn(&JsonEnvelope) -> Result<Value, Outcome> + Send + Sync,
+    F: Fn(&JsonEnvelope) -> StepResult<T> + Send + Sync,
+    T: Send + Sync + 'static,
 {
     fn name(&self) -> &str {
         &self.name
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
-        match (self.f)(&cx.envelope) {
-            Ok(v) => {
-                cx.state.insert(self.key.clone(), v);
-                Outcome::Done
-            }
-            Err(o) => o,
-        }
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let value = (self.f)(&cx.envelope)?;
+        cx.state.insert(value);
+        Ok(())
     }
 }
 
@@ -467,15 +756,15 @@ impl Step for RouteStep {
     fn name(&self) -> &str {
         "route"
     }
-    async fn run(&self, cx: &mut StepContext) -> Outcome {
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
         let Some(route) = self.router.get(&cx.envelope.legal_entity, &self.flow) else {
-            return Outcome::failed(
+            return Err(Stop::failed(
                 format!(
                     "no route for legal entity `{}` and flow `{}`",
                     cx.envelope.legal_entity, self.flow
                 ),
                 None,
-            );
+            ));
         };
         let route = route.clone();
         cx.audit(
@@ -489,6 +778,138 @@ impl Step for RouteStep {
                 })),
         );
         cx.route = Some(route);
-        Outcome::Done
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use odoo_connect_connectors::ConnectorError;
+
+    /// A step body written with `?` over the errors of the client, the connectors and the stores.
+    fn step_body(e: odoo_client::Error) -> StepResult<u32> {
+        Err(e)?;
+        Ok(1)
+    }
+
+    #[test]
+    fn odoo_errors_become_retries_or_failures() {
+        let busy = odoo_client::Error::Http {
+            status: 503,
+            snippet: "<html>busy</html>".into(),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        match step_body(busy) {
+            Err(Stop::Retry { after, error }) => {
+                assert_eq!(after, Some(Duration::from_secs(7)));
+                assert!(error.contains("503"), "{error}");
+            }
+            other => panic!("expected a retry, got {other:?}"),
+        }
+        let refused = odoo_client::Error::Http {
+            status: 400,
+            snippet: "bad request".into(),
+            retry_after: None,
+        };
+        match step_body(refused) {
+            Err(Stop::Failed { reason, errors }) => {
+                assert!(reason.contains("400"), "{reason}");
+                assert!(!errors.is_empty());
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn connector_errors_keep_the_retry_after() {
+        let limited: Stop = ConnectorError::RateLimited {
+            retry_after: Some(Duration::from_secs(10)),
+        }
+        .into();
+        assert_eq!(
+            limited,
+            Stop::Retry {
+                after: Some(Duration::from_secs(10)),
+                error: ConnectorError::RateLimited {
+                    retry_after: Some(Duration::from_secs(10))
+                }
+                .to_string(),
+            }
+        );
+        let auth: Stop = ConnectorError::Auth {
+            status: Some(401),
+            message: "expired token".into(),
+        }
+        .into();
+        assert_eq!(auth.label(), "failed");
+    }
+
+    #[test]
+    fn store_errors_are_retried_only_when_the_store_says_so() {
+        let busy = crate::store::StoreError::Backend {
+            op: "lease",
+            retryable: true,
+            source: "database is locked".into(),
+        };
+        assert_eq!(Stop::from(busy).label(), "retry");
+        let broken = crate::store::StoreError::Backend {
+            op: "lease",
+            retryable: false,
+            source: "no such table".into(),
+        };
+        match Stop::from(broken) {
+            Stop::Failed { errors, .. } => {
+                assert!(errors.iter().any(|e| e.contains("no such table")), "{errors:?}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn outcomes_and_stops_convert_both_ways() {
+        let stops = [
+            Stop::skipped("already there"),
+            Stop::held("cap_reached", serde_json::json!({"cap": 40})),
+            Stop::retry_after(Duration::from_secs(3), "busy"),
+            Stop::failed("broken", None),
+        ];
+        for stop in stops {
+            let outcome = Outcome::from(stop.clone());
+            assert_eq!(outcome.label(), stop.label());
+            assert_eq!(outcome.clone().into_result(), Err(stop.clone()));
+            // Both serialise alike: audit rows written before and after read the same.
+            assert_eq!(
+                serde_json::to_value(&outcome).ok(),
+                serde_json::to_value(&stop).ok()
+            );
+        }
+        assert_eq!(Outcome::from(Ok::<(), Stop>(())), Outcome::Done);
+        assert_eq!(Outcome::Done.into_result(), Ok(()));
+    }
+
+    #[test]
+    fn typed_state_is_keyed_by_type() {
+        #[derive(Debug, PartialEq)]
+        struct Order(i64);
+        #[derive(Debug, PartialEq)]
+        struct Partner(i64);
+        let mut state = State::default();
+        assert!(state.is_empty());
+        assert_eq!(state.insert(Order(1)), None);
+        assert_eq!(state.insert(Order(2)), Some(Order(1)));
+        state.insert(Partner(9));
+        assert_eq!(state.len(), 2);
+        if let Some(o) = state.get_mut::<Order>() {
+            o.0 += 1;
+        }
+        assert_eq!(state.get::<Order>(), Some(&Order(3)));
+        assert_eq!(state.take::<Partner>(), Some(Partner(9)));
+        assert!(!state.contains::<Partner>());
+        match state.require::<Partner>() {
+            Err(Stop::Failed { reason, .. }) => assert!(reason.contains("Partner"), "{reason}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        assert!(format!("{state:?}").contains("Order"));
     }
 }
