@@ -207,6 +207,93 @@ async fn a_pull_stopped_between_pages_resumes_from_the_committed_cursor_sqlite()
     let _ = std::fs::remove_file(&dir);
 }
 
+/// Set in the child process of the test below: the SQLite file it pulls into.
+const CHILD_ENV: &str = "ODOO_CONNECT_TEST_PULL_CHILD";
+const CHILD_STALLED: &str = "child: stalled on the fourth page";
+const KILL_TEST: &str =
+    "a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_process";
+
+/// The real thing: a child process (this test binary, run again for this one test) pulls into a
+/// SQLite file until the fourth page, which never answers, and is killed there (`SIGKILL`, no
+/// chance to clean up). This process opens the file and resumes from the committed cursor.
+#[tokio::test]
+async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_process() {
+    use std::io::{BufRead, Write};
+    let key = CheckpointKey::new("numbers", "projects", "BE");
+    if let Ok(path) = std::env::var(CHILD_ENV) {
+        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+        let pipeline = pipeline(store, Arc::default());
+        let source = Numbers::new(Some(4));
+        let stalled = source.stalled.clone();
+        tokio::select! {
+            r = pipeline.pull_from(&source, &key, to_envelope) => panic!("the pull ended: {r:?}"),
+            () = stalled.notified() => {}
+        }
+        println!("{CHILD_STALLED}");
+        std::io::stdout().flush().unwrap();
+        std::future::pending::<()>().await;
+        return;
+    }
+    let path = std::env::temp_dir().join(format!("pull-killed-{}.db", uuid::Uuid::new_v4()));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([KILL_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Reads until the child says it stalled (or its output ends: it died before).
+    let stalled = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains(CHILD_STALLED))
+    });
+    let stalled = tokio::time::timeout(std::time::Duration::from_secs(60), stalled).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        matches!(stalled, Ok(Ok(true))),
+        "the child reached the fourth page"
+    );
+
+    // This process: the same file, a new store, pipeline and source.
+    let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let cp = store.checkpoint(&key).await.unwrap().unwrap();
+    assert_eq!(cp.cursor, Some(json!("9")), "three pages committed");
+    assert_eq!(store.stats().await.unwrap().depth, 9);
+    let applied: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let pipeline = pipeline(store.clone(), applied.clone());
+    let source = Numbers::new(None);
+    let report = pipeline
+        .pull_from(&source, &key, to_envelope)
+        .await
+        .unwrap();
+    assert_eq!(
+        source.cursors.lock().unwrap().first().cloned().flatten(),
+        Some(Cursor::new("9")),
+        "resumed from the committed cursor"
+    );
+    assert_eq!(report.enqueued, 12);
+    assert_eq!(
+        pipeline.run_until_idle("w").await.unwrap().done,
+        CHANGES as u64
+    );
+    let mut applied = applied.lock().unwrap().clone();
+    applied.sort_unstable();
+    assert_eq!(
+        applied,
+        (0..CHANGES as u64).collect::<Vec<_>>(),
+        "no gap, no repeat"
+    );
+    drop(pipeline);
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
 #[tokio::test]
 async fn a_source_error_leaves_the_checkpoint_and_names_the_source() {
     struct Down;
