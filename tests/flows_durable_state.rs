@@ -1,7 +1,8 @@
 //! Flow state is durable: a worker that never saw a deal booked (another process sharing the
 //! store, or this one after a restart) bills its time, releases its invoices and registers its
 //! payments, finding the booking in the store's ledger. On SQLite (one file, two handles) and on
-//! PostgreSQL (two connection pools on one schema) when `DATABASE_URL` is set at build time.
+//! PostgreSQL (two connection pools on one schema) when `DATABASE_URL` is set at build time; and
+//! with a real second OS process (this test binary run again for one test) on both stores.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -175,5 +176,202 @@ async fn a_second_process_on_postgres_bills_time_it_never_saw_booked() {
             .execute(&pool)
             .await;
         pool.close().await;
+    }
+}
+
+/// Set in the child process of the tests below: where its store is (`sqlite:PATH` or
+/// `postgres:SCHEMA`), and the fake Odoo's address, database and key.
+const CHILD_STORE: &str = "ODOO_CONNECT_TEST_FLOWS_CHILD_STORE";
+const CHILD_ODOO: &str = "ODOO_CONNECT_TEST_FLOWS_CHILD_ODOO";
+const CHILD_REPORT: &str = "child-report: ";
+
+/// The child process: a worker that never saw the deals booked runs the approved time and the
+/// release of every contract, then prints what it did as one JSON line.
+async fn child_worker<S>(store: Arc<S>, odoo: &str) -> serde_json::Value
+where
+    S: StateStore + ?Sized + 'static,
+{
+    let mut parts = odoo.splitn(3, '|');
+    let (url, db, key) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let odoo = odoo_connect::odoo::OdooClient::builder(url)
+        .database(db)
+        .api_key("admin", key.to_owned())
+        .retry(odoo_connect::odoo::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
+    let flows = Flows::connect(odoo, settings).await.unwrap();
+    let booked_before = flows.book().all().len();
+    let p = flows_setup::pipeline(&flows, store.clone());
+    let (entries, _, _) = flows_setup::read_time_csv(flows_setup::APPROVED_TIME_CSV).unwrap();
+    let time: Vec<_> = entries
+        .iter()
+        .map(|e| flows.time_envelope(e, "psa").unwrap())
+        .collect();
+    p.submit_batch(&time).await.unwrap();
+    let t = flows_setup::drain(&p, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let release: Vec<_> = flows
+        .book()
+        .all()
+        .iter()
+        .map(|b| flows.release_envelope(&b.contract.key, "2025-03").unwrap())
+        .collect();
+    p.submit_batch(&release).await.unwrap();
+    let r = flows_setup::drain(&p, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let technical = store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Technical))
+        .await
+        .unwrap()
+        .len();
+    json!({
+        "booked_before": booked_before,
+        "learnt": flows.book().all().len(),
+        "time_done": t.done, "time_held": t.held,
+        "released": r.done, "technical": technical,
+    })
+}
+
+/// Runs this test binary again, for `test` only, as the child worker; returns its report.
+fn run_child(test: &str, store: &str, fake: &FakeOdoo) -> serde_json::Value {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_STORE, store)
+        .env(
+            CHILD_ODOO,
+            format!(
+                "{}|{}|{}",
+                fake.url(),
+                fake.database(),
+                fake.admin_api_key()
+            ),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once(CHILD_REPORT).map(|(_, report)| report))
+        .unwrap_or_else(|| {
+            panic!(
+                "the child printed no report ({}):\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+/// Books the sample deals in this process, then has another OS process bill the time and
+/// release the invoices from the shared store; checks the child's report and Odoo.
+async fn an_os_process_continues<S>(test: &str, store: Arc<S>, child_store: &str)
+where
+    S: StateStore + ?Sized + 'static,
+{
+    let fake = FakeOdoo::builder().demo_data_only().start().await;
+    let hub = fake_hubspot::FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
+    let a = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+        .await
+        .unwrap();
+    let pa = flows_setup::pipeline(&a, store.clone());
+    let deals = flows_setup::won_deals(&hub.uri(), fake_hubspot::TOKEN)
+        .await
+        .unwrap();
+    assert_eq!(flows_setup::book_deals(&a, &pa, &deals).await.unwrap(), 3);
+    // The child runs on a thread of its own: this runtime keeps serving the fake Odoo.
+    let (test, child_store) = (test.to_owned(), child_store.to_owned());
+    let fake_ref = &fake;
+    let report = std::thread::scope(|s| {
+        s.spawn(|| run_child(&test, &child_store, fake_ref))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(
+        report,
+        json!({"booked_before": 0, "learnt": 3, "time_done": 4, "time_held": 1,
+               "released": 3, "technical": 0}),
+    );
+    assert_eq!(
+        fake.count_where("account.analytic.line", json!([["so_line", "!=", false]])),
+        5
+    );
+    for booked in a.book().all() {
+        assert_eq!(
+            fake.count_where(
+                "account.move",
+                json!([
+                    ["invoice_origin", "=", booked.order_name],
+                    ["state", "=", "posted"]
+                ])
+            ),
+            1,
+            "{}",
+            booked.contract.key
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_os_process_on_sqlite_bills_and_releases_what_this_one_booked() {
+    use odoo_connect::store::sqlite::SqliteStore;
+    const TEST: &str = "another_os_process_on_sqlite_bills_and_releases_what_this_one_booked";
+    if let (Ok(store), Ok(odoo)) = (std::env::var(CHILD_STORE), std::env::var(CHILD_ODOO)) {
+        let path = store.strip_prefix("sqlite:").unwrap();
+        let store = Arc::new(SqliteStore::open(path).await.unwrap());
+        println!("{CHILD_REPORT}{}", child_worker(store, &odoo).await);
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("oc-os-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let store = Arc::new(SqliteStore::open(&path).await.unwrap());
+    an_os_process_continues(TEST, store, &format!("sqlite:{}", path.display())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_database, ignore = "skipped: DATABASE_URL not set")]
+async fn another_os_process_on_postgres_bills_and_releases_what_this_one_booked() {
+    use odoo_connect::store::postgres::PostgresStore;
+    const TEST: &str = "another_os_process_on_postgres_bills_and_releases_what_this_one_booked";
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL not set");
+        return;
+    };
+    let open = |schema: String| {
+        let url = url.clone();
+        async move {
+            PostgresStore::builder(&url)
+                .schema(&schema)
+                .max_connections(4)
+                .connect()
+                .await
+                .unwrap()
+        }
+    };
+    if let (Ok(store), Ok(odoo)) = (std::env::var(CHILD_STORE), std::env::var(CHILD_ODOO)) {
+        let schema = store.strip_prefix("postgres:").unwrap().to_owned();
+        let store = Arc::new(open(schema).await);
+        println!("{CHILD_REPORT}{}", child_worker(store, &odoo).await);
+        return;
+    }
+    let schema = format!(
+        "oc_test_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    );
+    let store = Arc::new(open(schema.clone()).await);
+    an_os_process_continues(TEST, store, &format!("postgres:{schema}")).await;
+    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .execute(&pool)
+            .await;
     }
 }
