@@ -860,7 +860,10 @@ mod tests {
         };
         match Stop::from(broken) {
             Stop::Failed { errors, .. } => {
-                assert!(errors.iter().any(|e| e.contains("no such table")), "{errors:?}");
+                assert!(
+                    errors.iter().any(|e| e.contains("no such table")),
+                    "{errors:?}"
+                );
             }
             other => panic!("expected a failure, got {other:?}"),
         }
