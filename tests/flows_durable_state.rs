@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use odoo_connect::connector::hubspot::HubSpot;
 use odoo_connect::flows::Flows;
+use odoo_connect::sync::pipeline::{Pipeline, RunReport};
 use odoo_connect::sync::store::{DeadLetterFilter, FailureClass, StateStore};
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::json;
@@ -18,9 +19,15 @@ mod fake_hubspot;
 #[path = "../examples/data/flows_setup.rs"]
 mod flows_setup;
 
-/// Books the sample deals with `first`, then runs the time, release and payment flows with a
-/// `second` worker whose `Flows` never booked anything; checks what it made in Odoo.
-async fn second_worker_finds_the_bookings<S>(first: Arc<S>, second: Arc<S>)
+/// A fake Odoo with demo data only and a fake HubSpot; the sample deals booked through `store`.
+async fn book_sample_deals<S>(
+    store: Arc<S>,
+) -> (
+    FakeOdoo,
+    fake_hubspot::FakeHubSpot,
+    Flows,
+    Vec<odoo_connect::flows::WonDeal>,
+)
 where
     S: StateStore + ?Sized + 'static,
 {
@@ -29,11 +36,37 @@ where
     let a = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
         .await
         .unwrap();
-    let pa = flows_setup::pipeline(&a, first.clone());
+    let pa = flows_setup::pipeline(&a, store);
     let deals = flows_setup::won_deals(&hub.uri(), fake_hubspot::TOKEN)
         .await
         .unwrap();
     assert_eq!(flows_setup::book_deals(&a, &pa, &deals).await.unwrap(), 3);
+    (fake, hub, a, deals)
+}
+
+/// Submits the sample's approved time to `p` and drains it.
+async fn bill_time<S>(flows: &Flows, p: &Pipeline<S>) -> RunReport
+where
+    S: StateStore + ?Sized + 'static,
+{
+    let (entries, _, _) = flows_setup::read_time_csv(flows_setup::APPROVED_TIME_CSV).unwrap();
+    let time: Vec<_> = entries
+        .iter()
+        .map(|e| flows.time_envelope(e, "psa").unwrap())
+        .collect();
+    p.submit_batch(&time).await.unwrap();
+    flows_setup::drain(p, Duration::from_secs(30))
+        .await
+        .unwrap()
+}
+
+/// Books the sample deals with `first`, then runs the time, release and payment flows with a
+/// `second` worker whose `Flows` never booked anything; checks what it made in Odoo.
+async fn second_worker_finds_the_bookings<S>(first: Arc<S>, second: Arc<S>)
+where
+    S: StateStore + ?Sized + 'static,
+{
+    let (fake, hub, _a, deals) = book_sample_deals(first).await;
 
     // Another process: its own Odoo client, flows and store handle; an empty book.
     let odoo = flows_setup::odoo_client(&fake).unwrap();
@@ -41,15 +74,7 @@ where
     let b = Flows::connect(odoo, settings).await.unwrap();
     assert!(b.book().all().is_empty());
     let pb = flows_setup::pipeline(&b, second.clone());
-    let (entries, _, _) = flows_setup::read_time_csv(flows_setup::APPROVED_TIME_CSV).unwrap();
-    let time: Vec<_> = entries
-        .iter()
-        .map(|e| b.time_envelope(e, "psa").unwrap())
-        .collect();
-    pb.submit_batch(&time).await.unwrap();
-    let r = flows_setup::drain(&pb, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let r = bill_time(&b, &pb).await;
     let technical = second
         .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Technical))
         .await
@@ -207,15 +232,7 @@ where
     let flows = Flows::connect(odoo, settings).await.unwrap();
     let booked_before = flows.book().all().len();
     let p = flows_setup::pipeline(&flows, store.clone());
-    let (entries, _, _) = flows_setup::read_time_csv(flows_setup::APPROVED_TIME_CSV).unwrap();
-    let time: Vec<_> = entries
-        .iter()
-        .map(|e| flows.time_envelope(e, "psa").unwrap())
-        .collect();
-    p.submit_batch(&time).await.unwrap();
-    let t = flows_setup::drain(&p, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let t = bill_time(&flows, &p).await;
     let release: Vec<_> = flows
         .book()
         .all()
@@ -275,16 +292,7 @@ async fn an_os_process_continues<S>(test: &str, store: Arc<S>, child_store: &str
 where
     S: StateStore + ?Sized + 'static,
 {
-    let fake = FakeOdoo::builder().demo_data_only().start().await;
-    let hub = fake_hubspot::FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
-    let a = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
-        .await
-        .unwrap();
-    let pa = flows_setup::pipeline(&a, store.clone());
-    let deals = flows_setup::won_deals(&hub.uri(), fake_hubspot::TOKEN)
-        .await
-        .unwrap();
-    assert_eq!(flows_setup::book_deals(&a, &pa, &deals).await.unwrap(), 3);
+    let (fake, _hub, a, _deals) = book_sample_deals(store).await;
     // The child runs on a thread of its own: this runtime keeps serving the fake Odoo.
     let (test, child_store) = (test.to_owned(), child_store.to_owned());
     let fake_ref = &fake;
