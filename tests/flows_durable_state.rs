@@ -233,13 +233,9 @@ where
     let booked_before = flows.book().all().len();
     let p = flows_setup::pipeline(&flows, store.clone());
     let t = bill_time(&flows, &p).await;
-    let release: Vec<_> = flows
-        .book()
-        .all()
-        .iter()
-        .map(|b| flows.release_envelope(&b.contract.key, "2025-03").unwrap())
-        .collect();
-    p.submit_batch(&release).await.unwrap();
+    flows_setup::submit_releases(&flows, &p, "2025-03")
+        .await
+        .unwrap();
     let r = flows_setup::drain(&p, Duration::from_secs(30))
         .await
         .unwrap();

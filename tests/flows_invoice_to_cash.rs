@@ -44,13 +44,9 @@ async fn a_statement_becomes_payments_once_and_the_crm_hears_of_them() {
     flows_setup::drain(&p, Duration::from_secs(20))
         .await
         .unwrap();
-    let release: Vec<_> = flows
-        .book()
-        .all()
-        .iter()
-        .map(|b| flows.release_envelope(&b.contract.key, "2025-03").unwrap())
-        .collect();
-    p.submit_batch(&release).await.unwrap();
+    flows_setup::submit_releases(&flows, &p, "2025-03")
+        .await
+        .unwrap();
     let r = flows_setup::drain(&p, Duration::from_secs(20))
         .await
         .unwrap();

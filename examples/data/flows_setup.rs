@@ -255,3 +255,22 @@ pub async fn statement_payments(
     }
     Ok((out, statement.report().clone()))
 }
+
+/// Queues the invoice release of every contract `flows` booked, for `period`; how many.
+pub async fn submit_releases<S>(
+    flows: &Flows,
+    p: &odoo_connect::sync::pipeline::Pipeline<S>,
+    period: &str,
+) -> Result<usize, Box<dyn std::error::Error>>
+where
+    S: odoo_connect::sync::store::StateStore + ?Sized + 'static,
+{
+    let release = flows
+        .book()
+        .all()
+        .iter()
+        .map(|b| flows.release_envelope(&b.contract.key, period))
+        .collect::<Result<Vec<_>, _>>()?;
+    p.submit_batch(&release).await?;
+    Ok(release.len())
+}
