@@ -137,6 +137,13 @@ async fn won_deals_become_one_client_contract_and_project_each_through_faults() 
     }
     assert_eq!(fake.count("project.project") - projects_before, 3);
     assert_eq!(fake.count("project.milestone") - milestones_before, 6);
+    // The twelve order lines went in batches, not in a call each.
+    let line_loads = fake
+        .requests()
+        .iter()
+        .filter(|r| r.call.as_deref() == Some("sale.order.line.load"))
+        .count();
+    assert!((1..12).contains(&line_loads), "{line_loads} loads");
     assert!(
         store
             .list_dead_letters(&DeadLetterFilter::all())

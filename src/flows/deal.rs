@@ -116,17 +116,24 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
     let row = import_row(&header).text("client_order_ref", crm);
     let order_key = key("contract", c.key.as_str(), "won", "sale-order")?;
     let order = create_once(cx, odoo, "sale.order", &order_key, &row).await?;
-    // One record per order line, each with its own external id.
+    // One record per order line, each with its own external id; the lines are independent
+    // records, sent together (one `load`, with the lines of other orders under way).
     let lines = lines
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_default();
+    let mut rows = Vec::with_capacity(lines.len());
     for (i, cmd) in lines.iter().enumerate() {
         let Some(values) = cmd.get(2).and_then(Value::as_object) else {
             continue;
         };
         let row = import_row(values).many2one("order_id", order);
-        let k = key("contract", c.key.as_str(), "won", &format!("line-{i}"))?;
-        create_once(cx, odoo, "sale.order.line", &k, &row).await?;
+        rows.push((
+            key("contract", c.key.as_str(), "won", &format!("line-{i}"))?,
+            row,
+        ));
+    }
+    for created in f.inner.order_lines.create_all(cx, &rows).await {
+        created?;
     }
     // Confirm: read the order's state first, so a retry after a lost reply does not confirm twice.
     let confirm_key = key("contract", c.key.as_str(), "won", "confirm")?;

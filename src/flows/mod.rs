@@ -398,6 +398,8 @@ struct Inner {
     /// Approved time of many messages goes to Odoo in batches (one ledger round trip and one
     /// `load` per batch): timesheets are independent records.
     timesheets: BatchedCreate,
+    /// The lines of the orders being booked, the same way.
+    order_lines: BatchedCreate,
 }
 
 impl std::fmt::Debug for Flows {
@@ -419,6 +421,8 @@ impl Flows {
             "account.analytic.line",
             BatchOptions::default(),
         );
+        let order_lines =
+            BatchedCreate::new(odoo.clone(), "sale.order.line", BatchOptions::default());
         Ok(Flows {
             inner: Arc::new(Inner {
                 odoo,
@@ -427,6 +431,7 @@ impl Flows {
                 book: ContractBook::new(),
                 sink: None,
                 timesheets,
+                order_lines,
             }),
         })
     }
@@ -442,6 +447,7 @@ impl Flows {
                 book: inner.book.clone(),
                 sink: Some(sink),
                 timesheets: inner.timesheets.clone(),
+                order_lines: inner.order_lines.clone(),
             }),
         }
     }
