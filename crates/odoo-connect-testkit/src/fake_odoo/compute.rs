@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::errors::{OdooError, OdooResult};
 use super::orm::{Orm, as_id, float, is_empty, money, num};
-use super::store::{Row, fmt_date, fmt_datetime, parse_date};
+use super::store::{Row, fmt_date, parse_date};
 
 /// Fields of `product.product` stored on the variant; every other field is read from and
 /// written to its `product.template` (Odoo's `_inherits`).
@@ -867,7 +867,7 @@ pub(crate) fn journal_of(orm: &Orm<'_>, company: i64, jtype: &str) -> Option<i64
 pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooResult<()> {
     let company = current_company(orm);
     let today = json!(fmt_date(orm.db.today()));
-    let now = json!(fmt_datetime(orm.db.now));
+    let now = json!(orm.db.now_text());
     let uid = orm.ctx.uid;
     if orm.has_field(model, "active") {
         set_default(row, "active", json!(true));
@@ -1413,7 +1413,7 @@ fn new_row(orm: &mut Orm<'_>, model: &str, values: &[(&str, Value)]) -> i64 {
     for (k, v) in values {
         row.insert((*k).to_string(), v.clone());
     }
-    let now = json!(fmt_datetime(orm.db.now));
+    let now = json!(orm.db.now_text());
     for k in ["create_date", "write_date"] {
         row.entry(k.to_string()).or_insert(now.clone());
     }

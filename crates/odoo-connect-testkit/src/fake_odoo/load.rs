@@ -2,11 +2,17 @@
 //! `field/id` columns resolved through `ir.model.data`), per-row messages, and the whole batch
 //! rolled back (`ids: false`) as soon as one row fails.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::errors::{OdooError, OdooResult, py_str};
 use super::orm::{Orm, as_id};
 use super::schema::{Field, FieldType};
+use super::store::Row;
+
+const IR_MODEL_DATA: &str = "ir.model.data";
 
 /// One column of the import.
 #[derive(Debug, Clone)]
@@ -51,7 +57,11 @@ pub(crate) fn find_xmlid(orm: &Orm<'_>, xmlid: &str) -> Option<i64> {
 
 /// Record id an external id points to, when it is of `model` and exists.
 pub(crate) fn resolve_xmlid(orm: &Orm<'_>, xmlid: &str, model: &str) -> Option<i64> {
-    let row = find_xmlid(orm, xmlid)?;
+    xmlid_target(orm, find_xmlid(orm, xmlid)?, model)
+}
+
+/// Record id the `ir.model.data` row `row` points to, when it is of `model` and exists.
+fn xmlid_target(orm: &Orm<'_>, row: i64, model: &str) -> Option<i64> {
     if orm.stored("ir.model.data", row, "model").as_str() != Some(model) {
         return None;
     }
@@ -83,7 +93,17 @@ fn moreinfo(res_model: &str, domain: Option<Value>) -> Value {
     info
 }
 
-fn convert(orm: &Orm<'_>, field: &'static Field, by: Ref, raw: &Value) -> Result<Value, RowError> {
+/// Records found by name in one `load` call, by comodel and lower-cased name: a column of
+/// names repeats the same few values on every row, and each search reads the whole comodel.
+type NameCache = HashMap<(String, String), Option<i64>>;
+
+fn convert(
+    orm: &Orm<'_>,
+    field: &'static Field,
+    by: Ref,
+    raw: &Value,
+    names: &RefCell<NameCache>,
+) -> Result<Value, RowError> {
     let text = cell_text(raw);
     let err = |message: String, info: Option<Value>| RowError {
         field: field.name.clone(),
@@ -129,25 +149,36 @@ fn convert(orm: &Orm<'_>, field: &'static Field, by: Ref, raw: &Value) -> Result
                 }),
             Ref::Name => {
                 let wanted = item.trim().to_lowercase();
-                orm.db
-                    .ids(&comodel)
-                    .into_iter()
-                    .find(|&i| {
-                        orm.display_name(&comodel, i).to_lowercase() == wanted
-                            || orm
-                                .stored(&comodel, i, "name")
-                                .as_str()
-                                .is_some_and(|n| n.to_lowercase() == wanted)
-                    })
-                    .ok_or_else(|| {
-                        err(
-                            format!(
-                                "No matching record found for name '{item}' in field '{}'",
-                                field.string
-                            ),
-                            Some(moreinfo(&comodel, None)),
-                        )
-                    })
+                let cache_key = (comodel.clone(), wanted);
+                let cached = names.borrow().get(&cache_key).copied();
+                let found = match cached {
+                    // A record this call found may have been deleted since by another row.
+                    Some(hit) => hit.filter(|&i| orm.exists(&comodel, i)),
+                    None => {
+                        let wanted = &cache_key.1;
+                        let hit = orm.db.ids(&comodel).into_iter().find(|&i| {
+                            orm.display_name(&comodel, i).to_lowercase() == *wanted
+                                || orm
+                                    .stored(&comodel, i, "name")
+                                    .as_str()
+                                    .is_some_and(|n| n.to_lowercase() == *wanted)
+                        });
+                        // Misses are not kept: a later row may create the record.
+                        if hit.is_some() {
+                            names.borrow_mut().insert(cache_key.clone(), hit);
+                        }
+                        hit
+                    }
+                };
+                found.ok_or_else(|| {
+                    err(
+                        format!(
+                            "No matching record found for name '{item}' in field '{}'",
+                            field.string
+                        ),
+                        Some(moreinfo(&comodel, None)),
+                    )
+                })
             }
         }
     };
@@ -254,15 +285,18 @@ pub(crate) fn load(
         };
         columns.push(column);
     }
-    let rows: Vec<Vec<Value>> = data
+    let no_cells: Vec<Value> = Vec::new();
+    let rows: Vec<&Vec<Value>> = data
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|r| r.as_array().cloned().unwrap_or_default())
+                .map(|r| r.as_array().unwrap_or(&no_cells))
                 .collect()
         })
         .unwrap_or_default();
-    let snapshot = orm.db.clone();
+    // Inside the call's transaction: a refused row takes back the rows before it too.
+    let savepoint = orm.db.savepoint();
+    let names_found = RefCell::new(NameCache::new());
     let mut ids = Vec::new();
     let mut messages = Vec::new();
     for (index, row) in rows.iter().enumerate() {
@@ -278,7 +312,7 @@ pub(crate) fn load(
                     }
                 }
                 Column::DbId => db_id = cell_text(cell).trim().parse().ok(),
-                Column::Field { field, by } => match convert(orm, field, *by, cell) {
+                Column::Field { field, by } => match convert(orm, field, *by, cell, &names_found) {
                     Ok(v) => {
                         vals.insert(field.name.clone(), v);
                     }
@@ -299,9 +333,11 @@ pub(crate) fn load(
                 },
             }
         }
-        let target = match (&xmlid, db_id) {
+        // The `ir.model.data` row of the external id, looked up once for both uses.
+        let xmlid_row = xmlid.as_deref().and_then(|x| find_xmlid(orm, x));
+        let target = match (xmlid_row, db_id) {
             (_, Some(i)) if orm.exists(model, i) => Some(i),
-            (Some(x), _) => resolve_xmlid(orm, x, model),
+            (Some(r), _) => xmlid_target(orm, r, model),
             _ => None,
         };
         let outcome = match target {
@@ -312,7 +348,7 @@ pub(crate) fn load(
             Ok(id) => {
                 ids.push(id);
                 if let Some(x) = &xmlid {
-                    upsert_xmlid(orm, x, model, id)?;
+                    upsert_xmlid(orm, x, xmlid_row, model, id)?;
                 }
             }
             Err(e) => messages.push(json!({
@@ -324,7 +360,7 @@ pub(crate) fn load(
         }
     }
     if messages.iter().any(|m| m["type"] == "error") {
-        orm.db.restore(snapshot);
+        orm.db.rollback_to(savepoint);
         return Ok(json!({"ids": false, "messages": messages, "nextrow": 0}));
     }
     Ok(json!({"ids": ids, "messages": messages, "nextrow": 0}))
@@ -332,9 +368,21 @@ pub(crate) fn load(
 
 /// Creates or updates the `ir.model.data` row of an external id. An update takes a sequence
 /// value too, as PostgreSQL's `INSERT ... ON CONFLICT DO UPDATE` does.
-fn upsert_xmlid(orm: &mut Orm<'_>, xmlid: &str, model: &str, id: i64) -> OdooResult<()> {
+fn upsert_xmlid(
+    orm: &mut Orm<'_>,
+    xmlid: &str,
+    row: Option<i64>,
+    model: &str,
+    id: i64,
+) -> OdooResult<()> {
     let (module, name) = split_xmlid(xmlid);
-    match find_xmlid(orm, xmlid) {
+    // Looked up before the record was written: see whether that row is still there.
+    let row = match row {
+        Some(r) if orm.exists(IR_MODEL_DATA, r) => Some(r),
+        Some(_) => find_xmlid(orm, xmlid),
+        None => None,
+    };
+    match row {
         Some(row) => {
             orm.db.next_id("ir.model.data");
             orm.set(
@@ -344,16 +392,27 @@ fn upsert_xmlid(orm: &mut Orm<'_>, xmlid: &str, model: &str, id: i64) -> OdooRes
             );
         }
         None => {
-            let vals: Map<String, Value> = [
-                ("module".to_string(), json!(module)),
-                ("name".to_string(), json!(name)),
-                ("model".to_string(), json!(model)),
-                ("res_id".to_string(), json!(id)),
-                ("noupdate".to_string(), json!(false)),
+            // Odoo writes the external ids of an import with one SQL `INSERT` into
+            // `ir_model_data` (`_update_xmlids`), not through the ORM; the name is known to be
+            // free (looked up above), which is all the ORM's constraint would check.
+            let now = json!(orm.db.now_text());
+            let uid = json!(orm.ctx.uid);
+            let row: Row = [
+                ("module", json!(module)),
+                ("name", json!(name)),
+                ("model", json!(model)),
+                ("res_id", json!(id)),
+                ("noupdate", json!(false)),
+                ("create_uid", uid.clone()),
+                ("write_uid", uid),
+                ("create_date", now.clone()),
+                ("write_date", now),
             ]
             .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
             .collect();
-            orm.sudo(|o| o.create("ir.model.data", &vals))?;
+            let row_id = orm.db.next_id(IR_MODEL_DATA);
+            orm.db.insert(IR_MODEL_DATA, row_id, row);
         }
     }
     Ok(())

@@ -822,7 +822,7 @@ impl<'a> Orm<'a> {
         // The id is taken at INSERT time: a NOT NULL violation consumes it, as in PostgreSQL.
         let id = self.db.next_id(model);
         self.check_required(model, &row)?;
-        let now = fmt_datetime(self.db.now);
+        let now = self.db.now_text();
         let uid = json!(self.ctx.uid);
         for (k, v) in [
             ("create_uid", uid.clone()),
@@ -899,7 +899,7 @@ impl<'a> Orm<'a> {
         self.ensure_exist(model, ids)?;
         let (row_vals, pending) = self.prepare_vals(model, vals)?;
         compute::before_write(self, model, ids, &row_vals)?;
-        let now = json!(fmt_datetime(self.db.now));
+        let now = json!(self.db.now_text());
         let uid = json!(self.ctx.uid);
         let has_meta = self.has_field(model, "write_date");
         for &id in ids {
@@ -944,7 +944,7 @@ impl<'a> Orm<'a> {
 
     /// Marks records as written now (after business changes).
     pub(crate) fn touch(&mut self, model: &str, id: i64) {
-        let now = json!(fmt_datetime(self.db.now));
+        let now = json!(self.db.now_text());
         let uid = json!(self.ctx.uid);
         if let Some(row) = self.db.row_mut(model, id) {
             row.insert("write_date".into(), now);
@@ -975,9 +975,7 @@ impl<'a> Orm<'a> {
 
     /// Removes a record and, through cascading one2many inverses, its lines.
     pub(crate) fn remove(&mut self, model: &str, id: i64) {
-        if let Some(t) = self.db.tables.get_mut(model) {
-            std::sync::Arc::make_mut(t).rows.remove(&id);
-        }
+        self.db.remove(model, id);
         let cascading: Vec<(String, &'static str)> = self
             .model(model)
             .map(|m| {

@@ -362,22 +362,26 @@ fn object_call(
         if positional.is_empty() {
             // The RPC layer runs `create`, then needs `args[0]` to shape the result: the call
             // fails and its transaction is rolled back, the ids stay consumed.
-            let snapshot = db.clone();
-            let outcome = execute(
-                db,
-                schema,
-                uid,
-                context,
-                &Call {
-                    model: &model,
-                    method: m,
-                    ids: &ids,
-                    args: &bound,
-                },
-            );
-            db.restore(snapshot);
-            return Err(match outcome {
-                Ok(_) => info.index_error(),
+            let rolled_back: Result<(), OdooError> = db.transaction(|db| {
+                let outcome = execute(
+                    db,
+                    schema,
+                    uid,
+                    context,
+                    &Call {
+                        model: &model,
+                        method: m,
+                        ids: &ids,
+                        args: &bound,
+                    },
+                );
+                Err(match outcome {
+                    Ok(_) => info.index_error(),
+                    Err(e) => e,
+                })
+            });
+            return Err(match rolled_back {
+                Ok(()) => info.index_error(),
                 Err(e) => e,
             });
         }

@@ -4,7 +4,11 @@
 //! A call runs as one transaction: [`Db::transaction`] restores the previous state when the call
 //! fails, except the id sequences, which, as PostgreSQL's, never go back (a failed `create`
 //! consumes its ids, as on a real server).
+//!
+//! A transaction keeps an undo journal of the rows it changes rather than a copy of the tables:
+//! its cost follows what the call writes, not how many records the database holds.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +18,8 @@ use serde_json::{Map, Value};
 /// A stored record: storage field name to value (`null` for empty).
 pub(crate) type Row = Map<String, Value>;
 
-/// The rows of one model. Rows and tables are shared copy-on-write, so that the snapshot a
-/// transaction takes costs a pointer per table and a write copies only what it changes.
+/// The rows of one model. Rows are shared, so that the undo journal of a transaction keeps a
+/// changed row's previous version for the cost of a pointer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table {
     pub(crate) rows: BTreeMap<i64, Arc<Row>>,
@@ -42,6 +46,30 @@ pub(crate) struct Db {
     pub(crate) credentials: Vec<Credential>,
     /// `ir.model.data` rows by external id, so that `load` does not scan the table per row.
     pub(crate) xmlids: XmlIdCache,
+    /// The rows changed since the outermost open transaction began, with what they held
+    /// before (`None`: the row did not exist); empty outside a transaction.
+    journal: Vec<Undo>,
+    /// Whether a transaction is open (changes go to the journal).
+    journaling: bool,
+    /// `now` as Odoo writes it, kept while the clock stands still (a call writes it per record).
+    now_text: RefCell<Option<(NaiveDateTime, String)>>,
+}
+
+/// A row as it was before a change in a transaction.
+#[derive(Debug, Clone)]
+struct Undo {
+    model: String,
+    id: i64,
+    before: Option<Arc<Row>>,
+}
+
+/// Where [`Db::rollback_to`] takes the database back to: a point in the journal, and the
+/// named sequences and credentials of that time (the id sequences and the clock go on).
+#[derive(Debug)]
+pub(crate) struct Savepoint {
+    journal_len: usize,
+    sequences: BTreeMap<String, i64>,
+    credentials: Vec<Credential>,
 }
 
 /// The `ir.model.data` rows by `module` and `name`, and the shape of the table (row count,
@@ -52,15 +80,15 @@ pub(crate) struct XmlIdIndex {
     shape: (usize, Option<i64>),
 }
 
-/// The index of a database; a copy of the database (a transaction's snapshot) gets its own.
+/// The index of a database; a copy of the database starts without one and builds its own when
+/// it is used (sharing it would make the first external id either copy adds copy the whole
+/// index, tens of thousands of names).
 #[derive(Debug, Default)]
 pub(crate) struct XmlIdCache(Mutex<Option<Arc<XmlIdIndex>>>);
 
 impl Clone for XmlIdCache {
     fn clone(&self) -> Self {
-        XmlIdCache(Mutex::new(
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        ))
+        XmlIdCache::default()
     }
 }
 
@@ -82,6 +110,38 @@ impl Db {
             sequences: BTreeMap::new(),
             credentials: Vec::new(),
             xmlids: XmlIdCache::default(),
+            journal: Vec::new(),
+            journaling: false,
+            now_text: RefCell::new(None),
+        }
+    }
+
+    /// The clock as Odoo writes it (`YYYY-MM-DD HH:MM:SS`).
+    pub(crate) fn now_text(&self) -> String {
+        let mut cached = self.now_text.borrow_mut();
+        match &*cached {
+            Some((at, text)) if *at == self.now => text.clone(),
+            _ => {
+                let text = fmt_datetime(self.now);
+                *cached = Some((self.now, text.clone()));
+                text
+            }
+        }
+    }
+
+    /// Notes what a row held before a change, when a transaction is open.
+    fn journal_row(&mut self, model: &str, id: i64) {
+        if self.journaling {
+            let before = self
+                .tables
+                .get(model)
+                .and_then(|t| t.rows.get(&id))
+                .cloned();
+            self.journal.push(Undo {
+                model: model.to_owned(),
+                id,
+                before,
+            });
         }
     }
 
@@ -103,9 +163,14 @@ impl Db {
                 None => table.rows.len(),
             };
             if shape.0 == index.shape.0 + added {
-                let from = index.shape.1;
+                let from = match index.shape.1 {
+                    Some(last) => std::ops::Bound::Excluded(last),
+                    None => std::ops::Bound::Unbounded,
+                };
                 let index_mut = Arc::make_mut(index);
-                for (id, r) in table.rows.iter().filter(|(id, _)| from < Some(**id)) {
+                // Only the rows after the last one indexed: a walk of the whole table per new
+                // row made each `load` quadratic in the size of `ir.model.data`.
+                for (id, r) in table.rows.range((from, std::ops::Bound::Unbounded)) {
                     index_mut
                         .by_name
                         .entry((
@@ -186,6 +251,10 @@ impl Db {
     }
 
     pub(crate) fn row_mut(&mut self, model: &str, id: i64) -> Option<&mut Row> {
+        if !self.exists(model, id) {
+            return None;
+        }
+        self.journal_row(model, id);
         self.tables
             .get_mut(model)
             .and_then(|t| Arc::make_mut(t).rows.get_mut(&id))
@@ -214,10 +283,21 @@ impl Db {
 
     /// Inserts a row with a given id (seeding), keeping the sequence after it.
     pub(crate) fn insert(&mut self, model: &str, id: i64, row: Row) {
+        self.journal_row(model, id);
         let table = self.table_mut(model);
         table.rows.insert(id, Arc::new(row));
         if table.next_id <= id {
             table.next_id = id + 1;
+        }
+    }
+
+    /// Deletes a row.
+    pub(crate) fn remove(&mut self, model: &str, id: i64) {
+        if self.exists(model, id) {
+            self.journal_row(model, id);
+            if let Some(t) = self.tables.get_mut(model) {
+                Arc::make_mut(t).rows.remove(&id);
+            }
         }
     }
 
@@ -249,35 +329,62 @@ impl Db {
     }
 
     /// Runs `f`; when it fails, restores the database as it was before, except the id
-    /// sequences.
+    /// sequences and the clock. Transactions nest: an inner one that fails goes back to where
+    /// it began, the outer one may still fail and go back further.
     pub(crate) fn transaction<T, E>(
         &mut self,
         f: impl FnOnce(&mut Db) -> Result<T, E>,
     ) -> Result<T, E> {
-        let snapshot = self.clone();
-        match f(self) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                self.restore(snapshot);
-                Err(e)
-            }
+        let outermost = !self.journaling;
+        let savepoint = self.savepoint();
+        let result = f(self);
+        if result.is_err() {
+            self.rollback_to(savepoint);
+        }
+        if outermost {
+            self.journaling = false;
+            self.journal.clear();
+        }
+        result
+    }
+
+    /// Marks the current state so that [`Db::rollback_to`] can return to it; changes are
+    /// journaled from now on (until the outermost [`Db::transaction`] ends).
+    pub(crate) fn savepoint(&mut self) -> Savepoint {
+        self.journaling = true;
+        Savepoint {
+            journal_len: self.journal.len(),
+            sequences: self.sequences.clone(),
+            credentials: self.credentials.clone(),
         }
     }
 
-    /// Goes back to `snapshot`, keeping the id sequences and the clock where they are.
-    pub(crate) fn restore(&mut self, snapshot: Db) {
-        let sequences: Vec<(String, i64)> = self
-            .tables
-            .iter()
-            .map(|(k, t)| (k.clone(), t.next_id))
-            .collect();
-        let now = self.now;
-        *self = snapshot;
-        for (model, next) in sequences {
-            let table = self.table_mut(&model);
-            table.next_id = table.next_id.max(next);
+    /// Undoes the row changes made since `savepoint` and restores its named sequences and
+    /// credentials; the id sequences and the clock stay where they are.
+    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
+        let undone = self.journal.len() > savepoint.journal_len;
+        while self.journal.len() > savepoint.journal_len {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            if let Some(t) = self.tables.get_mut(&undo.model) {
+                let rows = &mut Arc::make_mut(t).rows;
+                match undo.before {
+                    Some(row) => {
+                        rows.insert(undo.id, row);
+                    }
+                    None => {
+                        rows.remove(&undo.id);
+                    }
+                }
+            }
         }
-        self.now = now;
+        if undone {
+            // Rows of `ir.model.data` may have changed names in place: index them again.
+            self.xmlids = XmlIdCache::default();
+        }
+        self.sequences = savepoint.sequences;
+        self.credentials = savepoint.credentials;
     }
 }
 
@@ -324,5 +431,46 @@ mod tests {
         assert_eq!(db.ids("res.partner"), vec![1]);
         assert_eq!(db.next_id("res.partner"), 3);
         assert!(db.tick() > start);
+    }
+
+    #[test]
+    fn rollbacks_restore_changed_and_deleted_rows_and_nest() {
+        let mut db = Db::new(NaiveDateTime::default());
+        let named = |n: &str| -> Row {
+            let mut r = Row::new();
+            r.insert("name".into(), Value::from(n));
+            r
+        };
+        db.insert("res.partner", 1, named("one"));
+        db.insert("res.partner", 2, named("two"));
+        let result: Result<(), ()> = db.transaction(|db| {
+            if let Some(r) = db.row_mut("res.partner", 1) {
+                r.insert("name".into(), Value::from("changed"));
+            }
+            db.remove("res.partner", 2);
+            // An inner savepoint that is kept, then one that is rolled back.
+            let kept = db.savepoint();
+            db.insert("res.partner", 3, named("three"));
+            drop(kept);
+            let inner = db.savepoint();
+            db.insert("res.partner", 4, named("four"));
+            db.rollback_to(inner);
+            assert_eq!(db.ids("res.partner"), vec![1, 3]);
+            Err(())
+        });
+        assert!(result.is_err());
+        assert_eq!(db.ids("res.partner"), vec![1, 2]);
+        assert_eq!(
+            db.row("res.partner", 1).and_then(|r| r.get("name")),
+            Some(&Value::from("one"))
+        );
+        assert!(db.journal.is_empty());
+        let kept: Result<(), ()> = db.transaction(|db| {
+            db.remove("res.partner", 1);
+            Ok(())
+        });
+        assert!(kept.is_ok());
+        assert_eq!(db.ids("res.partner"), vec![2]);
+        assert!(db.journal.is_empty() && !db.journaling);
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::compute::{self, date_of, journal_of, move_residual, move_total};
 use super::errors::{OdooError, OdooResult};
 use super::orm::{Orm, as_id, float, num};
-use super::store::{Row, fmt_date, fmt_datetime};
+use super::store::{Row, fmt_date};
 
 fn ids(v: &Value) -> Vec<i64> {
     v.as_array()
@@ -34,7 +34,7 @@ fn insert(orm: &mut Orm<'_>, model: &str, values: &[(&str, Value)]) -> i64 {
     for (k, v) in values {
         row.insert((*k).to_string(), v.clone());
     }
-    let now = json!(fmt_datetime(orm.db.now));
+    let now = json!(orm.db.now_text());
     for k in ["create_date", "write_date"] {
         row.entry(k.to_string()).or_insert(now.clone());
     }
@@ -244,7 +244,7 @@ pub(crate) fn action_confirm(orm: &mut Orm<'_>, orders: &[i64]) -> OdooResult<Va
         }
     }
     for &o in orders {
-        let now = json!(fmt_datetime(orm.db.now));
+        let now = json!(orm.db.now_text());
         orm.set(
             "sale.order",
             o,
