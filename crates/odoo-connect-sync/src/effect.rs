@@ -318,11 +318,10 @@ struct RowResult {
     applied: bool,
 }
 
-/// A row of a batch waiting for its `load`.
+/// A row of a batch waiting for its `load` (its values are in the batch, by `index`).
 struct Member {
     index: usize,
     claim: Claim,
-    values: Vec<Value>,
 }
 
 async fn apply_batch(
@@ -347,11 +346,15 @@ async fn apply_batch(
         }
     }
     let mut results: Vec<Option<RowResult>> = (0..chunk.len()).map(|_| None).collect();
+    // Each row's external id, worked out once for the intent, the `load` and the outcome.
+    let mut xmlids: Vec<String> = vec![String::new(); chunk.len()];
     let requests: Vec<(IdempotencyKey, Value)> = unique
         .iter()
         .map(|&i| {
             let key = &chunk[i].0;
-            let intent = json!({"op": "create", "model": model, "external_id": external_id(key)});
+            let xmlid = external_id(key);
+            let intent = json!({"op": "create", "model": model, "external_id": xmlid});
+            xmlids[i] = xmlid;
             (key.clone(), intent)
         })
         .collect();
@@ -391,17 +394,20 @@ async fn apply_batch(
             }
             Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
         };
-        let (mut fields, mut values) = row.columns();
-        fields.insert(0, "id".to_owned());
-        values.insert(0, external_id(key));
-        let member = Member {
-            index: i,
-            claim,
-            values: values.into_iter().map(Value::String).collect(),
+        let member = Member { index: i, claim };
+        let same_columns = |f: &[String]| {
+            f.len() == row.cells.len() + 1
+                && f[0] == "id"
+                && f[1..].iter().zip(&row.cells).all(|(a, (b, _))| a == b)
         };
-        match groups.iter_mut().find(|(f, _)| *f == fields) {
+        match groups.iter_mut().find(|(f, _)| same_columns(f)) {
             Some((_, members)) => members.push(member),
-            None => groups.push((fields, vec![member])),
+            None => {
+                let mut fields = Vec::with_capacity(row.cells.len() + 1);
+                fields.push("id".to_owned());
+                fields.extend(row.cells.iter().map(|(f, _)| f.clone()));
+                groups.push((fields, vec![member]));
+            }
         }
     }
     let mut completions: Vec<(Claim, Value, usize, RecordId)> = Vec::new();
@@ -416,7 +422,16 @@ async fn apply_batch(
             if live.is_empty() {
                 continue;
             }
-            let rows: Vec<Vec<Value>> = live.iter().map(|m| m.values.clone()).collect();
+            let rows: Vec<Vec<Value>> = live
+                .iter()
+                .map(|m| {
+                    let cells = &chunk[m.index].1.cells;
+                    let mut values = Vec::with_capacity(cells.len() + 1);
+                    values.push(Value::String(xmlids[m.index].clone()));
+                    values.extend(cells.iter().map(|(_, v)| Value::String(v.clone())));
+                    values
+                })
+                .collect();
             let reply = odoo
                 .model_named::<Value>(model)
                 .load(&field_refs, rows)
@@ -427,8 +442,9 @@ async fn apply_batch(
                     match load.ids {
                         Some(ids) if refused.is_empty() && ids.len() == live.len() => {
                             for (m, id) in live.into_iter().zip(ids) {
-                                let key = &chunk[m.index].0;
-                                let outcome = json!({"model": model, "id": id, "external_id": external_id(key)});
+                                let xmlid = std::mem::take(&mut xmlids[m.index]);
+                                let outcome =
+                                    json!({"model": model, "id": id, "external_id": xmlid});
                                 completions.push((m.claim, outcome, m.index, id));
                             }
                         }

@@ -439,75 +439,37 @@ impl IdempotencyLedger for MemoryStore {
     ) -> StoreResult<Begin> {
         let now = self.now();
         let claimed_until = add_duration(now, claim_for)?;
-        let token = Uuid::new_v4();
         let mut inner = self.lock();
-        let Some(row) = inner.ledger.get_mut(key) else {
-            let claim = Claim {
-                key: key.clone(),
-                token,
-                attempts: 1,
-                claimed_until,
-            };
-            inner.ledger.insert(
-                key.clone(),
-                LedgerRow {
-                    entry: LedgerEntry {
-                        key: key.clone(),
-                        state: LedgerState::InFlight,
-                        intent: intent.clone(),
-                        outcome: None,
-                        attempts: 1,
-                        last_error: None,
-                        claimed_until,
-                        updated_at: now,
-                    },
-                    token,
-                },
-            );
-            return Ok(Begin::New(claim));
-        };
-        let e = &mut row.entry;
-        match e.state {
-            LedgerState::Done => Ok(Begin::Done {
-                outcome: e.outcome.clone().unwrap_or(Value::Null),
-            }),
-            LedgerState::InFlight if e.claimed_until > now => Ok(Begin::InFlight {
-                attempts: e.attempts,
-                claimed_until: e.claimed_until,
-            }),
-            _ => {
-                e.state = LedgerState::InFlight;
-                e.attempts += 1;
-                e.intent = intent.clone();
-                e.claimed_until = claimed_until;
-                e.updated_at = now;
-                row.token = token;
-                Ok(Begin::Resumed {
-                    claim: Claim {
-                        key: key.clone(),
-                        token,
-                        attempts: e.attempts,
-                        claimed_until,
-                    },
-                    last_error: e.last_error.clone(),
-                })
-            }
-        }
+        Ok(inner.begin(key, intent, now, claimed_until))
+    }
+
+    /// All the claims under one lock, with one clock reading.
+    async fn begin_many(
+        &self,
+        requests: &[(IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> StoreResult<Vec<Begin>> {
+        let now = self.now();
+        let claimed_until = add_duration(now, claim_for)?;
+        let mut inner = self.lock();
+        Ok(requests
+            .iter()
+            .map(|(key, intent)| inner.begin(key, intent, now, claimed_until))
+            .collect())
     }
 
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
         let now = self.now();
+        self.lock().complete(claim, outcome, now)
+    }
+
+    /// All the completions under one lock. As on the SQL backends, a claim that is no longer
+    /// there fails the call; the completions before it stay recorded.
+    async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+        let now = self.now();
         let mut inner = self.lock();
-        let row = inner
-            .ledger
-            .get_mut(&claim.key)
-            .ok_or_else(|| StoreError::ClaimLost {
-                key: claim.key.clone(),
-            })?;
-        if row.entry.state != LedgerState::Done {
-            row.entry.state = LedgerState::Done;
-            row.entry.outcome = Some(outcome.clone());
-            row.entry.updated_at = now;
+        for (claim, outcome) in completions {
+            inner.complete(claim, outcome, now)?;
         }
         Ok(())
     }
@@ -532,6 +494,87 @@ impl IdempotencyLedger for MemoryStore {
             inner.ledger.retain(|_, r| !old(r));
         }
         Ok(n)
+    }
+}
+
+impl Inner {
+    /// [`IdempotencyLedger::begin`] of one key.
+    fn begin(
+        &mut self,
+        key: &IdempotencyKey,
+        intent: &Value,
+        now: DateTime<Utc>,
+        claimed_until: DateTime<Utc>,
+    ) -> Begin {
+        let token = Uuid::new_v4();
+        let Some(row) = self.ledger.get_mut(key) else {
+            let claim = Claim {
+                key: key.clone(),
+                token,
+                attempts: 1,
+                claimed_until,
+            };
+            self.ledger.insert(
+                key.clone(),
+                LedgerRow {
+                    entry: LedgerEntry {
+                        key: key.clone(),
+                        state: LedgerState::InFlight,
+                        intent: intent.clone(),
+                        outcome: None,
+                        attempts: 1,
+                        last_error: None,
+                        claimed_until,
+                        updated_at: now,
+                    },
+                    token,
+                },
+            );
+            return Begin::New(claim);
+        };
+        let e = &mut row.entry;
+        match e.state {
+            LedgerState::Done => Begin::Done {
+                outcome: e.outcome.clone().unwrap_or(Value::Null),
+            },
+            LedgerState::InFlight if e.claimed_until > now => Begin::InFlight {
+                attempts: e.attempts,
+                claimed_until: e.claimed_until,
+            },
+            _ => {
+                e.state = LedgerState::InFlight;
+                e.attempts += 1;
+                e.intent = intent.clone();
+                e.claimed_until = claimed_until;
+                e.updated_at = now;
+                row.token = token;
+                Begin::Resumed {
+                    claim: Claim {
+                        key: key.clone(),
+                        token,
+                        attempts: e.attempts,
+                        claimed_until,
+                    },
+                    last_error: e.last_error.clone(),
+                }
+            }
+        }
+    }
+
+    /// [`IdempotencyLedger::complete`] of one claim.
+    fn complete(&mut self, claim: &Claim, outcome: &Value, now: DateTime<Utc>) -> StoreResult<()> {
+        let row = self
+            .ledger
+            .get_mut(&claim.key)
+            .ok_or_else(|| StoreError::ClaimLost {
+                key: claim.key.clone(),
+            })?;
+        if row.entry.state != LedgerState::Done {
+            row.entry.state = LedgerState::Done;
+            row.entry.outcome = Some(outcome.clone());
+            row.entry.updated_at = now;
+        }
+        Ok(())
     }
 }
 
