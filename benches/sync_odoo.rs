@@ -4,7 +4,8 @@
 //! - `create_chunked`: Odoo's batched `create`, 500 per request, no ledger (the baseline);
 //! - `pipeline_create_once_many`: one message per line through the pipeline (in-memory store),
 //!   each step creating its line exactly once with `BatchedCreate` (one ledger claim round trip
-//!   and one `load` per 500 lines);
+//!   and one `load` per 500 lines; 1,000 messages under way, so one batch fills while the other
+//!   is loaded);
 //! - `create_once_many`: the same batches without the pipeline;
 //! - `pipeline_create_once`: the per-message `create_once` (one `load` per line), on 1,000 lines
 //!   for reference.
@@ -148,9 +149,12 @@ async fn through_pipeline(n: usize, batched: bool) -> Duration {
         BatchOptions::default().max_rows(CHUNK),
     );
     let odoo = s.odoo.clone();
+    // Batched: two batches' worth of messages under way, so that one batch fills while the
+    // other is loaded (with exactly one, the messages of a lease that comes in while a batch
+    // still finishes wait out the linger in a batch that is not full).
     let pipeline = Pipeline::builder("approved-time", store)
-        .batch_size(CHUNK)
-        .concurrency(if batched { CHUNK } else { 8 })
+        .batch_size(if batched { 2 * CHUNK } else { CHUNK })
+        .concurrency(if batched { 2 * CHUNK } else { 8 })
         .step(from_fn("timesheet", move |cx| {
             let lines = lines.clone();
             let odoo = odoo.clone();
