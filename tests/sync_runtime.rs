@@ -11,7 +11,7 @@ use std::time::Duration;
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
-use odoo_connect::sync::pipeline::{CancellationToken, Pipeline};
+use odoo_connect::sync::pipeline::{AckPolicy, CancellationToken, Pipeline};
 use odoo_connect::sync::step::{StepResult, from_fn};
 use odoo_connect::sync::store::{ManualClock, MessageState, StateStore, StoreOptions, WorkQueue};
 use serde_json::json;
@@ -338,4 +338,142 @@ async fn one_slow_message_blocks_only_its_lane_on_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_slow_message_blocks_only_its_lane_on_sqlite() {
     slow_message_blocks_only_its_lane(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+}
+
+/// Finished messages are acked once they have waited the linger, while the worker is still busy
+/// with others and has more leased waiting to start: no idle moment, no lease, a group far from
+/// full.
+async fn linger_acks_while_busy<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
+    let effects = Arc::new(Effects::default());
+    // Three messages may finish; the next ones wait at the gate.
+    let gate = Arc::new(Semaphore::new(3));
+    let batch: Vec<JsonEnvelope> = (0..10)
+        .map(|i| envelope(&format!("c:{i}"), 1, false))
+        .collect();
+    store.enqueue_batch(&batch).await.unwrap();
+    let p = pipeline(store.clone(), effects.clone(), gate.clone(), Arc::default())
+        .batch_size(64)
+        .concurrency(2)
+        .acks(AckPolicy::per_message().linger(Duration::from_millis(20)))
+        .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    until("the three finished messages acked", async || {
+        store.stats().await.unwrap().depth == 7
+    })
+    .await;
+    // Acked while two were still under way and five leased waiting to start.
+    assert_eq!(effects.applied().len(), 3);
+    assert_eq!(effects.started(), 5);
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.in_flight, 7, "{stats:?}");
+    gate.add_permits(1000);
+    until("all acked", async || {
+        store.stats().await.unwrap().depth == 0
+    })
+    .await;
+    cancel.cancel();
+    let report = worker.await.unwrap().unwrap();
+    assert_eq!((report.leased, report.done), (10, 10), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_messages_are_acked_after_the_linger_on_memory() {
+    linger_acks_while_busy(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_messages_are_acked_after_the_linger_on_sqlite() {
+    linger_acks_while_busy(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+}
+
+/// With whole-batch acks nothing of a batch is acked, and nothing more leased, until all of it
+/// has finished; then the batch is acked at once.
+async fn whole_batch_waits_for_the_batch<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
+    let effects = Arc::new(Effects::default());
+    let gate = Arc::new(Semaphore::new(3));
+    let batch: Vec<JsonEnvelope> = (0..4)
+        .map(|i| envelope(&format!("c:{i}"), 1, false))
+        .collect();
+    store.enqueue_batch(&batch).await.unwrap();
+    let p = pipeline(store.clone(), effects.clone(), gate.clone(), Arc::default())
+        .batch_size(4)
+        .concurrency(4)
+        .idle_wait(Duration::from_millis(10))
+        .acks(AckPolicy::whole_batch())
+        .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    until("three of the batch applied", async || {
+        effects.applied().len() == 3
+    })
+    .await;
+    let later = envelope("d:0", 1, false);
+    store.enqueue(&later).await.unwrap();
+    // Give the worker the time it would need to ack the three and lease the later message.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.depth, stats.in_flight), (5, 4), "{stats:?}");
+    assert!(!effects.started.lock().unwrap().contains(&later.id));
+    // The last of the batch finishes: the batch is acked, then the later message leased.
+    gate.add_permits(1000);
+    until("all acked", async || {
+        store.stats().await.unwrap().depth == 0
+    })
+    .await;
+    cancel.cancel();
+    let report = worker.await.unwrap().unwrap();
+    assert_eq!((report.leased, report.done), (5, 5), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_batch_acks_wait_for_the_whole_batch_on_memory() {
+    whole_batch_waits_for_the_batch(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_batch_acks_wait_for_the_whole_batch_on_sqlite() {
+    whole_batch_waits_for_the_batch(Arc::new(SqliteStore::open_in_memory().await.unwrap())).await;
+}
+
+/// A group written because it is full, while more messages wait to start, does not leave the
+/// worker waiting for the linger: the next messages start at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_ack_group_does_not_stall_the_worker() {
+    let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let effects = Arc::new(Effects::default());
+    let gate = Arc::new(Semaphore::new(1000));
+    let batch: Vec<JsonEnvelope> = (0..20)
+        .map(|i| envelope(&format!("c:{i}"), 1, false))
+        .collect();
+    store.enqueue_batch(&batch).await.unwrap();
+    // Groups of two, and a linger far longer than the test may take.
+    let p = pipeline(store.clone(), effects.clone(), gate, Arc::default())
+        .batch_size(20)
+        .concurrency(2)
+        .acks(
+            AckPolicy::per_message()
+                .max_group(2)
+                .linger(Duration::from_secs(3600)),
+        )
+        .build();
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    until("all acked", async || {
+        store.stats().await.unwrap().depth == 0
+    })
+    .await;
+    cancel.cancel();
+    let report = worker.await.unwrap().unwrap();
+    assert_eq!((report.leased, report.done), (20, 20), "{report:?}");
+    assert_eq!(effects.applied().len(), 20);
 }

@@ -189,35 +189,158 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// When a worker acks the messages it finished; see [`PipelineBuilder::acks`].
+///
+/// Acking writes to the store, and on a store that commits to disk each write has a fixed cost:
+/// finished messages are therefore acked in groups, one write per group, while the others go on.
+///
+/// ```
+/// use std::time::Duration;
+/// use odoo_connect_sync::pipeline::AckPolicy;
+///
+/// // The default: groups of up to a batch, written at the latest 50 ms after their first message
+/// // finished, or at once when nothing else is under way.
+/// let per_message = AckPolicy::per_message();
+/// assert_eq!(per_message.linger_time(), Some(Duration::from_millis(50)));
+/// // Fresher acks, more writes.
+/// let eager = AckPolicy::per_message().max_group(16).linger(Duration::from_millis(5));
+/// assert_eq!(eager.max_group_size(), Some(16));
+/// // The whole batch at once: the fewest writes, but a slow message holds back its batch.
+/// assert_eq!(AckPolicy::whole_batch().linger_time(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckPolicy {
+    whole_batch: bool,
+    max_group: Option<usize>,
+    linger: Duration,
+}
+
+impl Default for AckPolicy {
+    fn default() -> Self {
+        AckPolicy::per_message()
+    }
+}
+
+impl AckPolicy {
+    /// The default linger of [`AckPolicy::per_message`].
+    pub const DEFAULT_LINGER: Duration = Duration::from_millis(50);
+
+    /// Each message is acked as it finishes, without waiting for the others of its batch (one
+    /// slow message holds back only its own lane), in groups: a group is written when it holds
+    /// [`AckPolicy::max_group`] messages (default: the batch size), when its first message has
+    /// waited [`AckPolicy::linger`] (default 50 ms), when nothing else is under way, or before
+    /// the worker leases more messages. The default.
+    pub fn per_message() -> Self {
+        AckPolicy {
+            whole_batch: false,
+            max_group: None,
+            linger: Self::DEFAULT_LINGER,
+        }
+    }
+
+    /// A worker leases a batch, runs all of it, acks it in one write, and only then leases the
+    /// next: the fewest writes, but one slow message holds back the acks of its whole batch, and
+    /// the lanes of its batch with them.
+    pub fn whole_batch() -> Self {
+        AckPolicy {
+            whole_batch: true,
+            max_group: None,
+            linger: Duration::ZERO,
+        }
+    }
+
+    /// Writes a group once it holds `n` messages (at least 1; default: the batch size). Only for
+    /// [`AckPolicy::per_message`].
+    pub fn max_group(mut self, n: usize) -> Self {
+        self.max_group = Some(n.max(1));
+        self
+    }
+
+    /// The longest a finished message waits for its ack while other messages are under way
+    /// (default 50 ms); shorter gives fresher acks and more writes. Only for
+    /// [`AckPolicy::per_message`].
+    pub fn linger(mut self, d: Duration) -> Self {
+        self.linger = d;
+        self
+    }
+
+    /// Whether the whole batch is acked at once ([`AckPolicy::whole_batch`]).
+    pub fn is_whole_batch(&self) -> bool {
+        self.whole_batch
+    }
+
+    /// The largest group, when set; `None`: the batch size (per message) or the whole batch.
+    pub fn max_group_size(&self) -> Option<usize> {
+        if self.whole_batch {
+            None
+        } else {
+            self.max_group
+        }
+    }
+
+    /// The longest a finished message waits for its ack; `None` for the whole batch.
+    pub fn linger_time(&self) -> Option<Duration> {
+        (!self.whole_batch).then_some(self.linger)
+    }
+}
+
 /// Finished messages waiting to be acked together, with their audit events.
-#[derive(Default)]
 struct AckGroup {
+    /// Written when it holds this many leases.
+    max: usize,
+    /// Written at the latest this long after its first content; `None`: only when idle.
+    linger: Option<Duration>,
     leases: Vec<crate::store::Lease>,
     events: Vec<AuditEvent>,
     since: Option<tokio::time::Instant>,
     retries: u32,
 }
 
-/// Acks wait at most this long for company.
-const ACK_DELAY: Duration = Duration::from_millis(50);
-/// Acks go out at least this many at a time.
-const ACK_GROUP: usize = 64;
-
 impl AckGroup {
-    fn push(&mut self, lease: crate::store::Lease) {
-        self.since.get_or_insert_with(tokio::time::Instant::now);
-        self.leases.push(lease);
+    fn new(policy: AckPolicy, batch_size: usize) -> Self {
+        AckGroup {
+            max: if policy.whole_batch {
+                usize::MAX
+            } else {
+                policy.max_group.unwrap_or(batch_size).max(1)
+            },
+            linger: policy.linger_time(),
+            leases: Vec::new(),
+            events: Vec::new(),
+            since: None,
+            retries: 0,
+        }
     }
 
-    /// Whether to write now: nothing more is about to start, or the group is full.
-    fn due(&self, nothing_pending: bool) -> bool {
-        (!self.leases.is_empty() || !self.events.is_empty())
-            && (nothing_pending || self.leases.len() >= ACK_GROUP)
+    fn is_empty(&self) -> bool {
+        self.leases.is_empty() && self.events.is_empty()
+    }
+
+    /// Adds a settled message's audit events and, when it is to be acked, its lease.
+    fn add(&mut self, events: Vec<AuditEvent>, lease: Option<crate::store::Lease>) {
+        if events.is_empty() && lease.is_none() {
+            return;
+        }
+        self.since.get_or_insert_with(tokio::time::Instant::now);
+        self.events.extend(events);
+        self.leases.extend(lease);
+    }
+
+    /// Whether to write now: nothing else is under way (`idle`), or the group is full.
+    fn due(&self, idle: bool) -> bool {
+        !self.is_empty() && (idle || self.leases.len() >= self.max)
     }
 
     /// When the group must be written at the latest.
     fn flush_at(&self) -> Option<tokio::time::Instant> {
-        self.since.map(|t| t + ACK_DELAY)
+        self.since.zip(self.linger).map(|(t, d)| t + d)
+    }
+
+    /// Emptied by a write.
+    fn written(&mut self) {
+        self.leases.clear();
+        self.since = None;
+        self.retries = 0;
     }
 }
 
@@ -291,6 +414,7 @@ pub struct PipelineBuilder<S: ?Sized> {
     concurrency: usize,
     idle_wait: Duration,
     shutdown_grace: Duration,
+    acks: AckPolicy,
     clock: SharedClock,
 }
 
@@ -361,6 +485,15 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
         self
     }
 
+    /// When finished messages are acked (default [`AckPolicy::per_message`]: as each finishes,
+    /// in groups of up to a batch written at the latest 50 ms after their first message
+    /// finished). [`AckPolicy::whole_batch`] acks a leased batch once all of it has finished, in
+    /// one write, and leases the next only then.
+    pub fn acks(mut self, policy: AckPolicy) -> Self {
+        self.acks = policy;
+        self
+    }
+
     /// The clock used to measure how long a message has been retrying; give it the store's
     /// clock when the store does not use the system clock (tests with a manual clock).
     pub fn clock(mut self, clock: SharedClock) -> Self {
@@ -381,6 +514,7 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
                 concurrency: self.concurrency,
                 idle_wait: self.idle_wait,
                 shutdown_grace: self.shutdown_grace,
+                acks: self.acks,
                 clock: self.clock,
                 gauges_at: std::sync::Mutex::new(None),
             }),
@@ -398,6 +532,7 @@ struct Inner<S: ?Sized> {
     concurrency: usize,
     idle_wait: Duration,
     shutdown_grace: Duration,
+    acks: AckPolicy,
     clock: SharedClock,
     gauges_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -477,6 +612,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             concurrency: 8,
             idle_wait: Duration::from_millis(500),
             shutdown_grace: Duration::from_secs(30),
+            acks: AckPolicy::per_message(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -596,8 +732,9 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
     }
 
     /// Runs a worker until `cancel` is cancelled: leases messages as lanes free up, runs up to
-    /// [`PipelineBuilder::concurrency`] at once, acks finished messages in small groups, and waits
-    /// a little when the queue is empty.
+    /// [`PipelineBuilder::concurrency`] at once, acks finished messages as
+    /// [`PipelineBuilder::acks`] says (by default as they finish, in groups), and waits a little
+    /// when the queue is empty.
     ///
     /// On cancel it stops leasing, gives back the messages leased but not started, lets the
     /// messages under way finish for up to [`PipelineBuilder::shutdown_grace`], then gives back
@@ -631,7 +768,8 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         // on. Dropping the set drops them where they stand.
         let mut inflight = FuturesUnordered::new();
         let mut finished: Vec<Processed> = Vec::new();
-        let mut acks = AckGroup::default();
+        let mut acks = AckGroup::new(inner.acks, inner.batch_size);
+        let whole_batch = inner.acks.is_whole_batch();
         let mut leases_done = 0u32;
         let mut lease_again_at: Option<tokio::time::Instant> = None;
         let mut stop_at: Option<tokio::time::Instant> = None;
@@ -651,6 +789,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             let may_lease = !stopping
                 && pending.is_empty()
                 && inflight.len() < inner.concurrency
+                && (!whole_batch || inflight.is_empty())
                 && lease_again_at.is_none_or(|t| t <= tokio::time::Instant::now())
                 && !(mode == Mode::OneBatch && leases_done > 0);
             if may_lease {
@@ -721,7 +860,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     break;
                 }
             }
-            if acks.due(pending.is_empty()) {
+            if acks.due(pending.is_empty() && inflight.is_empty()) {
                 alongside(
                     self.flush(&mut acks, &mut report),
                     &mut inflight,
@@ -731,6 +870,9 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 for p in finished.drain(..) {
                     self.settled(p, &held, &mut acks, &mut report);
                 }
+                // The messages under way may all have finished during the write: start the
+                // next ones before waiting (else the worker sleeps until the next ack is due).
+                continue;
             }
             let wake_at = match (stop_at, lease_again_at) {
                 (Some(t), _) => Some(t),
@@ -799,7 +941,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         if let Ok(mut h) = held.lock() {
             h.remove(&p.id);
         }
-        acks.events.extend(p.events);
+        acks.add(p.events, p.ack);
         match p.settled {
             Ok(r) => report.add(&r),
             Err(e) => {
@@ -808,20 +950,17 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 tracing::error!(error = %e, "settling a message failed");
             }
         }
-        if let Some(lease) = p.ack {
-            acks.push(lease);
-        }
     }
 
     /// Writes the group's audit events, then acks its messages, each in one write.
     async fn flush(&self, acks: &mut AckGroup, report: &mut RunReport) {
-        if acks.leases.is_empty() && acks.events.is_empty() {
+        if acks.is_empty() {
             return;
         }
         let events = std::mem::take(&mut acks.events);
         self.audit_many(events).await;
         if acks.leases.is_empty() {
-            acks.since = None;
+            acks.written();
             self.maybe_record_gauges().await;
             return;
         }
@@ -834,21 +973,19 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     report.lost += lost;
                     report.done = report.done.saturating_sub(lost);
                 }
-                acks.leases.clear();
-                acks.since = None;
+                acks.written();
                 self.maybe_record_gauges().await;
             }
             Err(e) if e.is_retryable() && acks.retries < 3 => {
-                // Kept for the next flush.
+                // Kept for the next flush, a linger from now at the earliest.
                 acks.retries += 1;
+                acks.since = Some(tokio::time::Instant::now());
                 tracing::warn!(error = %e, "acking finished messages failed; will try again");
             }
             Err(e) => {
                 // Their leases run out and the messages are processed again (idempotently).
                 tracing::error!(error = %e, "acking finished messages failed");
-                acks.leases.clear();
-                acks.since = None;
-                acks.retries = 0;
+                acks.written();
             }
         }
     }
