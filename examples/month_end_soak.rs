@@ -24,7 +24,8 @@
 //!
 //! Options: `--entries N` (default 50,000), `--invoices N` (default 5,000), `--seconds N`
 //! (default 120: the time allowed to drain the queue), `--workers N` (default 4),
-//! `--kill-every N` (seconds, default 3), `--quick` (2,000 entries, 200 invoices, at most 30 s).
+//! `--kill-every N` (seconds, default 3), `--quick` (2,000 entries, 200 invoices, at most 30 s),
+//! `--help`. An unknown option is refused rather than starting a full-size run.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -603,8 +604,48 @@ async fn parent(o: Options) -> Result<bool, BoxError> {
     Ok(ok)
 }
 
+const USAGE: &str = "\
+month_end_soak: a burst of time entries and invoices through worker processes that are killed
+and restarted, then an exact count of the records in the fake Odoo.
+
+Options:
+  --entries N      time entries (default 50,000)
+  --invoices N     invoices (default 5,000)
+  --seconds N      time allowed to drain the queue (default 120)
+  --workers N      worker processes (default 4)
+  --kill-every N   seconds between worker kills (default 3)
+  --quick          2,000 entries, 200 invoices, at most 30 s
+  --postgres       PostgreSQL at DATABASE_URL instead of a SQLite file
+  --help           this text";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    // An unknown option would otherwise start a full-size run.
+    let known = [
+        "--entries",
+        "--invoices",
+        "--seconds",
+        "--workers",
+        "--kill-every",
+        "--quick",
+        "--postgres",
+    ];
+    if !args.iter().any(|a| a == "--worker") {
+        let mut rest = args.iter();
+        while let Some(a) = rest.next() {
+            if !known.contains(&a.as_str()) {
+                eprintln!("month_end_soak: unknown option {a}\n\n{USAGE}");
+                return ExitCode::FAILURE;
+            }
+            if !matches!(a.as_str(), "--quick" | "--postgres") {
+                rest.next();
+            }
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
