@@ -11,7 +11,7 @@ use std::time::Duration;
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
-use odoo_connect::sync::pipeline::{AckPolicy, CancellationToken, Pipeline};
+use odoo_connect::sync::pipeline::{AckPolicy, CancellationToken, Pipeline, RunReport, SyncError};
 use odoo_connect::sync::step::{StepResult, from_fn};
 use odoo_connect::sync::store::{ManualClock, MessageState, StateStore, StoreOptions, WorkQueue};
 use serde_json::json;
@@ -78,6 +78,21 @@ fn pipeline<S: StateStore + ?Sized + 'static>(
 }
 
 /// Waits (without a deadline on the outcome) until `cond` holds, polling.
+/// Runs `p` as worker `w1` until the returned token is cancelled.
+fn spawn_worker<S: StateStore + ?Sized + 'static>(
+    p: &Pipeline<S>,
+) -> (
+    CancellationToken,
+    tokio::task::JoinHandle<Result<RunReport, SyncError>>,
+) {
+    let cancel = CancellationToken::new();
+    let worker = {
+        let (p, cancel) = (p.clone(), cancel.clone());
+        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
+    };
+    (cancel, worker)
+}
+
 async fn until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     for _ in 0..4000 {
         if cond().await {
@@ -107,11 +122,7 @@ async fn shutdown_mid_batch<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
     .concurrency(8)
     .shutdown_grace(Duration::from_millis(200))
     .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (cancel, worker) = spawn_worker(&p);
     // Eight messages under way (one stalled, seven waiting at the gate), eight more leased.
     until("eight messages started", async || effects.started() == 8).await;
     cancel.cancel();
@@ -215,11 +226,7 @@ async fn heartbeat_stops_when_the_worker_ends(panics: bool) {
         }))
         .lease_for(Duration::from_secs(30))
         .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (_cancel, worker) = spawn_worker(&p);
     started.notified().await;
     // While the worker runs, the heartbeat moves the lease forward (the test can tell).
     let before = lease_expiry(&store, msg.id).await;
@@ -280,11 +287,7 @@ async fn slow_message_blocks_only_its_lane<S: StateStore + ?Sized + 'static>(sto
     .idle_wait(Duration::from_millis(20))
     .shutdown_grace(Duration::from_millis(100))
     .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (cancel, worker) = spawn_worker(&p);
     // Every other lane is acked while the slow message is still under way.
     until("the other lanes acked", async || {
         store.stats().await.unwrap().depth == 2
@@ -356,11 +359,7 @@ async fn linger_acks_while_busy<S: StateStore + ?Sized + 'static>(store: Arc<S>)
         .concurrency(2)
         .acks(AckPolicy::per_message().linger(Duration::from_millis(20)))
         .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (cancel, worker) = spawn_worker(&p);
     until("the three finished messages acked", async || {
         store.stats().await.unwrap().depth == 7
     })
@@ -405,11 +404,7 @@ async fn whole_batch_waits_for_the_batch<S: StateStore + ?Sized + 'static>(store
         .idle_wait(Duration::from_millis(10))
         .acks(AckPolicy::whole_batch())
         .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (cancel, worker) = spawn_worker(&p);
     until("three of the batch applied", async || {
         effects.applied().len() == 3
     })
@@ -463,11 +458,7 @@ async fn a_full_ack_group_does_not_stall_the_worker() {
                 .linger(Duration::from_secs(3600)),
         )
         .build();
-    let cancel = CancellationToken::new();
-    let worker = {
-        let (p, cancel) = (p.clone(), cancel.clone());
-        tokio::spawn(async move { p.run_until_cancelled("w1", &cancel).await })
-    };
+    let (cancel, worker) = spawn_worker(&p);
     until("all acked", async || {
         store.stats().await.unwrap().depth == 0
     })
