@@ -445,3 +445,42 @@ async fn a_step_creating_several_records_sends_them_in_the_batch_of_other_steps(
             .all(|r| r.call.as_deref() != Some("account.analytic.line.load"))
     );
 }
+
+#[tokio::test]
+async fn one_batcher_shared_by_two_stores_claims_each_row_in_its_own_ledger() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    // A linger long enough for both rows to go in the same batch.
+    let lines = BatchedCreate::new(
+        odoo,
+        LINE,
+        BatchOptions::default().linger(Duration::from_millis(100)),
+    );
+    let (a, b) = (Arc::new(MemoryStore::new()), Arc::new(MemoryStore::new()));
+    let cx = |store: &Arc<MemoryStore>, i: usize| {
+        let envelope = messages(i + 1, None).pop().unwrap();
+        StepContext::new(envelope, 0, store.clone(), store.clone())
+    };
+    let (mut cx_a, mut cx_b) = (cx(&a, 0), cx(&b, 1));
+    let (key_a, key_b) = (key("store-a-", 0), key("store-b-", 1));
+    let (row_a, row_b) = (line(0, project, employee), line(1, project, employee));
+    let (ra, rb) = tokio::join!(
+        lines.create_once(&mut cx_a, &key_a, &row_a),
+        lines.create_once(&mut cx_b, &key_b, &row_b),
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_ne!(ra, rb);
+    assert_eq!(created(&fake), 2);
+    let done = |e: Option<LedgerEntry>| e.is_some_and(|e| e.state == LedgerState::Done);
+    assert!(
+        done(a.entry(&key_a).await.unwrap()),
+        "A's row in A's ledger"
+    );
+    assert!(
+        done(b.entry(&key_b).await.unwrap()),
+        "B's row in B's ledger"
+    );
+    assert!(a.entry(&key_b).await.unwrap().is_none(), "not B's row in A");
+    assert!(b.entry(&key_a).await.unwrap().is_none(), "not A's row in B");
+}

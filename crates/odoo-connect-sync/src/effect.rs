@@ -841,24 +841,37 @@ impl BatchedCreate {
 
 /// Applies a batch and answers each waiting step.
 async fn flush(inner: Arc<BatcherInner>, rows: Vec<Waiting>) {
-    let Some(first) = rows.first() else {
-        return;
-    };
-    // The steps of one pipeline share its store: the batch uses the first step's ledger.
-    let ledger = first.ledger.clone();
-    let claim_for = rows
-        .iter()
-        .map(|w| w.claim_for)
-        .max()
-        .unwrap_or(inner.options.claim_for);
-    let items: Vec<(IdempotencyKey, ImportRow)> = rows
-        .iter()
-        .map(|w| (w.key.clone(), w.row.clone()))
-        .collect();
-    let results = apply_batch(&*ledger, &inner.odoo, &inner.model, &items, claim_for).await;
-    for (w, r) in rows.into_iter().zip(results) {
-        // A step that stopped waiting finds the row in the ledger on its next attempt.
-        let _ = w.reply.send(r);
+    // The rows of steps on different stores (one `BatchedCreate` shared by two pipelines) are
+    // claimed each in its own store's ledger: one `load` per store.
+    let mut groups: Vec<Vec<Waiting>> = Vec::new();
+    for w in rows {
+        match groups
+            .iter_mut()
+            .find(|g| g.first().is_some_and(|f| Arc::ptr_eq(&f.ledger, &w.ledger)))
+        {
+            Some(g) => g.push(w),
+            None => groups.push(vec![w]),
+        }
+    }
+    for rows in groups {
+        let Some(first) = rows.first() else {
+            continue;
+        };
+        let ledger = first.ledger.clone();
+        let claim_for = rows
+            .iter()
+            .map(|w| w.claim_for)
+            .max()
+            .unwrap_or(inner.options.claim_for);
+        let items: Vec<(IdempotencyKey, ImportRow)> = rows
+            .iter()
+            .map(|w| (w.key.clone(), w.row.clone()))
+            .collect();
+        let results = apply_batch(&*ledger, &inner.odoo, &inner.model, &items, claim_for).await;
+        for (w, r) in rows.into_iter().zip(results) {
+            // A step that stopped waiting finds the row in the ledger on its next attempt.
+            let _ = w.reply.send(r);
+        }
     }
 }
 

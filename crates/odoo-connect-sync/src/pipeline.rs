@@ -506,6 +506,8 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
         Pipeline {
             inner: Arc::new(Inner {
                 name: self.name,
+                ledger: as_ledger(self.store.clone()),
+                audit: as_audit(self.store.clone()),
                 store: self.store,
                 steps: self.steps,
                 retry: self.retry,
@@ -533,6 +535,10 @@ struct Inner<S: ?Sized> {
     idle_wait: Duration,
     shutdown_grace: Duration,
     acks: AckPolicy,
+    /// The store lent as the steps' ledger and audit log: one of each per pipeline, so that
+    /// effects batched across its messages (`BatchedCreate`) see one ledger.
+    ledger: Arc<dyn crate::store::IdempotencyLedger>,
+    audit: Arc<dyn crate::store::AuditLog>,
     clock: SharedClock,
     gauges_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -1050,8 +1056,8 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             outcome = tracing::field::Empty,
         );
         let started = Instant::now();
-        let ledger: Arc<dyn crate::store::IdempotencyLedger> = as_ledger(inner.store.clone());
-        let audit: Arc<dyn crate::store::AuditLog> = as_audit(inner.store.clone());
+        let ledger = inner.ledger.clone();
+        let audit = inner.audit.clone();
         let mut cx = StepContext::new(env.clone(), msg.attempts, ledger, audit);
         cx.claim_for = inner.lease_for;
         let mut final_outcome = Outcome::Done;
