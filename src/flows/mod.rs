@@ -822,7 +822,7 @@ impl Step for FlowStep {
             None => {
                 // A signed contract queued by `QueueDeliver`: no step of these flows acts on it.
                 if cx.envelope.payload.get("flow").and_then(Value::as_str)
-                    == Some(SIGNED_CONTRACT_FLOW)
+                    == Some("signed_contract")
                 {
                     return Ok(());
                 }
