@@ -17,7 +17,7 @@ use odoo_connect::sync::envelope::{Envelope, EnvelopeError, IdempotencyKey, Json
 use odoo_connect::sync::pipeline::Pipeline;
 use odoo_connect::sync::step::from_fn;
 use odoo_connect::sync::store::{CheckpointKey, Checkpoints, StateStore, WorkQueue};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Notify;
 
 const PAGES: usize = 7;
@@ -335,6 +335,7 @@ mod webhook {
     use odoo_connect::connector::esign_webhook::tower::ServiceExt;
     use odoo_connect::connector::esign_webhook::{EsignWebhook, axum, sign_docusign};
     use secrecy::SecretString;
+    use serde_json::Value;
 
     const KEY: &str = "dsk_4b1f0c6e2a9d4e7b8c3a5f1e0d2b7c9a";
 
