@@ -20,14 +20,7 @@ mod fake_hubspot;
 mod flows_setup;
 
 /// A fake Odoo with demo data only and a fake HubSpot; the sample deals booked through `store`.
-async fn book_sample_deals<S>(
-    store: Arc<S>,
-) -> (
-    FakeOdoo,
-    fake_hubspot::FakeHubSpot,
-    Flows,
-    Vec<odoo_connect::flows::WonDeal>,
-)
+async fn book_sample_deals<S>(store: Arc<S>) -> (FakeOdoo, fake_hubspot::FakeHubSpot, Flows)
 where
     S: StateStore + ?Sized + 'static,
 {
@@ -41,7 +34,25 @@ where
         .await
         .unwrap();
     assert_eq!(flows_setup::book_deals(&a, &pa, &deals).await.unwrap(), 3);
-    (fake, hub, a, deals)
+    (fake, hub, a)
+}
+
+/// Every contract `flows` booked has exactly one posted invoice.
+fn one_posted_invoice_each(fake: &FakeOdoo, flows: &Flows) {
+    for booked in flows.book().all() {
+        assert_eq!(
+            fake.count_where(
+                "account.move",
+                json!([
+                    ["invoice_origin", "=", booked.order_name],
+                    ["state", "=", "posted"]
+                ])
+            ),
+            1,
+            "{}",
+            booked.contract.key
+        );
+    }
 }
 
 /// Submits the sample's approved time to `p` and drains it.
@@ -66,7 +77,7 @@ async fn second_worker_finds_the_bookings<S>(first: Arc<S>, second: Arc<S>)
 where
     S: StateStore + ?Sized + 'static,
 {
-    let (fake, hub, _a, deals) = book_sample_deals(first).await;
+    let (fake, hub, _a) = book_sample_deals(first).await;
 
     // Another process: its own Odoo client, flows and store handle; an empty book.
     let odoo = flows_setup::odoo_client(&fake).unwrap();
@@ -94,28 +105,13 @@ where
     );
     // It learnt the bookings from the store, and releases each contract's invoice.
     assert_eq!(b.book().all().len(), 3);
-    let release: Vec<_> = deals
-        .iter()
-        .map(|d| b.release_envelope(&d.contract.key, "2025-03").unwrap())
-        .collect();
-    pb.submit_batch(&release).await.unwrap();
+    flows_setup::submit_releases(&b, &pb, "2025-03")
+        .await
+        .unwrap();
     flows_setup::drain(&pb, Duration::from_secs(30))
         .await
         .unwrap();
-    for booked in b.book().all() {
-        assert_eq!(
-            fake.count_where(
-                "account.move",
-                json!([
-                    ["invoice_origin", "=", booked.order_name],
-                    ["state", "=", "posted"]
-                ])
-            ),
-            1,
-            "{}",
-            booked.contract.key
-        );
-    }
+    one_posted_invoice_each(&fake, &b);
 
     // A third process, writing to the CRM and with an empty book, registers a payment and
     // reports it on the deal: it finds the contract paid from the invoice's origin (the sale
@@ -288,7 +284,7 @@ async fn an_os_process_continues<S>(test: &str, store: Arc<S>, child_store: &str
 where
     S: StateStore + ?Sized + 'static,
 {
-    let (fake, _hub, a, _deals) = book_sample_deals(store).await;
+    let (fake, _hub, a) = book_sample_deals(store).await;
     // The child runs on a thread of its own: this runtime keeps serving the fake Odoo.
     let (test, child_store) = (test.to_owned(), child_store.to_owned());
     let fake_ref = &fake;
@@ -306,20 +302,7 @@ where
         fake.count_where("account.analytic.line", json!([["so_line", "!=", false]])),
         5
     );
-    for booked in a.book().all() {
-        assert_eq!(
-            fake.count_where(
-                "account.move",
-                json!([
-                    ["invoice_origin", "=", booked.order_name],
-                    ["state", "=", "posted"]
-                ])
-            ),
-            1,
-            "{}",
-            booked.contract.key
-        );
-    }
+    one_posted_invoice_each(&fake, &a);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -132,6 +132,25 @@ fn pipeline<S: StateStore + ?Sized + 'static>(
         .build()
 }
 
+/// A new pipeline and source over `store` pull from the committed checkpoint of `key`, which
+/// must name `cursor`.
+async fn resume<S: StateStore + ?Sized + 'static>(
+    store: Arc<S>,
+    applied: Arc<Mutex<Vec<u64>>>,
+    key: &CheckpointKey,
+    cursor: &str,
+) -> (Pipeline<S>, odoo_connect::sync::pipeline::PullReport) {
+    let pipeline = pipeline(store, applied);
+    let source = Numbers::new(None);
+    let report = pipeline.pull_from(&source, key, to_envelope).await.unwrap();
+    assert_eq!(
+        source.cursors.lock().unwrap().first().cloned().flatten(),
+        Some(Cursor::new(cursor)),
+        "resumed from the committed cursor"
+    );
+    (pipeline, report)
+}
+
 async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
     let key = CheckpointKey::new("numbers", "projects", "BE");
     let applied: Arc<Mutex<Vec<u64>>> = Arc::default();
@@ -160,17 +179,7 @@ async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: 
 
     // Second run, a new pipeline and source over the same store: it resumes from the committed
     // cursor, reads the third page again without enqueueing it twice, and reads on to the end.
-    let pipeline = pipeline(store.clone(), applied.clone());
-    let source = Numbers::new(None);
-    let report = pipeline
-        .pull_from(&source, &key, to_envelope)
-        .await
-        .unwrap();
-    assert_eq!(
-        source.cursors.lock().unwrap().first().cloned().flatten(),
-        Some(Cursor::new("6")),
-        "resumed from the committed cursor"
-    );
+    let (pipeline, report) = resume(store.clone(), applied.clone(), &key, "6").await;
     assert_eq!((report.pages, report.enqueued), (5, 12));
     assert_eq!(
         store.checkpoint(&key).await.unwrap().unwrap().cursor,
@@ -188,7 +197,7 @@ async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: 
 
     // Pulling again at the end reads one page from the end cursor and adds nothing.
     let report = pipeline
-        .pull_from(&source, &key, to_envelope)
+        .pull_from(&Numbers::new(None), &key, to_envelope)
         .await
         .unwrap();
     assert_eq!((report.pages, report.enqueued), (1, 0));
@@ -264,17 +273,7 @@ async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_
     assert_eq!(cp.cursor, Some(json!("9")), "three pages committed");
     assert_eq!(store.stats().await.unwrap().depth, 9);
     let applied: Arc<Mutex<Vec<u64>>> = Arc::default();
-    let pipeline = pipeline(store.clone(), applied.clone());
-    let source = Numbers::new(None);
-    let report = pipeline
-        .pull_from(&source, &key, to_envelope)
-        .await
-        .unwrap();
-    assert_eq!(
-        source.cursors.lock().unwrap().first().cloned().flatten(),
-        Some(Cursor::new("9")),
-        "resumed from the committed cursor"
-    );
+    let (pipeline, report) = resume(store.clone(), applied.clone(), &key, "9").await;
     assert_eq!(report.enqueued, 12);
     assert_eq!(
         pipeline.run_until_idle("w").await.unwrap().done,

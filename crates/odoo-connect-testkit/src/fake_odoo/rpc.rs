@@ -359,23 +359,17 @@ fn object_call(
     let bound = methods::bind_python(m, rest, &kwargs)?;
     if m.name == "create" {
         let single = matches!(positional.first(), Some(Value::Object(_)));
+        let call = Call {
+            model: &model,
+            method: m,
+            ids: &ids,
+            args: &bound,
+        };
         if positional.is_empty() {
             // The RPC layer runs `create`, then needs `args[0]` to shape the result: the call
             // fails and its transaction is rolled back, the ids stay consumed.
             let rolled_back: Result<(), OdooError> = db.transaction(|db| {
-                let outcome = execute(
-                    db,
-                    schema,
-                    uid,
-                    context,
-                    &Call {
-                        model: &model,
-                        method: m,
-                        ids: &ids,
-                        args: &bound,
-                    },
-                );
-                Err(match outcome {
+                Err(match execute(db, schema, uid, context, &call) {
                     Ok(_) => info.index_error(),
                     Err(e) => e,
                 })
@@ -385,18 +379,7 @@ fn object_call(
                 Err(e) => e,
             });
         }
-        let created = execute(
-            db,
-            schema,
-            uid,
-            context,
-            &Call {
-                model: &model,
-                method: m,
-                ids: &ids,
-                args: &bound,
-            },
-        )?;
+        let created = execute(db, schema, uid, context, &call)?;
         return Ok(if single {
             created
                 .as_array()
