@@ -123,12 +123,7 @@ pub async fn create_once(
 ) -> Result<RecordId, Stop> {
     let xmlid = external_id(key);
     let intent = json!({"op": "create", "model": model, "external_id": xmlid});
-    let claim = match cx
-        .ledger
-        .begin(key, &intent, cx.claim_for)
-        .await
-        .map_err(store_outcome)?
-    {
+    let claim = match cx.ledger.begin(key, &intent, cx.claim_for).await? {
         Begin::Done { outcome } => {
             return outcome
                 .get("id")
@@ -164,10 +159,7 @@ pub async fn create_once(
             Ok(ids) if ids.len() == 1 => {
                 let id = ids[0];
                 let outcome = json!({"model": model, "id": id, "external_id": xmlid});
-                cx.ledger
-                    .complete(&claim, &outcome)
-                    .await
-                    .map_err(store_outcome)?;
+                cx.ledger.complete(&claim, &outcome).await?;
                 cx.audit(
                     AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(outcome),
                 );
@@ -371,7 +363,7 @@ async fn apply_batch(
             );
             return fan_out(chunk.len(), &o);
         }
-        Err(e) => return fan_out(chunk.len(), &store_outcome(e)),
+        Err(e) => return fan_out(chunk.len(), &Stop::from(e)),
     };
     // Rows to load, grouped by their columns (one `load` per group).
     let mut groups: Vec<(Vec<String>, Vec<Member>)> = Vec::new();
@@ -528,7 +520,7 @@ async fn apply_batch(
             Err(e) => {
                 // The records exist but the ledger does not say so: the retry resumes the
                 // claims and its `load` finds them by external id.
-                let o = store_outcome(e);
+                let o = Stop::from(e);
                 for (_, _, index, _) in completions {
                     results[index] = Some(RowResult {
                         result: Err(o.clone()),
@@ -896,8 +888,7 @@ where
     let claim = match cx
         .ledger
         .begin(key, &json!({"op": "ensure"}), cx.claim_for)
-        .await
-        .map_err(store_outcome)?
+        .await?
     {
         Begin::Done { outcome } => return Ok(outcome),
         Begin::InFlight { .. } => {
@@ -941,13 +932,6 @@ where
             }
         }
     };
-    cx.ledger
-        .complete(&claim, &outcome)
-        .await
-        .map_err(store_outcome)?;
+    cx.ledger.complete(&claim, &outcome).await?;
     Ok(outcome)
-}
-
-fn store_outcome(e: crate::store::StoreError) -> Stop {
-    Stop::from(e)
 }
