@@ -434,10 +434,13 @@ async fn a_step_creating_several_records_sends_them_in_the_batch_of_other_steps(
         (1..10).contains(&loads),
         "20 rows of 10 messages in fewer loads than messages: {loads}"
     );
-    // Run again: every row comes from the ledger, Odoo is not called.
-    pipeline.submit_batch(&messages(10, None)).await.unwrap();
+    // Delivered again (new messages, same keys): every row comes from the ledger, Odoo is not
+    // called.
+    let replays: Vec<JsonEnvelope> = messages(10, None).iter().map(|e| e.for_replay()).collect();
+    pipeline.submit_batch(&replays).await.unwrap();
     let again = fake.requests().len();
-    pipeline.run_until_idle("w").await.unwrap();
+    let r = pipeline.run_until_idle("w").await.unwrap();
+    assert_eq!(r.done, 10, "the steps ran again: {r:?}");
     assert_eq!(created(&fake), 20);
     assert!(
         fake.requests()[again..]
