@@ -34,6 +34,9 @@ struct Counting {
     begins: AtomicUsize,
     begin_manys: AtomicUsize,
     complete_manys: AtomicUsize,
+    /// Batches claimed and not completed yet, and the most there were at once.
+    open: AtomicUsize,
+    most_open: AtomicUsize,
 }
 
 #[async_trait]
@@ -48,6 +51,8 @@ impl IdempotencyLedger for Counting {
         d: Duration,
     ) -> StoreResult<Vec<Begin>> {
         self.begin_manys.fetch_add(1, Ordering::SeqCst);
+        let open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_open.fetch_max(open, Ordering::SeqCst);
         self.inner.begin_many(requests, d).await
     }
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
@@ -55,6 +60,7 @@ impl IdempotencyLedger for Counting {
     }
     async fn complete_many(&self, c: &[(Claim, Value)]) -> StoreResult<()> {
         self.complete_manys.fetch_add(1, Ordering::SeqCst);
+        self.open.fetch_sub(1, Ordering::SeqCst);
         self.inner.complete_many(c).await
     }
     async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
@@ -155,6 +161,121 @@ async fn one_claim_and_one_load_per_batch_and_done_rows_come_from_the_ledger() {
     assert_eq!(&second[..25], &ids[..]);
     assert_eq!(loads(&fake), 1);
     assert_eq!(created(&fake), 26);
+}
+
+#[tokio::test]
+async fn batches_under_way_together_create_a_key_of_two_batches_once_and_keep_the_order() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let ledger = Counting::default();
+    // 12 items, the last one repeating the key of the third: 11 rows, in 3 batches of up to 5
+    // sent 3 at a time. The repeat would be in another batch than its first occurrence.
+    let mut items: Vec<_> = (0..11)
+        .map(|i| (key("c-", i), line(i, project, employee)))
+        .collect();
+    items.push((key("c-", 2), line(2, project, employee)));
+    let options = BatchOptions::default().max_rows(5).concurrent_batches(3);
+    fake.clear_requests();
+
+    let out = create_once_many(&ledger, &odoo, LINE, &items, &options).await;
+    let ids: Vec<RecordId> = out.into_iter().map(Result::unwrap).collect();
+    assert_eq!(created(&fake), 11, "one record per key");
+    assert_eq!(loads(&fake), 3);
+    assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        ids[11], ids[2],
+        "the repeated key gets the first one's record"
+    );
+    for (i, id) in ids.iter().enumerate().take(11) {
+        let rec = fake.record(LINE, id.0).unwrap();
+        assert_eq!(
+            rec["name"],
+            json!(format!("Workshop preparation {i}")),
+            "results in the order of the items"
+        );
+    }
+    // Sent one batch after the other, the same items find everything done.
+    fake.clear_requests();
+    let again = create_once_many(
+        &ledger,
+        &odoo,
+        LINE,
+        &items,
+        &options.clone().concurrent_batches(1),
+    )
+    .await;
+    let again: Vec<RecordId> = again.into_iter().map(Result::unwrap).collect();
+    assert_eq!(again, ids);
+    assert_eq!(loads(&fake), 0);
+}
+
+/// Runs `n` steps at once, each creating one line through `lines`, with `ledger`.
+async fn create_through(
+    lines: &BatchedCreate,
+    ledger: Arc<Counting>,
+    n: usize,
+    project: RecordId,
+    employee: RecordId,
+) -> Vec<RecordId> {
+    let audit = Arc::new(MemoryStore::new());
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let lines = lines.clone();
+            let ledger = ledger.clone();
+            let audit = audit.clone();
+            tokio::spawn(async move {
+                let k = key("slot-", i);
+                let envelope = Envelope::builder(k.clone(), json!({"i": i}))
+                    .source("time")
+                    .legal_entity("BE")
+                    .build()
+                    .unwrap()
+                    .to_json()
+                    .unwrap();
+                let mut cx = StepContext::new(envelope, 0, ledger, audit);
+                lines
+                    .create_once(&mut cx, &k, &line(i, project, employee))
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    // Every reply takes 40 ms, so full batches would overlap if nothing held them back.
+    fake.set_latency(Duration::from_millis(40));
+    for (allowed, expected) in [(1, 1), (2, 2)] {
+        let ledger = Arc::new(Counting::default());
+        let lines = BatchedCreate::new(
+            odoo.clone(),
+            LINE,
+            BatchOptions::default()
+                .max_rows(5)
+                .concurrent_batches(allowed),
+        );
+        let before = created(&fake);
+        let ids = create_through(&lines, ledger.clone(), 30, project, employee).await;
+        assert_eq!(ids.len(), 30);
+        assert_eq!(
+            ledger.most_open.load(Ordering::SeqCst),
+            expected,
+            "6 full batches, {allowed} under way at once"
+        );
+        assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 6);
+        if allowed == 1 {
+            assert_eq!(created(&fake) - before, 30);
+        }
+    }
 }
 
 #[tokio::test]

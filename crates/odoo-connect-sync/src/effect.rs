@@ -32,6 +32,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -209,6 +210,11 @@ pub struct BatchOptions {
     /// How long [`BatchedCreate`] waits for more rows before it sends a batch that is not full
     /// (default 5 ms). A full batch goes at once.
     pub linger: Duration,
+    /// How many batches are under way at once (default 2, at least 1), in
+    /// [`create_once_many`] and per [`BatchedCreate`]: the next batch is claimed and sent, or
+    /// filled, while Odoo works on the one before. The client's `max_concurrent_requests` still
+    /// applies.
+    pub concurrent_batches: usize,
 }
 
 impl Default for BatchOptions {
@@ -217,6 +223,7 @@ impl Default for BatchOptions {
             max_rows: 500,
             claim_for: Duration::from_secs(300),
             linger: Duration::from_millis(5),
+            concurrent_batches: 2,
         }
     }
 }
@@ -239,6 +246,13 @@ impl BatchOptions {
         self.linger = d;
         self
     }
+
+    /// Sets how many batches are under way at once (at least 1; 1 sends them one after the
+    /// other).
+    pub fn concurrent_batches(mut self, n: usize) -> Self {
+        self.concurrent_batches = n.max(1);
+        self
+    }
 }
 
 /// Creates a record of `model` exactly once for each `(key, row)`, in batches, and returns each
@@ -259,7 +273,10 @@ impl BatchOptions {
 ///   number of times (an error that every row gets, such as an unknown column, then fails the
 ///   rest of the batch with it).
 ///
-/// A key given twice gets one record and the same result twice.
+/// A key given twice gets one record and the same result twice. Up to
+/// [`BatchOptions::concurrent_batches`] batches are under way at once, so the records of a
+/// later batch may get lower ids than those of an earlier one; the results are still in the
+/// order of `items`.
 ///
 /// ```no_run
 /// use odoo_connect_sync::effect::{BatchOptions, ImportRow, create_once_many};
@@ -296,12 +313,34 @@ pub async fn create_once_many(
     items: &[(IdempotencyKey, ImportRow)],
     options: &BatchOptions,
 ) -> Vec<Result<RecordId, Stop>> {
-    let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(options.max_rows.max(1)) {
-        let done = apply_batch(ledger, odoo, model, chunk, options.claim_for).await;
-        out.extend(done.into_iter().map(|r| r.result));
+    // A key given twice is claimed and created once, whichever batch it falls in: the later
+    // ones take the first one's result.
+    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    let mut unique: Vec<(&IdempotencyKey, &ImportRow)> = Vec::with_capacity(items.len());
+    let mut slots: Vec<usize> = Vec::with_capacity(items.len());
+    for (key, row) in items {
+        let next = unique.len();
+        let slot = *first_of.entry(key.as_str()).or_insert(next);
+        if slot == next {
+            unique.push((key, row));
+        }
+        slots.push(slot);
     }
-    out
+    let batches: Vec<Vec<RowResult>> =
+        futures_util::stream::iter(unique.chunks(options.max_rows.max(1)))
+            .map(|chunk| apply_batch(ledger, odoo, model, chunk, options.claim_for))
+            .buffered(options.concurrent_batches.max(1))
+            .collect()
+            .await;
+    let results: Vec<Result<RecordId, Stop>> =
+        batches.into_iter().flatten().map(|r| r.result).collect();
+    slots
+        .into_iter()
+        .map(|slot| match results.get(slot) {
+            Some(r) => r.clone(),
+            None => Err(Stop::failed("the row got no result", None)),
+        })
+        .collect()
 }
 
 /// The result of one row of a batch, and whether this call applied it (for the audit trail).
@@ -320,7 +359,7 @@ async fn apply_batch(
     ledger: &dyn IdempotencyLedger,
     odoo: &OdooClient,
     model: &str,
-    chunk: &[(IdempotencyKey, ImportRow)],
+    chunk: &[(&IdempotencyKey, &ImportRow)],
     claim_for: Duration,
 ) -> Vec<RowResult> {
     // A key given twice is claimed and loaded once.
@@ -343,7 +382,7 @@ async fn apply_batch(
     let requests: Vec<(IdempotencyKey, Value)> = unique
         .iter()
         .map(|&i| {
-            let key = &chunk[i].0;
+            let key = chunk[i].0;
             let xmlid = external_id(key);
             let intent = json!({"op": "create", "model": model, "external_id": xmlid});
             xmlids[i] = xmlid;
@@ -402,7 +441,9 @@ async fn apply_batch(
             }
         }
     }
-    let mut completions: Vec<(Claim, Value, usize, RecordId)> = Vec::new();
+    // The ledger's completions, and for each the row and its record.
+    let mut completions: Vec<(Claim, Value)> = Vec::new();
+    let mut created: Vec<(usize, RecordId)> = Vec::new();
     for (fields, members) in groups {
         let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         // Enough halvings to find one bad row (two calls per level); an error every row gets
@@ -437,7 +478,8 @@ async fn apply_batch(
                                 let xmlid = std::mem::take(&mut xmlids[m.index]);
                                 let outcome =
                                     json!({"model": model, "id": id, "external_id": xmlid});
-                                completions.push((m.claim, outcome, m.index, id));
+                                completions.push((m.claim, outcome));
+                                created.push((m.index, id));
                             }
                         }
                         _ if refused.is_empty() => {
@@ -504,13 +546,9 @@ async fn apply_batch(
         }
     }
     if !completions.is_empty() {
-        let batch: Vec<(Claim, Value)> = completions
-            .iter()
-            .map(|(c, o, _, _)| (c.clone(), o.clone()))
-            .collect();
-        match ledger.complete_many(&batch).await {
+        match ledger.complete_many(&completions).await {
             Ok(()) => {
-                for (_, _, index, id) in completions {
+                for (index, id) in created {
                     results[index] = Some(RowResult {
                         result: Ok(id),
                         applied: true,
@@ -521,7 +559,7 @@ async fn apply_batch(
                 // The records exist but the ledger does not say so: the retry resumes the
                 // claims and its `load` finds them by external id.
                 let o = Stop::from(e);
-                for (_, _, index, _) in completions {
+                for (index, _) in created {
                     results[index] = Some(RowResult {
                         result: Err(o.clone()),
                         applied: false,
@@ -627,9 +665,11 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 ///
 /// A step calls [`BatchedCreate::create_once`] as it would [`create_once`]; the call waits until
 /// its row's batch is applied. A batch goes when it holds [`BatchOptions::max_rows`] rows, or
-/// [`BatchOptions::linger`] after its first row. Batches fill when the pipeline runs many
-/// messages at once: give it a `concurrency` of at least `max_rows` (and a `batch_size` as
-/// large). It fits records that do not depend on each other, such as the timesheet lines of
+/// [`BatchOptions::linger`] after its first row; up to [`BatchOptions::concurrent_batches`]
+/// go at once, and a full batch waits for one of them to finish. Batches fill when the pipeline
+/// runs many messages at once: give it a `concurrency` of `max_rows` times
+/// `concurrent_batches + 1` (so that one batch fills while the others are applied), and a
+/// `batch_size` of at least `max_rows`. It fits records that do not depend on each other, such as the timesheet lines of
 /// approved time; a record that another one of the same batch refers to needs [`create_once`].
 ///
 /// Batches are sent by tasks of their own (`tokio::spawn`), so a step that is cancelled while
@@ -676,6 +716,8 @@ struct BatcherInner {
     model: String,
     options: BatchOptions,
     pending: Mutex<Pending>,
+    /// One permit per batch that may be under way ([`BatchOptions::concurrent_batches`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Default)]
@@ -709,6 +751,9 @@ impl BatchedCreate {
             inner: Arc::new(BatcherInner {
                 odoo,
                 model: model.into(),
+                slots: Arc::new(tokio::sync::Semaphore::new(
+                    options.concurrent_batches.max(1),
+                )),
                 options,
                 pending: Mutex::new(Pending::default()),
             }),
@@ -833,6 +878,9 @@ impl BatchedCreate {
 
 /// Applies a batch and answers each waiting step.
 async fn flush(inner: Arc<BatcherInner>, rows: Vec<Waiting>) {
+    // A full batch waits here while `concurrent_batches` others are under way (in the order
+    // they filled: the semaphore is fair); the rows that come meanwhile fill the next one.
+    let _slot = inner.slots.clone().acquire_owned().await.ok();
     // The rows of steps on different stores (one `BatchedCreate` shared by two pipelines) are
     // claimed each in its own store's ledger: one `load` per store.
     let mut groups: Vec<Vec<Waiting>> = Vec::new();
@@ -855,10 +903,8 @@ async fn flush(inner: Arc<BatcherInner>, rows: Vec<Waiting>) {
             .map(|w| w.claim_for)
             .max()
             .unwrap_or(inner.options.claim_for);
-        let items: Vec<(IdempotencyKey, ImportRow)> = rows
-            .iter()
-            .map(|w| (w.key.clone(), w.row.clone()))
-            .collect();
+        let items: Vec<(&IdempotencyKey, &ImportRow)> =
+            rows.iter().map(|w| (&w.key, &w.row)).collect();
         let results = apply_batch(&*ledger, &inner.odoo, &inner.model, &items, claim_for).await;
         for (w, r) in rows.into_iter().zip(results) {
             // A step that stopped waiting finds the row in the ledger on its next attempt.

@@ -1043,7 +1043,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
 
     async fn process_one(&self, worker: &str, msg: LeasedMessage) -> Processed {
         let inner = &self.inner;
-        let env = msg.envelope.clone();
+        let env = &msg.envelope;
         let span = tracing::info_span!(
             "sync.message",
             pipeline = %inner.name,
@@ -1058,7 +1058,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let started = Instant::now();
         let ledger = inner.ledger.clone();
         let audit = inner.audit.clone();
-        let mut cx = StepContext::new(env.clone(), msg.attempts, ledger, audit);
+        let mut cx = StepContext::new(msg.envelope.clone(), msg.attempts, ledger, audit);
         cx.claim_for = inner.lease_for;
         let mut final_outcome = Outcome::Done;
         let mut last_step = String::new();
