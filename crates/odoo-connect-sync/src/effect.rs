@@ -208,7 +208,8 @@ pub struct BatchOptions {
     /// (default 300 s; [`BatchedCreate`] uses the step's [`StepContext::claim_for`]).
     pub claim_for: Duration,
     /// How long [`BatchedCreate`] waits for more rows before it sends a batch that is not full
-    /// (default 5 ms). A full batch goes at once.
+    /// (default 5 ms). A full batch is sent without waiting (once one of the
+    /// `concurrent_batches` is free).
     pub linger: Duration,
     /// How many batches are under way at once (default 2, at least 1), in
     /// [`create_once_many`] and per [`BatchedCreate`]: the next batch is claimed and sent, or
@@ -666,11 +667,12 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 /// A step calls [`BatchedCreate::create_once`] as it would [`create_once`]; the call waits until
 /// its row's batch is applied. A batch goes when it holds [`BatchOptions::max_rows`] rows, or
 /// [`BatchOptions::linger`] after its first row; up to [`BatchOptions::concurrent_batches`]
-/// go at once, and a full batch waits for one of them to finish. Batches fill when the pipeline
-/// runs many messages at once: give it a `concurrency` of `max_rows` times
-/// `concurrent_batches + 1` (so that one batch fills while the others are applied), and a
-/// `batch_size` of at least `max_rows`. It fits records that do not depend on each other, such as the timesheet lines of
-/// approved time; a record that another one of the same batch refers to needs [`create_once`].
+/// are applied at once, and a full batch waits for one of them to finish. Batches fill when the
+/// pipeline runs many messages at once: give it a `concurrency` of at least `max_rows` times
+/// `concurrent_batches` (one batch's worth more lets the next batch fill while the others are
+/// applied), and a `batch_size` of at least `max_rows`. It fits records that do not depend on
+/// each other, such as the timesheet lines of approved time; a record that another one of the
+/// same batch refers to needs [`create_once`].
 ///
 /// Batches are sent by tasks of their own (`tokio::spawn`), so a step that is cancelled while
 /// it waits does not hold back the others; its row is still applied, and the message's next
