@@ -4,8 +4,8 @@
 //! - `create_chunked`: Odoo's batched `create`, 500 per request, no ledger (the baseline);
 //! - `pipeline_create_once_many`: one message per line through the pipeline (in-memory store),
 //!   each step creating its line exactly once with `BatchedCreate` (one ledger claim round trip
-//!   and one `load` per 500 lines; 1,000 messages under way, so one batch fills while the other
-//!   is loaded);
+//!   and one `load` per 500 lines; 1,500 messages under way, so one batch fills while two are
+//!   loaded);
 //! - `create_once_many`: the same batches without the pipeline (two under way at once, as
 //!   `BatchOptions::concurrent_batches` sets by default);
 //! - `pipeline_create_once`: the per-message `create_once` (one `load` per line), on 1,000 lines
@@ -14,7 +14,8 @@
 //! Each sample starts a fresh fake Odoo (not timed), so every run creates into the same data.
 //! Throughput is in lines per second; compare the `thrpt` figures.
 //!
-//! `cargo bench --bench sync_odoo --features testkit` (`SYNC_BENCH_RECORDS` sets the count).
+//! `cargo bench --bench sync_odoo --features testkit` (`SYNC_BENCH_RECORDS` sets the count,
+//! `SYNC_BENCH_AHEAD` the batches' worth of messages the pipeline has under way, 3 by default).
 //! `SYNC_BENCH_RTT_MS` delays every reply of the fake by that many milliseconds, as the network
 //! and the server's own work do: in process, the fake creates a row in about 10 µs, a real Odoo
 //! in milliseconds, so at 0 the figures measure the client's own cost. `create_chunked` sends two
@@ -159,13 +160,16 @@ async fn through_pipeline(n: usize, batched: bool) -> Duration {
         BatchOptions::default().max_rows(CHUNK),
     );
     let odoo = s.odoo.clone();
-    // Batched: two batches' worth of messages under way, both loaded at once
-    // (`BatchOptions::concurrent_batches`, 2 as for `create_chunked`). Three batches' worth (one
-    // filling while two are loaded) measured no faster: the pipeline's own work per message,
-    // not the wait for Odoo, sets the pace.
+    // Batched: three batches' worth of messages under way (`SYNC_BENCH_AHEAD` sets how many),
+    // so that one batch fills while two are loaded (`BatchOptions::concurrent_batches`, 2 as
+    // for `create_chunked`).
+    let ahead: usize = std::env::var("SYNC_BENCH_AHEAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let pipeline = Pipeline::builder("approved-time", store)
-        .batch_size(if batched { 2 * CHUNK } else { CHUNK })
-        .concurrency(if batched { 2 * CHUNK } else { 8 })
+        .batch_size(if batched { ahead * CHUNK } else { CHUNK })
+        .concurrency(if batched { ahead * CHUNK } else { 8 })
         .step(from_fn("timesheet", move |cx| {
             let lines = lines.clone();
             let odoo = odoo.clone();

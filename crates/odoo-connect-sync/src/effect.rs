@@ -208,8 +208,8 @@ pub struct BatchOptions {
     /// (default 300 s; [`BatchedCreate`] uses the step's [`StepContext::claim_for`]).
     pub claim_for: Duration,
     /// How long [`BatchedCreate`] waits for more rows before it sends a batch that is not full
-    /// (default 5 ms). A full batch is sent without waiting (once one of the
-    /// `concurrent_batches` is free).
+    /// (default 5 ms). A full batch is sent without waiting, as soon as one of the
+    /// `concurrent_batches` is free.
     pub linger: Duration,
     /// How many batches are under way at once (default 2, at least 1), in
     /// [`create_once_many`] and per [`BatchedCreate`]: the next batch is claimed and sent, or
@@ -667,7 +667,8 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 /// A step calls [`BatchedCreate::create_once`] as it would [`create_once`]; the call waits until
 /// its row's batch is applied. A batch goes when it holds [`BatchOptions::max_rows`] rows, or
 /// [`BatchOptions::linger`] after its first row; up to [`BatchOptions::concurrent_batches`]
-/// are applied at once, and a full batch waits for one of them to finish. Batches fill when the
+/// are applied at once. While all of them are busy, the rows keep gathering (up to `max_rows`
+/// a batch) and go when one finishes, so a slow Odoo gets full batches. Batches fill when the
 /// pipeline runs many messages at once: give it a `concurrency` of at least `max_rows` times
 /// `concurrent_batches` (one batch's worth more lets the next batch fill while the others are
 /// applied), and a `batch_size` of at least `max_rows`. It fits records that do not depend on
@@ -816,21 +817,19 @@ impl BatchedCreate {
             claim_for: cx.claim_for,
             reply: tx,
         };
-        let full = {
+        let max = self.inner.options.max_rows.max(1);
+        let (full, timer) = {
             let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
             p.rows.push(waiting);
-            if p.rows.len() >= self.inner.options.max_rows.max(1) {
-                p.epoch += 1;
-                Some(std::mem::take(&mut p.rows))
-            } else {
-                if p.rows.len() == 1 {
-                    self.start_timer(p.epoch);
-                }
-                None
-            }
+            let n = p.rows.len();
+            // Another batch's worth came: send one. The first row waiting starts the linger.
+            (n % max == 0, (n == 1).then_some(p.epoch))
         };
-        if let Some(batch) = full {
-            tokio::spawn(flush(self.inner.clone(), batch));
+        if let Some(epoch) = timer {
+            start_timer(self.inner.clone(), epoch);
+        }
+        if full {
+            tokio::spawn(send(self.inner.clone()));
         }
         rx
     }
@@ -857,32 +856,48 @@ impl BatchedCreate {
         }
         Ok(id)
     }
+}
 
-    fn start_timer(&self, epoch: u64) {
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(inner.options.linger).await;
-            let batch = {
-                let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-                if p.epoch == epoch && !p.rows.is_empty() {
-                    p.epoch += 1;
-                    Some(std::mem::take(&mut p.rows))
-                } else {
-                    None
-                }
-            };
-            if let Some(batch) = batch {
-                flush(inner, batch).await;
-            }
-        });
+/// Sends the rows waiting after `linger`, unless a batch took them meanwhile.
+fn start_timer(inner: Arc<BatcherInner>, epoch: u64) {
+    tokio::spawn(async move {
+        tokio::time::sleep(inner.options.linger).await;
+        let due = {
+            let p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.epoch == epoch && !p.rows.is_empty()
+        };
+        if due {
+            send(inner).await;
+        }
+    });
+}
+
+/// Sends a batch: waits for one of the `concurrent_batches` slots (in turn: the semaphore is
+/// fair), and only then takes up to `max_rows` of the rows waiting, so that while every slot is
+/// busy the next batch keeps filling instead of leaving half full.
+async fn send(inner: Arc<BatcherInner>) {
+    let _slot = inner.slots.clone().acquire_owned().await.ok();
+    let max = inner.options.max_rows.max(1);
+    let (rows, rearm) = {
+        let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if p.rows.is_empty() {
+            // An earlier batch took them.
+            return;
+        }
+        let take = p.rows.len().min(max);
+        let rows: Vec<Waiting> = p.rows.drain(..take).collect();
+        p.epoch += 1;
+        (rows, (!p.rows.is_empty()).then_some(p.epoch))
+    };
+    if let Some(epoch) = rearm {
+        // The rows left behind get a linger of their own.
+        start_timer(inner.clone(), epoch);
     }
+    apply(&inner, rows).await;
 }
 
 /// Applies a batch and answers each waiting step.
-async fn flush(inner: Arc<BatcherInner>, rows: Vec<Waiting>) {
-    // A full batch waits here while `concurrent_batches` others are under way (in the order
-    // they filled: the semaphore is fair); the rows that come meanwhile fill the next one.
-    let _slot = inner.slots.clone().acquire_owned().await.ok();
+async fn apply(inner: &BatcherInner, rows: Vec<Waiting>) {
     // The rows of steps on different stores (one `BatchedCreate` shared by two pipelines) are
     // claimed each in its own store's ledger: one `load` per store.
     let mut groups: Vec<Vec<Waiting>> = Vec::new();
