@@ -608,3 +608,202 @@ async fn one_batcher_shared_by_two_stores_claims_each_row_in_its_own_ledger() {
     assert!(a.entry(&key_b).await.unwrap().is_none(), "not B's row in A");
     assert!(b.entry(&key_a).await.unwrap().is_none(), "not A's row in B");
 }
+
+/// A store that counts how the pipeline reaches its ledger and audit log, and otherwise is a
+/// `MemoryStore`.
+#[derive(Default)]
+struct Spy {
+    inner: MemoryStore,
+    begins: AtomicUsize,
+    begin_manys: AtomicUsize,
+    completes: AtomicUsize,
+    complete_manys: AtomicUsize,
+    appends: AtomicUsize,
+    append_manys: AtomicUsize,
+}
+
+mod spy {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use odoo_connect::sync::envelope::MessageId;
+    use odoo_connect::sync::store::{
+        AuditEvent, AuditLog, AuditQuery, AuditRecord, Checkpoint, CheckpointKey, Checkpoints,
+        DeadLetter, DeadLetterId, Failure, Lease, LeasedMessage, PurgeMode, QueueFilter, QueuePage,
+        QueueStats, QueuedMessage, ReasonCount, WorkQueue,
+    };
+
+    #[async_trait]
+    impl WorkQueue for Spy {
+        async fn enqueue_batch(&self, messages: &[JsonEnvelope]) -> StoreResult<usize> {
+            self.inner.enqueue_batch(messages).await
+        }
+        async fn lease(&self, w: &str, max: usize, d: Duration) -> StoreResult<Vec<LeasedMessage>> {
+            self.inner.lease(w, max, d).await
+        }
+        async fn heartbeat(&self, leases: &[Lease], d: Duration) -> StoreResult<Vec<Lease>> {
+            self.inner.heartbeat(leases, d).await
+        }
+        async fn ack(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+            self.inner.ack(leases).await
+        }
+        async fn retry_later(&self, lease: &Lease, d: Duration, e: &str) -> StoreResult<()> {
+            self.inner.retry_later(lease, d, e).await
+        }
+        async fn dead_letter(&self, lease: &Lease, f: Failure) -> StoreResult<DeadLetterId> {
+            self.inner.dead_letter(lease, f).await
+        }
+        async fn get(&self, id: MessageId) -> StoreResult<Option<QueuedMessage>> {
+            self.inner.get(id).await
+        }
+        async fn stats(&self) -> StoreResult<QueueStats> {
+            self.inner.stats().await
+        }
+        async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+            self.inner.release(leases).await
+        }
+        async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+            self.inner.list_messages(filter).await
+        }
+    }
+
+    #[async_trait]
+    impl IdempotencyLedger for Spy {
+        async fn begin(&self, key: &IdempotencyKey, i: &Value, d: Duration) -> StoreResult<Begin> {
+            self.begins.fetch_add(1, Ordering::SeqCst);
+            self.inner.begin(key, i, d).await
+        }
+        async fn begin_many(
+            &self,
+            requests: &[(IdempotencyKey, Value)],
+            d: Duration,
+        ) -> StoreResult<Vec<Begin>> {
+            self.begin_manys.fetch_add(1, Ordering::SeqCst);
+            self.inner.begin_many(requests, d).await
+        }
+        async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
+            self.completes.fetch_add(1, Ordering::SeqCst);
+            self.inner.complete(claim, outcome).await
+        }
+        async fn complete_many(&self, c: &[(Claim, Value)]) -> StoreResult<()> {
+            self.complete_manys.fetch_add(1, Ordering::SeqCst);
+            self.inner.complete_many(c).await
+        }
+        async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
+            self.inner.abandon(claim, reason).await
+        }
+        async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
+            self.inner.fail(claim, error).await
+        }
+        async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
+            self.inner.entry(key).await
+        }
+    }
+
+    #[async_trait]
+    impl Checkpoints for Spy {
+        async fn checkpoint(&self, key: &CheckpointKey) -> StoreResult<Option<Checkpoint>> {
+            self.inner.checkpoint(key).await
+        }
+        async fn commit_checkpoint(
+            &self,
+            key: &CheckpointKey,
+            expected_version: u64,
+            cursor: &Value,
+        ) -> StoreResult<Checkpoint> {
+            self.inner
+                .commit_checkpoint(key, expected_version, cursor)
+                .await
+        }
+        async fn reset_checkpoint(&self, key: &CheckpointKey) -> StoreResult<Checkpoint> {
+            self.inner.reset_checkpoint(key).await
+        }
+    }
+
+    #[async_trait]
+    impl DeadLetters for Spy {
+        async fn park(
+            &self,
+            envelope: &JsonEnvelope,
+            failure: Failure,
+            attempts: u32,
+        ) -> StoreResult<DeadLetterId> {
+            self.inner.park(envelope, failure, attempts).await
+        }
+        async fn dead_letter_by_id(&self, id: DeadLetterId) -> StoreResult<Option<DeadLetter>> {
+            self.inner.dead_letter_by_id(id).await
+        }
+        async fn list_dead_letters(&self, f: &DeadLetterFilter) -> StoreResult<Vec<DeadLetter>> {
+            self.inner.list_dead_letters(f).await
+        }
+        async fn mark_replayed(
+            &self,
+            id: DeadLetterId,
+            actor: &str,
+            message_id: Option<MessageId>,
+        ) -> StoreResult<()> {
+            self.inner.mark_replayed(id, actor, message_id).await
+        }
+        async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
+            self.inner.count_by_reason().await
+        }
+    }
+
+    #[async_trait]
+    impl AuditLog for Spy {
+        async fn append(&self, event: AuditEvent) -> StoreResult<u64> {
+            self.appends.fetch_add(1, Ordering::SeqCst);
+            self.inner.append(event).await
+        }
+        async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+            self.append_manys.fetch_add(1, Ordering::SeqCst);
+            self.inner.append_many(events).await
+        }
+        async fn query_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+            self.inner.query_audit(q).await
+        }
+        async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+            self.inner.purge_audit(before, mode).await
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pipelines_batched_steps_reach_the_stores_batched_ledger_calls() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let store = Arc::new(Spy::default());
+    let lines = BatchedCreate::new(odoo, LINE, BatchOptions::default().max_rows(20));
+    let pipeline = Pipeline::builder("approved-time", store.clone())
+        .batch_size(20)
+        .concurrency(20)
+        .step(from_fn("timesheet", move |cx| {
+            let lines = lines.clone();
+            Box::pin(async move {
+                let i = cx.envelope.payload["i"].as_u64().unwrap_or_default() as usize;
+                let key = cx.envelope.idempotency_key.clone();
+                lines
+                    .create_once(cx, &key, &line(i, project, employee))
+                    .await?;
+                // A step that writes its audit events itself, through the step's log.
+                cx.flush_audit().await;
+                Ok(())
+            })
+        }))
+        .build();
+    pipeline.submit_batch(&messages(20, None)).await.unwrap();
+    let r = pipeline.run_until_idle("w").await.unwrap();
+    assert_eq!(r.done, 20, "{r:?}");
+    assert_eq!(created(&fake), 20);
+    // The store's own batched calls, not the trait's one-key-at-a-time defaults.
+    assert_eq!(store.begins.load(Ordering::SeqCst), 0, "no claim per key");
+    assert_eq!(store.completes.load(Ordering::SeqCst), 0);
+    assert_eq!(store.begin_manys.load(Ordering::SeqCst), 1);
+    assert_eq!(store.complete_manys.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        store.appends.load(Ordering::SeqCst),
+        0,
+        "no event appended alone"
+    );
+    assert!(store.append_manys.load(Ordering::SeqCst) >= 20);
+}

@@ -1318,12 +1318,27 @@ impl<S: StateStore + ?Sized> crate::store::IdempotencyLedger for LedgerRef<S> {
     ) -> crate::store::StoreResult<crate::store::Begin> {
         self.0.begin(key, intent, claim_for).await
     }
+    // Every method is forwarded, those with a default too: a store's batched `begin_many` is
+    // one round trip where the default is one per key.
+    async fn begin_many(
+        &self,
+        requests: &[(crate::envelope::IdempotencyKey, Value)],
+        claim_for: Duration,
+    ) -> crate::store::StoreResult<Vec<crate::store::Begin>> {
+        self.0.begin_many(requests, claim_for).await
+    }
     async fn complete(
         &self,
         claim: &crate::store::Claim,
         outcome: &Value,
     ) -> crate::store::StoreResult<()> {
         self.0.complete(claim, outcome).await
+    }
+    async fn complete_many(
+        &self,
+        completions: &[(crate::store::Claim, Value)],
+    ) -> crate::store::StoreResult<()> {
+        self.0.complete_many(completions).await
     }
     async fn abandon(
         &self,
@@ -1345,6 +1360,13 @@ impl<S: StateStore + ?Sized> crate::store::IdempotencyLedger for LedgerRef<S> {
     ) -> crate::store::StoreResult<Option<crate::store::LedgerEntry>> {
         self.0.entry(key).await
     }
+    async fn purge_ledger(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        mode: crate::store::PurgeMode,
+    ) -> crate::store::StoreResult<u64> {
+        self.0.purge_ledger(before, mode).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -1352,7 +1374,17 @@ impl<S: StateStore + ?Sized> crate::store::AuditLog for AuditRef<S> {
     async fn append(&self, event: AuditEvent) -> crate::store::StoreResult<u64> {
         self.0.append(event).await
     }
+    async fn append_many(&self, events: Vec<AuditEvent>) -> crate::store::StoreResult<()> {
+        self.0.append_many(events).await
+    }
     async fn query_audit(&self, query: &AuditQuery) -> crate::store::StoreResult<Vec<AuditRecord>> {
         self.0.query_audit(query).await
+    }
+    async fn purge_audit(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        mode: crate::store::PurgeMode,
+    ) -> crate::store::StoreResult<u64> {
+        self.0.purge_audit(before, mode).await
     }
 }
