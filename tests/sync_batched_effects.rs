@@ -27,13 +27,17 @@ use serde_json::{Value, json};
 
 const LINE: &str = "account.analytic.line";
 
-/// A ledger that counts its round trips.
+/// A store that counts its ledger and audit round trips, and otherwise is a `MemoryStore` (its
+/// other traits are in `mod store`, below).
 #[derive(Default)]
 struct Counting {
     inner: MemoryStore,
     begins: AtomicUsize,
     begin_manys: AtomicUsize,
+    completes: AtomicUsize,
     complete_manys: AtomicUsize,
+    appends: AtomicUsize,
+    append_manys: AtomicUsize,
     /// Batches claimed and not completed yet, and the most there were at once.
     open: AtomicUsize,
     most_open: AtomicUsize,
@@ -56,6 +60,7 @@ impl IdempotencyLedger for Counting {
         self.inner.begin_many(requests, d).await
     }
     async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
+        self.completes.fetch_add(1, Ordering::SeqCst);
         self.inner.complete(claim, outcome).await
     }
     async fn complete_many(&self, c: &[(Claim, Value)]) -> StoreResult<()> {
@@ -609,20 +614,7 @@ async fn one_batcher_shared_by_two_stores_claims_each_row_in_its_own_ledger() {
     assert!(b.entry(&key_a).await.unwrap().is_none(), "not A's row in B");
 }
 
-/// A store that counts how the pipeline reaches its ledger and audit log, and otherwise is a
-/// `MemoryStore`.
-#[derive(Default)]
-struct Spy {
-    inner: MemoryStore,
-    begins: AtomicUsize,
-    begin_manys: AtomicUsize,
-    completes: AtomicUsize,
-    complete_manys: AtomicUsize,
-    appends: AtomicUsize,
-    append_manys: AtomicUsize,
-}
-
-mod spy {
+mod store {
     use super::*;
     use chrono::{DateTime, Utc};
     use odoo_connect::sync::envelope::MessageId;
@@ -633,7 +625,7 @@ mod spy {
     };
 
     #[async_trait]
-    impl WorkQueue for Spy {
+    impl WorkQueue for Counting {
         async fn enqueue_batch(&self, messages: &[JsonEnvelope]) -> StoreResult<usize> {
             self.inner.enqueue_batch(messages).await
         }
@@ -667,40 +659,7 @@ mod spy {
     }
 
     #[async_trait]
-    impl IdempotencyLedger for Spy {
-        async fn begin(&self, key: &IdempotencyKey, i: &Value, d: Duration) -> StoreResult<Begin> {
-            self.begins.fetch_add(1, Ordering::SeqCst);
-            self.inner.begin(key, i, d).await
-        }
-        async fn begin_many(
-            &self,
-            requests: &[(IdempotencyKey, Value)],
-            d: Duration,
-        ) -> StoreResult<Vec<Begin>> {
-            self.begin_manys.fetch_add(1, Ordering::SeqCst);
-            self.inner.begin_many(requests, d).await
-        }
-        async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
-            self.completes.fetch_add(1, Ordering::SeqCst);
-            self.inner.complete(claim, outcome).await
-        }
-        async fn complete_many(&self, c: &[(Claim, Value)]) -> StoreResult<()> {
-            self.complete_manys.fetch_add(1, Ordering::SeqCst);
-            self.inner.complete_many(c).await
-        }
-        async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
-            self.inner.abandon(claim, reason).await
-        }
-        async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
-            self.inner.fail(claim, error).await
-        }
-        async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
-            self.inner.entry(key).await
-        }
-    }
-
-    #[async_trait]
-    impl Checkpoints for Spy {
+    impl Checkpoints for Counting {
         async fn checkpoint(&self, key: &CheckpointKey) -> StoreResult<Option<Checkpoint>> {
             self.inner.checkpoint(key).await
         }
@@ -720,7 +679,7 @@ mod spy {
     }
 
     #[async_trait]
-    impl DeadLetters for Spy {
+    impl DeadLetters for Counting {
         async fn park(
             &self,
             envelope: &JsonEnvelope,
@@ -749,7 +708,7 @@ mod spy {
     }
 
     #[async_trait]
-    impl AuditLog for Spy {
+    impl AuditLog for Counting {
         async fn append(&self, event: AuditEvent) -> StoreResult<u64> {
             self.appends.fetch_add(1, Ordering::SeqCst);
             self.inner.append(event).await
@@ -772,7 +731,7 @@ async fn a_pipelines_batched_steps_reach_the_stores_batched_ledger_calls() {
     let fake = FakeOdoo::start().await;
     let odoo = client(&fake);
     let (project, employee) = refs(&odoo).await;
-    let store = Arc::new(Spy::default());
+    let store = Arc::new(Counting::default());
     let lines = BatchedCreate::new(odoo, LINE, BatchOptions::default().max_rows(20));
     let pipeline = Pipeline::builder("approved-time", store.clone())
         .batch_size(20)
