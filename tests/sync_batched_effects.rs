@@ -269,18 +269,83 @@ async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
                 .concurrent_batches(allowed),
         );
         let before = created(&fake);
+        fake.take_peak_concurrent_requests();
         let ids = create_through(&lines, ledger.clone(), 30, project, employee).await;
         assert_eq!(ids.len(), 30);
         assert_eq!(
-            ledger.most_open.load(Ordering::SeqCst),
+            fake.take_peak_concurrent_requests(),
             expected,
-            "6 full batches, {allowed} under way at once"
+            "6 full batches, {allowed} loaded at once"
         );
+        // The claims are not held back: the next batches are claimed while one is loaded.
+        assert!(ledger.most_open.load(Ordering::SeqCst) > expected);
         assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 6);
         if allowed == 1 {
             assert_eq!(created(&fake) - before, 30);
         }
     }
+}
+
+#[tokio::test]
+async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    let ledger = Arc::new(Counting::default());
+    let audit = Arc::new(MemoryStore::new());
+    // 24 rows, one every 5 ms: 115 ms in all, far longer than one linger of 40 ms, but never
+    // 40 ms without a row, and within the four lingers a batch waits at most.
+    let lines = BatchedCreate::new(
+        odoo.clone(),
+        LINE,
+        BatchOptions::default()
+            .max_rows(100)
+            .linger(Duration::from_millis(40)),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let lines = lines.clone();
+        let ledger = ledger.clone();
+        let audit = audit.clone();
+        tasks.push(tokio::spawn(async move {
+            let k = key("trickle-", i);
+            let envelope = Envelope::builder(k.clone(), json!({"i": i}))
+                .source("time")
+                .legal_entity("BE")
+                .build()
+                .unwrap()
+                .to_json()
+                .unwrap();
+            let mut cx = StepContext::new(envelope, 0, ledger, audit);
+            lines
+                .create_once(&mut cx, &k, &line(i, project, employee))
+                .await
+        }));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 1, "one batch");
+    assert_eq!(created(&fake), 24);
+
+    // Rows that stop coming go after one linger (500 ms), not two or four.
+    let started = std::time::Instant::now();
+    let lines = BatchedCreate::new(
+        odoo.clone(),
+        LINE,
+        BatchOptions::default()
+            .max_rows(100)
+            .linger(Duration::from_millis(500)),
+    );
+    let ids = create_through(&lines, ledger.clone(), 3, project, employee).await;
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 2);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_millis(950),
+        "{took:?}"
+    );
 }
 
 #[tokio::test]

@@ -208,13 +208,14 @@ pub struct BatchOptions {
     /// (default 300 s; [`BatchedCreate`] uses the step's [`StepContext::claim_for`]).
     pub claim_for: Duration,
     /// How long [`BatchedCreate`] waits for more rows before it sends a batch that is not full
-    /// (default 5 ms). A full batch is sent without waiting, as soon as one of the
-    /// `concurrent_batches` is free.
+    /// (default 5 ms): the batch goes once no row has come for `linger`, or four lingers after
+    /// its first row when rows keep trickling in. A full batch goes without waiting.
     pub linger: Duration,
-    /// How many batches are under way at once (default 2, at least 1), in
-    /// [`create_once_many`] and per [`BatchedCreate`]: the next batch is claimed and sent, or
-    /// filled, while Odoo works on the one before. The client's `max_concurrent_requests` still
-    /// applies.
+    /// How many `load` calls are under way at once (default 2, at least 1), in
+    /// [`create_once_many`] and per [`BatchedCreate`]. The ledger work around them does not
+    /// wait for a turn: the next batch is claimed and its request made ready while Odoo works
+    /// on the ones before, and a batch's completions are written after its call has made room
+    /// for the next one. The client's `max_concurrent_requests` still applies.
     pub concurrent_batches: usize,
 }
 
@@ -275,9 +276,9 @@ impl BatchOptions {
 ///   rest of the batch with it).
 ///
 /// A key given twice gets one record and the same result twice. Up to
-/// [`BatchOptions::concurrent_batches`] batches are under way at once, so the records of a
-/// later batch may get lower ids than those of an earlier one; the results are still in the
-/// order of `items`.
+/// [`BatchOptions::concurrent_batches`] batches are loaded at once (and one more is claimed
+/// meanwhile), so the records of a later batch may get lower ids than those of an earlier one;
+/// the results are still in the order of `items`.
 ///
 /// ```no_run
 /// use odoo_connect_sync::effect::{BatchOptions, ImportRow, create_once_many};
@@ -327,10 +328,13 @@ pub async fn create_once_many(
         }
         slots.push(slot);
     }
+    // `concurrent_batches` loads at once; one batch more is claimed and made ready meanwhile,
+    // and a batch's completions are written after its load has made room for the next one.
+    let loads = tokio::sync::Semaphore::new(options.concurrent_batches.max(1));
     let batches: Vec<Vec<RowResult>> =
         futures_util::stream::iter(unique.chunks(options.max_rows.max(1)))
-            .map(|chunk| apply_batch(ledger, odoo, model, chunk, options.claim_for))
-            .buffered(options.concurrent_batches.max(1))
+            .map(|chunk| apply_batch(ledger, odoo, model, chunk, options.claim_for, Some(&loads)))
+            .buffered(options.concurrent_batches.max(1) + 1)
             .collect()
             .await;
     let results: Vec<Result<RecordId, Stop>> =
@@ -347,7 +351,8 @@ pub async fn create_once_many(
 /// The result of one row of a batch, and whether this call applied it (for the audit trail).
 struct RowResult {
     result: Result<RecordId, Stop>,
-    applied: bool,
+    /// The external id of the record this call created; `None` when it created none.
+    applied: Option<String>,
 }
 
 /// A row of a batch waiting for its `load` (its values are in the batch, by `index`).
@@ -362,6 +367,7 @@ async fn apply_batch(
     model: &str,
     chunk: &[(&IdempotencyKey, &ImportRow)],
     claim_for: Duration,
+    loads: Option<&tokio::sync::Semaphore>,
 ) -> Vec<RowResult> {
     // A key given twice is claimed and loaded once.
     let mut first_of: HashMap<&str, usize> = HashMap::new();
@@ -413,14 +419,14 @@ async fn apply_batch(
             Begin::Done { outcome } => {
                 results[i] = Some(RowResult {
                     result: recorded_id(&outcome, key),
-                    applied: false,
+                    applied: None,
                 });
                 continue;
             }
             Begin::InFlight { claimed_until, .. } => {
                 results[i] = Some(RowResult {
                     result: Err(in_flight(key, claimed_until)),
-                    applied: false,
+                    applied: None,
                 });
                 continue;
             }
@@ -444,7 +450,7 @@ async fn apply_batch(
     }
     // The ledger's completions, and for each the row and its record.
     let mut completions: Vec<(Claim, Value)> = Vec::new();
-    let mut created: Vec<(usize, RecordId)> = Vec::new();
+    let mut created: Vec<(usize, RecordId, String)> = Vec::new();
     for (fields, members) in groups {
         let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         // Enough halvings to find one bad row (two calls per level); an error every row gets
@@ -466,10 +472,17 @@ async fn apply_batch(
                     values
                 })
                 .collect();
+            // Only the call to Odoo takes one of the batches' turns: the claims before and the
+            // completions after overlap the other batches' loads.
+            let turn = match loads {
+                Some(s) => s.acquire().await.ok(),
+                None => None,
+            };
             let reply = odoo
                 .model_named::<Value>(model)
                 .load(&field_refs, rows)
                 .await;
+            drop(turn);
             match reply {
                 Ok(load) => {
                     let refused = refused_rows(&load.messages, live.len());
@@ -480,7 +493,7 @@ async fn apply_batch(
                                 let outcome =
                                     json!({"model": model, "id": id, "external_id": xmlid});
                                 completions.push((m.claim, outcome));
-                                created.push((m.index, id));
+                                created.push((m.index, id, xmlid));
                             }
                         }
                         _ if refused.is_empty() => {
@@ -522,7 +535,7 @@ async fn apply_batch(
                         let _ = ledger.abandon(&m.claim, Some(&reason)).await;
                         results[m.index] = Some(RowResult {
                             result: Err(o.clone()),
-                            applied: false,
+                            applied: None,
                         });
                     }
                 }
@@ -539,7 +552,7 @@ async fn apply_batch(
                         let _ = ledger.fail(&m.claim, &reason).await;
                         results[m.index] = Some(RowResult {
                             result: Err(o.clone()),
-                            applied: false,
+                            applied: None,
                         });
                     }
                 }
@@ -549,10 +562,10 @@ async fn apply_batch(
     if !completions.is_empty() {
         match ledger.complete_many(&completions).await {
             Ok(()) => {
-                for (index, id) in created {
+                for (index, id, xmlid) in created {
                     results[index] = Some(RowResult {
                         result: Ok(id),
-                        applied: true,
+                        applied: Some(xmlid),
                     });
                 }
             }
@@ -560,10 +573,10 @@ async fn apply_batch(
                 // The records exist but the ledger does not say so: the retry resumes the
                 // claims and its `load` finds them by external id.
                 let o = Stop::from(e);
-                for (index, _) in created {
+                for (index, _, _) in created {
                     results[index] = Some(RowResult {
                         result: Err(o.clone()),
-                        applied: false,
+                        applied: None,
                     });
                 }
             }
@@ -575,11 +588,11 @@ async fn apply_batch(
             (Some(r), _) => r,
             (None, Some(f)) => RowResult {
                 result: out[f].result.clone(),
-                applied: false,
+                applied: None,
             },
             (None, None) => RowResult {
                 result: Err(Stop::failed("the row got no result", None)),
-                applied: false,
+                applied: None,
             },
         };
         out.push(r);
@@ -591,7 +604,7 @@ fn fan_out(n: usize, outcome: &Stop) -> Vec<RowResult> {
     (0..n)
         .map(|_| RowResult {
             result: Err(outcome.clone()),
-            applied: false,
+            applied: None,
         })
         .collect()
 }
@@ -637,7 +650,7 @@ async fn fail_row(
             reason: format!("Odoo refused the {model} record: {text}"),
             errors: vec![text.to_owned()],
         }),
-        applied: false,
+        applied: None,
     });
 }
 
@@ -665,10 +678,11 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 /// rate. Use one per model and state store: a batch is claimed in the ledger of its first step.
 ///
 /// A step calls [`BatchedCreate::create_once`] as it would [`create_once`]; the call waits until
-/// its row's batch is applied. A batch goes when it holds [`BatchOptions::max_rows`] rows, or
-/// [`BatchOptions::linger`] after its first row; up to [`BatchOptions::concurrent_batches`]
-/// are applied at once. While all of them are busy, the rows keep gathering (up to `max_rows`
-/// a batch) and go when one finishes, so a slow Odoo gets full batches. Batches fill when the
+/// its row's batch is applied. A batch goes as soon as it holds [`BatchOptions::max_rows`]
+/// rows: it is claimed at once and loaded when one of the
+/// [`BatchOptions::concurrent_batches`] turns is free. A batch that is not full goes once no
+/// row has come for [`BatchOptions::linger`] and a turn is free; while every turn is taken,
+/// its rows keep gathering, so a slow Odoo gets full batches. Batches fill when the
 /// pipeline runs many messages at once: give it a `concurrency` of at least `max_rows` times
 /// `concurrent_batches` (one batch's worth more lets the next batch fill while the others are
 /// applied), and a `batch_size` of at least `max_rows`. It fits records that do not depend on
@@ -728,6 +742,8 @@ struct Pending {
     rows: Vec<Waiting>,
     /// Grows each time a batch is taken, so that a timer finds out its batch already went.
     epoch: u64,
+    /// When the last row came.
+    last_row: Option<tokio::time::Instant>,
 }
 
 struct Waiting {
@@ -779,7 +795,7 @@ impl BatchedCreate {
         row: &ImportRow,
     ) -> Result<RecordId, Stop> {
         let rx = self.enqueue(cx, key, row);
-        self.finish(cx, key, rx.await)
+        self.finish(cx, rx.await)
     }
 
     /// Creates several records of one step exactly once each, all in the batch being filled (they
@@ -795,14 +811,15 @@ impl BatchedCreate {
             .map(|(key, row)| self.enqueue(cx, key, row))
             .collect();
         let mut out = Vec::with_capacity(items.len());
-        for ((key, _), rx) in items.iter().zip(waiting) {
+        for rx in waiting {
             let done = rx.await;
-            out.push(self.finish(cx, key, done));
+            out.push(self.finish(cx, done));
         }
         out
     }
 
-    /// Adds a row to the batch being filled (sending it when full, or starting its timer).
+    /// Adds a row to the batch being filled: a full batch goes at once, the first row of a
+    /// batch starts its linger.
     fn enqueue(
         &self,
         cx: &StepContext,
@@ -821,15 +838,20 @@ impl BatchedCreate {
         let (full, timer) = {
             let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
             p.rows.push(waiting);
-            let n = p.rows.len();
-            // Another batch's worth came: send one. The first row waiting starts the linger.
-            (n % max == 0, (n == 1).then_some(p.epoch))
+            p.last_row = Some(tokio::time::Instant::now());
+            if p.rows.len() >= max {
+                p.epoch += 1;
+                (Some(std::mem::take(&mut p.rows)), None)
+            } else {
+                (None, (p.rows.len() == 1).then_some(p.epoch))
+            }
         };
-        if let Some(epoch) = timer {
+        if let Some(rows) = full {
+            // Claimed at once; its load waits for a turn.
+            let inner = self.inner.clone();
+            tokio::spawn(async move { apply(&inner, rows, Some(&inner.slots)).await });
+        } else if let Some(epoch) = timer {
             start_timer(self.inner.clone(), epoch);
-        }
-        if full {
-            tokio::spawn(send(self.inner.clone()));
         }
         rx
     }
@@ -838,18 +860,17 @@ impl BatchedCreate {
     fn finish(
         &self,
         cx: &mut StepContext,
-        key: &IdempotencyKey,
         done: Result<RowResult, oneshot::error::RecvError>,
     ) -> Result<RecordId, Stop> {
         let done = done
             .map_err(|_| Stop::retry("the batch of this record ended before it gave a result"))?;
         let id = done.result?;
-        if done.applied {
+        if let Some(external_id) = done.applied {
             cx.audit(
                 AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(json!({
                     "model": self.inner.model,
                     "id": id,
-                    "external_id": external_id(key),
+                    "external_id": external_id,
                     "batched": true,
                 })),
             );
@@ -858,46 +879,76 @@ impl BatchedCreate {
     }
 }
 
-/// Sends the rows waiting after `linger`, unless a batch took them meanwhile.
+/// A batch that is not full goes once no row has come for `linger` (or `LINGER_AT_MOST`
+/// lingers after its first row, when rows keep trickling in) and a turn is free; while every
+/// turn is taken, it keeps filling, and goes as a full batch if it fills.
 fn start_timer(inner: Arc<BatcherInner>, epoch: u64) {
     tokio::spawn(async move {
-        tokio::time::sleep(inner.options.linger).await;
-        let due = {
-            let p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-            p.epoch == epoch && !p.rows.is_empty()
+        let linger = inner.options.linger;
+        let first = tokio::time::Instant::now();
+        if !quiet(&inner, epoch, first, linger).await {
+            return;
+        }
+        let _turn = match inner.slots.clone().try_acquire_owned() {
+            Ok(turn) => turn,
+            Err(_) => {
+                let Ok(turn) = inner.slots.clone().acquire_owned().await else {
+                    return;
+                };
+                // Every turn was taken, maybe for long, and rows may still be coming: give
+                // them a linger of their own before taking them.
+                if !quiet(&inner, epoch, tokio::time::Instant::now(), linger).await {
+                    return;
+                }
+                turn
+            }
         };
-        if due {
-            send(inner).await;
+        let rows = {
+            let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.epoch != epoch {
+                return;
+            }
+            p.epoch += 1;
+            std::mem::take(&mut p.rows)
+        };
+        if !rows.is_empty() {
+            // The turn is held: its load goes at once.
+            apply(&inner, rows, None).await;
         }
     });
 }
 
-/// Sends a batch: waits for one of the `concurrent_batches` slots (in turn: the semaphore is
-/// fair), and only then takes up to `max_rows` of the rows waiting, so that while every slot is
-/// busy the next batch keeps filling instead of leaving half full.
-async fn send(inner: Arc<BatcherInner>) {
-    let _slot = inner.slots.clone().acquire_owned().await.ok();
-    let max = inner.options.max_rows.max(1);
-    let (rows, rearm) = {
-        let mut p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if p.rows.is_empty() {
-            // An earlier batch took them.
-            return;
+/// How many lingers a batch that is not full waits at most for rows that keep coming.
+const LINGER_AT_MOST: u32 = 4;
+
+/// Waits from `since` until no row has come for `linger` (at most `LINGER_AT_MOST` lingers);
+/// `false` when the batch of `epoch` went meanwhile (it filled).
+async fn quiet(
+    inner: &BatcherInner,
+    epoch: u64,
+    since: tokio::time::Instant,
+    linger: Duration,
+) -> bool {
+    let until = since + linger * LINGER_AT_MOST;
+    let mut at = since + linger;
+    loop {
+        tokio::time::sleep_until(at.min(until)).await;
+        let p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if p.epoch != epoch || p.rows.is_empty() {
+            return false;
         }
-        let take = p.rows.len().min(max);
-        let rows: Vec<Waiting> = p.rows.drain(..take).collect();
-        p.epoch += 1;
-        (rows, (!p.rows.is_empty()).then_some(p.epoch))
-    };
-    if let Some(epoch) = rearm {
-        // The rows left behind get a linger of their own.
-        start_timer(inner.clone(), epoch);
+        let last = p.last_row.unwrap_or(since);
+        let now = tokio::time::Instant::now();
+        if now >= until || now >= last + linger {
+            return true;
+        }
+        at = last + linger;
     }
-    apply(&inner, rows).await;
 }
 
-/// Applies a batch and answers each waiting step.
-async fn apply(inner: &BatcherInner, rows: Vec<Waiting>) {
+/// Applies a batch and answers each waiting step. Each `load` takes one of the
+/// `concurrent_batches` turns from `turns`; `None` when the caller holds one.
+async fn apply(inner: &BatcherInner, rows: Vec<Waiting>, turns: Option<&tokio::sync::Semaphore>) {
     // The rows of steps on different stores (one `BatchedCreate` shared by two pipelines) are
     // claimed each in its own store's ledger: one `load` per store.
     let mut groups: Vec<Vec<Waiting>> = Vec::new();
@@ -922,7 +973,15 @@ async fn apply(inner: &BatcherInner, rows: Vec<Waiting>) {
             .unwrap_or(inner.options.claim_for);
         let items: Vec<(&IdempotencyKey, &ImportRow)> =
             rows.iter().map(|w| (&w.key, &w.row)).collect();
-        let results = apply_batch(&*ledger, &inner.odoo, &inner.model, &items, claim_for).await;
+        let results = apply_batch(
+            &*ledger,
+            &inner.odoo,
+            &inner.model,
+            &items,
+            claim_for,
+            turns,
+        )
+        .await;
         for (w, r) in rows.into_iter().zip(results) {
             // A step that stopped waiting finds the row in the ledger on its next attempt.
             let _ = w.reply.send(r);

@@ -505,6 +505,7 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
     pub fn build(self) -> Pipeline<S> {
         Pipeline {
             inner: Arc::new(Inner {
+                label: metrics::SharedString::from_shared(Arc::<str>::from(self.name.as_str())),
                 name: self.name,
                 ledger: as_ledger(self.store.clone()),
                 audit: as_audit(self.store.clone()),
@@ -526,6 +527,8 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
 
 struct Inner<S: ?Sized> {
     name: String,
+    /// The name as the metrics' `pipeline` label (shared, not copied per message).
+    label: metrics::SharedString,
     store: Arc<S>,
     steps: Vec<Arc<dyn Step>>,
     retry: SyncRetryPolicy,
@@ -1058,10 +1061,18 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let started = Instant::now();
         let ledger = inner.ledger.clone();
         let audit = inner.audit.clone();
-        let mut cx = StepContext::new(msg.envelope.clone(), msg.attempts, ledger, audit);
+        let LeasedMessage {
+            envelope,
+            lease,
+            attempts,
+            enqueued_at,
+            ..
+        } = msg;
+        // The step owns the envelope; the settling below reads it back from the context.
+        let mut cx = StepContext::new(envelope, attempts, ledger, audit);
         cx.claim_for = inner.lease_for;
         let mut final_outcome = Outcome::Done;
-        let mut last_step = String::new();
+        let mut last_step: &str = "";
         async {
             for step in &inner.steps {
                 let step_span = tracing::info_span!("sync.step", step = %step.name(), outcome = tracing::field::Empty);
@@ -1077,7 +1088,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                         .outcome(outcome.label())
                         .details(details),
                 );
-                last_step = step.name().to_owned();
+                last_step = step.name();
                 if outcome != Outcome::Done {
                     final_outcome = outcome;
                     break;
@@ -1090,7 +1101,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let mut report = RunReport::default();
         let mut events = cx.take_audit();
         let mut ack = None;
-        let labels = [("pipeline", inner.name.clone())];
+        let labels = [("pipeline", inner.label.clone())];
         let settle: Result<(), StoreError> = match &final_outcome {
             Outcome::Done | Outcome::Skipped { .. } => {
                 if matches!(final_outcome, Outcome::Done) {
@@ -1098,19 +1109,20 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 } else {
                     report.skipped = 1;
                 }
-                ack = Some(msg.lease.clone());
+                ack = Some(lease.clone());
                 Ok(())
             }
             Outcome::Held { reason, detail } => {
                 report.held = 1;
-                metrics::counter!(METRIC_HELD, "pipeline" => inner.name.clone(), "reason" => reason.clone()).increment(1);
+                metrics::counter!(METRIC_HELD, "pipeline" => inner.label.clone(), "reason" => reason.clone()).increment(1);
                 let failure = Failure::new(FailureClass::Business, reason.clone())
                     .with_context(json!({"step": last_step, "detail": detail}));
-                self.dead_letter(&msg, failure, &mut events).await
+                self.dead_letter(&cx.envelope, &lease, failure, &mut events)
+                    .await
             }
             Outcome::Retry { after, error } => {
-                let failed = msg.attempts + 1;
-                let elapsed = (inner.clock.now() - msg.enqueued_at)
+                let failed = attempts + 1;
+                let elapsed = (inner.clock.now() - enqueued_at)
                     .to_std()
                     .unwrap_or_default();
                 match inner.retry.delay_after(failed) {
@@ -1118,31 +1130,33 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                         report.retried = 1;
                         metrics::counter!(METRIC_RETRIED, &labels).increment(1);
                         let delay = after.map_or(d, |a| a.max(d));
-                        inner.store.retry_later(&msg.lease, delay, error).await
+                        inner.store.retry_later(&lease, delay, error).await
                     }
                     _ => {
                         report.failed = 1;
-                        metrics::counter!(METRIC_FAILED, "pipeline" => inner.name.clone(), "class" => "exhausted").increment(1);
+                        metrics::counter!(METRIC_FAILED, "pipeline" => inner.label.clone(), "class" => "exhausted").increment(1);
                         let failure = Failure::new(
                             FailureClass::Technical,
                             format!("gave up after {failed} attempts: {error}"),
                         )
                         .with_errors(vec![error.clone()])
                         .with_context(json!({"step": last_step}));
-                        self.dead_letter(&msg, failure, &mut events).await
+                        self.dead_letter(&cx.envelope, &lease, failure, &mut events)
+                            .await
                     }
                 }
             }
             Outcome::Failed { reason, errors } => {
                 report.failed = 1;
-                metrics::counter!(METRIC_FAILED, "pipeline" => inner.name.clone(), "class" => "terminal").increment(1);
+                metrics::counter!(METRIC_FAILED, "pipeline" => inner.label.clone(), "class" => "terminal").increment(1);
                 let failure = Failure::new(FailureClass::Technical, reason.clone())
                     .with_errors(errors.clone())
                     .with_context(json!({"step": last_step}));
-                self.dead_letter(&msg, failure, &mut events).await
+                self.dead_letter(&cx.envelope, &lease, failure, &mut events)
+                    .await
             }
         };
-        metrics::counter!(METRIC_MESSAGES, "pipeline" => inner.name.clone(), "outcome" => final_outcome.label()).increment(1);
+        metrics::counter!(METRIC_MESSAGES, "pipeline" => inner.label.clone(), "outcome" => final_outcome.label()).increment(1);
         metrics::histogram!(METRIC_LATENCY, &labels).record(started.elapsed().as_secs_f64());
         let settled = match settle {
             Ok(()) => Ok(report),
@@ -1157,7 +1171,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             Err(e) => Err(e.into()),
         };
         Processed {
-            id: msg.lease.message_id,
+            id: lease.message_id,
             settled,
             events,
             ack,
@@ -1166,16 +1180,17 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
 
     async fn dead_letter(
         &self,
-        msg: &LeasedMessage,
+        envelope: &JsonEnvelope,
+        lease: &Lease,
         failure: Failure,
         events: &mut Vec<AuditEvent>,
     ) -> Result<(), StoreError> {
         let class = failure.class;
         let reason = failure.reason.clone();
-        let id = self.inner.store.dead_letter(&msg.lease, failure).await?;
+        let id = self.inner.store.dead_letter(lease, failure).await?;
         events.push(
             AuditEvent::new(AuditKind::DeadLettered)
-                .for_envelope(&msg.envelope)
+                .for_envelope(envelope)
                 .outcome(class.as_str())
                 .details(json!({"dead_letter": id, "reason": reason})),
         );

@@ -279,6 +279,8 @@ impl FakeOdooBuilder {
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(Vec::new()),
             count: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), stop_rx));
@@ -436,6 +438,14 @@ impl FakeOdoo {
     /// Number of HTTP requests received, injected failures included.
     pub fn request_count(&self) -> usize {
         self.shared.count.load(Ordering::SeqCst)
+    }
+
+    /// The most requests the fake was answering at once since it started or since the last
+    /// call, which starts the count again from the requests under way now: to check a
+    /// client's concurrency bound (with [`FakeOdoo::set_latency`], so that requests overlap).
+    pub fn take_peak_concurrent_requests(&self) -> usize {
+        let now = self.shared.in_flight.load(Ordering::SeqCst);
+        self.shared.peak_in_flight.swap(now, Ordering::SeqCst)
     }
 
     /// The requests received so far, oldest first.

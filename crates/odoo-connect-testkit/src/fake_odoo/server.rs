@@ -69,6 +69,26 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
     pub(crate) count: AtomicUsize,
+    /// Requests being answered now, and the most there were at once.
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as being answered until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -455,6 +475,7 @@ async fn handle(
     };
     let req = Request::from_parts(parts, ());
     shared.count.fetch_add(1, Ordering::SeqCst);
+    let _answering = InFlight::enter(&shared);
     let (latency, fail) = {
         let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         let fail = match f.fail.take() {
