@@ -6,8 +6,8 @@
 //!   each step creating its line exactly once with `BatchedCreate` (one ledger claim round trip
 //!   and one `load` per 500 lines; 1,500 messages under way, so one batch fills while two are
 //!   loaded);
-//! - `create_once_many`: the same batches without the pipeline (two under way at once, as
-//!   `BatchOptions::concurrent_batches` sets by default);
+//! - `create_once_many`: the same batches without the pipeline (two loads under way at once, as
+//!   `BatchOptions::concurrent_batches` sets by default, and the next batch claimed meanwhile);
 //! - `pipeline_create_once`: the per-message `create_once` (one `load` per line), on 1,000 lines
 //!   for reference.
 //!
