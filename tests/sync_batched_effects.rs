@@ -223,28 +223,44 @@ async fn create_through(
     project: RecordId,
     employee: RecordId,
 ) -> Vec<RecordId> {
+    create_spaced(lines, ledger, "slot-", n, Duration::ZERO, project, employee).await
+}
+
+/// Starts `n` steps `gap` apart, each creating one line (keys `prefix0`, `prefix1`, ...)
+/// through `lines`, with `ledger`, and returns their ids.
+async fn create_spaced(
+    lines: &BatchedCreate,
+    ledger: Arc<Counting>,
+    prefix: &'static str,
+    n: usize,
+    gap: Duration,
+    project: RecordId,
+    employee: RecordId,
+) -> Vec<RecordId> {
     let audit = Arc::new(MemoryStore::new());
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let lines = lines.clone();
-            let ledger = ledger.clone();
-            let audit = audit.clone();
-            tokio::spawn(async move {
-                let k = key("slot-", i);
-                let envelope = Envelope::builder(k.clone(), json!({"i": i}))
-                    .source("time")
-                    .legal_entity("BE")
-                    .build()
-                    .unwrap()
-                    .to_json()
-                    .unwrap();
-                let mut cx = StepContext::new(envelope, 0, ledger, audit);
-                lines
-                    .create_once(&mut cx, &k, &line(i, project, employee))
-                    .await
-            })
-        })
-        .collect();
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let lines = lines.clone();
+        let ledger = ledger.clone();
+        let audit = audit.clone();
+        tasks.push(tokio::spawn(async move {
+            let k = key(prefix, i);
+            let envelope = Envelope::builder(k.clone(), json!({"i": i}))
+                .source("time")
+                .legal_entity("BE")
+                .build()
+                .unwrap()
+                .to_json()
+                .unwrap();
+            let mut cx = StepContext::new(envelope, 0, ledger, audit);
+            lines
+                .create_once(&mut cx, &k, &line(i, project, employee))
+                .await
+        }));
+        if !gap.is_zero() {
+            tokio::time::sleep(gap).await;
+        }
+    }
     let mut ids = Vec::new();
     for t in tasks {
         ids.push(t.await.unwrap().unwrap());
@@ -292,7 +308,6 @@ async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
     let odoo = client(&fake);
     let (project, employee) = refs(&odoo).await;
     let ledger = Arc::new(Counting::default());
-    let audit = Arc::new(MemoryStore::new());
     // 24 rows, one every 5 ms: 115 ms in all, far longer than one linger of 40 ms, but never
     // 40 ms without a row, and within the four lingers a batch waits at most.
     let lines = BatchedCreate::new(
@@ -302,30 +317,18 @@ async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
             .max_rows(100)
             .linger(Duration::from_millis(40)),
     );
-    let mut tasks = Vec::new();
-    for i in 0..24 {
-        let lines = lines.clone();
-        let ledger = ledger.clone();
-        let audit = audit.clone();
-        tasks.push(tokio::spawn(async move {
-            let k = key("trickle-", i);
-            let envelope = Envelope::builder(k.clone(), json!({"i": i}))
-                .source("time")
-                .legal_entity("BE")
-                .build()
-                .unwrap()
-                .to_json()
-                .unwrap();
-            let mut cx = StepContext::new(envelope, 0, ledger, audit);
-            lines
-                .create_once(&mut cx, &k, &line(i, project, employee))
-                .await
-        }));
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
+    let gap = Duration::from_millis(5);
+    let ids = create_spaced(
+        &lines,
+        ledger.clone(),
+        "trickle-",
+        24,
+        gap,
+        project,
+        employee,
+    )
+    .await;
+    assert_eq!(ids.len(), 24);
     assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 1, "one batch");
     assert_eq!(created(&fake), 24);
 
