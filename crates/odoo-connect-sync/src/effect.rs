@@ -918,6 +918,13 @@ fn start_timer(inner: Arc<BatcherInner>, epoch: u64) {
     });
 }
 
+/// `t` plus `d`, or a time thirty years on when `d` is too long to add (a linger meant as "never").
+fn later(t: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(30 * 365 * 86_400)))
+        .unwrap_or(t)
+}
+
 /// How many lingers a batch that is not full waits at most for rows that keep coming.
 const LINGER_AT_MOST: u32 = 4;
 
@@ -929,8 +936,8 @@ async fn quiet(
     since: tokio::time::Instant,
     linger: Duration,
 ) -> bool {
-    let until = since + linger * LINGER_AT_MOST;
-    let mut at = since + linger;
+    let until = later(since, linger.saturating_mul(LINGER_AT_MOST));
+    let mut at = later(since, linger);
     loop {
         tokio::time::sleep_until(at.min(until)).await;
         let p = inner.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -939,10 +946,10 @@ async fn quiet(
         }
         let last = p.last_row.unwrap_or(since);
         let now = tokio::time::Instant::now();
-        if now >= until || now >= last + linger {
+        at = later(last, linger);
+        if now >= until || now >= at {
             return true;
         }
-        at = last + linger;
     }
 }
 
