@@ -66,7 +66,8 @@ pub fn external_id(key: &IdempotencyKey) -> String {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportRow {
-    cells: Vec<(String, String)>,
+    /// Shared, so that a copy handed to a batch costs no allocation.
+    cells: Arc<Vec<(String, String)>>,
 }
 
 impl ImportRow {
@@ -77,7 +78,7 @@ impl ImportRow {
 
     /// A text, selection, date (`YYYY-MM-DD`) or datetime value.
     pub fn text(mut self, field: impl Into<String>, value: impl Into<String>) -> Self {
-        self.cells.push((field.into(), value.into()));
+        Arc::make_mut(&mut self.cells).push((field.into(), value.into()));
         self
     }
 
@@ -436,7 +437,10 @@ async fn apply_batch(
         let same_columns = |f: &[String]| {
             f.len() == row.cells.len() + 1
                 && f[0] == "id"
-                && f[1..].iter().zip(&row.cells).all(|(a, (b, _))| a == b)
+                && f[1..]
+                    .iter()
+                    .zip(row.cells.iter())
+                    .all(|(a, (b, _))| a == b)
         };
         match groups.iter_mut().find(|(f, _)| same_columns(f)) {
             Some((_, members)) => members.push(member),
