@@ -88,6 +88,14 @@ fn client(fake: &FakeOdoo) -> OdooClient {
         .unwrap()
 }
 
+/// A fresh fake Odoo, a client of it, and a project and an employee of its seed.
+async fn start() -> (FakeOdoo, OdooClient, RecordId, RecordId) {
+    let fake = FakeOdoo::start().await;
+    let odoo = client(&fake);
+    let (project, employee) = refs(&odoo).await;
+    (fake, odoo, project, employee)
+}
+
 /// A project and an employee of the seed.
 async fn refs(odoo: &OdooClient) -> (RecordId, RecordId) {
     let project = odoo
@@ -132,9 +140,7 @@ fn created(fake: &FakeOdoo) -> usize {
 
 #[tokio::test]
 async fn one_claim_and_one_load_per_batch_and_done_rows_come_from_the_ledger() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let ledger = Counting::default();
     let items: Vec<_> = (0..25)
         .map(|i| (key("b-", i), line(i, project, employee)))
@@ -170,9 +176,7 @@ async fn one_claim_and_one_load_per_batch_and_done_rows_come_from_the_ledger() {
 
 #[tokio::test]
 async fn batches_under_way_together_create_a_key_of_two_batches_once_and_keep_the_order() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let ledger = Counting::default();
     // 12 items, the last one repeating the key of the third: 11 rows, in 3 batches of up to 5
     // sent 3 at a time. The repeat would be in another batch than its first occurrence.
@@ -270,9 +274,7 @@ async fn create_spaced(
 
 #[tokio::test]
 async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     // Every reply takes 40 ms, so full batches would overlap if nothing held them back.
     fake.set_latency(Duration::from_millis(40));
     for (allowed, expected) in [(1, 1), (2, 2)] {
@@ -304,9 +306,7 @@ async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
 
 #[tokio::test]
 async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let ledger = Arc::new(Counting::default());
     // 24 rows, one every 5 ms: 115 ms in all, far longer than one linger of 40 ms, but never
     // 40 ms without a row, and within the four lingers a batch waits at most.
@@ -353,9 +353,7 @@ async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
 
 #[tokio::test]
 async fn rows_done_by_create_once_and_repeated_keys_are_not_created_again() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = Arc::new(MemoryStore::new());
     let envelope = Envelope::builder(key("s-", 0), json!({}))
         .source("time")
@@ -389,9 +387,7 @@ async fn rows_done_by_create_once_and_repeated_keys_are_not_created_again() {
 
 #[tokio::test]
 async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = MemoryStore::new();
     let mut items: Vec<_> = (0..6)
         .map(|i| (key("r-", i), line(i, project, employee)))
@@ -428,9 +424,7 @@ async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
 
 #[tokio::test]
 async fn an_error_of_every_row_fails_the_batch_without_a_call_per_row() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = MemoryStore::new();
     // Odoo raises for an unknown column, naming no row.
     let items: Vec<_> = (0..64)
@@ -455,9 +449,7 @@ async fn an_error_of_every_row_fails_the_batch_without_a_call_per_row() {
 
 #[tokio::test]
 async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = MemoryStore::new();
     let items: Vec<_> = (0..12)
         .map(|i| (key("l-", i), line(i, project, employee)))
@@ -501,9 +493,7 @@ fn messages(n: usize, bad: Option<usize>) -> Vec<JsonEnvelope> {
 
 #[tokio::test]
 async fn through_the_pipeline_each_message_creates_one_line_and_a_bad_one_is_dead_lettered() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = Arc::new(MemoryStore::new());
     let lines = BatchedCreate::new(odoo, LINE, BatchOptions::default().max_rows(20));
     let pipeline = Pipeline::builder("approved-time", store.clone())
@@ -579,9 +569,7 @@ async fn the_fake_still_refuses_a_second_record_with_the_same_external_id() {
 
 #[tokio::test]
 async fn a_step_creating_several_records_sends_them_in_the_batch_of_other_steps() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = Arc::new(MemoryStore::new());
     let lines = BatchedCreate::new(
         odoo,
@@ -645,9 +633,7 @@ async fn a_step_creating_several_records_sends_them_in_the_batch_of_other_steps(
 
 #[tokio::test]
 async fn one_batcher_shared_by_two_stores_claims_each_row_in_its_own_ledger() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     // A linger long enough for both rows to go in the same batch.
     let lines = BatchedCreate::new(
         odoo,
@@ -796,9 +782,7 @@ mod store {
 
 #[tokio::test]
 async fn a_pipelines_batched_steps_reach_the_stores_batched_ledger_calls() {
-    let fake = FakeOdoo::start().await;
-    let odoo = client(&fake);
-    let (project, employee) = refs(&odoo).await;
+    let (fake, odoo, project, employee) = start().await;
     let store = Arc::new(Counting::default());
     let lines = BatchedCreate::new(odoo, LINE, BatchOptions::default().max_rows(20));
     let pipeline = Pipeline::builder("approved-time", store.clone())
