@@ -117,6 +117,18 @@ fn key(prefix: &str, i: usize) -> IdempotencyKey {
     IdempotencyKey::for_effect("time", &format!("{prefix}{i}"), "approved", "timesheet").unwrap()
 }
 
+/// `n` items: keys `prefix0`, `prefix1`, ... with their lines.
+fn items_of(
+    prefix: &str,
+    n: usize,
+    project: RecordId,
+    employee: RecordId,
+) -> Vec<(IdempotencyKey, ImportRow)> {
+    (0..n)
+        .map(|i| (key(prefix, i), line(i, project, employee)))
+        .collect()
+}
+
 fn line(i: usize, project: RecordId, employee: RecordId) -> ImportRow {
     ImportRow::new()
         .text("name", format!("Workshop preparation {i}"))
@@ -142,9 +154,7 @@ fn created(fake: &FakeOdoo) -> usize {
 async fn one_claim_and_one_load_per_batch_and_done_rows_come_from_the_ledger() {
     let (fake, odoo, project, employee) = start().await;
     let ledger = Counting::default();
-    let items: Vec<_> = (0..25)
-        .map(|i| (key("b-", i), line(i, project, employee)))
-        .collect();
+    let items = items_of("b-", 25, project, employee);
     let options = BatchOptions::default().max_rows(10);
     fake.clear_requests();
 
@@ -180,9 +190,7 @@ async fn batches_under_way_together_create_a_key_of_two_batches_once_and_keep_th
     let ledger = Counting::default();
     // 12 items, the last one repeating the key of the third: 11 rows, in 3 batches of up to 5
     // sent 3 at a time. The repeat would be in another batch than its first occurrence.
-    let mut items: Vec<_> = (0..11)
-        .map(|i| (key("c-", i), line(i, project, employee)))
-        .collect();
+    let mut items = items_of("c-", 11, project, employee);
     items.push((key("c-", 2), line(2, project, employee)));
     let options = BatchOptions::default().max_rows(5).concurrent_batches(3);
     fake.clear_requests();
@@ -389,9 +397,7 @@ async fn rows_done_by_create_once_and_repeated_keys_are_not_created_again() {
 async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
     let (fake, odoo, project, employee) = start().await;
     let store = MemoryStore::new();
-    let mut items: Vec<_> = (0..6)
-        .map(|i| (key("r-", i), line(i, project, employee)))
-        .collect();
+    let mut items = items_of("r-", 6, project, employee);
     // Row 2 names a project that does not exist: Odoo's load message points at it.
     items[2].1 = line(2, RecordId(999_999), employee);
     fake.clear_requests();
@@ -451,9 +457,7 @@ async fn an_error_of_every_row_fails_the_batch_without_a_call_per_row() {
 async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
     let (fake, odoo, project, employee) = start().await;
     let store = MemoryStore::new();
-    let items: Vec<_> = (0..12)
-        .map(|i| (key("l-", i), line(i, project, employee)))
-        .collect();
+    let items = items_of("l-", 12, project, employee);
 
     // Odoo commits the load, then the connection drops before the reply: a crash after `load`
     // and before `complete`, as far as the ledger knows.
