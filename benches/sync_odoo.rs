@@ -1,35 +1,48 @@
 //! Exactly-once at the server's batched rate: 10,000 approved timesheet lines
 //! (`account.analytic.line`) into the fake Odoo.
 //!
-//! - `create_chunked`: Odoo's batched `create`, 500 per request, no ledger (the baseline);
+//! - `create_chunked`: Odoo's batched `create`, 500 per request, two requests at a time, no
+//!   ledger (the baseline);
+//! - `load_chunked`: Odoo's `load` of the same rows with their external ids, 500 per request, two
+//!   at a time, no ledger: what the exactly-once creations below send, without their
+//!   bookkeeping (the ceiling for them);
 //! - `pipeline_create_once_many`: one message per line through the pipeline (in-memory store),
 //!   each step creating its line exactly once with `BatchedCreate` (one ledger claim round trip
 //!   and one `load` per 500 lines; 1,500 messages under way, so one batch fills while two are
 //!   loaded);
 //! - `create_once_many`: the same batches without the pipeline (two loads under way at once, as
 //!   `BatchOptions::concurrent_batches` sets by default, and the next batch claimed meanwhile);
-//! - `pipeline_create_once`: the per-message `create_once` (one `load` per line), on 1,000 lines
-//!   for reference.
+//! - `pipeline_create_once`: the per-message `create_once` (one `load` per line, eight at a
+//!   time), on 1,000 lines for reference.
 //!
 //! Each sample starts a fresh fake Odoo (not timed), so every run creates into the same data.
 //! Throughput is in lines per second; compare the `thrpt` figures.
 //!
-//! `cargo bench --bench sync_odoo --features testkit` (`SYNC_BENCH_RECORDS` sets the count,
-//! `SYNC_BENCH_AHEAD` the batches' worth of messages the pipeline has under way, 3 by default).
-//! `SYNC_BENCH_RTT_MS` delays every reply of the fake by that many milliseconds, as the network
-//! and the server's own work do: in process, the fake creates a row in about 10 µs, a real Odoo
-//! in milliseconds, so at 0 the figures measure the client's own cost. `create_chunked` sends two
-//! chunks at a time, as the batched pipeline keeps two batches under way.
+//! `cargo bench --bench sync_odoo --features testkit`. The fake answers in the same process and
+//! creates a row in about 10 µs, where a real Odoo spends milliseconds per record in its ORM
+//! (defaults, computed fields, constraints) and tens of milliseconds per request; so by
+//! default the fake takes the time of a conservative server:
+//!
+//! - `SYNC_BENCH_RTT_MS` (default 10): added to every reply, the round trip and the server's
+//!   work per request;
+//! - `SYNC_BENCH_RECORD_US` (default 200): added per record a call creates or writes
+//!   (`FakeOdoo::set_record_cost`), a tenth of what batched creation of order lines is
+//!   commonly measured at on a real server, so the client's own cost still shows.
+//!
+//! Both at 0 measure the client's own cost against an in-process server that does its work
+//! at once, on the same two cores. `SYNC_BENCH_RECORDS` sets the count, `SYNC_BENCH_AHEAD` the
+//! batches' worth of messages the pipeline has under way (3 by default).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::StreamExt;
 use odoo_connect::odoo::models::{Employee, Project};
 use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy, Values};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::effect::{
-    BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many,
+    BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many, external_id,
 };
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::Pipeline;
@@ -49,10 +62,8 @@ struct Setup {
 
 async fn setup() -> Setup {
     let fake = FakeOdoo::start().await;
-    let rtt: u64 = std::env::var("SYNC_BENCH_RTT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let rtt = env_or("SYNC_BENCH_RTT_MS", 10);
+    let record_us = env_or("SYNC_BENCH_RECORD_US", 200);
     let odoo = OdooClient::builder(fake.url())
         .database(fake.database())
         .api_key("admin", fake.admin_api_key())
@@ -73,12 +84,20 @@ async fn setup() -> Setup {
         .await
         .expect("employee")[0];
     fake.set_latency(Duration::from_millis(rtt));
+    fake.set_record_cost(Duration::from_micros(record_us));
     Setup {
         fake,
         odoo,
         project,
         employee,
     }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn hours(i: usize) -> f64 {
@@ -130,6 +149,41 @@ async fn chunked(n: usize) -> Duration {
     let ids = h.create_chunked(&values, CHUNK, 2).await.expect("create");
     let took = t.elapsed();
     assert_eq!(ids.len(), n);
+    took
+}
+
+/// Loads `n` lines with their external ids, without a ledger.
+async fn load_chunked(n: usize) -> Duration {
+    let s = setup().await;
+    let rows: Vec<ImportRow> = (0..n).map(|i| row(i, s.project, s.employee)).collect();
+    let mut fields = vec!["id".to_owned()];
+    fields.extend(rows[0].columns().0);
+    let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let h = s.odoo.model_named::<Value>(MODEL);
+    let t = Instant::now();
+    let loaded: Vec<usize> = futures_util::stream::iter(rows.chunks(CHUNK).enumerate())
+        .map(|(c, chunk)| {
+            let data: Vec<Vec<Value>> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, r)| {
+                    let key = key(c * CHUNK + j);
+                    let mut cells = vec![Value::String(external_id(&key))];
+                    cells.extend(r.columns().1.into_iter().map(Value::String));
+                    cells
+                })
+                .collect();
+            let (h, field_refs) = (&h, &field_refs);
+            async move {
+                let load = h.load(field_refs, data).await.expect("load");
+                load.into_ids().expect("ids").len()
+            }
+        })
+        .buffered(2)
+        .collect()
+        .await;
+    let took = t.elapsed();
+    assert_eq!(loaded.iter().sum::<usize>(), n);
     took
 }
 
@@ -221,6 +275,15 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 total += chunked(n).await;
+            }
+            total
+        })
+    });
+    g.bench_function(BenchmarkId::new("load_chunked", n), |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += load_chunked(n).await;
             }
             total
         })

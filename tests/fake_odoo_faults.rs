@@ -216,6 +216,89 @@ async fn latency_delays_replies() {
 }
 
 #[tokio::test]
+async fn record_cost_delays_a_call_per_record_it_creates_or_writes() {
+    let fake = FakeOdoo::start().await;
+    fake.set_record_cost(Duration::from_millis(40));
+    // Five records created: at least five times the cost.
+    let start = Instant::now();
+    let ids = result(
+        &fake,
+        "res.partner",
+        "create",
+        json!([[{"name": "A"}, {"name": "B"}, {"name": "C"}, {"name": "D"}, {"name": "E"}]]),
+    )
+    .await;
+    assert_eq!(ids.as_array().map(Vec::len), Some(5));
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    // A write counts the records written, over JSON-2 too.
+    let start = Instant::now();
+    let reply = reqwest::Client::new()
+        .post(format!("{}/json/2/res.partner/write", fake.url()))
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("bearer {}", fake.admin_api_key()))
+        .body(json!({"ids": ids, "vals": {"phone": "1"}}).to_string())
+        .send()
+        .await
+        .expect("a reply");
+    assert_eq!(reply.status(), 200);
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    // A `load` counts its records, not the external ids written beside them.
+    let start = Instant::now();
+    let loaded = result(
+        &fake,
+        "res.partner",
+        "load",
+        json!([
+            ["id", "name"],
+            [["__test__.cost_a", "A2"], ["__test__.cost_b", "B2"]]
+        ]),
+    )
+    .await;
+    assert_eq!(loaded["ids"].as_array().map(Vec::len), Some(2));
+    assert!(start.elapsed() >= Duration::from_millis(80));
+    // Reads cost nothing, and the database is not held while a slow call is answered: a read
+    // sent during a 25-record create comes back first.
+    let create = tokio::spawn({
+        let body = envelope(
+            &fake,
+            "res.partner",
+            "create",
+            json!([(0..25)
+                .map(|i| json!({"name": format!("P{i}")}))
+                .collect::<Vec<_>>()]),
+        );
+        let url = format!("{}/jsonrpc", fake.url());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let count = result(
+        &fake,
+        "res.partner",
+        "search_count",
+        json!([[["name", "=like", "P%"]]]),
+    )
+    .await;
+    assert_eq!(count, 25, "the records are in, their reply not yet sent");
+    assert!(
+        !create.is_finished(),
+        "the create's reply waits for its records' cost"
+    );
+    assert_eq!(create.await.expect("joined").expect("a reply"), 200);
+    fake.set_record_cost(Duration::ZERO);
+    let start = Instant::now();
+    result(&fake, "res.partner", "create", json!([[{"name": "F"}]])).await;
+    assert!(start.elapsed() < Duration::from_millis(1000));
+}
+
+#[tokio::test]
 async fn the_request_log_records_calls_over_both_protocols() {
     let fake = FakeOdoo::start().await;
     result(&fake, "res.partner", "read", json!([[9], ["name"]])).await;

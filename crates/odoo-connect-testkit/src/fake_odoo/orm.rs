@@ -799,6 +799,7 @@ impl<'a> Orm<'a> {
     /// Creates one record.
     pub(crate) fn create(&mut self, model: &str, vals: &Map<String, Value>) -> OdooResult<i64> {
         self.check_access(model, Access::Create)?;
+        self.db.records_touched += 1;
         if self.model(model).is_none() {
             return Err(OdooError::user(format!("Object {model} doesn't exist")));
         }
@@ -897,6 +898,7 @@ impl<'a> Orm<'a> {
     ) -> OdooResult<()> {
         self.check_access(model, Access::Write)?;
         self.ensure_exist(model, ids)?;
+        self.db.records_touched += ids.len() as u64;
         let (row_vals, pending) = self.prepare_vals(model, vals)?;
         compute::before_write(self, model, ids, &row_vals)?;
         let now = json!(self.db.now_text());

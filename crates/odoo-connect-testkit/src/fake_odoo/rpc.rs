@@ -20,6 +20,8 @@ pub(crate) struct CallInfo {
     pub(crate) writing: bool,
     /// The call succeeded.
     pub(crate) ok: bool,
+    /// Records the call created or wrote through the ORM (rolled back or not).
+    pub(crate) records: u64,
 }
 
 /// Server identity.
@@ -235,8 +237,10 @@ pub(crate) fn jsonrpc(db: &mut Db, info: &ServerInfo, body: &Value, call: &mut C
         .cloned()
         .unwrap_or_default();
     call.name = Some(format!("{service}.{method}"));
+    let before = db.records_touched;
     let result = dispatch_service(db, info, &service, &method, &args, call);
     call.ok = result.is_ok();
+    call.records = db.records_touched - before;
     match result {
         Ok(v) => json!({"jsonrpc": "2.0", "id": id, "result": v}),
         Err(e) => info.rpc_error(&id, &e),

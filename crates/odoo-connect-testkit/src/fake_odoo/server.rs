@@ -26,6 +26,8 @@ use super::store::Db;
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     pub(crate) latency: Duration,
+    /// Time the server takes per record a call creates or writes.
+    pub(crate) record_cost: Duration,
     /// Remaining failures and their reply.
     pub(crate) fail: Option<(usize, u16, Option<u64>)>,
     /// Remaining writing calls whose reply is dropped after commit.
@@ -372,7 +374,8 @@ fn handle_json2(shared: &Shared, req: &Request<()>, path: &str, body: &[u8]) -> 
     let token = bearer(req);
     let result = {
         let mut db = shared.db.lock().unwrap_or_else(|e| e.into_inner());
-        rpc::json2(
+        let before = db.records_touched;
+        let result = rpc::json2(
             &mut db,
             &shared.info,
             token.as_deref(),
@@ -380,7 +383,9 @@ fn handle_json2(shared: &Shared, req: &Request<()>, path: &str, body: &[u8]) -> 
             &method,
             &value,
             &mut call,
-        )
+        );
+        call.records = db.records_touched - before;
+        result
     };
     done(json_reply(result.status, &result.body), call, logged)
 }
@@ -519,6 +524,18 @@ async fn handle(
         return Ok(fault_page(status, retry));
     }
     let outcome = route(&shared, &req, &body);
+    // The server's own work on the records, as a real Odoo spends it on its ORM (defaults,
+    // computed fields, constraints) in a worker process of its own: the database is not held
+    // meanwhile, so calls on other connections go on.
+    let record_cost = shared
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .record_cost;
+    if !record_cost.is_zero() && outcome.call.records > 0 {
+        let records = u32::try_from(outcome.call.records).unwrap_or(u32::MAX);
+        tokio::time::sleep(record_cost.saturating_mul(records)).await;
+    }
     let drop_reply = outcome.call.writing && outcome.call.ok && {
         let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         if f.drop_after_commit > 0 {

@@ -53,6 +53,9 @@ pub(crate) struct Db {
     journaling: bool,
     /// `now` as Odoo writes it, kept while the clock stands still (a call writes it per record).
     now_text: RefCell<Option<(NaiveDateTime, String)>>,
+    /// Records created or written through the ORM since the start, rolled back or not: what a
+    /// call did, for [`super::FakeOdoo::set_record_cost`].
+    pub(crate) records_touched: u64,
 }
 
 /// A row as it was before a change in a transaction.
@@ -113,6 +116,7 @@ impl Db {
             journal: Vec::new(),
             journaling: false,
             now_text: RefCell::new(None),
+            records_touched: 0,
         }
     }
 
