@@ -74,8 +74,8 @@ struct Inner {
     active: BTreeMap<u64, MessageId>,
     /// Active sequences per lane.
     lanes: HashMap<Lane, BTreeSet<u64>>,
-    /// The head (oldest active sequence) of every lane.
-    heads: BTreeSet<u64>,
+    /// The head (oldest active sequence) of every lane, by when it may be leased.
+    heads: Heads,
     ledger: HashMap<IdempotencyKey, LedgerRow>,
     checkpoints: HashMap<CheckpointKey, Checkpoint>,
     dead: Vec<DeadLetter>,
@@ -120,6 +120,61 @@ impl MemoryStore {
     }
 }
 
+/// The heads of the lanes (the only messages that may be leased), split by whether they may be
+/// leased now, so that a lease does not walk past every message under way to find free ones.
+#[derive(Debug, Default)]
+struct Heads {
+    /// Heads that were due when last looked at, by sequence (oldest first).
+    ready: BTreeSet<u64>,
+    /// Heads leased or retried until a time, by that time.
+    later: BTreeSet<(DateTime<Utc>, u64)>,
+    /// The time of each head in `later`.
+    due: HashMap<u64, DateTime<Utc>>,
+}
+
+impl Heads {
+    fn contains(&self, seq: u64) -> bool {
+        self.ready.contains(&seq) || self.due.contains_key(&seq)
+    }
+
+    /// Adds or moves a head: it may be leased from `at` on.
+    fn set(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.remove(seq);
+        self.later.insert((at, seq));
+        self.due.insert(seq, at);
+    }
+
+    fn remove(&mut self, seq: u64) -> bool {
+        if self.ready.remove(&seq) {
+            return true;
+        }
+        match self.due.remove(&seq) {
+            Some(at) => self.later.remove(&(at, seq)),
+            None => false,
+        }
+    }
+
+    /// Moves the heads due at `now` to `ready`.
+    fn wake(&mut self, now: DateTime<Utc>) {
+        while let Some(&(at, seq)) = self.later.first() {
+            if at > now {
+                break;
+            }
+            self.later.pop_first();
+            self.due.remove(&seq);
+            self.ready.insert(seq);
+        }
+    }
+}
+
+/// When a row may be leased: after its lease and its retry delay.
+fn free_at(row: &Row) -> DateTime<Utc> {
+    match &row.lease {
+        Some((_, _, exp)) => row.not_before.max(*exp),
+        None => row.not_before,
+    }
+}
+
 impl Inner {
     fn finish(&mut self, id: MessageId, state: RowState) {
         let Some(row) = self.rows.get_mut(&id) else {
@@ -130,12 +185,18 @@ impl Inner {
         let seq = row.seq;
         let lane = row.envelope.lane.clone();
         self.active.remove(&seq);
-        if self.heads.remove(&seq) {
+        if self.heads.remove(seq) {
             if let Some(set) = self.lanes.get_mut(&lane) {
                 set.remove(&seq);
                 match set.first() {
-                    Some(next) => {
-                        self.heads.insert(*next);
+                    Some(&next) => {
+                        let at = self
+                            .active
+                            .get(&next)
+                            .and_then(|id| self.rows.get(id))
+                            .map(free_at)
+                            .unwrap_or_default();
+                        self.heads.set(next, at);
                     }
                     None => {
                         self.lanes.remove(&lane);
@@ -236,7 +297,7 @@ impl WorkQueue for MemoryStore {
             let first = lane.is_empty();
             lane.insert(seq);
             if first {
-                inner.heads.insert(seq);
+                inner.heads.set(seq, now);
             }
             added += 1;
         }
@@ -254,12 +315,14 @@ impl WorkQueue for MemoryStore {
         let token = Uuid::new_v4();
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let mut out = Vec::new();
-        for seq in &inner.heads {
+        inner.heads.wake(now);
+        let mut out = Vec::with_capacity(max.min(inner.heads.ready.len()));
+        let mut taken = Vec::with_capacity(out.capacity());
+        for &seq in &inner.heads.ready {
             if out.len() >= max {
                 break;
             }
-            let Some(id) = inner.active.get(seq) else {
+            let Some(id) = inner.active.get(&seq) else {
                 continue;
             };
             let Some(row) = inner.rows.get_mut(id) else {
@@ -267,8 +330,11 @@ impl WorkQueue for MemoryStore {
             };
             let leased = row.lease.as_ref().is_some_and(|(_, _, exp)| *exp > now);
             if leased || row.not_before > now {
+                // Not free after all: put back in time order below.
+                taken.push((seq, free_at(row)));
                 continue;
             }
+            taken.push((seq, expires_at));
             row.lease = Some((token, worker.to_owned(), expires_at));
             row.deliveries += 1;
             out.push(LeasedMessage {
@@ -284,6 +350,9 @@ impl WorkQueue for MemoryStore {
                 last_error: row.last_error.clone(),
             });
         }
+        for (seq, at) in taken {
+            inner.heads.set(seq, at);
+        }
         Ok(out)
     }
 
@@ -291,11 +360,15 @@ impl WorkQueue for MemoryStore {
         let now = self.now();
         let expires_at = add_duration(now, extend_for)?;
         let mut inner = self.lock();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(leases.len());
         for lease in leases {
             if let Some(row) = inner.held(lease) {
                 if let Some(l) = row.lease.as_mut() {
                     l.2 = expires_at;
+                }
+                let (seq, at) = (row.seq, free_at(row));
+                if inner.heads.contains(seq) {
+                    inner.heads.set(seq, at);
                 }
                 out.push(Lease {
                     expires_at,
@@ -309,7 +382,7 @@ impl WorkQueue for MemoryStore {
     async fn ack(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
         let now = self.now();
         let mut inner = self.lock();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(leases.len());
         for lease in leases {
             if inner.held(lease).is_some() {
                 inner.finish(lease.message_id, RowState::Done(now));
@@ -330,6 +403,10 @@ impl WorkQueue for MemoryStore {
         row.not_before = not_before;
         row.attempts += 1;
         row.last_error = Some(error.to_owned());
+        let seq = row.seq;
+        if inner.heads.contains(seq) {
+            inner.heads.set(seq, not_before);
+        }
         Ok(())
     }
 
@@ -353,10 +430,14 @@ impl WorkQueue for MemoryStore {
 
     async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
         let mut inner = self.lock();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(leases.len());
         for lease in leases {
             if let Some(row) = inner.held(lease) {
                 row.lease = None;
+                let (seq, at) = (row.seq, row.not_before);
+                if inner.heads.contains(seq) {
+                    inner.heads.set(seq, at);
+                }
                 out.push(lease.message_id);
             }
         }
