@@ -36,7 +36,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use futures_util::StreamExt;
 use odoo_connect::odoo::models::{Employee, Project};
 use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy, Values};
@@ -253,6 +256,28 @@ async fn through_pipeline(n: usize, batched: bool) -> Duration {
     took
 }
 
+/// Times `run(n)` once per iteration (each run sets up its own fake, not timed).
+fn case<F, Fut>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    n: usize,
+    run: F,
+) where
+    F: Fn(usize) -> Fut + Copy,
+    Fut: Future<Output = Duration>,
+{
+    g.bench_function(BenchmarkId::new(name, n), |b| {
+        b.to_async(rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                total += run(n).await;
+            }
+            total
+        })
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let n: usize = std::env::var("SYNC_BENCH_RECORDS")
         .ok()
@@ -270,51 +295,15 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(5));
 
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_function(BenchmarkId::new("create_chunked", n), |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += chunked(n).await;
-            }
-            total
-        })
+    case(&mut g, &rt, "create_chunked", n, chunked);
+    case(&mut g, &rt, "load_chunked", n, load_chunked);
+    case(&mut g, &rt, "pipeline_create_once_many", n, |n| {
+        through_pipeline(n, true)
     });
-    g.bench_function(BenchmarkId::new("load_chunked", n), |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += load_chunked(n).await;
-            }
-            total
-        })
-    });
-    g.bench_function(BenchmarkId::new("pipeline_create_once_many", n), |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += through_pipeline(n, true).await;
-            }
-            total
-        })
-    });
-    g.bench_function(BenchmarkId::new("create_once_many", n), |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += once_many(n).await;
-            }
-            total
-        })
-    });
+    case(&mut g, &rt, "create_once_many", n, once_many);
     g.throughput(Throughput::Elements(reference as u64));
-    g.bench_function(BenchmarkId::new("pipeline_create_once", reference), |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                total += through_pipeline(reference, false).await;
-            }
-            total
-        })
+    case(&mut g, &rt, "pipeline_create_once", reference, |n| {
+        through_pipeline(n, false)
     });
     g.finish();
 }
