@@ -1,4 +1,5 @@
-//! Marks the PostgreSQL tests as ignored, with the reason, when `DATABASE_URL` is not set, and
+//! Marks the PostgreSQL tests as ignored, with the reason, when `DATABASE_URL` is not set, the
+//! real-Odoo suite when `ODOO_URL` is not set, and
 //! the headless-browser test when no Chromium is found, so the test runner's summary shows them
 //! as skipped rather than passed.
 fn main() {
@@ -7,6 +8,13 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     if std::env::var("DATABASE_URL").map_or(true, |url| url.trim().is_empty()) {
         println!("cargo::rustc-cfg=no_database");
+    }
+    // The real-Odoo suite (`tests/real_odoo_*.rs`) needs a running Odoo: without `ODOO_URL`
+    // its tests are reported as ignored, like the PostgreSQL ones.
+    println!("cargo::rustc-check-cfg=cfg(no_odoo)");
+    println!("cargo::rerun-if-env-changed=ODOO_URL");
+    if std::env::var("ODOO_URL").map_or(true, |url| url.trim().is_empty()) {
+        println!("cargo::rustc-cfg=no_odoo");
     }
     chromium();
 }

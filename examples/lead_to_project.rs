@@ -35,7 +35,13 @@ async fn run() -> demo::Result<()> {
         let order: Vec<Value> = odoo
             .model_named::<Value>("sale.order")
             .read([b.order_id])
-            .fields(["name", "state", "amount_untaxed"])
+            .fields([
+                "name",
+                "state",
+                "amount_untaxed",
+                "currency_id",
+                "company_id",
+            ])
             .await?;
         let milestones: Vec<Value> = odoo
             .model_named::<Value>("project.milestone")
@@ -44,7 +50,7 @@ async fn run() -> demo::Result<()> {
             .await?;
         let o = order.first().cloned().unwrap_or(Value::Null);
         println!(
-            "  {} for client #{}: contract {} ({}), {} plus time and materials, project #{} with {} milestones: {}",
+            "  {} for client #{}: contract {} ({}) in {}, {} plus time and materials, project #{} with {} milestones: {}",
             b.contract.title,
             b.partner_id,
             o["name"].as_str().unwrap_or("?"),
@@ -53,7 +59,8 @@ async fn run() -> demo::Result<()> {
             } else {
                 "not confirmed"
             },
-            demo::money(&o["amount_untaxed"], b.contract.currency),
+            o["company_id"][1].as_str().unwrap_or("?"),
+            demo::money_of(&o, "amount_untaxed"),
             b.project_id,
             milestones.len(),
             milestones

@@ -267,7 +267,7 @@ async fn every_flow_runs_on_odoo_demo_data_alone_and_creates_nothing_twice() {
     for xmlid in [
         "odoo_connect.product_fixed_fee_milestones",
         "odoo_connect.product_time_and_materials",
-        "odoo_connect.pricelist_eur",
+        "odoo_connect.pricelist_eur_company_1",
     ] {
         assert!(created.iter().any(|c| c == xmlid), "{xmlid}: {plan}");
     }

@@ -414,7 +414,13 @@ impl std::fmt::Debug for Flows {
 
 impl Flows {
     /// Resolves what the flows need in Odoo (see [`FlowSettings`]) and returns them ready.
+    ///
+    /// Every call the flows make works in the legal entity's company
+    /// ([`FlowSettings::company_id`], first in `allowed_company_ids`), whichever company the API
+    /// user is currently in: what they create defaults to that company, and what they look up
+    /// (pricelists, journals, payment methods) is that company's or shared.
     pub async fn connect(odoo: OdooClient, settings: FlowSettings) -> Result<Flows, FlowError> {
+        let odoo = odoo.with_company(settings.company_id);
         let ctx = odoo_ids::resolve(&odoo, &settings).await?;
         let timesheets = BatchedCreate::new(
             odoo.clone(),
@@ -457,7 +463,7 @@ impl Flows {
         &self.inner.book
     }
 
-    /// The Odoo client.
+    /// The Odoo client, working in the legal entity's company (see [`Flows::connect`]).
     pub fn odoo(&self) -> &OdooClient {
         &self.inner.odoo
     }

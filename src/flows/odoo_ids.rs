@@ -89,6 +89,12 @@ pub(super) async fn resolve(
                 .await
         }
     };
+    let company_or_shared = || {
+        Domain::new().is_in(
+            "company_id",
+            vec![Value::from(settings.company_id), Value::Bool(false)],
+        )
+    };
     // Every currency, archived ones included: a contract may be in a currency the company has
     // not used yet.
     let currencies: Vec<Value> = odoo
@@ -131,7 +137,7 @@ pub(super) async fn resolve(
     let mut pricelists = read(
         "product.pricelist",
         &["currency_id", "company_id"],
-        Domain::new(),
+        company_or_shared(),
     )
     .await?;
     pricelists.sort_by_key(|p| many2one(p, "company_id") != Some(settings.company_id));
@@ -159,7 +165,15 @@ pub(super) async fn resolve(
             _ => {}
         }
     }
-    let journals = read("account.journal", &["id"], Domain::new().eq("type", "bank")).await?;
+    // The company's own bank journal: Odoo refuses a payment on another company's journal.
+    let journals = read(
+        "account.journal",
+        &["id"],
+        Domain::new()
+            .eq("type", "bank")
+            .eq("company_id", settings.company_id),
+    )
+    .await?;
     ctx.payment_journal = journals.first().and_then(id_of).map(RecordId);
     for e in read("hr.employee", &["work_email"], Domain::new()).await? {
         if let (Some(id), Some(mail)) = (id_of(&e), text(&e, "work_email")) {

@@ -169,7 +169,8 @@ impl fmt::Display for SetupPlan {
 ///
 /// - the modules ([`REQUIRED_MODULES`], read from `ir.module.module`): a missing one is reported
 ///   by name ("sale_timesheet is not installed");
-/// - the company of the legal entity (given, or the first company);
+/// - the company of the legal entity (given, or the API user's current company), which every
+///   later call works in (first in `allowed_company_ids`);
 /// - a service product per billing kind, with the `service_policy`, `invoice_policy` and
 ///   `service_tracking` that make Odoo create the project, milestones and tasks on confirmation
 ///   and deliver them from milestones and timesheets ([`contract_map::service_product`]): found
@@ -270,7 +271,7 @@ impl Setup {
         }
     }
 
-    /// Books in company `id` (`res.company`) instead of the first company.
+    /// Books in company `id` (`res.company`) instead of the API user's current company.
     pub fn company(mut self, id: i64) -> Setup {
         self.company = Some(id);
         self
@@ -310,7 +311,11 @@ impl Setup {
         if !plan.is_ready() {
             return Err(FlowError::NotReady(Box::new(plan)));
         }
-        let company = plan.company.as_ref().map(|(id, _)| id.get()).unwrap_or(1);
+        let Some(company) = plan.company.as_ref().map(|(id, _)| id.get()) else {
+            return Err(FlowError::NotReady(Box::new(plan)));
+        };
+        // What is created belongs to the company (or is shared, as products are).
+        let odoo = &odoo.with_company(company);
         let mut ctx = MappingContext::new(odoo.version().await?);
         ctx.uom_unit = survey.uom_unit;
         ctx.uom_hour = survey.uom_hour;
@@ -330,11 +335,12 @@ impl Setup {
                     .get(cur)
                     .copied()
                     .ok_or_else(|| FlowError::Setup(format!("no currency {cur} in Odoo")))?;
-                let fields = ["id", "name", "currency_id/.id"];
+                let fields = ["id", "name", "currency_id/.id", "company_id/.id"];
                 let row = vec![
                     Value::String(xmlid.clone()),
                     Value::String(name.clone()),
                     Value::String(currency.to_string()),
+                    Value::String(company.to_string()),
                 ];
                 load_one(odoo, "product.pricelist", &fields, row).await?;
             }
@@ -378,27 +384,62 @@ impl Setup {
                 plan.missing_modules.push((*m).to_owned());
             }
         }
-        // Company.
+        // Company: the one configured, else the API user's current company. Everything after
+        // is read in that company (first in `allowed_company_ids`).
+        let company_id = match self.company {
+            Some(id) => id,
+            None => {
+                let uid = odoo.uid().await?;
+                let users: Vec<Value> = odoo
+                    .model_named::<Value>("res.users")
+                    .read([RecordId(uid)])
+                    .fields(["company_id"])
+                    .await?;
+                match users.first().and_then(|u| many2one(u, "company_id")) {
+                    Some(id) => id,
+                    None => {
+                        plan.problems
+                            .push(format!("the API user (uid {uid}) has no current company"));
+                        return Ok((plan, survey));
+                    }
+                }
+            }
+        };
         let companies: Vec<Value> = odoo
             .model_named::<Value>("res.company")
-            .search_read(match self.company {
-                Some(id) => Domain::new().eq("id", id),
-                None => Domain::new(),
-            })
+            .search_read(Domain::new().eq("id", company_id))
             .fields(["name", "currency_id"])
-            .order("sequence, id")
             .limit(1)
             .await?;
         let Some(company) = companies.first() else {
-            plan.problems.push(match self.company {
-                Some(id) => format!("no company with id {id} (res.company)"),
-                None => "no company in Odoo (res.company)".to_owned(),
-            });
+            plan.problems.push(format!(
+                "no company with id {company_id} (res.company) that the API user may work in"
+            ));
             return Ok((plan, survey));
         };
-        let company_id = id_of(company).unwrap_or(1);
-        let company_currency = many2one(company, "currency_id");
+        let odoo = &odoo.with_company(company_id);
+        // The user must belong to the company: Odoo refuses `allowed_company_ids` otherwise.
+        let uid = odoo.uid().await?;
+        let user: Vec<Value> = odoo
+            .model_named::<Value>("res.users")
+            .read([RecordId(uid)])
+            .fields(["company_ids"])
+            .await?;
+        let allowed = user
+            .first()
+            .and_then(|u| u.get("company_ids"))
+            .and_then(Value::as_array)
+            .is_some_and(|ids| ids.iter().any(|c| c.as_i64() == Some(company_id)));
+        if !allowed {
+            plan.problems.push(format!(
+                "the API user may not work in company {} (id {company_id}): add it to the user's allowed companies",
+                text(company, "name")
+            ));
+            return Ok((plan, survey));
+        }
         plan.company = Some((RecordId(company_id), text(company, "name").to_owned()));
+        let odoo = &odoo.with_company(company_id);
+        let company_currency = many2one(company, "currency_id");
         // Units.
         survey.uom_unit = uom(odoo, "product_uom_unit", "Units").await?;
         survey.uom_hour = uom(odoo, "product_uom_hour", "Hours").await?;
@@ -488,7 +529,10 @@ impl Setup {
                 .await?;
             let pricelists: Vec<Value> = odoo
                 .model_named::<Value>("product.pricelist")
-                .search_read(Domain::new())
+                .search_read(Domain::new().is_in(
+                    "company_id",
+                    vec![Value::from(company_id), Value::Bool(false)],
+                ))
                 .fields(["name", "currency_id", "company_id"])
                 .order("sequence, id")
                 .await?;
@@ -544,7 +588,8 @@ impl Setup {
                     }
                     None => {
                         let lower = cur.to_string().to_ascii_lowercase();
-                        let xmlid = format!("{SETUP_MODULE}.pricelist_{lower}");
+                        let xmlid =
+                            format!("{SETUP_MODULE}.pricelist_{lower}_company_{company_id}");
                         let name = format!("Contracts in {cur}");
                         plan.items.push(PlanItem {
                             what: format!("pricelist {name}"),

@@ -274,6 +274,7 @@ impl OdooClientBuilder {
                 auth: RwLock::new(None),
                 reauth: Mutex::new(()),
             }),
+            context: None,
         })
     }
 }
@@ -365,6 +366,9 @@ struct Inner {
 #[derive(Clone)]
 pub struct OdooClient {
     inner: Arc<Inner>,
+    /// The default context of this handle when [`OdooClient::with_context`] replaced the
+    /// builder's (shared by its clones).
+    context: Option<Arc<Context>>,
 }
 
 impl fmt::Debug for OdooClient {
@@ -405,9 +409,47 @@ impl OdooClient {
         &self.inner.config
     }
 
-    /// The client's default context.
+    /// The client's default context: the builder's, or the one [`OdooClient::with_context`]
+    /// gave this handle.
     pub fn default_context(&self) -> &Context {
-        &self.inner.config.context
+        self.context
+            .as_deref()
+            .unwrap_or(&self.inner.config.context)
+    }
+
+    /// A handle on the same connection, session and concurrency limit whose calls carry
+    /// `context` over this client's default one (a call's own context still wins). Cheap: nothing
+    /// is sent and the session is shared.
+    ///
+    /// ```
+    /// use odoo_client::{Context, OdooClient};
+    /// let odoo = OdooClient::builder("https://erp.example.com").build()?;
+    /// let us = odoo.with_context(Context::new().allowed_company_ids([2]));
+    /// assert_eq!(us.default_context().get("allowed_company_ids"), Some(&serde_json::json!([2])));
+    /// assert!(odoo.default_context().get("allowed_company_ids").is_none());
+    /// # Ok::<(), odoo_client::Error>(())
+    /// ```
+    pub fn with_context(&self, context: Context) -> OdooClient {
+        OdooClient {
+            inner: self.inner.clone(),
+            context: Some(Arc::new(context.merged_over(self.default_context()))),
+        }
+    }
+
+    /// A handle whose calls work in company `company_id` (`res.company`): its id first in
+    /// `allowed_company_ids`, so that Odoo's `env.company` is that company whichever company
+    /// the user is currently in, and new records default to it. The user must belong to the
+    /// company (Odoo answers `AccessError` otherwise).
+    pub fn with_company(&self, company_id: i64) -> OdooClient {
+        self.with_context(Context::new().allowed_company_ids([company_id]))
+    }
+
+    /// The active company the default context names (first of `allowed_company_ids`).
+    pub fn company(&self) -> Option<i64> {
+        self.default_context()
+            .get("allowed_company_ids")
+            .and_then(|v| v.get(0))
+            .and_then(serde_json::Value::as_i64)
     }
 
     /// Connects (once): asks the version, picks the protocol, authenticates on JSON-RPC.
@@ -732,7 +774,7 @@ impl OdooClient {
             status = tracing::field::Empty,
         );
         let started = Instant::now();
-        let context = call.context.merged_over(&self.inner.config.context);
+        let context = call.context.merged_over(self.default_context());
         let result = async {
             let mut auth = self.current_auth(session).await?;
             let mut renewed = false;
