@@ -163,6 +163,10 @@ pub struct AccountMove {
     #[serde(default, with = "opt")]
     pub reversed_entry_id: Option<Many2one>,
     /// Payments matched with the invoice (`matched_payment_ids`, read from Odoo 18).
+    ///
+    /// Reading it needs read access to `account.payment`: a user without it (a salesperson)
+    /// gets an `AccessError` for the whole read, so read invoices as such a user with
+    /// `.fields(...)` leaving this field out.
     #[odoo(since = 18)]
     #[serde(default, deserialize_with = "super::x2many::deserialize")]
     pub matched_payment_ids: Vec<RecordId>,

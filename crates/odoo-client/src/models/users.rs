@@ -126,6 +126,9 @@ pub struct Employee {
     #[serde(default, with = "opt")]
     pub company_id: Option<Many2one>,
     /// Hourly cost, in the company currency (used to value timesheets).
+    ///
+    /// Only HR officers read it: for other users Odoo serves `hr.employee` reads from the
+    /// public profiles and refuses this field (and others of this type) with an `AccessError`.
     #[serde(default, with = "decimal")]
     pub hourly_cost: Decimal,
     /// Working schedule (`resource.calendar`).
