@@ -747,17 +747,27 @@ async fn access_rights_and_companies() {
             "Access to unauthorized or invalid companies."
         )
     );
+    // As in Odoo's demo data, the demo user belongs to both companies, but to no other.
+    let in_2 = demo
+        .ok(
+            "account.journal",
+            "search",
+            json!([[["type", "=", "bank"]]]),
+            json!({"context": {"allowed_company_ids": [2]}}),
+        )
+        .await;
+    assert_eq!(in_2, json!([12]));
     let (name, _) = demo
         .err(
             "account.journal",
             "search",
             json!([[]]),
-            json!({"context": {"allowed_company_ids": [2]}}),
+            json!({"context": {"allowed_company_ids": [2, 3]}}),
         )
         .await;
     assert_eq!(
         name, "odoo.exceptions.AccessError",
-        "demo only has company 1"
+        "company 3 does not exist"
     );
     // Creating in company 2 puts the record there.
     let order = admin

@@ -691,23 +691,57 @@ async fn orders_take_the_currency_of_their_pricelist(version: u8) {
         .start()
         .await;
     let rpc = Rpc::admin(&fake);
+    // A fresh Odoo 19 demo database has no pricelist: an order has none and is in its
+    // company's currency.
+    let lists = rpc
+        .search_read(
+            "product.pricelist",
+            json!([["active", "in", [true, false]]]),
+            &["name"],
+        )
+        .await;
+    assert!(lists.is_empty(), "{lists:?}");
+    let partner = rpc
+        .read_one("res.partner", 9, &["property_product_pricelist"])
+        .await;
+    assert_eq!(partner["property_product_pricelist"], json!(false));
+    let bare = rpc.create("sale.order", json!({"partner_id": 9})).await;
+    let bare = rpc
+        .read_one("sale.order", bare, &["pricelist_id", "currency_id"])
+        .await;
+    assert_eq!(bare["pricelist_id"], json!(false));
+    assert_eq!(bare["currency_id"], json!([1, "USD"]));
+    // The company's default pricelist, as enabling pricelists creates it.
+    let default = rpc
+        .create(
+            "product.pricelist",
+            json!({"name": "Default", "sequence": 10}),
+        )
+        .await;
     let lists = rpc
         .search_read(
             "product.pricelist",
             json!([]),
-            &["name", "currency_id", "display_name", "active"],
+            &[
+                "name",
+                "currency_id",
+                "display_name",
+                "active",
+                "company_id",
+            ],
         )
         .await;
     assert_eq!(lists.len(), 1);
-    assert_eq!(lists[0]["id"], 1);
+    assert_eq!(lists[0]["id"], default);
     assert_eq!(lists[0]["display_name"], "Default (USD)");
     assert_eq!(lists[0]["currency_id"], json!([1, "USD"]));
+    assert_eq!(lists[0]["company_id"], json!([1, "YourCompany"]));
     let partner = rpc
         .read_one("res.partner", 9, &["property_product_pricelist"])
         .await;
     assert_eq!(
         partner["property_product_pricelist"],
-        json!([1, "Default (USD)"])
+        json!([default, "Default (USD)"])
     );
 
     // EUR is archived in the seed; activating it works.
@@ -738,7 +772,7 @@ async fn orders_take_the_currency_of_their_pricelist(version: u8) {
     let usd = rpc
         .read_one("sale.order", usd, &["pricelist_id", "currency_id"])
         .await;
-    assert_eq!(id_of(&usd["pricelist_id"]), Some(1));
+    assert_eq!(id_of(&usd["pricelist_id"]), Some(default));
     assert_eq!(id_of(&usd["currency_id"]), Some(1));
 
     let so = rpc
@@ -750,7 +784,7 @@ async fn orders_take_the_currency_of_their_pricelist(version: u8) {
         .await;
     let read = rpc.read_one("sale.order", so, &["currency_id"]).await;
     assert_eq!(read["currency_id"], json!([125, "EUR"]));
-    rpc.write("sale.order", &[so], json!({"pricelist_id": 1}))
+    rpc.write("sale.order", &[so], json!({"pricelist_id": default}))
         .await;
     let read = rpc.read_one("sale.order", so, &["currency_id"]).await;
     assert_eq!(id_of(&read["currency_id"]), Some(1));
@@ -826,9 +860,10 @@ async fn demo_data_only_leaves_out_the_firms_own_records() {
     products.sort_unstable();
     assert_eq!(products, [1, 2, 3, 4, 6, 7, 41, 56]);
     assert_eq!(demo.count("project.task.type"), 4);
-    assert!(demo.count("account.journal") >= 13);
+    assert_eq!(demo.count("account.journal"), 13);
     assert!(demo.count("account.tax") >= 5);
-    assert!(demo.count("account.payment.method.line") >= 6);
+    assert_eq!(demo.count("account.payment.method.line"), 4);
+    assert_eq!(demo.count("product.pricelist"), 0);
     let rpc = Rpc::admin(&demo);
     let employees = rpc
         .search_read(

@@ -20,6 +20,7 @@ use odoo_connect::flows::{Flows, WonDeal};
 use odoo_connect::odoo::OdooClient;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::pipeline::{Pipeline, RunReport};
+use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
 use odoo_connect::testkit::FakeOdoo;
 
 use crate::fake_hubspot::{self, FakeHubSpot};
@@ -204,26 +205,28 @@ impl Demo {
         let xml = match std::env::var("CAMT053") {
             Ok(path) => std::fs::read_to_string(path)?,
             Err(_) => {
-                // A statement in which the first customer pays in full, the second half, and
-                // one payer cannot be identified.
-                let open = self.flows.open_invoices().await?;
+                // A statement in which the customer of the first contract pays its invoice in
+                // full, the second half of its invoice, and one payer cannot be identified. It
+                // is made from what Odoo holds (every posted invoice of the contracts, paid or
+                // not), so a second run reads the same statement again.
+                let invoices = flows_setup::posted_invoices(&self.flows).await?;
                 let mut credits = Vec::new();
-                for (i, inv) in open.iter().take(2).enumerate() {
+                for (i, (number, total, currency)) in invoices.iter().take(2).enumerate() {
                     let amount = if i == 0 {
-                        inv.amount_due.amount
+                        *total
                     } else {
-                        (inv.amount_due.amount / rust_decimal::Decimal::TWO).round_dp(2)
+                        (*total / rust_decimal::Decimal::TWO).round_dp(2)
                     };
                     credits.push((
                         format!("BNK-{}", i + 1),
                         amount.to_string(),
-                        inv.currency.to_string(),
-                        inv.number.clone().unwrap_or_default(),
+                        currency.clone(),
+                        number.clone(),
                     ));
                 }
-                let cur = open
+                let cur = invoices
                     .first()
-                    .map(|i| i.currency.to_string())
+                    .map(|(_, _, c)| c.clone())
                     .unwrap_or_else(|| "EUR".into());
                 credits.push(("BNK-9".into(), "77.70".into(), cur, "Thank you".into()));
                 let xml = flows_setup::camt053(&credits);
@@ -232,6 +235,26 @@ impl Demo {
             }
         };
         let (payments, report) = flows_setup::statement_payments(&self.flows, &xml).await?;
+        let (payments, known): (Vec<_>, Vec<_>) = {
+            let mut fresh = Vec::new();
+            let mut known = Vec::new();
+            for (p, c) in payments {
+                match flows_setup::registered_payment(&self.flows, &p).await? {
+                    Some(name) => known.push((p, name)),
+                    None => fresh.push((p, c)),
+                }
+            }
+            (fresh, known)
+        };
+        if say {
+            for (p, name) in &known {
+                println!(
+                    "  {} \"{}\" is already registered in Odoo as {name}",
+                    p.amount.formatted(),
+                    p.reference
+                );
+            }
+        }
         let envelopes = payments
             .iter()
             .map(|(p, c)| self.flows.payment_envelope(p, c.as_ref(), "bank"))
@@ -242,10 +265,12 @@ impl Demo {
         Ok(report)
     }
 
-    /// Runs the queue until it is empty, with a progress bar.
+    /// Runs the queue until it is empty, with a progress bar, then lists every dead letter and
+    /// hold this run produced, with its reason.
     pub async fn run(&self, say: bool, label: &str, total: usize) -> Result<RunReport> {
+        let started = chrono::Utc::now();
         let mut sum = RunReport::default();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
         loop {
             let r = self.pipeline.process_batch("worker-1").await?;
             sum.done += r.done;
@@ -264,12 +289,41 @@ impl Demo {
                 if say && settled < total {
                     println!();
                 }
-                return Ok(sum);
+                if depth > 0 {
+                    println!("  {label}: {depth} message(s) still queued after two minutes");
+                }
+                break;
             }
             if r.leased == 0 {
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
         }
+        // Whatever the run parked, said now rather than left in a report nobody reads.
+        let parked = self
+            .store
+            .list_dead_letters(&DeadLetterFilter::all().parked_between(started, chrono::Utc::now()))
+            .await?;
+        if !parked.is_empty() {
+            println!("  {label}: {} message(s) parked:", parked.len());
+            for d in &parked {
+                let kind = match d.failure.class {
+                    FailureClass::Business => "held",
+                    _ => "dead letter",
+                };
+                println!(
+                    "    {kind} {}: {}{}",
+                    d.envelope.idempotency_key,
+                    d.failure.reason,
+                    d.failure
+                        .errors
+                        .first()
+                        .filter(|e| !d.failure.reason.contains(e.as_str()))
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Ok(sum)
     }
 }
 

@@ -274,3 +274,71 @@ where
     p.submit_batch(&release).await?;
     Ok(release.len())
 }
+
+/// The posted customer invoices of the contracts `flows` booked, by contract: `(number, total,
+/// currency)`, read from Odoo whatever their payment state.
+pub async fn posted_invoices(
+    flows: &Flows,
+) -> Result<Vec<(String, rust_decimal::Decimal, String)>, Box<dyn std::error::Error>> {
+    use odoo_connect::odoo::Domain;
+    use serde_json::Value;
+    let mut out = Vec::new();
+    for b in flows.book().all() {
+        let moves: Vec<Value> = flows
+            .odoo()
+            .model_named::<Value>("account.move")
+            .search_read(
+                Domain::new()
+                    .eq("invoice_origin", b.order_name.as_str())
+                    .eq("move_type", "out_invoice")
+                    .eq("state", "posted"),
+            )
+            .fields(["name", "amount_total", "currency_id"])
+            .order("id")
+            .await?;
+        for m in moves {
+            let total = odoo_connect::odoo::value::decimal_from_value(&m["amount_total"])
+                .unwrap_or_default();
+            out.push((
+                m["name"].as_str().unwrap_or_default().to_owned(),
+                total,
+                m["currency_id"][1].as_str().unwrap_or("EUR").to_owned(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The Odoo payment already registered for `payment` (same reference, date and amount, not
+/// cancelled), by name: a statement read a second time.
+pub async fn registered_payment(
+    flows: &Flows,
+    payment: &odoo_connect::canonical::Payment,
+) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    use odoo_connect::odoo::Domain;
+    use serde_json::Value;
+    if payment.reference.is_empty() {
+        return Ok(None);
+    }
+    let found: Vec<Value> = flows
+        .odoo()
+        .model_named::<Value>("account.payment")
+        .search_read(
+            Domain::new()
+                .eq(
+                    odoo_connect::mapping::payment::memo_field(&flows.mapping_context().version),
+                    payment.reference.as_str(),
+                )
+                .eq("date", payment.date.to_string())
+                .not_in("state", ["draft", "canceled"]),
+        )
+        .fields(["name", "amount"])
+        .await?;
+    Ok(found
+        .into_iter()
+        .find(|p| {
+            odoo_connect::odoo::value::decimal_from_value(&p["amount"])
+                .is_some_and(|a| a == payment.amount.amount)
+        })
+        .and_then(|p| p["name"].as_str().map(str::to_owned)))
+}

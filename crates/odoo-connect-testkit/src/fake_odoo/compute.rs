@@ -733,23 +733,32 @@ pub(crate) fn display_name(orm: &Orm<'_>, model: &str, id: i64) -> String {
         }
         "account.move" => {
             let name = orm.stored(model, id, "name");
+            let label = match orm.stored(model, id, "move_type").as_str() {
+                Some("out_invoice") => "Draft Invoice",
+                Some("out_refund") => "Draft Credit Note",
+                Some("in_invoice") => "Draft Bill",
+                Some("in_refund") => "Draft Vendor Credit Note",
+                Some("out_receipt") => "Draft Sales Receipt",
+                Some("in_receipt") => "Draft Purchase Receipt",
+                _ => "Draft Entry",
+            };
+            // 19's `_get_move_display_name`: a draft is named by its kind, then its number when
+            // it has one; older versions add `(* id)` to an unnumbered draft.
+            let draft = orm.stored(model, id, "state").as_str() == Some("draft");
             return match name.as_str() {
                 Some(n) if !n.is_empty() && n != "/" => {
+                    let shown = if draft && orm.version() >= 19 {
+                        format!("{label} {n}")
+                    } else {
+                        n.to_string()
+                    };
                     match orm.stored(model, id, "ref").as_str() {
-                        Some(r) if !r.is_empty() && r != n => format!("{n} ({r})"),
-                        _ => n.to_string(),
+                        Some(r) if !r.is_empty() && r != n => format!("{shown} ({r})"),
+                        _ => shown,
                     }
                 }
-                _ => {
-                    let label = match orm.stored(model, id, "move_type").as_str() {
-                        Some("out_invoice") => "Draft Invoice",
-                        Some("out_refund") => "Draft Credit Note",
-                        Some("in_invoice") => "Draft Bill",
-                        Some("in_refund") => "Draft Vendor Credit Note",
-                        _ => "Draft Entry",
-                    };
-                    format!("{label} (* {id})")
-                }
+                _ if orm.version() >= 19 => label.to_string(),
+                _ => format!("{label} (* {id})"),
             };
         }
         "account.move.line" => {
@@ -779,8 +788,44 @@ pub(crate) fn display_name(orm: &Orm<'_>, model: &str, id: i64) -> String {
                 .map(|o| display_name(orm, "sale.order", o))
                 .unwrap_or_default();
             let name = text(orm, model, id, "name").unwrap_or_default();
-            let first = name.lines().next().unwrap_or_default();
-            return format!("{order} - {first}");
+            if orm.version() < 19 {
+                let first = name.lines().next().unwrap_or_default();
+                return format!("{order} - {first}");
+            }
+            // 19: the product's name unless the description's second line says otherwise,
+            // then the customer (its commercial entity's reference, else its name).
+            let product = m2o(orm, model, id, "product_id")
+                .map(|p| (p, display_name(orm, "product.product", p)))
+                .filter(|(_, p)| !p.is_empty());
+            let description = match product {
+                Some((p, product)) => {
+                    let default = match text(orm, "product.product", p, "description_sale") {
+                        Some(desc) => format!("{product}\n{desc}"),
+                        None => product.clone(),
+                    };
+                    match name.split('\n').nth(1) {
+                        Some(second) if !second.is_empty() && name != default => second.to_string(),
+                        _ => product,
+                    }
+                }
+                None => name.lines().next().unwrap_or_default().to_string(),
+            };
+            let customer = m2o(
+                orm,
+                "sale.order",
+                m2o(orm, model, id, "order_id").unwrap_or(0),
+                "partner_id",
+            )
+            .map(|p| commercial_partner(orm, p))
+            .map(|c| {
+                text(orm, "res.partner", c, "ref")
+                    .or_else(|| text(orm, "res.partner", c, "name"))
+                    .unwrap_or_default()
+            });
+            return match customer {
+                Some(c) => format!("{order} - {description} ({c})"),
+                None => format!("{order} - {description}"),
+            };
         }
         "product.pricelist" => {
             let name = text(orm, model, id, "name").unwrap_or_default();
@@ -848,6 +893,14 @@ fn company_currency(orm: &Orm<'_>, company: i64) -> Value {
         Value::Null => json!(1),
         v => v,
     }
+}
+
+/// The company a new entry or payment gets (account's `_compute_company_id`): its journal's,
+/// else the current one.
+fn journal_company(orm: &Orm<'_>, row: &Row, current: i64) -> i64 {
+    as_id(row.get("journal_id").unwrap_or(&Value::Null))
+        .and_then(|j| as_id(&orm.stored("account.journal", j, "company_id")))
+        .unwrap_or(current)
 }
 
 /// The first journal of a type in a company.
@@ -1111,7 +1164,7 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
         "account.move" => {
             set_default(row, "move_type", json!("entry"));
             set_default(row, "state", json!("draft"));
-            set_default(row, "company_id", json!(company));
+            set_default(row, "company_id", json!(journal_company(orm, row, company)));
             let c = as_id(row.get("company_id").unwrap_or(&Value::Null)).unwrap_or(company);
             set_default(row, "currency_id", company_currency(orm, c));
             set_default(row, "date", today);
@@ -1174,7 +1227,7 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
             set_default(row, "invoice_reference_model", json!("odoo"));
         }
         "account.payment" => {
-            set_default(row, "company_id", json!(company));
+            set_default(row, "company_id", json!(journal_company(orm, row, company)));
             let c = as_id(row.get("company_id").unwrap_or(&Value::Null)).unwrap_or(company);
             set_default(row, "currency_id", company_currency(orm, c));
             set_default(row, "state", json!("draft"));
@@ -1209,6 +1262,11 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
             set_default(row, "amount", float(0.0));
         }
         "account.payment.term" => set_default(row, "sequence", json!(10)),
+        "product.pricelist" => {
+            set_default(row, "company_id", json!(company));
+            set_default(row, "currency_id", company_currency(orm, company));
+            set_default(row, "sequence", json!(16));
+        }
         "uom.uom" => {
             set_default(row, "relative_factor", float(1.0));
             set_default(row, "rounding", float(0.01));

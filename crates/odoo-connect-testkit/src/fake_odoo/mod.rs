@@ -205,8 +205,10 @@ impl FakeOdooBuilder {
     /// Starts from Odoo's demo data only, as a freshly installed database with demo data: the
     /// companies, users, customers and contacts, employees (with their demo work emails),
     /// currencies, countries, units, languages, Odoo's demo products (ids 1 to 7, 41 and 56),
-    /// the default pricelist, task stages and the accounting setup (journals, taxes, payment
-    /// terms and methods), but none of the firm's own data of the default seed: no products
+    /// task stages and the accounting setup (per company: Sales 1 and 8, Bank 6 and 13 with
+    /// their manual payment methods, taxes, payment terms), but none of the firm's own data of
+    /// the default seed: no pricelist (a fresh Odoo 19 demo database has none, so an order is
+    /// in its company's currency), no cash journal, no products
     /// with the internal references `PS-FIX`, `PS-MIL`, `PS-TM`, `PS-ARC` or `PS-SUP`, no sale
     /// orders, invoices, payments, projects, tasks, milestones or timesheets. Id sequences
     /// continue as in the default seed, so new records get fresh ids, and every workflow works

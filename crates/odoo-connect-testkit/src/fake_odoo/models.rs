@@ -365,3 +365,82 @@ pub(crate) fn is_read_only_method(method: &str) -> bool {
             | "exists"
     )
 }
+
+/// The relational fields declared `check_company=True` (API names, in declaration order) of
+/// the models with `_check_company_auto = True`, as in Odoo 19's `sale`, `account`,
+/// `analytic` and `product` modules: after a `create` or `write`, each record's values of these
+/// fields must belong to the record's company or to none (`_check_company`). `None` for the
+/// other models (project.project, project.milestone, res.partner, product.pricelist,
+/// product.product, ... are not checked automatically). Fields the fake's schema lacks are
+/// skipped.
+pub(crate) fn check_company_fields(model: &str) -> Option<&'static [&'static str]> {
+    Some(match model {
+        "sale.order" => &[
+            "partner_id",
+            "partner_invoice_id",
+            "partner_shipping_id",
+            "fiscal_position_id",
+            "journal_id",
+            "payment_term_id",
+            "preferred_payment_method_line_id",
+            "pricelist_id",
+            "team_id",
+            "sale_order_template_id",
+        ],
+        "sale.order.line" => &["product_id", "tax_ids"],
+        "account.move" => &[
+            "journal_id",
+            "partner_id",
+            "commercial_partner_id",
+            "partner_shipping_id",
+            "partner_bank_id",
+            "fiscal_position_id",
+            "invoice_payment_term_id",
+            "invoice_vendor_bill_id",
+            "reversed_entry_id",
+            "origin_payment_id",
+            "statement_line_id",
+        ],
+        "account.move.line" => &[
+            "move_id",
+            "account_id",
+            "product_id",
+            "tax_ids",
+            "group_tax_id",
+            "tax_repartition_line_id",
+            "reconcile_model_id",
+        ],
+        "account.payment" => &[
+            "move_id",
+            "journal_id",
+            "partner_bank_id",
+            "partner_id",
+            "outstanding_account_id",
+            "destination_account_id",
+        ],
+        "account.payment.register" => &["journal_id", "writeoff_account_id"],
+        "account.journal" => &[
+            "default_account_id",
+            "suspense_account_id",
+            "non_deductible_account_id",
+            "inbound_payment_method_line_ids",
+            "outbound_payment_method_line_ids",
+            "profit_account_id",
+            "loss_account_id",
+            "bank_account_id",
+            "journal_group_ids",
+        ],
+        "account.analytic.line" => &[
+            "partner_id",
+            "product_id",
+            "general_account_id",
+            "journal_id",
+            "move_line_id",
+        ],
+        "account.analytic.account" => &["partner_id"],
+        "account.tax" => &["children_tax_ids", "cash_basis_transition_account_id"],
+        "account.fiscal.position" => &[],
+        "product.template" => &["optional_product_ids", "combo_ids"],
+        _ => return None,
+    })
+}

@@ -841,7 +841,113 @@ impl<'a> Orm<'a> {
         }
         compute::after_create(self, model, id)?;
         compute::check_constraints(self, model, &[id])?;
+        self.check_company(model, &[id], None)?;
         Ok(id)
+    }
+
+    // ------------------------------------------------------------------ companies
+
+    /// The company of a record (storage `company_id`, computed ones included), `None` when the
+    /// record is shared or the model has no company.
+    pub(crate) fn company_of(&self, model: &str, id: i64) -> Option<i64> {
+        if model == "account.payment.method.line" {
+            let journal = as_id(&self.get(model, id, "journal_id"))?;
+            return self.company_of("account.journal", journal);
+        }
+        as_id(&self.get(model, id, "company_id"))
+    }
+
+    /// Whether a record of `comodel` may be linked from a record of `company` (Odoo's
+    /// `_check_company_domain`: its company is `company` or none; with no company, only shared
+    /// records). Models without a company are always compatible.
+    fn company_compatible(&self, comodel: &str, id: i64, company: Option<i64>) -> bool {
+        if self.has_field(comodel, "company_id") || comodel == "account.payment.method.line" {
+            return match self.company_of(comodel, id) {
+                None => true,
+                Some(c) => Some(c) == company,
+            };
+        }
+        if self.has_field(comodel, "company_ids") {
+            let companies: Vec<i64> = self
+                .stored(comodel, id, "company_ids")
+                .as_array()
+                .map(|a| a.iter().filter_map(as_id).collect())
+                .unwrap_or_default();
+            return companies.is_empty() || company.is_some_and(|c| companies.contains(&c));
+        }
+        true
+    }
+
+    /// Odoo's `_check_company` on the models with `_check_company_auto`: the values of their
+    /// `check_company=True` fields (all of them, or those `written` when the company itself was
+    /// not written) must belong to the record's company or to none, else the `UserError` Odoo
+    /// raises, listing up to five inconsistencies.
+    pub(crate) fn check_company(
+        &self,
+        model: &str,
+        ids: &[i64],
+        written: Option<&[&str]>,
+    ) -> OdooResult<()> {
+        let Some(fields) = models::check_company_fields(model) else {
+            return Ok(());
+        };
+        let all =
+            written.is_none_or(|w| w.iter().any(|f| matches!(*f, "company_id" | "company_ids")));
+        let fields: Vec<&'static Field> = fields
+            .iter()
+            .filter(|f| all || written.is_some_and(|w| w.contains(f)))
+            .filter_map(|f| self.sfield(model, f))
+            .filter(|f| f.ftype.is_relational())
+            .collect();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for &id in ids {
+            let company = self.company_of(model, id);
+            for field in &fields {
+                let comodel = field.relation.as_deref().unwrap_or_default();
+                if self.model(comodel).is_none() {
+                    continue;
+                }
+                let corecords: Vec<i64> = match self.get(model, id, &field.storage) {
+                    Value::Array(items) => items.iter().filter_map(as_id).collect(),
+                    other => as_id(&other).into_iter().collect(),
+                };
+                let corecords: Vec<i64> = corecords
+                    .into_iter()
+                    .filter(|&c| self.exists(comodel, c))
+                    .collect();
+                if corecords
+                    .iter()
+                    .all(|&c| self.company_compatible(comodel, c, company))
+                {
+                    continue;
+                }
+                let companies = company
+                    .map(|c| self.display_name("res.company", c))
+                    .unwrap_or_default();
+                let values: Vec<String> = corecords
+                    .iter()
+                    .map(|&c| py_str(&self.display_name(comodel, c)))
+                    .collect();
+                lines.push(format!(
+                    "- \u{201c}{}\u{201d} belongs to company \u{201c}{companies}\u{201d} while \u{201c}{}\u{201d} ({}: {}) belongs to another company.",
+                    self.display_name(model, id),
+                    field.string,
+                    field.name,
+                    values.join(", ")
+                ));
+            }
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        lines.truncate(5);
+        Err(OdooError::user(format!(
+            "Uh-oh! You\u{2019}ve got some company inconsistencies here:\n{}\nTo avoid a mess, no company crossover is allowed!",
+            lines.join("\n")
+        )))
     }
 
     fn check_required(&self, model: &str, row: &Row) -> OdooResult<()> {
@@ -941,6 +1047,12 @@ impl<'a> Orm<'a> {
         }
         compute::after_write(self, model, ids, &row_vals)?;
         compute::check_constraints(self, model, ids)?;
+        let written: Vec<&str> = vals
+            .keys()
+            .filter_map(|k| self.field(model, k))
+            .map(|f| f.storage.as_str())
+            .collect();
+        self.check_company(model, ids, Some(&written))?;
         Ok(())
     }
 

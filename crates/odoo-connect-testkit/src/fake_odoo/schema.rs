@@ -98,6 +98,11 @@ impl FieldType {
         matches!(self, FieldType::One2many | FieldType::Many2many)
     }
 
+    /// Many2one, one2many or many2many.
+    pub(crate) fn is_relational(self) -> bool {
+        self == FieldType::Many2one || self.is_x2many()
+    }
+
     pub(crate) fn is_numeric(self) -> bool {
         matches!(
             self,

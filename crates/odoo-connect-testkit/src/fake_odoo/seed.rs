@@ -74,8 +74,10 @@ pub(crate) fn seed(db: &mut Db, options: &SeedOptions) {
     companies_and_users(db);
     partners(db);
     catalog(db, options.demo_only);
-    pricelists(db);
-    accounting_setup(db);
+    if !options.demo_only {
+        pricelists(db);
+    }
+    accounting_setup(db, options.demo_only);
     hr(db);
     projects(db, options.demo_only);
     if !options.demo_only {
@@ -88,7 +90,9 @@ pub(crate) fn seed(db: &mut Db, options: &SeedOptions) {
     sequences(db);
 }
 
-/// The default pricelist of the demo data (`product.list0`), in the company currency.
+/// The firm's default pricelist, in the company currency. A fresh Odoo 19 database with demo
+/// data has no pricelist at all (they come with the pricelists setting): an order then has
+/// none and is in its company's currency.
 fn pricelists(db: &mut Db) {
     put(
         db,
@@ -230,7 +234,7 @@ fn companies_and_users(db: &mut Db) {
             "name": "My US Company", "partner_id": 42, "currency_id": 1, "sequence": 10,
             "email": "info@my-us-company.example.com", "country_id": 233, "city": "New York",
             "fiscalyear_last_day": 31, "fiscalyear_last_month": "12", "layout_background": "Blank",
-            "account_price_include": "tax_excluded", "user_ids": [2],
+            "account_price_include": "tax_excluded", "user_ids": [2, 5],
         }),
     );
     put(
@@ -260,7 +264,7 @@ fn companies_and_users(db: &mut Db) {
         5,
         json!({
             "name": "Marc Demo", "login": "demo", "partner_id": 6, "active": true,
-            "email": "mark.brown23@example.com", "company_id": 1, "company_ids": [1],
+            "email": "mark.brown23@example.com", "company_id": 1, "company_ids": [1, 2],
             "lang": "en_US", "tz": "Europe/Brussels", "notification_type": "email", "share": false,
         }),
     );
@@ -525,7 +529,7 @@ fn catalog(db: &mut Db, demo_only: bool) {
 }
 
 #[rustfmt::skip]
-fn accounting_setup(db: &mut Db) {
+fn accounting_setup(db: &mut Db, demo_only: bool) {
     // Taxes: 15% sale and purchase per company, a 0% exempt sale tax on company 1.
     for (id, name, usage, amount, company) in [
         (1, "15%", "sale", 15.0, 1),
@@ -545,22 +549,44 @@ fn accounting_setup(db: &mut Db) {
             }),
         );
     }
-    let journals = [
-        (1, "Sales", "INV", "sale", 1, 5),
-        (2, "Purchases", "BILL", "purchase", 1, 6),
-        (3, "Miscellaneous Operations", "MISC", "general", 1, 9),
-        (4, "Exchange Difference", "EXCH", "general", 1, 9),
-        (5, "Cash Basis Taxes", "CABA", "general", 1, 10),
-        (6, "Bank", "BNK1", "bank", 1, 10),
-        (7, "Cash", "CSH1", "cash", 1, 10),
-        (8, "Sales", "INV", "sale", 2, 5),
-        (9, "Purchases", "BILL", "purchase", 2, 6),
-        (10, "Miscellaneous Operations", "MISC", "general", 2, 9),
-        (11, "Exchange Difference", "EXCH", "general", 2, 9),
-        (12, "Bank", "BNK1", "bank", 2, 10),
-        (13, "Cash", "CSH1", "cash", 2, 10),
-    ];
-    for (id, name, code, jtype, company, seq) in journals {
+    // Journals per company. With `demo_only`, those of a fresh Odoo 19 demo database (ids,
+    // sequences and codes as it numbers them, an Expense journal 7 and no cash journal); else
+    // those of the recorded database, where company 2's bank journal is 12, and the firm's cash
+    // journals 7 and 13.
+    let journals: &[(i64, &str, &str, &str, i64, i64)] = if demo_only {
+        &[
+            (1, "Sales", "INV", "sale", 1, 5),
+            (2, "Purchases", "BILL", "purchase", 1, 6),
+            (3, "Miscellaneous Operations", "MISC", "general", 1, 9),
+            (4, "Exchange Difference", "EXCH", "general", 1, 10),
+            (5, "Cash Basis Taxes", "CABA", "general", 1, 10),
+            (6, "Bank", "BNK1", "bank", 1, 7),
+            (7, "Expense", "EXP", "purchase", 1, 99),
+            (8, "Sales", "INV", "sale", 2, 5),
+            (9, "Purchases", "BILL", "purchase", 2, 6),
+            (10, "Miscellaneous Operations", "MISC", "general", 2, 9),
+            (11, "Exchange Difference", "EXCH", "general", 2, 10),
+            (12, "Cash Basis Taxes", "CABA", "general", 2, 10),
+            (13, "Bank", "BNK1", "bank", 2, 7),
+        ]
+    } else {
+        &[
+            (1, "Sales", "INV", "sale", 1, 5),
+            (2, "Purchases", "BILL", "purchase", 1, 6),
+            (3, "Miscellaneous Operations", "MISC", "general", 1, 9),
+            (4, "Exchange Difference", "EXCH", "general", 1, 9),
+            (5, "Cash Basis Taxes", "CABA", "general", 1, 10),
+            (6, "Bank", "BNK1", "bank", 1, 10),
+            (7, "Cash", "CSH1", "cash", 1, 10),
+            (8, "Sales", "INV", "sale", 2, 5),
+            (9, "Purchases", "BILL", "purchase", 2, 6),
+            (10, "Miscellaneous Operations", "MISC", "general", 2, 9),
+            (11, "Exchange Difference", "EXCH", "general", 2, 9),
+            (12, "Bank", "BNK1", "bank", 2, 10),
+            (13, "Cash", "CSH1", "cash", 2, 10),
+        ]
+    };
+    for &(id, name, code, jtype, company, seq) in journals {
         put(
             db,
             "account.journal",
@@ -572,14 +598,20 @@ fn accounting_setup(db: &mut Db) {
             }),
         );
     }
-    for (id, journal, ptype) in [
-        (1, 6, "inbound"),
-        (2, 6, "outbound"),
-        (3, 12, "inbound"),
-        (4, 12, "outbound"),
-        (5, 7, "inbound"),
-        (6, 7, "outbound"),
-    ] {
+    // The manual payment methods, inbound and outbound, of each bank (and cash) journal.
+    let method_lines: &[(i64, i64, &str)] = if demo_only {
+        &[(1, 6, "inbound"), (2, 6, "outbound"), (3, 13, "inbound"), (4, 13, "outbound")]
+    } else {
+        &[
+            (1, 6, "inbound"),
+            (2, 6, "outbound"),
+            (3, 12, "inbound"),
+            (4, 12, "outbound"),
+            (5, 7, "inbound"),
+            (6, 7, "outbound"),
+        ]
+    };
+    for &(id, journal, ptype) in method_lines {
         put(
             db,
             "account.payment.method.line",
