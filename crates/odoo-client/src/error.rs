@@ -135,6 +135,13 @@ impl Error {
         }
     }
 
+    /// Whether Odoo reported a transient PostgreSQL conflict (a serialisation failure, a
+    /// deadlock, a lock it could not obtain): Odoo rolled the call back, so the same call,
+    /// even a write, may be sent again after a pause. See [`OdooErrorKind::Conflict`].
+    pub fn is_conflict(&self) -> bool {
+        self.as_odoo().is_some_and(OdooException::is_transient)
+    }
+
     /// Whether the request provably never reached the server, so that even a write can be sent
     /// again.
     pub fn is_unsent(&self) -> bool {
@@ -237,8 +244,12 @@ pub enum OdooErrorKind {
     MissingError,
     /// The session expired (JSON-RPC code 100).
     SessionExpired,
-    /// A concurrent transaction holds a lock or a serialisation failure (HTTP 409,
-    /// `psycopg2.errors.SerializationFailure`, `LockNotAvailable`).
+    /// A concurrent transaction got in the way: a serialisation failure, a deadlock or a lock
+    /// that could not be obtained (`psycopg2.errors.SerializationFailure`, `DeadlockDetected`,
+    /// `LockNotAvailable`, `odoo.exceptions.ConcurrencyError`, HTTP 409). Odoo rolled the
+    /// call back, so repeating it is safe; it reaches the client once Odoo's own five tries
+    /// (`odoo/service/model.py` `retrying`) are spent, over JSON-RPC as an error with code 0
+    /// and over JSON-2 as HTTP 500.
     Conflict,
     /// Any other exception: see [`OdooException::name`].
     Other,
@@ -255,9 +266,11 @@ impl OdooErrorKind {
             "UserError" | "RedirectWarning" => OdooErrorKind::UserError,
             "MissingError" => OdooErrorKind::MissingError,
             "SessionExpiredException" => OdooErrorKind::SessionExpired,
-            "SerializationFailure" | "LockNotAvailable" | "ConcurrencyError" => {
-                OdooErrorKind::Conflict
-            }
+            "SerializationFailure"
+            | "DeadlockDetected"
+            | "LockNotAvailable"
+            | "TransactionRollbackError"
+            | "ConcurrencyError" => OdooErrorKind::Conflict,
             _ => match (code, http_status) {
                 (Some(100), _) => OdooErrorKind::SessionExpired,
                 (_, Some(401)) => OdooErrorKind::AccessDenied,
@@ -349,10 +362,11 @@ impl OdooException {
         }
     }
 
-    /// Whether this exception is worth retrying: lock and serialisation conflicts.
+    /// Whether this exception is worth retrying: serialisation failures, deadlocks and lock
+    /// conflicts ([`OdooErrorKind::Conflict`], or a message that reports one, see
+    /// [`is_conflict_message`]).
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind, OdooErrorKind::Conflict)
-            || self.message.contains("could not serialize access")
+        matches!(self.kind, OdooErrorKind::Conflict) || is_conflict_message(&self.message)
     }
 }
 
@@ -393,6 +407,36 @@ impl From<OdooException> for Error {
     fn from(e: OdooException) -> Self {
         Error::Odoo(Box::new(e))
     }
+}
+
+/// Whether a message of Odoo (an exception's, or one of `load`'s messages) reports a transient
+/// PostgreSQL conflict rather than a problem with the data: a serialisation failure (`could
+/// not serialize access due to concurrent update`), a deadlock (`deadlock detected`), a lock
+/// that could not be obtained (`could not obtain lock on row ...`, `canceling statement due
+/// to lock timeout`) or Odoo's `ConcurrencyError`.
+///
+/// `load` catches these per row and returns PostgreSQL's text in its messages, so Odoo's
+/// own retry never runs; the same call a moment later usually succeeds.
+///
+/// ```
+/// use odoo_client::error::is_conflict_message;
+/// assert!(is_conflict_message("could not serialize access due to concurrent update\n"));
+/// assert!(is_conflict_message("deadlock detected\nDETAIL:  Process 1 waits for ShareLock"));
+/// assert!(!is_conflict_message("Missing required value for the field 'Project' (project_id)"));
+/// ```
+pub fn is_conflict_message(message: &str) -> bool {
+    const MARKERS: [&str; 9] = [
+        "could not serialize access",
+        "deadlock detected",
+        "could not obtain lock",
+        "due to lock timeout",
+        "SerializationFailure",
+        "DeadlockDetected",
+        "LockNotAvailable",
+        "TransactionRollbackError",
+        "ConcurrencyError",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
 }
 
 /// The first `max` characters of a body, on one line, for error messages.
@@ -462,6 +506,9 @@ mod tests {
             ("odoo.exceptions.MissingError", MissingError),
             ("odoo.http.SessionExpiredException", SessionExpired),
             ("psycopg2.errors.SerializationFailure", Conflict),
+            ("psycopg2.errors.DeadlockDetected", Conflict),
+            ("psycopg2.errors.LockNotAvailable", Conflict),
+            ("odoo.exceptions.ConcurrencyError", Conflict),
             ("builtins.ValueError", Other),
         ] {
             assert_eq!(OdooErrorKind::classify(name, Some(0), None), kind, "{name}");

@@ -105,13 +105,18 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Whether the batch was rolled back only because of transient PostgreSQL conflicts with
+    /// concurrent transactions (see [`LoadError::is_transient`]): the same `load` a moment
+    /// later may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.ids.is_none() && is_transient(&self.messages)
+    }
+
     /// The ids, or an error listing the messages when the batch was rolled back.
     pub fn into_ids(self) -> std::result::Result<Vec<RecordId>, LoadError> {
         match self.ids {
             Some(ids) if !self.messages.iter().any(|m| m.kind == "error") => Ok(ids),
-            _ => Err(LoadError {
-                messages: self.messages,
-            }),
+            _ => Err(LoadError::new(self.messages)),
         }
     }
 }
@@ -133,12 +138,67 @@ pub struct LoadMessage {
     pub field: Option<String>,
 }
 
+impl LoadMessage {
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.kind == "error"
+    }
+
+    /// Whether this error reports a transient PostgreSQL conflict with a concurrent
+    /// transaction (`could not serialize access due to concurrent update`, `deadlock
+    /// detected`, `could not obtain lock`) rather than a problem with the row: `load` catches
+    /// the exception of each row and reports it here, so Odoo's own retry never runs.
+    pub fn is_conflict(&self) -> bool {
+        self.is_error() && crate::error::is_conflict_message(&self.message)
+    }
+}
+
+/// Whether the messages hold errors and every one is a conflict.
+fn is_transient(messages: &[LoadMessage]) -> bool {
+    let mut errors = messages.iter().filter(|m| m.is_error()).peekable();
+    errors.peek().is_some() && errors.all(LoadMessage::is_conflict)
+}
+
 /// `load` rolled the batch back.
+///
+/// Either Odoo refused rows (a bad value, a missing record: the messages name them), or a
+/// concurrent transaction got in the way ([`LoadError::is_transient`]): `load` catches the
+/// serialisation failure or deadlock of each row and reports it as the row's error, so the
+/// same rows would have been accepted a moment later.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("load refused the batch: {}", .messages.iter().map(|m| m.message.as_str()).collect::<Vec<_>>().join("; "))]
+#[error("{}: {}", if self.is_transient() { "load rolled the batch back on a conflict with a concurrent transaction" } else { "load refused the batch" }, .messages.iter().map(|m| m.message.trim_end()).collect::<Vec<_>>().join("; "))]
+#[non_exhaustive]
 pub struct LoadError {
     /// Odoo's messages.
     pub messages: Vec<LoadMessage>,
+}
+
+impl LoadError {
+    /// A rolled-back `load` with these messages.
+    pub fn new(messages: Vec<LoadMessage>) -> Self {
+        LoadError { messages }
+    }
+
+    /// Whether the batch was rolled back only because of transient PostgreSQL conflicts (every
+    /// error is one, see [`LoadMessage::is_conflict`]): retry the same rows after a pause
+    /// instead of treating them as refused. A batch where some rows were refused for their
+    /// data is not transient, even when other rows report a conflict.
+    ///
+    /// ```
+    /// use odoo_client::{LoadError, LoadMessage};
+    /// let row = |i: i64, text: &str| LoadMessage {
+    ///     kind: "error".into(),
+    ///     message: text.into(),
+    ///     record: Some(i),
+    ///     field: None,
+    /// };
+    /// let conflict = "could not serialize access due to concurrent update\n";
+    /// assert!(LoadError::new(vec![row(0, conflict), row(1, conflict)]).is_transient());
+    /// assert!(!LoadError::new(vec![row(0, conflict), row(1, "Missing required value")]).is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        is_transient(&self.messages)
+    }
 }
 
 /// A field as `fields_get` describes it.
