@@ -28,7 +28,7 @@ pub enum Protocol {
     /// JSON-RPC otherwise.
     #[default]
     Auto,
-    /// `POST /jsonrpc` (Odoo 14 to 20; removal planned for 22).
+    /// `POST /jsonrpc` (Odoo 14 to 21; deprecated from 19, removal planned for 22).
     JsonRpc,
     /// `POST /json/2/<model>/<method>` with a bearer API key (Odoo 19+).
     Json2,
@@ -513,6 +513,12 @@ impl OdooClient {
         let has_key = creds.is_api_key();
         let protocol = match cfg.protocol {
             Protocol::Auto if version.has_json2() && has_key => Protocol::Json2,
+            Protocol::Auto | Protocol::JsonRpc if !version.has_jsonrpc() => {
+                return Err(Error::config(format!(
+                    "the server runs Odoo {version}, which no longer serves JSON-RPC (/jsonrpc); \
+                     use Protocol::Json2 with an API key"
+                )));
+            }
             Protocol::Auto | Protocol::JsonRpc => Protocol::JsonRpc,
             Protocol::Json2 => {
                 if !version.has_json2() {
@@ -536,7 +542,18 @@ impl OdooClient {
             }
             uid = Some(
                 self.authenticate(database.as_deref().unwrap_or_default(), &creds)
-                    .await?,
+                    .await
+                    .map_err(|e| match e {
+                        // A server that answers the version but not the login over /jsonrpc
+                        // has switched the deprecated services off (possible from Odoo 20).
+                        Error::Http { status: 404, .. } if version.jsonrpc_deprecated() => {
+                            Error::config(format!(
+                                "the server runs Odoo {version} and does not serve JSON-RPC logins \
+                                 (/jsonrpc answered 404); use Protocol::Json2 with an API key"
+                            ))
+                        }
+                        e => e,
+                    })?,
             );
         }
         self.store_auth(creds, uid);

@@ -1,7 +1,8 @@
 //! The JSON-RPC codec (`POST /jsonrpc`): encodes calls and decodes replies, without I/O.
 //!
-//! Works on Odoo 14 to 20 (deprecated from 19, scheduled for removal in 22). Every application
-//! error comes back with HTTP 200 and an `error` object whose `data` names the Python exception.
+//! Works on Odoo 14 to 21 (deprecated from 19, scheduled for removal in 22; the `db` service is
+//! gone from 20, so name the database there). Every application error comes back with HTTP 200
+//! and an `error` object whose `data` names the Python exception.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -28,7 +28,7 @@
 //! | [`Payment`](crate::Payment) | `account.payment` (both ways); `account.payment.register` | [`payment`] |
 //!
 //! # Versions
-//! The values follow the field names and selection values of the target version (16 to 19):
+//! The values follow the field names and selection values of the target version (16 to 20):
 //! product `detailed_type` (up to 17) or `type` (from 18); `sale.order.line` `product_uom` and
 //! `tax_id` (up to 18) or `product_uom_id` and `tax_ids` (19); `project.project`
 //! `analytic_account_id` (up to 17) or `account_id` (from 18); `account.payment` `ref` (up to 17)
@@ -37,7 +37,8 @@
 //! `total_amount` (16) or `total_amount_currency` (from 17); milestone quantities as a
 //! `quantity_percentage` (up to 17) or a `product_uom_qty` (from 18); sale order locking by the
 //! `done` state (16) or the `locked` flag (from 17); project status `done` (from 17, archived
-//! before); payment states `posted` (up to 17) or `paid`/`in_process` (from 18).
+//! before); payment states `posted` (up to 17) or `paid`/`in_process` (from 18). Odoo 20 takes
+//! 19's names: no rename of these fields was found in its public sources (read, not run).
 //!
 //! # Example
 //!
@@ -348,4 +349,52 @@ pub(crate) fn legal_entity_of(
 /// The unknown-selection error for a selection enum's `Other` value.
 pub(crate) fn other_selection(model: &str, field: &str, value: &str) -> MappingError {
     MappingError::unknown_selection(model, field, value)
+}
+
+#[cfg(test)]
+mod version_names {
+    use super::fields;
+    use odoo_client::ServerVersion;
+
+    #[test]
+    fn twenty_keeps_the_names_of_nineteen() {
+        let names = |v: &ServerVersion| {
+            [
+                fields::product_type(v),
+                fields::sale_line_uom(v),
+                fields::sale_line_taxes(v),
+                fields::project_account(v),
+                fields::payment_memo(v),
+                fields::expense_total(v),
+            ]
+        };
+        let nineteen = names(&ServerVersion::new(19, 0));
+        assert_eq!(
+            nineteen,
+            [
+                "type",
+                "product_uom_id",
+                "tax_ids",
+                "account_id",
+                "memo",
+                "total_amount_currency"
+            ]
+        );
+        assert_eq!(names(&ServerVersion::new(20, 0)), nineteen);
+        assert_eq!(
+            names(&ServerVersion::parse("saas~19.4").unwrap_or(ServerVersion::new(19, 4))),
+            nineteen
+        );
+        assert_eq!(
+            names(&ServerVersion::new(18, 0)),
+            [
+                "type",
+                "product_uom",
+                "tax_id",
+                "account_id",
+                "memo",
+                "total_amount_currency"
+            ]
+        );
+    }
 }
