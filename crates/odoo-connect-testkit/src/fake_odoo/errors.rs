@@ -86,6 +86,16 @@ impl OdooError {
         OdooError::new("psycopg2.OperationalError", message, 500)
     }
 
+    /// PostgreSQL's serialisation failure once Odoo's own tries are spent: JSON-RPC error code 0,
+    /// JSON-2 HTTP 500 (as recorded in `tests/fixtures/conflicts/`).
+    pub(crate) fn serialization_failure() -> OdooError {
+        OdooError::new(
+            "psycopg2.errors.SerializationFailure",
+            SERIALIZATION_FAILURE,
+            500,
+        )
+    }
+
     /// A werkzeug HTTP exception: the status is part of `arguments`.
     pub(crate) fn http(class: &str, status: u16, message: impl Into<String>) -> OdooError {
         let mut e = OdooError::new(&format!("werkzeug.exceptions.{class}"), message, status);
@@ -135,6 +145,10 @@ impl OdooError {
         )
     }
 }
+
+/// PostgreSQL's text of a serialisation failure, as Odoo passes it on.
+pub(crate) const SERIALIZATION_FAILURE: &str =
+    "could not serialize access due to concurrent update\n";
 
 /// Result of an ORM or service call.
 pub(crate) type OdooResult<T> = Result<T, OdooError>;

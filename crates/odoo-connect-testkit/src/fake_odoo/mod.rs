@@ -52,8 +52,8 @@
 //! # Faults
 //!
 //! [`FakeOdoo::set_latency`], [`FakeOdoo::set_record_cost`], [`FakeOdoo::fail_next`],
-//! [`FakeOdoo::fail_next_with`] and [`FakeOdoo::drop_reply_after_commit`] change the behaviour
-//! of a running server.
+//! [`FakeOdoo::fail_next_with`], [`FakeOdoo::fail_with_serialization`] and
+//! [`FakeOdoo::drop_reply_after_commit`] change the behaviour of a running server.
 //!
 //! # Example
 //!
@@ -510,6 +510,53 @@ impl FakeOdoo {
     /// without a reply. Failing calls reply normally and do not count.
     pub fn drop_reply_after_commit(&self, n: usize) {
         self.faults(|f| f.drop_after_commit = n);
+    }
+
+    /// The next `n` calls of `load`, `create` and `write` (over either protocol, on any model)
+    /// are rolled back by a concurrent transaction, as a real Odoo 19 reports it (recorded in
+    /// `tests/fixtures/conflicts/`): `load` answers normally with `ids: false` and the
+    /// serialisation failure as the error of each row (`could not serialize access due to
+    /// concurrent update`, the first ten rows, then a warning), because Odoo's `load` catches
+    /// it; `create` and `write` fail with `psycopg2.errors.SerializationFailure`, as they do once
+    /// Odoo's own tries are spent (JSON-RPC error code 0, JSON-2 HTTP 500). Nothing is executed;
+    /// other calls, and calls refused before they run (bad credentials, unknown method), do not
+    /// count.
+    ///
+    /// ```
+    /// use odoo_connect_testkit::FakeOdoo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = FakeOdoo::start().await;
+    /// fake.fail_with_serialization(1);
+    /// let call = |method: &str, args: serde_json::Value| serde_json::json!({
+    ///     "jsonrpc": "2.0", "method": "call", "id": 1,
+    ///     "params": {"service": "object", "method": "execute_kw", "args": [
+    ///         fake.database(), FakeOdoo::ADMIN_UID, fake.admin_api_key(),
+    ///         "res.partner", method, args
+    ///     ]}
+    /// });
+    /// let text = reqwest::Client::new()
+    ///     .post(format!("{}/jsonrpc", fake.url()))
+    ///     .header("Content-Type", "application/json")
+    ///     .body(call("load", serde_json::json!([["name"], [["Acme"]]])).to_string())
+    ///     .send().await.expect("a reply").text().await.expect("a body");
+    /// let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    /// assert_eq!(reply["result"]["ids"], false);
+    /// assert_eq!(
+    ///     reply["result"]["messages"][0]["message"],
+    ///     "could not serialize access due to concurrent update\n"
+    /// );
+    /// assert_eq!(fake.remaining_serialization_failures(), 0);
+    /// # }
+    /// ```
+    pub fn fail_with_serialization(&self, n: usize) {
+        self.with_db(|db| db.serialization_failures = n);
+    }
+
+    /// How many of the failures armed by [`FakeOdoo::fail_with_serialization`] are still to come.
+    pub fn remaining_serialization_failures(&self) -> usize {
+        self.with_db(|db| db.serialization_failures)
     }
 
     /// The server clock (UTC).

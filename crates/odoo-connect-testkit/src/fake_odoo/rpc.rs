@@ -203,6 +203,51 @@ fn execute(
     })
 }
 
+/// A call that a concurrent transaction rolls back ([`super::FakeOdoo::fail_with_serialization`]),
+/// as a real Odoo 19 answers it (`tests/fixtures/conflicts/`): `load` catches the failure of
+/// each row and returns it in its messages (the first ten rows, then a warning), `create` and
+/// `write` raise it once Odoo's own tries are spent. Nothing is executed. `None` when the call
+/// goes through.
+fn serialization_failure(
+    db: &mut Db,
+    method: &Method,
+    args: &Map<String, Value>,
+    call: &mut CallInfo,
+) -> Option<OdooResult<Value>> {
+    if db.serialization_failures == 0 || !matches!(method.name, "load" | "create" | "write") {
+        return None;
+    }
+    db.serialization_failures -= 1;
+    // Nothing was written: the fault knobs that act on writing calls leave it alone.
+    call.writing = false;
+    if method.name != "load" {
+        return Some(Err(OdooError::serialization_failure()));
+    }
+    let rows = args
+        .get("data")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let mut messages: Vec<Value> = (0..rows.min(10))
+        .map(|i| {
+            json!({
+                "rows": {"from": i, "to": i},
+                "record": i,
+                "type": "error",
+                "message": super::errors::SERIALIZATION_FAILURE,
+            })
+        })
+        .collect();
+    if rows >= 10 {
+        messages.push(json!({
+            "type": "warning",
+            "message": "Found more than 10 errors and more than one error per 10 records, interrupted to avoid showing too many errors.",
+        }));
+    }
+    Some(Ok(
+        json!({"ids": false, "messages": messages, "nextrow": 0}),
+    ))
+}
+
 fn private_method(model: &str, method: &str) -> OdooError {
     OdooError::access(format!(
         "Private methods (such as '{model}.{method}') cannot be called remotely."
@@ -361,6 +406,9 @@ fn object_call(
         (ids, &positional[1..])
     };
     let bound = methods::bind_python(m, rest, &kwargs)?;
+    if let Some(failed) = serialization_failure(db, m, &bound, call) {
+        return failed;
+    }
     if m.name == "create" {
         let single = matches!(positional.first(), Some(Value::Object(_)));
         let call = Call {
@@ -488,18 +536,22 @@ pub(crate) fn json2(
         Ok(b) => b,
         Err(e) => return Json2Reply::error(&e),
     };
-    match execute(
-        db,
-        schema,
-        uid,
-        context,
-        &Call {
-            model,
-            method: m,
-            ids: &ids,
-            args: &bound,
-        },
-    ) {
+    let result = match serialization_failure(db, m, &bound, call) {
+        Some(failed) => failed,
+        None => execute(
+            db,
+            schema,
+            uid,
+            context,
+            &Call {
+                model,
+                method: m,
+                ids: &ids,
+                args: &bound,
+            },
+        ),
+    };
+    match result {
         Ok(v) => {
             call.ok = true;
             Json2Reply {

@@ -56,6 +56,9 @@ pub(crate) struct Db {
     /// Records created or written through the ORM since the start, rolled back or not: what a
     /// call did, for [`super::FakeOdoo::set_record_cost`].
     pub(crate) records_touched: u64,
+    /// The next calls of `load`, `create` and `write` that a concurrent transaction rolls back
+    /// ([`super::FakeOdoo::fail_with_serialization`]).
+    pub(crate) serialization_failures: usize,
 }
 
 /// A row as it was before a change in a transaction.
@@ -117,6 +120,7 @@ impl Db {
             journaling: false,
             now_text: RefCell::new(None),
             records_touched: 0,
+            serialization_failures: 0,
         }
     }
 
