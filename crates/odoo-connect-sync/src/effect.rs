@@ -26,6 +26,19 @@
 //! retry's `load` finds the rows by their external ids instead of creating them twice).
 //! [`BatchedCreate`] gathers the rows of concurrent pipeline steps (one message each) into such
 //! batches.
+//!
+//! # Conflicts with concurrent transactions
+//!
+//! Concurrent writers of the same rows (timesheet lines of one task update the task's hours)
+//! make PostgreSQL roll one of them back: a serialisation failure, a deadlock, a lock that could
+//! not be obtained. `load` catches these per row and returns them in its messages as if Odoo
+//! had refused the rows ([`LoadError::is_transient`](odoo_client::LoadError::is_transient)
+//! tells them apart), and other calls report them as
+//! [`OdooErrorKind::Conflict`](odoo_client::OdooErrorKind::Conflict) once Odoo's own tries are
+//! spent. Nothing was committed, so the effects here load the same rows again after a short
+//! random pause, a few times ([`BatchOptions::conflict_retries`]), and then hand them back to
+//! the pipeline as [`Stop::Retry`]: a conflict never fails a row nor sends its message to the
+//! dead letters.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -151,11 +164,25 @@ pub async fn create_once(
     fields.insert(0, "id".to_owned());
     values.insert(0, xmlid.clone());
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let rows = vec![values.into_iter().map(Value::String).collect()];
-    let result = odoo
-        .model_named::<Value>(model)
-        .load(&field_refs, rows)
-        .await;
+    let row: Vec<Value> = values.into_iter().map(Value::String).collect();
+    // A conflict with a concurrent transaction rolled the call back: load the row again after
+    // a short random pause, a few times, before handing it back to the pipeline.
+    let mut conflicts = 0;
+    let result = loop {
+        let result = odoo
+            .model_named::<Value>(model)
+            .load(&field_refs, vec![row.clone()])
+            .await;
+        let conflict = match &result {
+            Ok(load) => load.is_transient(),
+            Err(e) => e.is_conflict(),
+        };
+        if !conflict || conflicts >= CONFLICT_RETRIES {
+            break result;
+        }
+        tokio::time::sleep(conflict_pause(conflicts)).await;
+        conflicts += 1;
+    };
     match result {
         Ok(load) => match load.into_ids() {
             Ok(ids) if ids.len() == 1 => {
@@ -177,6 +204,13 @@ pub async fn create_once(
                     None,
                 ))
             }
+            Err(e) if e.is_transient() => {
+                // Still rolled back by concurrent transactions: nothing was committed, the
+                // pipeline tries again later.
+                let text = conflict_text(&e.messages);
+                let _ = cx.ledger.abandon(&claim, Some(&text)).await;
+                Err(conflict_stop(model, &text))
+            }
             Err(e) => {
                 // Odoo refused the row (bad value, missing record): a data problem.
                 let _ = cx.ledger.fail(&claim, &e.to_string()).await;
@@ -187,15 +221,50 @@ pub async fn create_once(
             }
         },
         Err(e) => {
-            if e.is_retryable() {
-                // The reply may be lost after a commit: release the claim; the next attempt
-                // loads the same external id again and finds the same record.
+            if e.is_retryable() || e.is_conflict() {
+                // The reply may be lost after a commit, or a concurrent transaction rolled the
+                // call back: release the claim; the next attempt loads the same external id
+                // again and finds the same record.
                 let _ = cx.ledger.abandon(&claim, Some(&e.to_string())).await;
+                if e.is_conflict() {
+                    return Err(conflict_stop(model, &e));
+                }
             } else {
                 let _ = cx.ledger.fail(&claim, &e.to_string()).await;
             }
             Err(Stop::from_odoo_error(&e))
         }
+    }
+}
+
+/// How many times an effect loads rows again at once, after a short random pause, when a
+/// concurrent transaction rolled its call back ([`BatchOptions::conflict_retries`]'s default).
+const CONFLICT_RETRIES: u32 = 4;
+
+/// The pause before the `attempt`-th (from 0) repeat of a call a conflict rolled back: a random
+/// time between a half and the whole of 50 ms doubled per attempt, at most 2 s (so 25 to 50 ms,
+/// then 50 to 100 ms, ...), so that the writers that collided do not collide again.
+fn conflict_pause(attempt: u32) -> Duration {
+    let full = Duration::from_millis(50)
+        .saturating_mul(1 << attempt.min(6))
+        .min(Duration::from_secs(2));
+    full / 2 + full.mul_f64(jitter() / 2.0)
+}
+
+/// A random number in `[0, 1)`.
+fn jitter() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() as u64 >> 11;
+    bits as f64 / (1u64 << 53) as f64
+}
+
+/// The stop of a row that conflicts kept rolling back: a retry after a random second or two,
+/// so that the pipeline's next attempt comes when the concurrent writers are likely done.
+fn conflict_stop(model: &str, cause: &dyn fmt::Display) -> Stop {
+    Stop::Retry {
+        after: Some(Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter())),
+        error: format!(
+            "a concurrent transaction rolled back the {model} load (retried later): {cause}"
+        ),
     }
 }
 
@@ -218,6 +287,12 @@ pub struct BatchOptions {
     /// on the ones before, and a batch's completions are written after its call has made room
     /// for the next one. The client's `max_concurrent_requests` still applies.
     pub concurrent_batches: usize,
+    /// How many times a batch that a concurrent transaction rolled back (a serialisation
+    /// failure, a deadlock, a lock not obtained: see the [module docs](self)) is loaded again
+    /// at once, after a random pause of 25 ms doubling per try, before its rows are handed back
+    /// to the pipeline as [`Stop::Retry`] (default 4; 0 hands them back at once). Conflicts
+    /// never fail a row.
+    pub conflict_retries: u32,
 }
 
 impl Default for BatchOptions {
@@ -227,6 +302,7 @@ impl Default for BatchOptions {
             claim_for: Duration::from_secs(300),
             linger: Duration::from_millis(5),
             concurrent_batches: 2,
+            conflict_retries: CONFLICT_RETRIES,
         }
     }
 }
@@ -254,6 +330,13 @@ impl BatchOptions {
     /// other).
     pub fn concurrent_batches(mut self, n: usize) -> Self {
         self.concurrent_batches = n.max(1);
+        self
+    }
+
+    /// Sets how many times a batch rolled back by a conflict is loaded again before its rows
+    /// are handed back to the pipeline (0: at once).
+    pub fn conflict_retries(mut self, n: u32) -> Self {
+        self.conflict_retries = n;
         self
     }
 }
@@ -334,7 +417,17 @@ pub async fn create_once_many(
     let loads = tokio::sync::Semaphore::new(options.concurrent_batches.max(1));
     let batches: Vec<Vec<RowResult>> =
         futures_util::stream::iter(unique.chunks(options.max_rows.max(1)))
-            .map(|chunk| apply_batch(ledger, odoo, model, chunk, options.claim_for, Some(&loads)))
+            .map(|chunk| {
+                apply_batch(
+                    ledger,
+                    odoo,
+                    model,
+                    chunk,
+                    options.claim_for,
+                    options.conflict_retries,
+                    Some(&loads),
+                )
+            })
             .buffered(options.concurrent_batches.max(1) + 1)
             .collect()
             .await;
@@ -368,6 +461,7 @@ async fn apply_batch(
     model: &str,
     chunk: &[(&IdempotencyKey, &ImportRow)],
     claim_for: Duration,
+    conflict_retries: u32,
     loads: Option<&tokio::sync::Semaphore>,
 ) -> Vec<RowResult> {
     // A key given twice is claimed and loaded once.
@@ -461,6 +555,8 @@ async fn apply_batch(
         // (an unknown column) then fails the rest at once instead of costing a call per row.
         let bits = (usize::BITS - members.len().leading_zeros()) as usize;
         let mut splits_left = 2 * bits;
+        // Loads of this group that conflicts with concurrent transactions rolled back.
+        let mut conflicts = 0;
         let mut work: Vec<Vec<Member>> = vec![members];
         while let Some(live) = work.pop() {
             if live.is_empty() {
@@ -487,6 +583,37 @@ async fn apply_batch(
                 .load(&field_refs, rows)
                 .await;
             drop(turn);
+            // Rolled back by a conflict with a concurrent transaction, and no row refused:
+            // nothing was committed, the same rows are loaded again.
+            let conflict = match &reply {
+                Ok(load) => {
+                    load.ids.is_none()
+                        && load.messages.iter().any(LoadMessage::is_conflict)
+                        && refused_rows(&load.messages, live.len()).is_empty()
+                }
+                Err(e) => e.is_conflict(),
+            };
+            if conflict {
+                if conflicts < conflict_retries {
+                    tokio::time::sleep(conflict_pause(conflicts)).await;
+                    conflicts += 1;
+                    work.push(live);
+                } else {
+                    let text = match &reply {
+                        Ok(load) => conflict_text(&load.messages),
+                        Err(e) => e.to_string(),
+                    };
+                    let o = conflict_stop(model, &text);
+                    for m in live {
+                        let _ = ledger.abandon(&m.claim, Some(&text)).await;
+                        results[m.index] = Some(RowResult {
+                            result: Err(o.clone()),
+                            applied: None,
+                        });
+                    }
+                }
+                continue;
+            }
             match reply {
                 Ok(load) => {
                     let refused = refused_rows(&load.messages, live.len());
@@ -515,7 +642,7 @@ async fn apply_batch(
                         }
                         _ => {
                             // Odoo rolled the whole call back: fail the rows it named, load the
-                            // others again.
+                            // others again (those a conflict named too).
                             let mut good = Vec::new();
                             for (pos, m) in live.into_iter().enumerate() {
                                 match refused.get(&pos) {
@@ -619,10 +746,11 @@ fn split_in_halves(mut live: Vec<Member>, work: &mut Vec<Vec<Member>>) {
     work.push(live);
 }
 
-/// The error messages of `load`, by row index (of rows `0..rows`).
+/// The error messages of `load` that refuse a row, by row index (of rows `0..rows`); a conflict
+/// with a concurrent transaction refuses no row.
 fn refused_rows(messages: &[LoadMessage], rows: usize) -> HashMap<usize, Vec<String>> {
     let mut out: HashMap<usize, Vec<String>> = HashMap::new();
-    for m in messages.iter().filter(|m| m.kind == "error") {
+    for m in messages.iter().filter(|m| m.is_error() && !m.is_conflict()) {
         if let Some(r) = m.record.and_then(|r| usize::try_from(r).ok()) {
             if r < rows {
                 let text = match &m.field {
@@ -634,6 +762,18 @@ fn refused_rows(messages: &[LoadMessage], rows: usize) -> HashMap<usize, Vec<Str
         }
     }
     out
+}
+
+/// The conflicts a `load` reported, each text once (Odoo repeats it for each row).
+fn conflict_text(messages: &[LoadMessage]) -> String {
+    let mut texts: Vec<&str> = Vec::new();
+    for m in messages.iter().filter(|m| m.is_conflict()) {
+        let t = m.message.trim_end();
+        if !texts.contains(&t) {
+            texts.push(t);
+        }
+    }
+    texts.join("; ")
 }
 
 fn load_text(messages: &[LoadMessage]) -> Option<String> {
@@ -990,6 +1130,7 @@ async fn apply(inner: &BatcherInner, rows: Vec<Waiting>, turns: Option<&tokio::s
             &inner.model,
             &items,
             claim_for,
+            inner.options.conflict_retries,
             turns,
         )
         .await;
@@ -1005,7 +1146,9 @@ async fn apply(inner: &BatcherInner, rows: Vec<Waiting>, turns: Option<&tokio::s
 ///
 /// `is_done` reads the target and says whether the effect is already there; `act` performs it.
 /// After `act`, the target is read again to confirm. With the ledger entry for `key`, a retry
-/// after a lost reply finds the effect done and does not repeat it.
+/// after a lost reply finds the effect done and does not repeat it. A call that a conflict with
+/// a concurrent transaction rolled back ([`odoo_client::Error::is_conflict`]) gives
+/// [`Stop::Retry`], like any transient failure.
 pub async fn ensure<C, CF, A, AF>(
     cx: &StepContext,
     key: &IdempotencyKey,
@@ -1031,7 +1174,19 @@ where
         }
         Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
     };
-    let fail = |e: odoo_client::Error| Stop::from_odoo_error(&e);
+    // A conflict with a concurrent transaction rolled the call back: a retry, a little later.
+    let fail = |e: odoo_client::Error| {
+        if e.is_conflict() {
+            Stop::Retry {
+                after: Some(
+                    Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter()),
+                ),
+                error: format!("a concurrent transaction rolled the call back: {e}"),
+            }
+        } else {
+            Stop::from_odoo_error(&e)
+        }
+    };
     let already = match is_done().await {
         Ok(v) => v,
         Err(e) => {
