@@ -1,0 +1,563 @@
+//! The contract-to-cash flows end to end on a real Odoo (`ODOO_URL`, see `tests/real_odoo`), in
+//! each demo company and in a EUR company of the run's own: won deals become EUR orders through
+//! a pricelist of the company, approved time becomes posted EUR invoices, a bank statement pays
+//! one invoice in full and one in part, and every record belongs to the company whichever company
+//! the API user is in. A second run with a fresh state store changes nothing in Odoo, and a
+//! second setup plan is empty. The same scenario on FakeOdoo gives the same record counts,
+//! currencies and states.
+//!
+//! Each test works on data of its own (deal, client, employee and company names carry a tag
+//! unique to the run), so the tests neither depend on their order nor on a reset.
+
+mod real_odoo;
+
+#[path = "../examples/data/fake_hubspot.rs"]
+mod fake_hubspot;
+#[path = "../examples/data/flows_setup.rs"]
+mod flows_setup;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use odoo_connect::canonical::Currency;
+use odoo_connect::flows::{Flows, Setup};
+use odoo_connect::odoo::{Context, Domain, OdooClient, Protocol};
+use odoo_connect::store::memory::MemoryStore;
+use odoo_connect::sync::pipeline::Pipeline;
+use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
+use odoo_connect::testkit::FakeOdoo;
+use serde_json::{Value, json};
+
+const SKIP: &str = "skipped: ODOO_URL not set (needs a running Odoo)";
+
+/// A scenario of its own: three won deals of two clients, the approved time of their projects
+/// by employees of its own, in `company`.
+struct Scenario {
+    deals: Vec<fake_hubspot::Deal>,
+    csv: String,
+    employees: Vec<String>,
+    deal_ids: Vec<String>,
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Numbers unique to this run, for CRM ids (HubSpot ids are digits).
+fn unique_number() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64 % 1_000_000_000)
+        .unwrap_or_default();
+    base * 100 + NEXT.fetch_add(1, Ordering::Relaxed) % 100
+}
+
+fn scenario() -> Scenario {
+    let n = unique_number();
+    let mut deals = fake_hubspot::sample_deals();
+    let mut deal_ids = Vec::new();
+    let mut company_ids = BTreeMap::new();
+    for (i, d) in deals.iter_mut().enumerate() {
+        let old = d.id;
+        d.id = leak(format!("{n}{i}"));
+        deal_ids.push(d.id.to_owned());
+        let next = company_ids.len();
+        let cid = *company_ids
+            .entry(d.company.id)
+            .or_insert_with(|| leak(format!("{n}{}", 5 + next)));
+        d.company.id = cid;
+        d.company.name = leak(format!("{} {n}", d.company.name));
+        let _ = old;
+    }
+    let employees: Vec<String> = [
+        "abigail.peterson39",
+        "keith.byrd52",
+        "walter.horton80",
+        "jennie.fletcher76",
+    ]
+    .iter()
+    .map(|e| format!("{e}.{n}@example.com"))
+    .collect();
+    let mut csv = flows_setup::APPROVED_TIME_CSV.to_owned();
+    for (i, old) in ["1001", "1002", "1003"].iter().enumerate() {
+        csv = csv.replace(
+            &format!("prj-hubspot-deal-{old}"),
+            &format!("prj-hubspot-deal-{}", deal_ids[i]),
+        );
+    }
+    for (e, new) in [
+        "abigail.peterson39",
+        "keith.byrd52",
+        "walter.horton80",
+        "jennie.fletcher76",
+    ]
+    .iter()
+    .zip(&employees)
+    {
+        csv = csv.replace(&format!("{e}@example.com"), new);
+    }
+    csv = csv.replace("T-100", &format!("T-{n}-"));
+    Scenario {
+        deals,
+        csv,
+        employees,
+        deal_ids,
+    }
+}
+
+/// What a run left in Odoo, read back from Odoo.
+#[derive(Debug, Clone, PartialEq)]
+struct Outcome {
+    /// Per model, how many records of the scenario.
+    counts: BTreeMap<&'static str, usize>,
+    /// Orders: (company, currency, state).
+    orders: Vec<(i64, String, String)>,
+    /// Invoices: (company, currency, state, payment state).
+    invoices: Vec<(i64, String, String, String)>,
+    /// Dead letters and holds of the run: (class, reason).
+    parked: Vec<(String, String)>,
+    /// The latest write to any record of the scenario.
+    last_write: String,
+}
+
+fn many2one_id(v: &Value) -> i64 {
+    v.get(0).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn many2one_name(v: &Value) -> String {
+    v.get(1).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+async fn search(odoo: &OdooClient, model: &str, domain: Domain, fields: &[&str]) -> Vec<Value> {
+    let mut f: Vec<&str> = fields.to_vec();
+    f.push("write_date");
+    odoo.model_named::<Value>(model)
+        .search_read(domain)
+        .fields(f)
+        .order("id")
+        .context(Context::new().active_test(false))
+        .await
+        .unwrap_or_else(|e| panic!("{model}: {e}"))
+}
+
+/// Reads back what the scenario made, in `odoo`'s company.
+async fn outcome(odoo: &OdooClient, sc: &Scenario, parked: Vec<(String, String)>) -> Outcome {
+    let origins: Vec<String> = sc
+        .deal_ids
+        .iter()
+        .map(|d| format!("hubspot-deal-{d}"))
+        .collect();
+    let orders = search(
+        odoo,
+        "sale.order",
+        Domain::new().is_in("origin", origins.clone()),
+        &["name", "company_id", "currency_id", "state"],
+    )
+    .await;
+    let order_ids: Vec<i64> = orders.iter().filter_map(|o| o["id"].as_i64()).collect();
+    let names: Vec<String> = orders
+        .iter()
+        .filter_map(|o| o["name"].as_str().map(str::to_owned))
+        .collect();
+    let lines = search(
+        odoo,
+        "sale.order.line",
+        Domain::new().is_in("order_id", order_ids.clone()),
+        &["id"],
+    )
+    .await;
+    let projects = search(
+        odoo,
+        "project.project",
+        Domain::new().is_in("sale_order_id", order_ids.clone()),
+        &["id"],
+    )
+    .await;
+    let project_ids: Vec<i64> = projects.iter().filter_map(|p| p["id"].as_i64()).collect();
+    let milestones = search(
+        odoo,
+        "project.milestone",
+        Domain::new().is_in("project_id", project_ids.clone()),
+        &["id"],
+    )
+    .await;
+    let timesheets = search(
+        odoo,
+        "account.analytic.line",
+        Domain::new().is_in("project_id", project_ids.clone()),
+        &["id"],
+    )
+    .await;
+    let invoices = search(
+        odoo,
+        "account.move",
+        Domain::new()
+            .is_in("invoice_origin", names)
+            .eq("move_type", "out_invoice"),
+        &[
+            "name",
+            "company_id",
+            "currency_id",
+            "state",
+            "payment_state",
+        ],
+    )
+    .await;
+    let invoice_names: Vec<String> = invoices
+        .iter()
+        .filter_map(|m| m["name"].as_str().map(str::to_owned))
+        .collect();
+    let payments = search(
+        odoo,
+        "account.payment",
+        Domain::new().is_in("memo", invoice_names),
+        &["id"],
+    )
+    .await;
+    let partners = search(
+        odoo,
+        "res.partner",
+        Domain::new().is_in(
+            "name",
+            sc.deals
+                .iter()
+                .map(|d| d.company.name.to_owned())
+                .collect::<Vec<_>>(),
+        ),
+        &["id"],
+    )
+    .await;
+    let mut last_write = String::new();
+    let mut counts = BTreeMap::new();
+    for (model, rows) in [
+        ("res.partner", &partners),
+        ("sale.order", &orders),
+        ("sale.order.line", &lines),
+        ("project.project", &projects),
+        ("project.milestone", &milestones),
+        ("account.analytic.line", &timesheets),
+        ("account.move", &invoices),
+        ("account.payment", &payments),
+    ] {
+        counts.insert(model, rows.len());
+        for r in rows.iter() {
+            if let Some(w) = r["write_date"].as_str() {
+                if w > last_write.as_str() {
+                    last_write = w.to_owned();
+                }
+            }
+        }
+    }
+    let mut orders: Vec<(i64, String, String)> = orders
+        .iter()
+        .map(|o| {
+            (
+                many2one_id(&o["company_id"]),
+                many2one_name(&o["currency_id"]),
+                o["state"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    orders.sort();
+    let mut invoices: Vec<(i64, String, String, String)> = invoices
+        .iter()
+        .map(|m| {
+            (
+                many2one_id(&m["company_id"]),
+                many2one_name(&m["currency_id"]),
+                m["state"].as_str().unwrap_or("").to_owned(),
+                m["payment_state"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    invoices.sort();
+    Outcome {
+        counts,
+        orders,
+        invoices,
+        parked,
+        last_write,
+    }
+}
+
+async fn drain(p: &Pipeline<MemoryStore>) {
+    flows_setup::drain(p, Duration::from_secs(300))
+        .await
+        .expect("drain");
+}
+
+/// Runs the whole scenario once (a fresh state store) against `odoo` in `company`; returns the
+/// flows and what the run parked.
+async fn run_once(
+    odoo: &OdooClient,
+    company: Option<i64>,
+    hub_url: &str,
+    sc: &Scenario,
+) -> (Flows, Vec<(String, String)>) {
+    let mut setup = Setup::new("firm-eu".parse().unwrap()).currency(Currency::EUR);
+    if let Some(c) = company {
+        setup = setup.company(c);
+    }
+    let settings = setup.apply(odoo).await.expect("setup");
+    let plan = setup.plan(odoo).await.expect("plan");
+    assert!(
+        plan.is_noop(),
+        "a second plan after apply is empty:\n{plan}"
+    );
+    let flows = Flows::connect(odoo.clone(), settings)
+        .await
+        .expect("connect");
+    let store = Arc::new(MemoryStore::new());
+    let p = flows_setup::pipeline(&flows, store.clone());
+    let started = chrono::Utc::now() - chrono::Duration::seconds(1);
+
+    let deals = flows_setup::won_deals(hub_url, fake_hubspot::TOKEN)
+        .await
+        .expect("deals");
+    assert_eq!(deals.len(), 3);
+    let env: Vec<_> = deals
+        .iter()
+        .map(|d| flows.deal_envelope(d).unwrap())
+        .collect();
+    p.submit_batch(&env).await.unwrap();
+    drain(&p).await;
+
+    let (entries, rejected, _) = flows_setup::read_time_csv(&sc.csv).unwrap();
+    for r in &rejected {
+        flows.park_rejected(store.as_ref(), "psa", r).await.unwrap();
+    }
+    let env: Vec<_> = entries
+        .iter()
+        .map(|e| flows.time_envelope(e, "psa").unwrap())
+        .collect();
+    p.submit_batch(&env).await.unwrap();
+    drain(&p).await;
+    flows_setup::submit_releases(&flows, &p, "2025-03")
+        .await
+        .unwrap();
+    drain(&p).await;
+
+    // The statement: the first contract's invoice paid in full, the second's half.
+    let invoices = flows_setup::posted_invoices(&flows).await.unwrap();
+    let mut credits = Vec::new();
+    for (i, (number, total, currency)) in invoices.iter().take(2).enumerate() {
+        let amount = if i == 0 {
+            *total
+        } else {
+            (*total / rust_decimal::Decimal::TWO).round_dp(2)
+        };
+        credits.push((
+            format!("BNK-{}", i + 1),
+            amount.to_string(),
+            currency.clone(),
+            number.clone(),
+        ));
+    }
+    credits.push((
+        "BNK-9".into(),
+        "77.70".into(),
+        "EUR".into(),
+        "Thank you".into(),
+    ));
+    let xml = flows_setup::camt053(&credits);
+    let (payments, _) = flows_setup::statement_payments(&flows, &xml).await.unwrap();
+    let mut env = Vec::new();
+    for (pay, c) in &payments {
+        if flows_setup::registered_payment(&flows, pay)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            env.push(flows.payment_envelope(pay, c.as_ref(), "bank").unwrap());
+        }
+    }
+    p.submit_batch(&env).await.unwrap();
+    drain(&p).await;
+
+    let parked = store
+        .list_dead_letters(&DeadLetterFilter::all().parked_between(started, chrono::Utc::now()))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            let class = match d.failure.class {
+                FailureClass::Business => "business",
+                _ => "technical",
+            };
+            // The reason's code, without the detail after it.
+            let code = d.failure.reason.split(':').next().unwrap_or_default();
+            (class.to_owned(), code.to_owned())
+        })
+        .collect();
+    (flows, parked)
+}
+
+/// Employees of the scenario in `company`, so that its time can be recorded there.
+async fn employees(odoo: &OdooClient, company: i64, sc: &Scenario) {
+    let rows: Vec<Value> = sc
+        .employees
+        .iter()
+        .map(|mail| json!({"name": mail.split('@').next().unwrap_or(mail), "work_email": mail, "company_id": company}))
+        .collect();
+    let _: Value = odoo
+        .call(
+            &odoo_connect::odoo::OdooCall::new("hr.employee", "create")
+                .arg("vals_list", Value::Array(rows)),
+        )
+        .await
+        .expect("employees");
+}
+
+/// The whole scenario in `company`, twice; checks the first run and that the second changed
+/// nothing. Returns the first run's outcome.
+async fn scenario_in_company(odoo: &OdooClient, company: i64) -> Outcome {
+    let sc = scenario();
+    let scoped = odoo.with_company(company);
+    employees(&scoped, company, &sc).await;
+    let hub = fake_hubspot::FakeHubSpot::start(&sc.deals).await;
+    let (flows, parked) = run_once(odoo, Some(company), &hub.uri(), &sc).await;
+    assert_eq!(flows.odoo().company(), Some(company));
+    let first = outcome(&scoped, &sc, parked).await;
+    assert_eq!(
+        first.orders,
+        vec![(company, "EUR".into(), "sale".into()); 3],
+        "EUR orders, confirmed, in company {company}: {first:#?}"
+    );
+    assert_eq!(first.invoices.len(), 3, "{first:#?}");
+    for inv in &first.invoices {
+        assert_eq!(
+            (inv.0, inv.1.as_str(), inv.2.as_str()),
+            (company, "EUR", "posted"),
+            "{first:#?}"
+        );
+    }
+    let states: Vec<&str> = first.invoices.iter().map(|i| i.3.as_str()).collect();
+    assert!(
+        states
+            .iter()
+            .filter(|s| matches!(**s, "paid" | "in_payment"))
+            .count()
+            == 1
+            && states.contains(&"partial")
+            && states.contains(&"not_paid"),
+        "one invoice paid, one partly, one not: {states:?}"
+    );
+    // Nothing but the business holds the scenario expects: the hours over the cap and the
+    // credit nobody can be matched to; the unreadable row is a technical dead letter.
+    let mut parked = first.parked.clone();
+    parked.sort();
+    assert_eq!(
+        parked,
+        vec![
+            ("business".to_owned(), "cap_reached".to_owned()),
+            ("business".to_owned(), "unmatched_payment".to_owned()),
+            ("technical".to_owned(), "bad_row".to_owned()),
+        ],
+        "{first:#?}"
+    );
+    // Again, with a state store that knows nothing: Odoo's records are found, none is written.
+    let (_, parked) = run_once(odoo, Some(company), &hub.uri(), &sc).await;
+    let second = outcome(&scoped, &sc, parked).await;
+    assert_eq!(second.counts, first.counts);
+    assert_eq!(second.orders, first.orders);
+    assert_eq!(second.invoices, first.invoices);
+    assert_eq!(
+        second.last_write, first.last_write,
+        "the second run wrote to Odoo"
+    );
+    first
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn flows_in_your_company_give_eur_orders_invoices_and_payments_once() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let _ = SKIP;
+    scenario_in_company(&real.admin(Protocol::Auto), 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn flows_in_my_us_company_stay_in_it_although_the_user_is_in_another() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    // The admin's current company is YourCompany (1); the flows work in My US Company (2).
+    let me: Vec<Value> = odoo
+        .model_named::<Value>("res.users")
+        .read([odoo_connect::odoo::RecordId(odoo.uid().await.unwrap())])
+        .fields(["company_id"])
+        .await
+        .unwrap();
+    assert_eq!(many2one_id(&me[0]["company_id"]), 1);
+    scenario_in_company(&odoo, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn flows_in_a_eur_company_of_its_own() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    let eur: Vec<Value> = odoo
+        .model_named::<Value>("res.currency")
+        .search_read(Domain::new().eq("name", "EUR"))
+        .fields(["id", "active"])
+        .context(Context::new().active_test(false))
+        .await
+        .unwrap();
+    let eur_id = eur[0]["id"].as_i64().unwrap();
+    odoo.model_named::<Value>("res.currency")
+        .write(
+            &[odoo_connect::odoo::RecordId(eur_id)],
+            &json!({"active": true}),
+        )
+        .await
+        .unwrap();
+    let name = format!("EU Firm {}", unique_number());
+    let created: Value = odoo
+        .call(
+            &odoo_connect::odoo::OdooCall::new("res.company", "create")
+                .arg("vals_list", json!([{"name": name, "currency_id": eur_id}])),
+        )
+        .await
+        .unwrap();
+    let company = created[0].as_i64().unwrap();
+    // Odoo's generic chart of accounts gives it journals, accounts and taxes.
+    let _: Value = odoo
+        .call(
+            &odoo_connect::odoo::OdooCall::new("account.chart.template", "try_loading")
+                .arg("template_code", "generic_coa")
+                .arg("company", company),
+        )
+        .await
+        .unwrap();
+    let out = scenario_in_company(&odoo, company).await;
+    // In a EUR company the orders need no pricelist of their own: EUR is the company's currency.
+    assert!(out.orders.iter().all(|o| o.1 == "EUR"));
+}
+
+/// The same scenario on FakeOdoo (a fresh demo database) and on the real server gives the same
+/// counts, currencies and states.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn the_fake_and_the_real_server_agree_on_the_scenario() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let on_real = scenario_in_company(&real.admin(Protocol::Auto), 1).await;
+    let fake = FakeOdoo::builder().demo_data_only().start().await;
+    let odoo = flows_setup::odoo_client(&fake).unwrap();
+    let on_fake = scenario_in_company(&odoo, 1).await;
+    assert_eq!(on_fake.counts, on_real.counts, "records per model");
+    assert_eq!(on_fake.orders, on_real.orders, "orders");
+    assert_eq!(on_fake.invoices, on_real.invoices, "invoices");
+    assert_eq!(on_fake.parked, on_real.parked, "dead letters and holds");
+}
