@@ -138,6 +138,60 @@ async fn replaying_a_done_message_does_not_create_again() {
     assert_eq!(count_created(&fake, "again-"), 2);
 }
 
+/// A state store lost or replaced (a new deployment, a wiped disk): the records Odoo holds under
+/// their external ids are found and used, never loaded again over themselves (Odoo refuses a
+/// write to a confirmed order or a posted invoice).
+#[tokio::test]
+async fn a_lost_state_store_finds_what_odoo_holds_and_writes_nothing() {
+    let fake = FakeOdoo::start().await;
+    let first = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let p = pipeline(first, client(&fake), Duration::from_secs(5));
+    p.submit_batch(&messages("kept-", 3)).await.unwrap();
+    assert_eq!(p.run_until_idle("w").await.unwrap().done, 3);
+    // The same effects with other values, through a store that knows nothing of them.
+    let renamed: Vec<JsonEnvelope> = messages("kept-", 3)
+        .into_iter()
+        .map(|mut m| {
+            m.payload = json!({"name": "Renamed"});
+            m
+        })
+        .collect();
+    let second = Arc::new(SqliteStore::open_in_memory().await.unwrap());
+    let p = pipeline(second, client(&fake), Duration::from_secs(5));
+    p.submit_batch(&renamed).await.unwrap();
+    assert_eq!(p.run_until_idle("w").await.unwrap().done, 3);
+    assert_eq!(count_created(&fake, "kept-"), 3, "found, not written over");
+    assert_eq!(
+        fake.count_where("res.partner", json!([["name", "=", "Renamed"]])),
+        0
+    );
+    // The batched path reads Odoo's external ids the same way.
+    let ledger = SqliteStore::open_in_memory().await.unwrap();
+    let items: Vec<(IdempotencyKey, ImportRow)> = messages("kept-", 3)
+        .iter()
+        .map(|m| {
+            (
+                m.idempotency_key.clone(),
+                ImportRow::new().text("name", "Renamed"),
+            )
+        })
+        .collect();
+    let ids = odoo_connect::sync::effect::create_once_many(
+        &ledger,
+        &client(&fake),
+        "res.partner",
+        &items,
+        &odoo_connect::sync::effect::BatchOptions::default(),
+    )
+    .await;
+    assert!(ids.iter().all(Result::is_ok), "{ids:?}");
+    assert_eq!(count_created(&fake, "kept-"), 3);
+    assert_eq!(
+        fake.count_where("res.partner", json!([["name", "=", "Renamed"]])),
+        0
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // A worker killed with SIGKILL in the middle of a batch.
 // ---------------------------------------------------------------------------------------------

@@ -62,6 +62,43 @@ pub fn external_id(key: &IdempotencyKey) -> String {
     format!("{EXTERNAL_ID_MODULE}.{}", key.to_external_id_name())
 }
 
+/// The records of `model` that Odoo holds under any of `xmlids` (`module.name`), by external id:
+/// one read of `ir.model.data`.
+async fn existing_records(
+    odoo: &OdooClient,
+    model: &str,
+    xmlids: &[String],
+) -> odoo_client::Result<HashMap<String, RecordId>> {
+    let mut by_module: HashMap<&str, Vec<&str>> = HashMap::new();
+    for x in xmlids {
+        if let Some((module, name)) = x.split_once('.') {
+            by_module.entry(module).or_default().push(name);
+        }
+    }
+    let mut found = HashMap::new();
+    for (module, names) in by_module {
+        let rows: Vec<Value> = odoo
+            .model_named::<Value>("ir.model.data")
+            .search_read(
+                odoo_client::Domain::new()
+                    .eq("module", module)
+                    .eq("model", model)
+                    .is_in("name", names),
+            )
+            .fields(["name", "res_id"])
+            .await?;
+        for r in rows {
+            if let (Some(name), Some(id)) = (
+                r.get("name").and_then(Value::as_str),
+                r.get("res_id").and_then(Value::as_i64),
+            ) {
+                found.insert(format!("{module}.{name}"), RecordId(id));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// One record to import with `load`: every value is sent as text, the way Odoo's importer
 /// expects it.
 ///
@@ -160,6 +197,23 @@ pub async fn create_once(
         }
         Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
     };
+    // A record Odoo already holds under this external id (a state store that was lost or
+    // replaced, another deployment) is the record: it is not loaded again, which would write
+    // over it (and Odoo refuses writes to confirmed or posted documents).
+    match existing_records(odoo, model, std::slice::from_ref(&xmlid)).await {
+        Ok(found) => {
+            if let Some(id) = found.get(&xmlid).copied() {
+                let outcome =
+                    json!({"model": model, "id": id, "external_id": xmlid, "found": true});
+                cx.ledger.complete(&claim, &outcome).await?;
+                return Ok(id);
+            }
+        }
+        Err(e) => {
+            let _ = cx.ledger.abandon(&claim, Some(&e.to_string())).await;
+            return Err(Stop::from_odoo_error(&e));
+        }
+    }
     let (mut fields, mut values) = row.columns();
     fields.insert(0, "id".to_owned());
     values.insert(0, xmlid.clone());
@@ -549,6 +603,51 @@ async fn apply_batch(
     // The ledger's completions, and for each the row and its record.
     let mut completions: Vec<(Claim, Value)> = Vec::new();
     let mut created: Vec<(usize, RecordId, String)> = Vec::new();
+    // Records Odoo already holds under their external ids (a state store lost or replaced) are
+    // the records: they are not loaded again, which would write over them.
+    let wanted: Vec<String> = groups
+        .iter()
+        .flat_map(|(_, members)| members.iter().map(|m| xmlids[m.index].clone()))
+        .collect();
+    if !wanted.is_empty() {
+        match existing_records(odoo, model, &wanted).await {
+            Ok(found) if !found.is_empty() => {
+                for (_, members) in groups.iter_mut() {
+                    let mut keep = Vec::with_capacity(members.len());
+                    for m in std::mem::take(members) {
+                        match found.get(&xmlids[m.index]).copied() {
+                            Some(id) => {
+                                let xmlid = std::mem::take(&mut xmlids[m.index]);
+                                let outcome = json!({"model": model, "id": id,
+                                                     "external_id": xmlid, "found": true});
+                                completions.push((m.claim, outcome));
+                                results[m.index] = Some(RowResult {
+                                    result: Ok(id),
+                                    applied: None,
+                                });
+                            }
+                            None => keep.push(m),
+                        }
+                    }
+                    *members = keep;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let o = Stop::from_odoo_error(&e);
+                let reason = e.to_string();
+                for (_, members) in std::mem::take(&mut groups) {
+                    for m in members {
+                        let _ = ledger.abandon(&m.claim, Some(&reason)).await;
+                        results[m.index] = Some(RowResult {
+                            result: Err(o.clone()),
+                            applied: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
     for (fields, members) in groups {
         let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         // Enough halvings to find one bad row (two calls per level); an error every row gets
