@@ -35,6 +35,8 @@ const SKIP: &str = "skipped: ODOO_URL not set (needs a running Odoo)";
 /// A scenario of its own: three won deals of two clients, the approved time of their projects
 /// by employees of its own, in `company`.
 struct Scenario {
+    /// The contracts' currency.
+    currency: Currency,
     deals: Vec<fake_hubspot::Deal>,
     csv: String,
     employees: Vec<String>,
@@ -101,6 +103,7 @@ fn scenario() -> Scenario {
     }
     csv = csv.replace("T-100", &format!("T-{n}-"));
     Scenario {
+        currency: Currency::EUR,
         deals,
         csv,
         employees,
@@ -297,7 +300,7 @@ async fn run_once(
     hub_url: &str,
     sc: &Scenario,
 ) -> (Flows, Vec<(String, String)>) {
-    let mut setup = Setup::new("firm-eu".parse().unwrap()).currency(Currency::EUR);
+    let mut setup = Setup::new("firm-eu".parse().unwrap()).currency(sc.currency);
     if let Some(c) = company {
         setup = setup.company(c);
     }
@@ -318,6 +321,7 @@ async fn run_once(
         .await
         .expect("deals");
     assert_eq!(deals.len(), 3);
+    assert!(deals.iter().all(|d| d.contract.currency == sc.currency));
     let env: Vec<_> = deals
         .iter()
         .map(|d| flows.deal_envelope(d).unwrap())
@@ -359,7 +363,7 @@ async fn run_once(
     credits.push((
         "BNK-9".into(),
         "77.70".into(),
-        "EUR".into(),
+        sc.currency.to_string(),
         "Thank you".into(),
     ));
     let xml = flows_setup::camt053(&credits);
@@ -414,7 +418,11 @@ async fn employees(odoo: &OdooClient, company: i64, sc: &Scenario) {
 /// The whole scenario in `company`, twice; checks the first run and that the second changed
 /// nothing. Returns the first run's outcome.
 async fn scenario_in_company(odoo: &OdooClient, company: i64) -> Outcome {
-    let sc = scenario();
+    scenario_in(odoo, company, scenario()).await
+}
+
+async fn scenario_in(odoo: &OdooClient, company: i64, sc: Scenario) -> Outcome {
+    let cur = sc.currency.to_string();
     let scoped = odoo.with_company(company);
     employees(&scoped, company, &sc).await;
     let hub = fake_hubspot::FakeHubSpot::start(&sc.deals).await;
@@ -423,14 +431,14 @@ async fn scenario_in_company(odoo: &OdooClient, company: i64) -> Outcome {
     let first = outcome(&scoped, &sc, parked).await;
     assert_eq!(
         first.orders,
-        vec![(company, "EUR".into(), "sale".into()); 3],
-        "EUR orders, confirmed, in company {company}: {first:#?}"
+        vec![(company, cur.clone(), "sale".into()); 3],
+        "{cur} orders, confirmed, in company {company}: {first:#?}"
     );
     assert_eq!(first.invoices.len(), 3, "{first:#?}");
     for inv in &first.invoices {
         assert_eq!(
             (inv.0, inv.1.as_str(), inv.2.as_str()),
-            (company, "EUR", "posted"),
+            (company, cur.as_str(), "posted"),
             "{first:#?}"
         );
     }
@@ -499,13 +507,9 @@ async fn flows_in_my_us_company_stay_in_it_although_the_user_is_in_another() {
     scenario_in_company(&odoo, 2).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
-async fn flows_in_a_eur_company_of_its_own() {
-    let Some(real) = real_odoo::real() else {
-        return;
-    };
-    let odoo = real.admin(Protocol::Auto);
+/// A company of the run's own in EUR, with Odoo's generic chart of accounts (journals,
+/// accounts, taxes); the API user is added to it as its creator.
+async fn eur_company(odoo: &OdooClient) -> i64 {
     let eur: Vec<Value> = odoo
         .model_named::<Value>("res.currency")
         .search_read(Domain::new().eq("name", "EUR"))
@@ -530,7 +534,6 @@ async fn flows_in_a_eur_company_of_its_own() {
         .await
         .unwrap();
     let company = created[0].as_i64().unwrap();
-    // Odoo's generic chart of accounts gives it journals, accounts and taxes.
     let _: Value = odoo
         .call(
             &odoo_connect::odoo::OdooCall::new("account.chart.template", "try_loading")
@@ -539,9 +542,99 @@ async fn flows_in_a_eur_company_of_its_own() {
         )
         .await
         .unwrap();
+    // The generic chart is the USD one: the company goes back to EUR (it has no entries yet).
+    odoo.model_named::<Value>("res.company")
+        .write(
+            &[odoo_connect::odoo::RecordId(company)],
+            &json!({"currency_id": eur_id}),
+        )
+        .await
+        .unwrap();
+    let read: Vec<Value> = odoo
+        .model_named::<Value>("res.company")
+        .read([odoo_connect::odoo::RecordId(company)])
+        .fields(["currency_id"])
+        .await
+        .unwrap();
+    assert_eq!(many2one_name(&read[0]["currency_id"]), "EUR");
+    company
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn flows_in_a_eur_company_of_its_own() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    let company = eur_company(&odoo).await;
     let out = scenario_in_company(&odoo, company).await;
     // In a EUR company the orders need no pricelist of their own: EUR is the company's currency.
     assert!(out.orders.iter().all(|o| o.1 == "EUR"));
+}
+
+/// USD contracts of a EUR company, paid in USD on a day the rate differs from the invoice's:
+/// the payment is registered in USD for the USD amount, and the difference in euros is Odoo's
+/// own exchange difference entry, not a conversion of ours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn a_payment_at_another_rate_leaves_the_exchange_difference_to_odoo() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    let company = eur_company(&odoo).await;
+    let usd: Vec<Value> = odoo
+        .model_named::<Value>("res.currency")
+        .search_read(Domain::new().eq("name", "USD"))
+        .fields(["id"])
+        .await
+        .unwrap();
+    let usd_id = usd[0]["id"].as_i64().unwrap();
+    // USD per EUR in this company: 1.10 when the bank paid (2025), 1.25 when invoiced (today).
+    let _: Value = odoo
+        .with_company(company)
+        .call(
+            &odoo_connect::odoo::OdooCall::new("res.currency.rate", "create").arg(
+                "vals_list",
+                json!([
+                    {"name": "2025-01-01", "rate": 1.10, "currency_id": usd_id, "company_id": company},
+                    {"name": "2026-01-01", "rate": 1.25, "currency_id": usd_id, "company_id": company},
+                ]),
+            ),
+        )
+        .await
+        .unwrap();
+    let mut sc = scenario();
+    sc.currency = Currency::USD;
+    for d in &mut sc.deals {
+        d.currency = "USD";
+    }
+    scenario_in(&odoo, company, sc).await;
+    let journal: Vec<Value> = odoo
+        .model_named::<Value>("res.company")
+        .read([odoo_connect::odoo::RecordId(company)])
+        .fields(["currency_exchange_journal_id"])
+        .await
+        .unwrap();
+    let journal = many2one_id(&journal[0]["currency_exchange_journal_id"]);
+    let exchange: Vec<Value> = odoo
+        .with_company(company)
+        .model_named::<Value>("account.move")
+        .search_read(
+            Domain::new()
+                .eq("journal_id", journal)
+                .eq("state", "posted")
+                .eq("company_id", company),
+        )
+        .fields(["name", "amount_total"])
+        .await
+        .unwrap();
+    // One per reconciliation at another rate (the payment in full and the part payment).
+    assert!(
+        !exchange.is_empty(),
+        "Odoo booked the exchange difference: {exchange:?}"
+    );
 }
 
 /// The same scenario on FakeOdoo (a fresh demo database) and on the real server gives the same

@@ -24,6 +24,8 @@ pub struct Deal {
     pub name: &'static str,
     pub amount: &'static str,
     pub close_date: &'static str,
+    /// The deal's currency (`deal_currency_code`).
+    pub currency: &'static str,
     pub company: Company,
 }
 
@@ -51,7 +53,7 @@ fn deal_json(d: &Deal) -> Value {
             "amount": d.amount, "closedate": format!("{}T00:00:00.000Z", d.close_date),
             "dealname": d.name, "dealstage": "closedwon", "pipeline": "default",
             "hs_lastmodifieddate": "2025-03-01T09:00:00.000Z", "hs_object_id": d.id,
-            "deal_currency_code": "EUR", "hs_is_closed_won": "true", "hs_is_closed": "true",
+            "deal_currency_code": d.currency, "hs_is_closed_won": "true", "hs_is_closed": "true",
             "hubspot_owner_id": ""
         },
         "createdAt": "2025-01-15T08:00:00.000Z", "updatedAt": "2025-03-01T09:00:00.000Z",
@@ -295,6 +297,7 @@ pub fn sample_deals() -> Vec<Deal> {
             name: "ERP roll-out",
             amount: "60000",
             close_date: "2025-02-28",
+            currency: "EUR",
             company: Company {
                 id: "501",
                 name: "Acme Industries SA",
@@ -309,6 +312,7 @@ pub fn sample_deals() -> Vec<Deal> {
             name: "Finance transformation",
             amount: "40000",
             close_date: "2025-03-01",
+            currency: "EUR",
             company: Company {
                 id: "502",
                 name: "Globex Benelux BV",
@@ -323,6 +327,7 @@ pub fn sample_deals() -> Vec<Deal> {
             name: "Audit readiness",
             amount: "12000",
             close_date: "2025-03-02",
+            currency: "EUR",
             company: Company {
                 id: "501",
                 name: "Acme Industries SA",
