@@ -610,7 +610,14 @@ async fn apply_batch(
         .flat_map(|(_, members)| members.iter().map(|m| xmlids[m.index].clone()))
         .collect();
     if !wanted.is_empty() {
-        match existing_records(odoo, model, &wanted).await {
+        // The read takes a turn like a load: `concurrent_batches` bounds every call under way.
+        let turn = match loads {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        };
+        let existing = existing_records(odoo, model, &wanted).await;
+        drop(turn);
+        match existing {
             Ok(found) if !found.is_empty() => {
                 for (_, members) in groups.iter_mut() {
                     let mut keep = Vec::with_capacity(members.len());
