@@ -1088,6 +1088,17 @@ pub(crate) fn defaults(orm: &mut Orm<'_>, model: &str, row: &mut Row) -> OdooRes
             set_default(row, "sequence", json!(10));
             set_default(row, "billing_type", json!("not_billable"));
             set_default(row, "user_id", json!(uid));
+            // Odoo's `_compute_company_id`: a project without a company takes its customer's.
+            if row.get("company_id").is_none_or(Value::is_null)
+                || row.get("company_id") == Some(&Value::Bool(false))
+            {
+                if let Some(partner) = as_id(row.get("partner_id").unwrap_or(&Value::Null)) {
+                    let c = orm.stored("res.partner", partner, "company_id");
+                    if as_id(&c).is_some() {
+                        row.insert("company_id".into(), c);
+                    }
+                }
+            }
         }
         "project.task" => {
             set_default(row, "state", json!("01_in_progress"));
