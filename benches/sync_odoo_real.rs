@@ -26,7 +26,7 @@ use odoo_connect::sync::effect::{BatchOptions, BatchedCreate, ImportRow};
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::Pipeline;
 use odoo_connect::sync::step::from_fn;
-use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters};
+use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, WorkQueue};
 use serde_json::{Value, json};
 
 const MODEL: &str = "account.analytic.line";
