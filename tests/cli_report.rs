@@ -70,7 +70,9 @@ fn scratch(name: &str) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_on_a_populated_state_prints_text_json_and_writes_the_page() {
     // The whole contract-to-cash run on FakeOdoo and a fake HubSpot, as the examples do it.
-    let d = demo::Demo::start("cli-report-test").await.expect("start");
+    let d = demo::Demo::start_on_fakes("cli-report-test")
+        .await
+        .expect("start");
     d.book_deals(false).await.expect("book deals");
     d.bill_time(false).await.expect("bill time");
     d.release_invoices(false).await.expect("release invoices");

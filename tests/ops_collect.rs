@@ -33,7 +33,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 const CRM_URL: &str = "https://app.hubspot.com/contacts/42/record/0-3/{id}";
 
 async fn demo_run(name: &str) -> demo::Demo {
-    let d = demo::Demo::start(name).await.unwrap();
+    let d = demo::Demo::start_on_fakes(name).await.unwrap();
     d.book_deals(false).await.unwrap();
     d.bill_time(false).await.unwrap();
     d.release_invoices(false).await.unwrap();

@@ -183,7 +183,7 @@ fn numbers(s: &str) -> usize {
 )]
 async fn the_page_renders_in_headless_chromium_with_sections_and_charts() {
     // A populated report: the examples' whole contract-to-cash run on the fakes.
-    let d = demo::Demo::start("ops-report-browser")
+    let d = demo::Demo::start_on_fakes("ops-report-browser")
         .await
         .expect("start");
     d.book_deals(false).await.expect("book deals");

@@ -190,7 +190,9 @@ async fn no_secret_appears_in_outputs_logs_letters_audit_or_state() {
 
     // 1. The contract-to-cash run of the examples, on the fakes, to a SQLite state.
     let state_dir = scratch("demo");
-    let d = demo::Demo::start("secrets-test").await.expect("start");
+    let d = demo::Demo::start_on_fakes("secrets-test")
+        .await
+        .expect("start");
     let fake_key = d
         .fake
         .as_ref()

@@ -61,7 +61,23 @@ pub fn progress(label: &str, done: usize, total: usize) {
 impl Demo {
     /// Starts the fakes (or connects to the systems the environment names).
     pub async fn start(name: &str) -> Result<Demo> {
-        let (odoo, fake) = match std::env::var("ODOO_URL") {
+        Demo::start_with(name, true).await
+    }
+
+    /// Starts the fakes whatever the environment names (for tests written for the fakes).
+    pub async fn start_on_fakes(name: &str) -> Result<Demo> {
+        Demo::start_with(name, false).await
+    }
+
+    async fn start_with(name: &str, from_env: bool) -> Result<Demo> {
+        let env = |k: &str| {
+            if from_env {
+                std::env::var(k)
+            } else {
+                Err(std::env::VarError::NotPresent)
+            }
+        };
+        let (odoo, fake) = match env("ODOO_URL") {
             Ok(url) => {
                 let odoo = OdooClient::builder(url.clone())
                     .database(std::env::var("ODOO_DB").unwrap_or_default())
@@ -100,7 +116,7 @@ impl Demo {
                 "Setup: {changes} thing(s) to create in Odoo (run with --dry-run to see them)"
             );
         }
-        let (hub, hub_url, hub_token) = match std::env::var("HUBSPOT_TOKEN") {
+        let (hub, hub_url, hub_token) = match env("HUBSPOT_TOKEN") {
             Ok(token) => {
                 let url = std::env::var("HUBSPOT_URL")
                     .unwrap_or_else(|_| "https://api.hubapi.com".into());
@@ -117,7 +133,7 @@ impl Demo {
                 (Some(hub), url, fake_hubspot::TOKEN.to_owned())
             }
         };
-        let state_dir = match std::env::var("STATE_DIR") {
+        let state_dir = match env("STATE_DIR") {
             Ok(d) => PathBuf::from(d),
             Err(_) => {
                 std::env::temp_dir().join(format!("odoo-connect-{name}-{}", std::process::id()))
