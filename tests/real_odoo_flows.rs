@@ -654,3 +654,101 @@ async fn the_fake_and_the_real_server_agree_on_the_scenario() {
     assert_eq!(on_fake.invoices, on_real.invoices, "invoices");
     assert_eq!(on_fake.parked, on_real.parked, "dead letters and holds");
 }
+
+/// A client that two legal entities sell to (one CRM company, deals booked by each): a partner
+/// in each entity's company, and each entity's orders with its own partner, not a company
+/// crossover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn a_client_of_two_legal_entities_has_a_partner_in_each_company() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    let first = scenario();
+    let hub = fake_hubspot::FakeHubSpot::start(&first.deals).await;
+    employees(&odoo.with_company(1), 1, &first).await;
+    run_once(&odoo, Some(1), &hub.uri(), &first).await;
+    // The same clients, new deals, booked by the US entity in My US Company.
+    let mut second = scenario();
+    for (d, same) in second.deals.iter_mut().zip(&first.deals) {
+        d.company = same.company.clone();
+    }
+    let hub = fake_hubspot::FakeHubSpot::start(&second.deals).await;
+    let entity: odoo_connect::canonical::LegalEntityKey = "firm-us".parse().unwrap();
+    let settings = Setup::new(entity.clone())
+        .company(2)
+        .currency(Currency::EUR)
+        .apply(&odoo)
+        .await
+        .unwrap();
+    let flows = Flows::connect(odoo.clone(), settings).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let p = flows_setup::pipeline(&flows, store.clone());
+    let mut deals = flows_setup::won_deals(&hub.uri(), fake_hubspot::TOKEN)
+        .await
+        .unwrap();
+    for d in &mut deals {
+        d.client.legal_entity = entity.clone();
+        d.contract.legal_entity = entity.clone();
+    }
+    let env: Vec<_> = deals
+        .iter()
+        .map(|d| flows.deal_envelope(d).unwrap())
+        .collect();
+    p.submit_batch(&env).await.unwrap();
+    drain(&p).await;
+    let dead = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .unwrap();
+    assert!(
+        dead.is_empty(),
+        "{:?}",
+        dead.iter().map(|d| &d.failure).collect::<Vec<_>>()
+    );
+    let names: Vec<String> = first
+        .deals
+        .iter()
+        .map(|d| d.company.name.to_owned())
+        .collect();
+    let all = odoo.with_context(Context::new().allowed_company_ids([1, 2]));
+    let partners = search(
+        &all,
+        "res.partner",
+        Domain::new().is_in("name", names).eq("is_company", true),
+        &["company_id"],
+    )
+    .await;
+    let mut companies: Vec<i64> = partners
+        .iter()
+        .map(|p| many2one_id(&p["company_id"]))
+        .collect();
+    companies.sort();
+    assert_eq!(
+        companies,
+        vec![1, 1, 2, 2],
+        "a partner per client and company"
+    );
+    let orders = search(
+        &all,
+        "sale.order",
+        Domain::new().is_in(
+            "origin",
+            second
+                .deal_ids
+                .iter()
+                .map(|d| format!("hubspot-deal-{d}"))
+                .collect::<Vec<_>>(),
+        ),
+        &["company_id", "partner_id"],
+    )
+    .await;
+    assert_eq!(orders.len(), 3);
+    for o in &orders {
+        assert_eq!(many2one_id(&o["company_id"]), 2);
+        let partner = many2one_id(&o["partner_id"]);
+        let p = partners.iter().find(|p| p["id"].as_i64() == Some(partner));
+        assert_eq!(p.map(|p| many2one_id(&p["company_id"])), Some(2), "{o}");
+    }
+}

@@ -91,10 +91,59 @@ pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> S
     let mapped = client_map::to_odoo(&deal.client, &f.inner.ctx)
         .map_err(|e| Stop::bad_data("the client cannot be written to Odoo", &e))?;
     let row = import_row(&mapped.values.0).text("ref", deal.client.key.as_str());
-    let k = key("client", deal.client.key.as_str(), "1", "partner")?;
-    let partner_id = create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await?;
+    // A partner per client and legal entity: the partner belongs to the entity's company, so a
+    // client of two entities has one partner in each (Odoo refuses an order of one company for
+    // a partner of another).
+    let entity = deal.client.legal_entity.as_str();
+    let k = key("client", deal.client.key.as_str(), entity, "partner")?;
+    let partner_id = match earlier_partner(f, deal).await? {
+        Some(id) => id,
+        None => create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await?,
+    };
     cx.state.insert(ClientBooked { partner_id });
     Ok(())
+}
+
+/// The partner an earlier release booked for the client under its key of one partner per client
+/// (`client:<key>:1:partner`), when it is of the flows' company or shared: used rather than a
+/// second partner for the same client.
+async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordId>> {
+    let legacy = key("client", deal.client.key.as_str(), "1", "partner")?;
+    let xmlid = crate::sync::effect::external_id(&legacy);
+    let Some((module, name)) = xmlid.split_once('.') else {
+        return Ok(None);
+    };
+    let odoo = &f.inner.odoo;
+    let rows: Vec<Value> = odoo
+        .model_named::<Value>("ir.model.data")
+        .search_read(
+            Domain::new()
+                .eq("module", module)
+                .eq("name", name)
+                .eq("model", "res.partner"),
+        )
+        .fields(["res_id"])
+        .limit(1)
+        .await?;
+    let Some(id) = rows
+        .first()
+        .and_then(|r| r.get("res_id"))
+        .and_then(Value::as_i64)
+    else {
+        return Ok(None);
+    };
+    let partner: Vec<Value> = odoo
+        .model_named::<Value>("res.partner")
+        .search_read(Domain::new().eq("id", id))
+        .fields(["company_id"])
+        .context(crate::odoo::Context::new().active_test(false))
+        .await?;
+    let company = partner.first().map(|p| many2one(p, "company_id"));
+    Ok(match company {
+        Some(None) => Some(RecordId(id)),
+        Some(Some(c)) if c == f.inner.settings.company_id => Some(RecordId(id)),
+        _ => None,
+    })
 }
 
 /// `deal.contract`: the sale order, its lines, then confirmed.
