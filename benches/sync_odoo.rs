@@ -197,7 +197,9 @@ async fn once_many(n: usize) -> Duration {
         .map(|i| (key(i), row(i, s.project, s.employee)))
         .collect();
     let ledger = MemoryStore::new();
-    let options = BatchOptions::default().max_rows(CHUNK);
+    let options = BatchOptions::default()
+        .max_rows(CHUNK)
+        .concurrent_batches(2);
     let t = Instant::now();
     let out = create_once_many(&ledger, &s.odoo, MODEL, &items, &options).await;
     let took = t.elapsed();
@@ -214,11 +216,13 @@ async fn through_pipeline(n: usize, batched: bool) -> Duration {
     let lines = BatchedCreate::new(
         s.odoo.clone(),
         MODEL,
-        BatchOptions::default().max_rows(CHUNK),
+        BatchOptions::default()
+            .max_rows(CHUNK)
+            .concurrent_batches(2),
     );
     let odoo = s.odoo.clone();
     // Batched: three batches' worth of messages under way (`SYNC_BENCH_AHEAD` sets how many),
-    // so that one batch fills while two are loaded (`BatchOptions::concurrent_batches`, 2 as
+    // so that one batch fills while two are loaded (`BatchOptions::concurrent_batches(2)`, as
     // for `create_chunked`).
     let ahead: usize = std::env::var("SYNC_BENCH_AHEAD")
         .ok()

@@ -3,6 +3,8 @@
 //! 10,000) on a project of the server, each case with lines of its own, in one run.
 //!
 //! - `create_chunked/k`: `ModelHandle::create_chunked` in chunks of 500, `k` calls in flight;
+//! - `load_chunked/k`: the same lines with external ids through `load`, no ledger (the ceiling of
+//!   exactly-once creation, which goes through `load`);
 //! - `pipeline/k`: one message per line through a pipeline on an SQLite state store whose step
 //!   creates its line with `BatchedCreate` (chunks of 500, `BatchOptions::concurrent_batches(k)`),
 //!   every line exactly once (ledger, external ids).
@@ -70,6 +72,55 @@ async fn chunked(s: &Server, n: usize, in_flight: usize) -> (Duration, usize) {
         .await
         .expect("create_chunked");
     (t.elapsed(), ids.len())
+}
+
+/// The same lines with their external ids through `load`, `in_flight` calls at once, without a
+/// ledger (a load rolled back by a concurrent one goes again): the ceiling of any exactly-once
+/// creation, which has to go through `load`.
+async fn load_chunked(s: &Server, n: usize, in_flight: usize) -> (Duration, usize) {
+    use futures_util::StreamExt;
+    let case = format!("load{in_flight}");
+    let fields = [
+        "id",
+        "name",
+        "project_id/.id",
+        "employee_id/.id",
+        "date",
+        "unit_amount",
+    ];
+    let rows: Vec<Vec<Value>> = (0..n)
+        .map(|i| {
+            vec![
+                Value::String(format!("__bench__.{}_{case}_{i}", s.tag)),
+                Value::String(name(&s.tag, &case, i)),
+                Value::String(s.project.to_string()),
+                Value::String(s.employee.to_string()),
+                Value::String("2026-11-20".into()),
+                Value::String(hours(i).to_string()),
+            ]
+        })
+        .collect();
+    let h = s.odoo.model_named::<Value>(MODEL);
+    let t = Instant::now();
+    let loaded: Vec<usize> = futures_util::stream::iter(rows.chunks(CHUNK))
+        .map(|chunk| {
+            let h = &h;
+            async move {
+                // A load a concurrent one rolled back (a serialisation failure) goes again.
+                loop {
+                    let load = h.load(&fields, chunk.to_vec()).await.expect("load");
+                    if load.is_transient() {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    break load.into_ids().expect("ids").len();
+                }
+            }
+        })
+        .buffered(in_flight)
+        .collect()
+        .await;
+    (t.elapsed(), loaded.iter().sum())
 }
 
 async fn pipeline(s: &Server, n: usize, concurrent: usize) -> (Duration, usize, usize) {
@@ -196,15 +247,26 @@ async fn main() {
     };
     println!("{n} timesheet lines on {url}, project {project}, one run per case");
     let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
-    for k in [1, 2] {
+    // `SYNC_BENCH_IN_FLIGHT=2,1` runs the cases in another order (the table grows as they run).
+    let in_flight: Vec<usize> = std::env::var("SYNC_BENCH_IN_FLIGHT")
+        .ok()
+        .map(|v| v.split(',').filter_map(|k| k.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![1, 2]);
+    for k in in_flight {
         let (tc, created) = chunked(&s, n, k).await;
         assert_eq!(created, n);
+        let (tl, loaded) = load_chunked(&s, n, k).await;
+        assert_eq!(loaded, n);
         let (tp, done, dead) = pipeline(&s, n, k).await;
         println!(
-            "{k} in flight: create_chunked {:.0} lines/s; pipeline exactly once {:.0} lines/s ({done} done, {dead} dead letters): {:.2}x",
+            "{k} in flight: create_chunked {:.0} lines/s; load_chunked {:.0} lines/s ({:.2}x); pipeline exactly once {:.0} lines/s ({done} done, {dead} dead letters): {:.2}x of create_chunked, {:.2}x of load_chunked",
             rate(n, tc),
+            rate(n, tl),
+            tc.as_secs_f64() / tl.as_secs_f64(),
             rate(n, tp),
-            tc.as_secs_f64() / tp.as_secs_f64()
+            tc.as_secs_f64() / tp.as_secs_f64(),
+            tl.as_secs_f64() / tp.as_secs_f64()
         );
     }
 }
