@@ -680,6 +680,18 @@ async fn load_creates_then_updates_by_external_id() {
 // The shipped models decode the server's records
 
 /// Streams every record of `T` the administrator sees (archived ones too), decoding each.
+/// `f::<M>(client).await` for every shipped model `M`, by model name.
+macro_rules! for_each_shipped_model {
+    ($f:ident, $client:expr) => {{
+        let mut out = BTreeMap::new();
+        for_each_shipped_model!(@each out, $f, $client, Partner, Company, Currency, User, Employee, Product, SaleOrder, SaleOrderLine, Project, Task, Milestone, Timesheet, AccountMove, AccountMoveLine, Journal, Payment);
+        out
+    }};
+    (@each $out:ident, $f:ident, $client:expr, $($m:ident),+) => {
+        $( $out.insert($m::MODEL, $f::<$m>($client).await); )+
+    };
+}
+
 async fn decode_all<T: Model + std::fmt::Debug>(client: &OdooClient) -> usize {
     let records: Vec<T> = client
         .model::<T>()
@@ -704,29 +716,7 @@ async fn every_shipped_model_decodes_the_server_records() {
     };
     for protocol in [Protocol::Json2, Protocol::JsonRpc] {
         let client = odoo.admin(protocol);
-        let mut counts = BTreeMap::new();
-        counts.insert(Partner::MODEL, decode_all::<Partner>(&client).await);
-        counts.insert(Company::MODEL, decode_all::<Company>(&client).await);
-        counts.insert(Currency::MODEL, decode_all::<Currency>(&client).await);
-        counts.insert(User::MODEL, decode_all::<User>(&client).await);
-        counts.insert(Employee::MODEL, decode_all::<Employee>(&client).await);
-        counts.insert(Product::MODEL, decode_all::<Product>(&client).await);
-        counts.insert(SaleOrder::MODEL, decode_all::<SaleOrder>(&client).await);
-        counts.insert(
-            SaleOrderLine::MODEL,
-            decode_all::<SaleOrderLine>(&client).await,
-        );
-        counts.insert(Project::MODEL, decode_all::<Project>(&client).await);
-        counts.insert(Task::MODEL, decode_all::<Task>(&client).await);
-        counts.insert(Milestone::MODEL, decode_all::<Milestone>(&client).await);
-        counts.insert(Timesheet::MODEL, decode_all::<Timesheet>(&client).await);
-        counts.insert(AccountMove::MODEL, decode_all::<AccountMove>(&client).await);
-        counts.insert(
-            AccountMoveLine::MODEL,
-            decode_all::<AccountMoveLine>(&client).await,
-        );
-        counts.insert(Journal::MODEL, decode_all::<Journal>(&client).await);
-        counts.insert(Payment::MODEL, decode_all::<Payment>(&client).await);
+        let counts = for_each_shipped_model!(decode_all, &client);
         println!("{protocol}: {counts:?}");
         for (model, n) in &counts {
             // The demo data has records of every model but payments and milestones, which
@@ -1247,29 +1237,7 @@ async fn demo_user_decodes_the_shipped_models_it_may_read() {
         println!("skipped: ODOO_DEMO_API_KEY not set");
         return;
     };
-    let mut seen = BTreeMap::new();
-    seen.insert(Partner::MODEL, demo_decode::<Partner>(&demo).await);
-    seen.insert(Company::MODEL, demo_decode::<Company>(&demo).await);
-    seen.insert(Currency::MODEL, demo_decode::<Currency>(&demo).await);
-    seen.insert(User::MODEL, demo_decode::<User>(&demo).await);
-    seen.insert(Employee::MODEL, demo_decode::<Employee>(&demo).await);
-    seen.insert(Product::MODEL, demo_decode::<Product>(&demo).await);
-    seen.insert(SaleOrder::MODEL, demo_decode::<SaleOrder>(&demo).await);
-    seen.insert(
-        SaleOrderLine::MODEL,
-        demo_decode::<SaleOrderLine>(&demo).await,
-    );
-    seen.insert(Project::MODEL, demo_decode::<Project>(&demo).await);
-    seen.insert(Task::MODEL, demo_decode::<Task>(&demo).await);
-    seen.insert(Milestone::MODEL, demo_decode::<Milestone>(&demo).await);
-    seen.insert(Timesheet::MODEL, demo_decode::<Timesheet>(&demo).await);
-    seen.insert(AccountMove::MODEL, demo_decode::<AccountMove>(&demo).await);
-    seen.insert(
-        AccountMoveLine::MODEL,
-        demo_decode::<AccountMoveLine>(&demo).await,
-    );
-    seen.insert(Journal::MODEL, demo_decode::<Journal>(&demo).await);
-    seen.insert(Payment::MODEL, demo_decode::<Payment>(&demo).await);
+    let seen = for_each_shipped_model!(demo_decode, &demo);
     for (m, r) in &seen {
         println!("{m}: {r:?}");
     }
