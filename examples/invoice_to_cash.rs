@@ -38,12 +38,12 @@ async fn run() -> demo::Result<()> {
             i.amount_due.formatted()
         );
     }
-    let report = d.collect(true).await?;
+    let (report, known) = d.collect(true).await?;
     println!(
-        "\nThe statement: {} credit(s) paid an invoice in full, {} in part, {} could not be matched.",
+        "\nThe statement: {} credit(s) paid an invoice in full, {} in part, {} could not be matched, {known} already registered.",
         report.matched.len(),
         report.partial.len(),
-        report.unmatched.len()
+        report.unmatched.len(),
     );
     let odoo = d.flows.odoo();
     let ids: Vec<i64> = open

@@ -344,40 +344,17 @@ async fn run_once(
         .unwrap();
     drain(&p).await;
 
-    // The statement: the first contract's invoice paid in full, the second's half.
-    let invoices = flows_setup::posted_invoices(&flows).await.unwrap();
-    let mut credits = Vec::new();
-    for (i, (number, total, currency)) in invoices.iter().take(2).enumerate() {
-        let amount = if i == 0 {
-            *total
-        } else {
-            (*total / rust_decimal::Decimal::TWO).round_dp(2)
-        };
-        credits.push((
-            format!("BNK-{}", i + 1),
-            amount.to_string(),
-            currency.clone(),
-            number.clone(),
-        ));
-    }
-    credits.push((
-        "BNK-9".into(),
-        "77.70".into(),
-        sc.currency.to_string(),
-        "Thank you".into(),
-    ));
-    let xml = flows_setup::camt053(&credits);
+    // The statement: the first contract's invoice paid in full, the second's half, and a
+    // credit nobody can be matched to.
+    let xml = flows_setup::sample_statement(&flows).await.unwrap();
     let (payments, _) = flows_setup::statement_payments(&flows, &xml).await.unwrap();
-    let mut env = Vec::new();
-    for (pay, c) in &payments {
-        if flows_setup::registered_payment(&flows, pay)
-            .await
-            .unwrap()
-            .is_none()
-        {
-            env.push(flows.payment_envelope(pay, c.as_ref(), "bank").unwrap());
-        }
-    }
+    let (payments, _) = flows_setup::split_registered(&flows, payments)
+        .await
+        .unwrap();
+    let env: Vec<_> = payments
+        .iter()
+        .map(|(pay, c)| flows.payment_envelope(pay, c.as_ref(), "bank").unwrap())
+        .collect();
     p.submit_batch(&env).await.unwrap();
     drain(&p).await;
 

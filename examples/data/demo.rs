@@ -213,55 +213,22 @@ impl Demo {
         Ok(())
     }
 
-    /// Invoice to cash: the bank statement's credits as payments.
+    /// Invoice to cash: the bank statement's credits as payments; returns what the matcher
+    /// reported of the credits not registered before, and how many were (left out).
     pub async fn collect(
         &self,
         say: bool,
-    ) -> Result<odoo_connect::connector::camt053::MatchReport> {
+    ) -> Result<(odoo_connect::connector::camt053::MatchReport, usize)> {
         let xml = match std::env::var("CAMT053") {
             Ok(path) => std::fs::read_to_string(path)?,
             Err(_) => {
-                // A statement in which the customer of the first contract pays its invoice in
-                // full, the second half of its invoice, and one payer cannot be identified. It
-                // is made from what Odoo holds (every posted invoice of the contracts, paid or
-                // not), so a second run reads the same statement again.
-                let invoices = flows_setup::posted_invoices(&self.flows).await?;
-                let mut credits = Vec::new();
-                for (i, (number, total, currency)) in invoices.iter().take(2).enumerate() {
-                    let amount = if i == 0 {
-                        *total
-                    } else {
-                        (*total / rust_decimal::Decimal::TWO).round_dp(2)
-                    };
-                    credits.push((
-                        format!("BNK-{}", i + 1),
-                        amount.to_string(),
-                        currency.clone(),
-                        number.clone(),
-                    ));
-                }
-                let cur = invoices
-                    .first()
-                    .map(|(_, _, c)| c.clone())
-                    .unwrap_or_else(|| "EUR".into());
-                credits.push(("BNK-9".into(), "77.70".into(), cur, "Thank you".into()));
-                let xml = flows_setup::camt053(&credits);
+                let xml = flows_setup::sample_statement(&self.flows).await?;
                 std::fs::write(self.state_dir.join("statement.camt053.xml"), &xml)?;
                 xml
             }
         };
         let (payments, report) = flows_setup::statement_payments(&self.flows, &xml).await?;
-        let (payments, known): (Vec<_>, Vec<_>) = {
-            let mut fresh = Vec::new();
-            let mut known = Vec::new();
-            for (p, c) in payments {
-                match flows_setup::registered_payment(&self.flows, &p).await? {
-                    Some(name) => known.push((p, name)),
-                    None => fresh.push((p, c)),
-                }
-            }
-            (fresh, known)
-        };
+        let (payments, known) = flows_setup::split_registered(&self.flows, payments).await?;
         if say {
             for (p, name) in &known {
                 println!(
@@ -278,7 +245,22 @@ impl Demo {
         self.pipeline.submit_batch(&envelopes).await?;
         self.run(say, "Registering payments", envelopes.len())
             .await?;
-        Ok(report)
+        // What the matcher says of the credits not registered before.
+        let old: Vec<&str> = known
+            .iter()
+            .filter_map(|(p, _)| p.refs.get("bank"))
+            .collect();
+        let mut report = report;
+        report
+            .matched
+            .retain(|m| !old.contains(&m.credit.id.as_str()));
+        report
+            .partial
+            .retain(|m| !old.contains(&m.credit.id.as_str()));
+        report
+            .unmatched
+            .retain(|u| !old.contains(&u.credit.id.as_str()));
+        Ok((report, known.len()))
     }
 
     /// Runs the queue until it is empty, with a progress bar, then lists every dead letter and

@@ -342,3 +342,60 @@ pub async fn registered_payment(
         })
         .and_then(|p| p["name"].as_str().map(str::to_owned)))
 }
+
+/// A sample statement of what Odoo holds: the customer of the first contract pays its invoice in
+/// full, the second half of its invoice, and one payer (77.70) cannot be identified. Made from
+/// every posted invoice of the contracts, paid or not, so a second run reads the same statement.
+pub async fn sample_statement(flows: &Flows) -> Result<String, Box<dyn std::error::Error>> {
+    let invoices = posted_invoices(flows).await?;
+    let mut credits = Vec::new();
+    for (i, (number, total, currency)) in invoices.iter().take(2).enumerate() {
+        let amount = if i == 0 {
+            *total
+        } else {
+            (*total / rust_decimal::Decimal::TWO).round_dp(2)
+        };
+        credits.push((
+            format!("BNK-{}", i + 1),
+            amount.to_string(),
+            currency.clone(),
+            number.clone(),
+        ));
+    }
+    let cur = invoices
+        .first()
+        .map(|(_, _, c)| c.clone())
+        .unwrap_or_else(|| "EUR".into());
+    credits.push(("BNK-9".into(), "77.70".into(), cur, "Thank you".into()));
+    Ok(camt053(&credits))
+}
+
+/// The statement's payments split into those to register and those Odoo already holds (a
+/// statement read again), each of the latter with its Odoo name.
+#[allow(clippy::type_complexity)]
+pub async fn split_registered(
+    flows: &Flows,
+    payments: Vec<(
+        odoo_connect::canonical::Payment,
+        Option<odoo_connect::canonical::ContractKey>,
+    )>,
+) -> Result<
+    (
+        Vec<(
+            odoo_connect::canonical::Payment,
+            Option<odoo_connect::canonical::ContractKey>,
+        )>,
+        Vec<(odoo_connect::canonical::Payment, String)>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let mut fresh = Vec::new();
+    let mut known = Vec::new();
+    for (p, c) in payments {
+        match registered_payment(flows, &p).await? {
+            Some(name) => known.push((p, name)),
+            None => fresh.push((p, c)),
+        }
+    }
+    Ok((fresh, known))
+}
