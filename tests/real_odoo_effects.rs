@@ -5,6 +5,9 @@
 //! Odoo committed. Every record is counted by the run's own tag: exactly once, no dead letter.
 #![cfg(feature = "testkit")]
 
+#[path = "support/timesheets.rs"]
+mod timesheets;
+
 mod real_odoo;
 
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::effect::{
     BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many, ensure,
 };
-use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
+use odoo_connect::sync::envelope::{IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
 use odoo_connect::sync::step::{StepContext, Stop, from_fn};
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters};
@@ -87,17 +90,7 @@ async fn count(odoo: &OdooClient, what: &str) -> i64 {
 }
 
 fn messages(what: &str, n: usize) -> Vec<JsonEnvelope> {
-    (0..n)
-        .map(|i| {
-            Envelope::builder(key(what, i), json!({"i": i}))
-                .source("real-odoo")
-                .legal_entity("BE")
-                .build()
-                .unwrap()
-                .to_json()
-                .unwrap()
-        })
-        .collect()
+    timesheets::numbered(n, "real-odoo", |i| key(what, i), |i| json!({"i": i}))
 }
 
 fn context(store: &Arc<MemoryStore>, what: &str) -> StepContext {

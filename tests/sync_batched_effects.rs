@@ -4,13 +4,15 @@
 //! Odoo committed retried without duplicates, and the same through the pipeline.
 #![cfg(feature = "testkit")]
 
+#[path = "support/timesheets.rs"]
+mod timesheets;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use odoo_connect::odoo::models::{Employee, Project};
-use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy};
+use odoo_connect::odoo::{OdooClient, RecordId, RetryPolicy};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::effect::{
     BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many, external_id,
@@ -98,19 +100,7 @@ async fn start() -> (FakeOdoo, OdooClient, RecordId, RecordId) {
 
 /// A project and an employee of the seed.
 async fn refs(odoo: &OdooClient) -> (RecordId, RecordId) {
-    let project = odoo
-        .model::<Project>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .unwrap()[0];
-    let employee = odoo
-        .model::<Employee>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .unwrap()[0];
-    (project, employee)
+    timesheets::project_and_employee(odoo).await
 }
 
 fn key(prefix: &str, i: usize) -> IdempotencyKey {
@@ -482,17 +472,12 @@ async fn a_reply_lost_after_the_commit_is_retried_without_duplicates() {
 }
 
 fn messages(n: usize, bad: Option<usize>) -> Vec<JsonEnvelope> {
-    (0..n)
-        .map(|i| {
-            Envelope::builder(key("p-", i), json!({"i": i, "bad": Some(i) == bad}))
-                .source("time")
-                .legal_entity("BE")
-                .build()
-                .unwrap()
-                .to_json()
-                .unwrap()
-        })
-        .collect()
+    timesheets::numbered(
+        n,
+        "time",
+        |i| key("p-", i),
+        |i| json!({"i": i, "bad": Some(i) == bad}),
+    )
 }
 
 #[tokio::test]

@@ -4,18 +4,20 @@
 //! (`create_once`, `create_once_many`, `BatchedCreate`, `ensure`) and the pipeline retry them.
 #![cfg(feature = "testkit")]
 
+#[path = "support/timesheets.rs"]
+mod timesheets;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use odoo_connect::odoo::models::{Employee, Project};
 use odoo_connect::odoo::{
-    Domain, Error, OdooCall, OdooClient, OdooErrorKind, Protocol, RecordId, RetryPolicy,
+    Error, OdooCall, OdooClient, OdooErrorKind, Protocol, RecordId, RetryPolicy,
 };
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::effect::{
     BatchOptions, BatchedCreate, ImportRow, create_once, create_once_many, ensure,
 };
-use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
+use odoo_connect::sync::envelope::{IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
 use odoo_connect::sync::step::{StepContext, Stop, from_fn};
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, IdempotencyLedger, LedgerState};
@@ -48,18 +50,7 @@ fn client(fake: &FakeOdoo, protocol: Protocol) -> OdooClient {
 async fn start() -> (FakeOdoo, OdooClient, RecordId, RecordId) {
     let fake = FakeOdoo::start().await;
     let odoo = client(&fake, Protocol::JsonRpc);
-    let project = odoo
-        .model::<Project>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .unwrap()[0];
-    let employee = odoo
-        .model::<Employee>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .unwrap()[0];
+    let (project, employee) = timesheets::project_and_employee(&odoo).await;
     (fake, odoo, project, employee)
 }
 
@@ -417,17 +408,7 @@ async fn ensure_turns_a_conflict_into_a_retry() {
 }
 
 fn messages(prefix: &str, n: usize) -> Vec<JsonEnvelope> {
-    (0..n)
-        .map(|i| {
-            Envelope::builder(key(prefix, i), json!({"i": i}))
-                .source("time")
-                .legal_entity("BE")
-                .build()
-                .unwrap()
-                .to_json()
-                .unwrap()
-        })
-        .collect()
+    timesheets::numbered(n, "time", |i| key(prefix, i), |i| json!({"i": i}))
 }
 
 /// Runs the pipeline until `n` messages are done (or a bounded number of rounds).
