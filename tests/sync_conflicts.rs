@@ -302,6 +302,44 @@ async fn plain_create_and_write_conflicts_are_retryable_on_both_protocols() {
     );
 }
 
+/// With its retry policy, the client sends a create or write that Odoo rolled back again itself:
+/// one record, written once, no error.
+#[tokio::test]
+async fn the_client_sends_a_rolled_back_create_and_write_again() {
+    let fake = FakeOdoo::start().await;
+    for protocol in [Protocol::JsonRpc, Protocol::Json2] {
+        let odoo = OdooClient::builder(fake.url())
+            .database(fake.database())
+            .api_key("admin", fake.admin_api_key())
+            .protocol(protocol)
+            .retry(
+                RetryPolicy::default()
+                    .initial_delay(std::time::Duration::from_millis(1))
+                    .max_attempts(4),
+            )
+            .build()
+            .unwrap();
+        let name = format!("Rolled back {protocol:?}");
+        fake.fail_with_serialization(2);
+        let id = odoo
+            .model_named::<Value>("res.partner")
+            .create(&json!({"name": name}))
+            .await
+            .unwrap();
+        assert_eq!(fake.remaining_serialization_failures(), 0);
+        assert_eq!(
+            fake.count_where("res.partner", json!([["name", "=", name]])),
+            1
+        );
+        fake.fail_with_serialization(1);
+        odoo.model_named::<Value>("res.partner")
+            .write(&[id], &json!({"comment": "written once"}))
+            .await
+            .unwrap();
+        assert_eq!(fake.remaining_serialization_failures(), 0);
+    }
+}
+
 // --- Effects ---------------------------------------------------------------------------------
 
 fn context(store: &Arc<MemoryStore>) -> StepContext {

@@ -756,7 +756,9 @@ impl OdooClient {
         let policy = &self.inner.config.retry;
         op.retry(policy.backoff())
             .sleep(tokio::time::sleep)
-            .when(|e: &Error| e.is_retryable() && (read || e.is_unsent()))
+            // A read, a request that never left, or any call Odoo rolled back because of a
+            // concurrent transaction (its conflict is reported after the rollback): safe again.
+            .when(|e: &Error| e.is_retryable() && (read || e.is_unsent() || e.is_conflict()))
             .adjust(|e: &Error, d| match (e.retry_after(), d) {
                 (Some(ra), Some(_)) => Some(ra.min(policy.max_delay)),
                 (_, d) => d,
@@ -771,7 +773,9 @@ impl OdooClient {
     /// anything).
     ///
     /// The call is retried on transient failures when it is marked as a read
-    /// ([`OdooCall::read_only`]), or when the request provably never reached the server.
+    /// ([`OdooCall::read_only`]), when the request provably never reached the server, or when
+    /// Odoo reports a conflict with a concurrent transaction ([`Error::is_conflict`]: Odoo rolled
+    /// the call back, so even a `create` may go again).
     ///
     /// ```no_run
     /// # async fn run(odoo: odoo_client::OdooClient) -> odoo_client::Result<()> {
