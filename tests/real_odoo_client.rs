@@ -10,7 +10,7 @@ mod real_odoo;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use odoo_connect::odoo::codegen::{CodegenOptions, generate_model};
 use odoo_connect::odoo::models::*;
 use odoo_connect::odoo::{
@@ -692,6 +692,8 @@ macro_rules! for_each_shipped_model {
     };
 }
 
+/// Decodes the records of `T` (the first 5,000 by id: the demo data and more, however large the
+/// server has grown), streamed page by page.
 async fn decode_all<T: Model + std::fmt::Debug>(client: &OdooClient) -> usize {
     let records: Vec<T> = client
         .model::<T>()
@@ -702,6 +704,7 @@ async fn decode_all<T: Model + std::fmt::Debug>(client: &OdooClient) -> usize {
                 .active_test(false)
                 .allowed_company_ids([1, 2]),
         )
+        .take(5_000)
         .try_collect()
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", T::MODEL));
