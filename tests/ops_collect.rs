@@ -287,6 +287,77 @@ async fn invoices_past_due_are_overdue_and_links_follow_the_odoo_version() {
     assert_eq!(held.bucket, AgeBucket::Over90);
     assert_eq!(held.age_days, (as_of - day(2025, 3, 5)).num_days());
 
+    // The booked contracts as Odoo holds them: the orders in EUR, one posted invoice each,
+    // with what Odoo says is still due (the first paid, the second half paid, the third unpaid).
+    assert!(report.odoo_read);
+    let in_odoo = &report.contracts_in_odoo.items;
+    let keys: Vec<&str> = in_odoo.iter().map(|c| c.contract.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "hubspot-deal-1001",
+            "hubspot-deal-1002",
+            "hubspot-deal-1003"
+        ],
+        "{in_odoo:#?}"
+    );
+    for c in in_odoo {
+        assert_eq!(c.currency, Some(Currency::EUR), "{c:?}");
+        assert_eq!(c.order_state.as_deref(), Some("sale"), "{c:?}");
+        assert_eq!(c.company.as_deref(), Some("firm-eu"), "{c:?}");
+        assert_eq!(c.legal_entity, "firm-eu");
+        assert_eq!(c.amount_untaxed.map(|m| m.currency), Some(Currency::EUR));
+        let order = c.order.as_ref().unwrap();
+        assert!(order.label.starts_with('S'), "{order:?}");
+        assert!(order.url.as_deref().unwrap().contains("/odoo/sale.order/"));
+        assert_eq!(c.invoices.len(), 1, "{c:?}");
+        assert_eq!(c.invoice_states(), vec![("posted", 1)], "{c:?}");
+        // The amount due is Odoo's own `amount_residual`, read back here invoice by invoice.
+        for i in &c.invoices {
+            let id: i64 = i
+                .odoo
+                .as_ref()
+                .and_then(|l| l.url.as_deref())
+                .and_then(|u| u.rsplit('/').next())
+                .and_then(|id| id.parse().ok())
+                .unwrap();
+            let m = odoo
+                .model_named::<serde_json::Value>("account.move")
+                .read(vec![id])
+                .fields(["amount_residual", "payment_state", "invoice_origin"])
+                .await
+                .unwrap();
+            let residual = Decimal::from_str(&m[0]["amount_residual"].to_string()).unwrap();
+            assert_eq!(i.amount_due, Some(Money::new(residual, Currency::EUR)));
+            assert_eq!(i.payment_state.as_deref(), m[0]["payment_state"].as_str());
+            assert_eq!(m[0]["invoice_origin"].as_str(), Some(order.label.as_str()));
+        }
+    }
+    let states: Vec<Vec<(&str, usize)>> = in_odoo.iter().map(|c| c.payment_states()).collect();
+    assert_eq!(
+        states,
+        vec![
+            vec![("paid", 1)],
+            vec![("partial", 1)],
+            vec![("not_paid", 1)]
+        ]
+    );
+    let due: Vec<&[Money]> = in_odoo.iter().map(|c| c.amount_due.as_slice()).collect();
+    assert_eq!(
+        due,
+        vec![&[eur("0")][..], &[eur("375")][..], &[eur("600")][..]]
+    );
+    assert_eq!(
+        report.contracts_in_odoo.totals.in_currency(Currency::EUR),
+        Some(&eur("975"))
+    );
+    let text = report.to_text();
+    assert!(text.contains("CONTRACTS IN ODOO (3)"), "{text}");
+    assert!(text.contains("1 partial"), "{text}");
+    let page = report.to_html();
+    assert!(page.contains("<section id=\"contracts-in-odoo\">"));
+    assert!(page.contains("<td>1 not_paid</td>"));
+
     // On an Odoo 17, the same rows link to `/web#`.
     let links17 = OdooLinks::new(odoo.url().as_str(), 17);
     let report17 = collect(
@@ -321,6 +392,12 @@ async fn invoices_past_due_are_overdue_and_links_follow_the_odoo_version() {
         .unwrap();
     assert!(bare.overdue_invoices.is_empty());
     assert!(bare.revenue_mismatches.is_empty());
+    assert!(!bare.odoo_read && bare.contracts_in_odoo.is_empty());
+    assert!(
+        bare.to_text()
+            .contains("CONTRACTS IN ODOO\n  none: Odoo was not read")
+    );
+    assert!(bare.to_html().contains("Odoo was not read"));
     assert_eq!(bare.stuck_contracts.items.len(), 1);
     assert!(bare.stuck_contracts.items[0].odoo.is_some());
 }

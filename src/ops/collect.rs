@@ -7,9 +7,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::{
-    AgeBucket, DeadLetterGroup, FailedRelease, Link, OdooLinks, OverdueInvoice, Report,
-    RevenueMismatch, Section, StuckContract, SyncHealth, SyncPoint, Trace, TraceEvent, Unbilled,
-    UnbilledItem, UnmatchedCredit, WorkKind,
+    AgeBucket, ContractInOdoo, DeadLetterGroup, FailedRelease, InvoiceInOdoo, Link, OdooLinks,
+    OverdueInvoice, Report, RevenueMismatch, Section, StuckContract, SyncHealth, SyncPoint, Trace,
+    TraceEvent, Unbilled, UnbilledItem, UnmatchedCredit, WorkKind,
 };
 use crate::canonical::rules::{RevenueInput, revenue_schedule};
 use crate::canonical::{
@@ -186,8 +186,9 @@ struct Known {
 
 /// The operations report as of `options.as_of()`: from the sync state (dead letters, queue,
 /// audit trail), and from Odoo when `odoo` is given (overdue invoices, unbilled timesheets, the
-/// revenue posted, the sale orders rows link to). Without Odoo, the sections only Odoo can fill
-/// are empty.
+/// revenue posted, the sale orders rows link to, and each booked contract's order and invoices
+/// as Odoo holds them now). Without Odoo, the sections only Odoo can fill are empty and
+/// [`Report::odoo_read`] is false.
 ///
 /// Reads are bounded: at most [`CollectOptions::limit`] rows per read, one batched Odoo search
 /// per kind of record, never one per row.
@@ -383,6 +384,7 @@ pub async fn collect<S: StateStore + ?Sized>(
 
     let mut overdue = Vec::new();
     let mut mismatches = Vec::new();
+    let mut in_odoo = Vec::new();
     if let Some(o) = odoo {
         let cx = OdooCx {
             odoo: o,
@@ -394,6 +396,8 @@ pub async fn collect<S: StateStore + ?Sized>(
         unbilled.extend(cx.unbilled_timesheets(&held_entries).await?);
         overdue = cx.overdue_invoices().await?;
         mismatches = cx.revenue_mismatches().await?;
+        in_odoo = cx.contracts_in_odoo().await?;
+        report.odoo_read = true;
     }
     failed.sort_by_key(|f| f.since);
     unbilled.sort_by(|a, b| a.date.cmp(&b.date).then(a.entry.cmp(&b.entry)));
@@ -404,6 +408,7 @@ pub async fn collect<S: StateStore + ?Sized>(
     report.overdue_invoices = Section::new(overdue);
     report.unmatched_credits = Section::new(credits);
     report.revenue_mismatches = Section::new(mismatches);
+    report.contracts_in_odoo = Section::of_contracts(in_odoo);
 
     // Dead letters by reason and class, with the oldest of each.
     let mut oldest: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
@@ -937,6 +942,168 @@ impl OdooCx<'_> {
                     .order
                     .as_ref()
                     .map(|(id, name)| self.link(name.clone(), "sale.order", *id)),
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl OdooCx<'_> {
+    /// Each booked contract as Odoo holds it now: its sale order (one read of every order) and
+    /// its customer invoices (one search of every contract's invoices), with the currencies of
+    /// both in one read.
+    async fn contracts_in_odoo(&self) -> Result<Vec<ContractInOdoo>, OpsError> {
+        let booked: Vec<(String, &Known)> = self
+            .options
+            .booked
+            .iter()
+            .map(|b| b.contract.key.to_string())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|key| {
+                let k = self.known.get(&key)?;
+                Some((key, k))
+            })
+            .collect();
+        if booked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let order_ids: Vec<i64> = booked
+            .iter()
+            .filter_map(|(_, k)| k.order.as_ref().map(|(id, _)| *id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let orders = self
+            .odoo
+            .model_named::<Value>("sale.order")
+            .search_read(Domain::new().is_in("id", order_ids))
+            .fields([
+                "id",
+                "name",
+                "state",
+                "currency_id",
+                "company_id",
+                "amount_untaxed",
+            ])
+            .order("id")
+            .limit(self.options.limit)
+            .await
+            .map_err(odoo_err("the sale orders of the booked contracts"))?;
+        let orders: HashMap<i64, &Value> = orders
+            .iter()
+            .filter_map(|o| Some((o.get("id")?.as_i64()?, o)))
+            .collect();
+        // The numbers of the orders as Odoo has them now, and the contracts' keys.
+        let mut origin_of: BTreeMap<String, String> = BTreeMap::new();
+        for (key, k) in &booked {
+            origin_of.insert(key.clone(), key.clone());
+            if let Some((id, name)) = &k.order {
+                origin_of.insert(name.clone(), key.clone());
+                if let Some(now) = orders.get(id).and_then(|o| text(o, "name")) {
+                    origin_of.insert(now.to_owned(), key.clone());
+                }
+            }
+        }
+        let moves = self
+            .odoo
+            .model_named::<Value>("account.move")
+            .search_read(
+                Domain::new()
+                    .is_in(
+                        "invoice_origin",
+                        origin_of.keys().cloned().collect::<Vec<_>>(),
+                    )
+                    .eq("move_type", "out_invoice"),
+            )
+            .fields([
+                "id",
+                "name",
+                "state",
+                "payment_state",
+                "amount_residual",
+                "currency_id",
+                "invoice_origin",
+            ])
+            .order("id")
+            .limit(self.options.limit)
+            .await
+            .map_err(odoo_err("the invoices of the booked contracts"))?;
+        let currencies = self
+            .currencies(
+                orders
+                    .values()
+                    .copied()
+                    .chain(moves.iter())
+                    .filter_map(|v| m2o(v, "currency_id").map(|p| p.0))
+                    .collect(),
+            )
+            .await?;
+        let mut invoices: BTreeMap<&str, Vec<InvoiceInOdoo>> = BTreeMap::new();
+        for m in &moves {
+            let (Some(id), Some(key)) = (
+                m.get("id").and_then(Value::as_i64),
+                text(m, "invoice_origin").and_then(|o| origin_of.get(o)),
+            ) else {
+                continue;
+            };
+            let number = text(m, "name")
+                .filter(|n| *n != "/")
+                .map_or_else(|| format!("invoice {id}"), str::to_owned);
+            let currency = m2o(m, "currency_id").and_then(|(c, _)| currencies.get(&c));
+            if currency.is_none() {
+                tracing::warn!(invoice = id, "invoice without a known currency");
+            }
+            invoices
+                .entry(key.as_str())
+                .or_default()
+                .push(InvoiceInOdoo {
+                    state: text(m, "state").unwrap_or_default().to_owned(),
+                    payment_state: text(m, "payment_state").map(str::to_owned),
+                    amount_due: currency.map(|c| Money::new(decimal(m, "amount_residual"), *c)),
+                    odoo: Some(self.link(number.clone(), "account.move", id)),
+                    number,
+                });
+        }
+        let mut out = Vec::new();
+        for (key, k) in &booked {
+            let order = k
+                .order
+                .as_ref()
+                .and_then(|(id, _)| Some((*id, *orders.get(id)?)));
+            let currency = order
+                .and_then(|(_, o)| m2o(o, "currency_id"))
+                .and_then(|(c, _)| currencies.get(&c).copied());
+            let invoices = invoices.remove(key.as_str()).unwrap_or_default();
+            let amount_due = super::Totals::of(
+                invoices
+                    .iter()
+                    .filter_map(|i| Some(("", i.amount_due.as_ref()?))),
+            )
+            .by_currency;
+            out.push(ContractInOdoo {
+                contract: key.clone(),
+                legal_entity: k
+                    .contract
+                    .as_ref()
+                    .map(|c| c.legal_entity.to_string())
+                    .unwrap_or_default(),
+                order: order.map(|(id, o)| {
+                    let name =
+                        text(o, "name").map_or_else(|| format!("sale.order {id}"), str::to_owned);
+                    self.link(name, "sale.order", id)
+                }),
+                order_state: order.and_then(|(_, o)| text(o, "state")).map(str::to_owned),
+                currency,
+                company: order.and_then(|(_, o)| {
+                    m2o(o, "company_id")?;
+                    Some(self.entity(o))
+                }),
+                amount_untaxed: order.and_then(|(_, o)| {
+                    currency.map(|c| Money::new(decimal(o, "amount_untaxed"), c))
+                }),
+                invoices,
+                amount_due,
             });
         }
         Ok(out)

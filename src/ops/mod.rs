@@ -45,6 +45,14 @@ pub struct Report {
     pub unmatched_credits: Section<UnmatchedCredit>,
     /// Contracts whose revenue posted in Odoo differs from the canonical revenue schedule.
     pub revenue_mismatches: Section<RevenueMismatch>,
+    /// Each booked contract as Odoo holds it now (its sale order and customer invoices, read back
+    /// from Odoo, not what the flows meant to write), totalled on the amounts still due.
+    #[serde(default)]
+    pub contracts_in_odoo: Section<ContractInOdoo>,
+    /// Whether Odoo was read: when it was not, the sections only Odoo fills are empty because
+    /// nothing was read, not because Odoo holds nothing.
+    #[serde(default)]
+    pub odoo_read: bool,
     /// Dead letters not replayed yet, by reason and class.
     pub dead_letters: Vec<DeadLetterGroup>,
     /// Queue depth and lag now and over the last 24 hours.
@@ -65,6 +73,8 @@ impl Report {
             overdue_invoices: Section::default(),
             unmatched_credits: Section::default(),
             revenue_mismatches: Section::default(),
+            contracts_in_odoo: Section::default(),
+            odoo_read: false,
             dead_letters: Vec::new(),
             sync: SyncHealth::default(),
             traces: Vec::new(),
@@ -550,6 +560,99 @@ impl Valued for RevenueMismatch {
     fn valued(&self) -> Option<(&str, &Money)> {
         Some((self.legal_entity.as_str(), &self.difference))
     }
+}
+
+/// A booked contract as Odoo holds it now: its sale order and its customer invoices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContractInOdoo {
+    /// The contract's key.
+    pub contract: String,
+    /// The legal entity the contract was booked for.
+    pub legal_entity: String,
+    /// The sale order (its number), or `None` when Odoo no longer has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Link>,
+    /// The order's state in Odoo (`draft`, `sent`, `sale`, `cancel`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_state: Option<String>,
+    /// The order's currency in Odoo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Currency>,
+    /// The order's company in Odoo: its legal entity key when the collect options map it, else
+    /// its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// The order's untaxed amount, in the order's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_untaxed: Option<Money>,
+    /// The customer invoices of the order (`invoice_origin` its number or the contract's key),
+    /// oldest first.
+    pub invoices: Vec<InvoiceInOdoo>,
+    /// What the invoices still ask for, one sum per currency (never added across currencies).
+    pub amount_due: Vec<Money>,
+}
+
+impl ContractInOdoo {
+    /// How many invoices of each state, in the order states first appear
+    /// (`[("posted", 2), ("draft", 1)]`).
+    pub fn invoice_states(&self) -> Vec<(&str, usize)> {
+        tally(self.invoices.iter().map(|i| i.state.as_str()))
+    }
+
+    /// How many invoices of each payment state, in the order they first appear; an invoice
+    /// without one is left out.
+    pub fn payment_states(&self) -> Vec<(&str, usize)> {
+        tally(
+            self.invoices
+                .iter()
+                .filter_map(|i| i.payment_state.as_deref()),
+        )
+    }
+}
+
+fn tally<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut out: Vec<(&str, usize)> = Vec::new();
+    for v in values {
+        match out.iter_mut().find(|(s, _)| *s == v) {
+            Some((_, n)) => *n += 1,
+            None => out.push((v, 1)),
+        }
+    }
+    out
+}
+
+impl Section<ContractInOdoo> {
+    /// A section of these contracts, totalled on their amounts due per currency and per legal
+    /// entity.
+    pub fn of_contracts(items: Vec<ContractInOdoo>) -> Section<ContractInOdoo> {
+        let totals = Totals::of(items.iter().flat_map(|c| {
+            c.amount_due
+                .iter()
+                .map(move |m| (c.legal_entity.as_str(), m))
+        }));
+        Section { items, totals }
+    }
+}
+
+/// A customer invoice as Odoo holds it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InvoiceInOdoo {
+    /// The invoice number (`INV/2026/00012`, or `invoice <id>` for a draft without one).
+    pub number: String,
+    /// Its state (`draft`, `posted`, `cancel`).
+    pub state: String,
+    /// Its payment state (`not_paid`, `partial`, `in_payment`, `paid`, ...), when Odoo gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_state: Option<String>,
+    /// What is still due (Odoo's `amount_residual`) in the invoice's currency, when the currency
+    /// is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_due: Option<Money>,
+    /// The invoice in Odoo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odoo: Option<Link>,
 }
 
 /// Dead letters of one reason and class.

@@ -110,6 +110,18 @@ fn join_money(amounts: &[Money]) -> String {
         .join(" · ")
 }
 
+/// `"2 posted, 1 draft"`, or `"-"` when there is nothing to count.
+fn tally_text(counts: &[(&str, usize)]) -> String {
+    if counts.is_empty() {
+        return "-".to_owned();
+    }
+    counts
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn kind_label(kind: WorkKind) -> &'static str {
     match kind {
         WorkKind::Time => "time",
@@ -220,7 +232,7 @@ impl Report {
     ///
     /// Each section is a `<section>` with a stable id (`stuck-contracts`, `unbilled`,
     /// `failed-releases`, `overdue-invoices`, `unmatched-credits`, `revenue-mismatches`,
-    /// `dead-letters`, `sync`, `traces`); each trace is at `#trace-<correlation id>`.
+    /// `contracts-in-odoo`, `dead-letters`, `sync`, `traces`); each trace is at `#trace-<correlation id>`.
     ///
     /// ```
     /// use odoo_connect::ops::Report;
@@ -614,6 +626,52 @@ mod text {
         }
         out.push('\n');
 
+        title(
+            &mut out,
+            "CONTRACTS IN ODOO",
+            r.contracts_in_odoo.items.len(),
+        );
+        if !r.odoo_read {
+            out.push_str("  none: Odoo was not read\n");
+        } else if r.contracts_in_odoo.is_empty() {
+            none(&mut out);
+        } else {
+            let mut t = Table::new(
+                &[
+                    "Contract",
+                    "Order",
+                    "State",
+                    "Currency",
+                    "Company",
+                    "Untaxed",
+                    "Invoices",
+                    "Invoice states",
+                    "Payment",
+                    "Due",
+                ],
+                &[
+                    false, false, false, false, false, true, true, false, false, true,
+                ],
+            );
+            for c in &r.contracts_in_odoo.items {
+                t.row(vec![
+                    clean(&c.contract),
+                    link(c.order.as_ref()),
+                    opt(c.order_state.as_deref()),
+                    opt(c.currency.as_ref().map(Currency::code)),
+                    opt(c.company.as_deref()),
+                    money(c.amount_untaxed.as_ref()),
+                    format_count(c.invoices.len() as u64),
+                    clean(&tally_text(&c.invoice_states())),
+                    clean(&tally_text(&c.payment_states())),
+                    clean(&join_money(&c.amount_due)),
+                ]);
+            }
+            t.write(&mut out);
+            totals(&mut out, "Total due", &r.contracts_in_odoo.totals);
+        }
+        out.push('\n');
+
         title(&mut out, "DEAD LETTERS", r.dead_letters.len());
         if r.dead_letters.is_empty() {
             none(&mut out);
@@ -820,6 +878,7 @@ footer { margin-top: 32px; font-size: 0.85em; color: var(--muted); }
                         (overdue_invoices(r, &ctx))
                         (unmatched_credits(r))
                         (revenue_mismatches(r, &ctx))
+                        (contracts_in_odoo(r))
                         (dead_letters(r))
                         (sync(r))
                         (traces(&r.traces))
@@ -1462,6 +1521,56 @@ footer { margin-top: 32px; font-size: 0.85em; color: var(--muted); }
         }
     }
 
+    fn contracts_in_odoo(r: &Report) -> Markup {
+        let s = &r.contracts_in_odoo;
+        html! {
+            section id="contracts-in-odoo" {
+                (heading("Contracts in Odoo", s.items.len()))
+                @if !r.odoo_read {
+                    (none("Odoo was not read: nothing is known of the contracts in Odoo."))
+                } @else if s.is_empty() {
+                    (none("No booked contracts."))
+                } @else {
+                    p.note { "Each booked contract's sale order and customer invoices as Odoo holds them now." }
+                    div.table-wrap { table {
+                        thead { tr {
+                            th scope="col" { "Contract" }
+                            th scope="col" { "Sale order" }
+                            th scope="col" { "State" }
+                            th scope="col" { "Currency" }
+                            th scope="col" { "Company" }
+                            th.num scope="col" { "Untaxed" }
+                            th.num scope="col" { "Invoices" }
+                            th scope="col" { "Invoice states" }
+                            th scope="col" { "Payment" }
+                            th.num scope="col" { "Amount due" }
+                        } }
+                        tbody {
+                            @for c in &s.items {
+                                tr {
+                                    td { (c.contract) }
+                                    td { (link(c.order.as_ref())) }
+                                    td { (opt(c.order_state.as_deref())) }
+                                    td { (opt(c.currency.as_ref().map(Currency::code))) }
+                                    td { (opt(c.company.as_deref())) }
+                                    td.num { (money(c.amount_untaxed.as_ref())) }
+                                    td.num { (c.invoices.len()) }
+                                    td { (tally_text(&c.invoice_states())) }
+                                    td { (tally_text(&c.payment_states())) }
+                                    td.num {
+                                        @if c.amount_due.is_empty() { (dash()) }
+                                        @else { (join_money(&c.amount_due)) }
+                                    }
+                                }
+                            }
+                        }
+                    } }
+                    (totals("Total due", &s.totals))
+                }
+            }
+        }
+    }
+
     fn dead_letters(r: &Report) -> Markup {
         let groups = &r.dead_letters;
         let mut classes: Vec<(&str, u64)> = Vec::new();
@@ -1675,8 +1784,8 @@ footer { margin-top: 32px; font-size: 0.85em; color: var(--muted); }
 #[cfg(test)]
 mod tests {
     use super::super::{
-        FailedRelease, OdooLinks, OverdueInvoice, RevenueMismatch, Section, StuckContract,
-        SyncHealth, TraceEvent, Unbilled, UnbilledItem, UnmatchedCredit,
+        ContractInOdoo, FailedRelease, InvoiceInOdoo, OdooLinks, OverdueInvoice, RevenueMismatch,
+        Section, StuckContract, SyncHealth, TraceEvent, Unbilled, UnbilledItem, UnmatchedCredit,
     };
     use super::*;
     use chrono::{Duration, TimeZone};
@@ -1804,6 +1913,47 @@ mod tests {
             correlation_id: Some(CID.to_owned()),
             odoo: Some(odoo.link("S00042", "sale.order", 42)),
         }]);
+        r.odoo_read = true;
+        let invoice = |number: &str, state: &str, paid: Option<&str>, due: Money| InvoiceInOdoo {
+            number: number.to_owned(),
+            state: state.to_owned(),
+            payment_state: paid.map(str::to_owned),
+            amount_due: Some(due),
+            odoo: Some(odoo.link(number, "account.move", 7)),
+        };
+        r.contracts_in_odoo = Section::of_contracts(vec![
+            ContractInOdoo {
+                contract: "hubspot:deal-1".to_owned(),
+                legal_entity: "firm-fr".to_owned(),
+                order: Some(odoo.link("S00042", "sale.order", 42)),
+                order_state: Some("sale".to_owned()),
+                currency: Some(Currency::EUR),
+                company: Some("firm-fr".to_owned()),
+                amount_untaxed: Some(eur("10000")),
+                invoices: vec![
+                    invoice("INV/2026/00012", "posted", Some("partial"), eur("1500")),
+                    invoice("INV/2026/00013", "posted", Some("paid"), eur("0")),
+                    invoice("invoice 9", "draft", Some("not_paid"), eur("500")),
+                ],
+                amount_due: vec![eur("2000")],
+            },
+            ContractInOdoo {
+                contract: "hubspot:deal-2".to_owned(),
+                legal_entity: "firm-us".to_owned(),
+                order: None,
+                order_state: None,
+                currency: None,
+                company: None,
+                amount_untaxed: None,
+                invoices: vec![invoice(
+                    "INV/2026/00014",
+                    "posted",
+                    Some("not_paid"),
+                    usd("250"),
+                )],
+                amount_due: vec![usd("250")],
+            },
+        ]);
         r.dead_letters = vec![
             DeadLetterGroup {
                 reason: "hold: no_client".to_owned(),
@@ -1850,13 +2000,14 @@ mod tests {
         r
     }
 
-    const IDS: [&str; 9] = [
+    const IDS: [&str; 10] = [
         "stuck-contracts",
         "unbilled",
         "failed-releases",
         "overdue-invoices",
         "unmatched-credits",
         "revenue-mismatches",
+        "contracts-in-odoo",
         "dead-letters",
         "sync",
         "traces",
@@ -1975,6 +2126,11 @@ mod tests {
         ));
         assert!(section(&page, "unmatched-credits").contains("150,000 JPY"));
         assert!(section(&page, "revenue-mismatches").contains("-2,000.00 EUR"));
+        let in_odoo = section(&page, "contracts-in-odoo");
+        assert!(in_odoo.contains("<td>2 posted, 1 draft</td>"), "{in_odoo}");
+        assert!(in_odoo.contains("<td>1 partial, 1 paid, 1 not_paid</td>"));
+        assert!(in_odoo.contains("<strong>Total due: </strong>2,000.00 EUR · 250.00 USD"));
+        assert!(in_odoo.contains("<td class=\"num\">10,000.00 EUR</td>"));
         let dead = section(&page, "dead-letters");
         assert!(
             dead.contains("<strong>Total: </strong>4 dead letters"),
@@ -2120,6 +2276,7 @@ mod tests {
             "OVERDUE INVOICES\n  none",
             "UNMATCHED BANK CREDITS\n  none",
             "REVENUE MISMATCHES\n  none",
+            "CONTRACTS IN ODOO\n  none: Odoo was not read",
             "DEAD LETTERS\n  none",
             "TRACES\n  none",
             "Last 24 h: none recorded",
@@ -2133,6 +2290,9 @@ mod tests {
         assert!(text.contains("    firm-fr  20,000.00 EUR\n    firm-us  1,234.50 USD\n"));
         assert!(text.contains("  Total hours: 37.5"));
         assert!(text.contains("  Total due: 12,000.00 EUR"));
+        assert!(text.contains("CONTRACTS IN ODOO (2)"));
+        assert!(text.contains("2 posted, 1 draft"));
+        assert!(text.contains("  Total due: 2,000.00 EUR · 250.00 USD"));
         assert!(text.contains("  Total: 4 dead letters"));
         assert!(text.contains("Queue depth: 4 messages; lag: 1 h 30 min"));
         assert!(!text.contains("STUCK CONTRACTS\n  none"));
