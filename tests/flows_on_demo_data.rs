@@ -341,6 +341,45 @@ async fn a_missing_module_is_named_and_nothing_is_created() {
     assert_eq!(fake.count("product.product"), products);
 }
 
+/// A company the API user does not belong to is a problem of the plan, named, not an access
+/// error out of the first call made in it.
+#[tokio::test]
+async fn a_company_the_user_may_not_work_in_is_reported() {
+    let fake = FakeOdoo::builder().demo_data_only().start().await;
+    let odoo = client(&fake);
+    let created: Value = odoo
+        .call(
+            &odoo_connect::odoo::OdooCall::new("res.company", "create")
+                .arg("vals_list", json!([{"name": "Elsewhere"}])),
+        )
+        .await
+        .unwrap();
+    let other = created[0]
+        .as_i64()
+        .unwrap_or_else(|| created.as_i64().unwrap());
+    // The administrator keeps the two demo companies only.
+    let uid = odoo.uid().await.unwrap();
+    odoo.model_named::<Value>("res.users")
+        .write(
+            &[odoo_connect::odoo::RecordId(uid)],
+            &json!({"company_ids": [[6, 0, [1, 2]]], "company_id": 1}),
+        )
+        .await
+        .unwrap();
+    let plan = Setup::new("firm-x".parse().unwrap())
+        .company(other)
+        .plan(&odoo)
+        .await
+        .unwrap();
+    assert!(!plan.is_ready());
+    assert!(
+        plan.problems
+            .iter()
+            .any(|p| p.contains("may not work in company Elsewhere")),
+        "{plan}"
+    );
+}
+
 #[tokio::test]
 async fn a_catalogue_product_is_used_and_a_missing_one_is_reported() {
     let fake = FakeOdoo::builder().demo_data_only().start().await;

@@ -384,26 +384,23 @@ impl Setup {
                 plan.missing_modules.push((*m).to_owned());
             }
         }
-        // Company: the one configured, else the API user's current company. Everything after
-        // is read in that company (first in `allowed_company_ids`).
-        let company_id = match self.company {
-            Some(id) => id,
-            None => {
-                let uid = odoo.uid().await?;
-                let users: Vec<Value> = odoo
-                    .model_named::<Value>("res.users")
-                    .read([RecordId(uid)])
-                    .fields(["company_id"])
-                    .await?;
-                match users.first().and_then(|u| many2one(u, "company_id")) {
-                    Some(id) => id,
-                    None => {
-                        plan.problems
-                            .push(format!("the API user (uid {uid}) has no current company"));
-                        return Ok((plan, survey));
-                    }
-                }
-            }
+        // Company: the one configured, else the API user's current company, which the user must
+        // belong to (Odoo refuses `allowed_company_ids` otherwise). Everything after is read in
+        // that company (first in `allowed_company_ids`).
+        let uid = odoo.uid().await?;
+        let users: Vec<Value> = odoo
+            .model_named::<Value>("res.users")
+            .read([RecordId(uid)])
+            .fields(["company_id", "company_ids"])
+            .await?;
+        let user = users.first();
+        let Some(company_id) = self
+            .company
+            .or_else(|| user.and_then(|u| many2one(u, "company_id")))
+        else {
+            plan.problems
+                .push(format!("the API user (uid {uid}) has no current company"));
+            return Ok((plan, survey));
         };
         let companies: Vec<Value> = odoo
             .model_named::<Value>("res.company")
@@ -417,16 +414,7 @@ impl Setup {
             ));
             return Ok((plan, survey));
         };
-        let odoo = &odoo.with_company(company_id);
-        // The user must belong to the company: Odoo refuses `allowed_company_ids` otherwise.
-        let uid = odoo.uid().await?;
-        let user: Vec<Value> = odoo
-            .model_named::<Value>("res.users")
-            .read([RecordId(uid)])
-            .fields(["company_ids"])
-            .await?;
         let allowed = user
-            .first()
             .and_then(|u| u.get("company_ids"))
             .and_then(Value::as_array)
             .is_some_and(|ids| ids.iter().any(|c| c.as_i64() == Some(company_id)));
