@@ -263,7 +263,7 @@ pub async fn create_once(
                 // pipeline tries again later.
                 let text = conflict_text(&e.messages);
                 let _ = cx.ledger.abandon(&claim, Some(&text)).await;
-                Err(conflict_stop(model, &text))
+                Err(conflict_stop(&format!("the {model} load"), &text))
             }
             Err(e) => {
                 // Odoo refused the row (bad value, missing record): a data problem.
@@ -275,13 +275,14 @@ pub async fn create_once(
             }
         },
         Err(e) => {
-            if e.is_retryable() || e.is_conflict() {
+            // (A conflict is retryable too.)
+            if e.is_retryable() {
                 // The reply may be lost after a commit, or a concurrent transaction rolled the
                 // call back: release the claim; the next attempt loads the same external id
                 // again and finds the same record.
                 let _ = cx.ledger.abandon(&claim, Some(&e.to_string())).await;
                 if e.is_conflict() {
-                    return Err(conflict_stop(model, &e));
+                    return Err(conflict_stop(&format!("the {model} load"), &e));
                 }
             } else {
                 let _ = cx.ledger.fail(&claim, &e.to_string()).await;
@@ -311,14 +312,13 @@ fn jitter() -> f64 {
     bits as f64 / (1u64 << 53) as f64
 }
 
-/// The stop of a row that conflicts kept rolling back: a retry after a random second or two,
-/// so that the pipeline's next attempt comes when the concurrent writers are likely done.
-fn conflict_stop(model: &str, cause: &dyn fmt::Display) -> Stop {
+/// The stop of a call that conflicts kept rolling back (`what`: "the res.partner load"): a
+/// retry after a random second or two, so that the pipeline's next attempt comes when the
+/// concurrent writers are likely done.
+fn conflict_stop(what: &str, cause: &dyn fmt::Display) -> Stop {
     Stop::Retry {
         after: Some(Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter())),
-        error: format!(
-            "a concurrent transaction rolled back the {model} load (retried later): {cause}"
-        ),
+        error: format!("a concurrent transaction rolled back {what} (retried later): {cause}"),
     }
 }
 
@@ -698,11 +698,7 @@ async fn apply_batch(
             // Rolled back by a conflict with a concurrent transaction, and no row refused:
             // nothing was committed, the same rows are loaded again.
             let conflict = match &reply {
-                Ok(load) => {
-                    load.ids.is_none()
-                        && load.messages.iter().any(LoadMessage::is_conflict)
-                        && refused_rows(&load.messages, live.len()).is_empty()
-                }
+                Ok(load) => load.is_transient(),
                 Err(e) => e.is_conflict(),
             };
             if conflict {
@@ -715,7 +711,7 @@ async fn apply_batch(
                         Ok(load) => conflict_text(&load.messages),
                         Err(e) => e.to_string(),
                     };
-                    let o = conflict_stop(model, &text);
+                    let o = conflict_stop(&format!("the {model} load"), &text);
                     for m in live {
                         let _ = ledger.abandon(&m.claim, Some(&text)).await;
                         results[m.index] = Some(RowResult {
@@ -1289,12 +1285,7 @@ where
     // A conflict with a concurrent transaction rolled the call back: a retry, a little later.
     let fail = |e: odoo_client::Error| {
         if e.is_conflict() {
-            Stop::Retry {
-                after: Some(
-                    Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter()),
-                ),
-                error: format!("a concurrent transaction rolled the call back: {e}"),
-            }
+            conflict_stop("the call", &e)
         } else {
             Stop::from_odoo_error(&e)
         }
