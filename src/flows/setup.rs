@@ -752,10 +752,25 @@ async fn load_one(
     fields: &[&str],
     row: Vec<Value>,
 ) -> Result<RecordId, FlowError> {
-    let result = odoo
+    // Workers starting together set up together: their loads of the same external id roll
+    // each other back (a serialisation failure), and the load that goes again finds the record
+    // the other one made.
+    let mut pause = std::time::Duration::from_millis(50);
+    let mut result = odoo
         .model_named::<Value>(model)
-        .load(fields, vec![row])
+        .load(fields, vec![row.clone()])
         .await?;
+    for _ in 0..5 {
+        if !result.is_transient() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+        result = odoo
+            .model_named::<Value>(model)
+            .load(fields, vec![row.clone()])
+            .await?;
+    }
     let ids = result
         .into_ids()
         .map_err(|e| FlowError::Setup(format!("Odoo refused the {model} record: {e}")))?;
