@@ -458,6 +458,8 @@ async fn flows_in_your_company_give_eur_orders_invoices_and_payments_once() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     scenario_in_company(&real.admin(Protocol::Auto), 1).await;
 }
 
@@ -467,6 +469,8 @@ async fn flows_in_my_us_company_stay_in_it_although_the_user_is_in_another() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     let odoo = real.admin(Protocol::Auto);
     // The admin's current company is YourCompany (1); the flows work in My US Company (2).
     let me: Vec<Value> = odoo
@@ -532,14 +536,61 @@ async fn eur_company(odoo: &OdooClient) -> i64 {
     company
 }
 
+/// The companies this run makes for itself, made once before any scenario starts: Odoo caches
+/// a user's companies for the whole server, so a company created while another test works could
+/// be named to it before it is committed (`MissingError` on `res.company`).
+#[derive(Clone, Copy)]
+struct OwnCompanies {
+    /// A EUR company.
+    eur: i64,
+    /// A EUR company with USD rates of its own: 1.10 in 2025, 1.25 from 2026.
+    with_rates: i64,
+}
+
+async fn own_companies(odoo: &OdooClient) -> OwnCompanies {
+    static OWN: tokio::sync::OnceCell<OwnCompanies> = tokio::sync::OnceCell::const_new();
+    *OWN.get_or_init(|| async {
+        let eur = eur_company(odoo).await;
+        let company = eur_company(odoo).await;
+    let usd: Vec<Value> = odoo
+            .model_named::<Value>("res.currency")
+            .search_read(Domain::new().eq("name", "USD"))
+            .fields(["id"])
+            .await
+            .unwrap();
+        let usd_id = usd[0]["id"].as_i64().unwrap();
+        // USD per EUR in this company: 1.10 when the bank paid (2025), 1.25 when invoiced (today).
+        let _: Value = odoo
+            .with_company(company)
+            .call(
+                &odoo_connect::odoo::OdooCall::new("res.currency.rate", "create").arg(
+                    "vals_list",
+                    json!([
+                        {"name": "2025-01-01", "rate": 1.10, "currency_id": usd_id, "company_id": company},
+                        {"name": "2026-01-01", "rate": 1.25, "currency_id": usd_id, "company_id": company},
+                    ]),
+                ),
+            )
+            .await
+            .unwrap();
+        OwnCompanies {
+            eur,
+            with_rates: company,
+        }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
 async fn flows_in_a_eur_company_of_its_own() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     let odoo = real.admin(Protocol::Auto);
-    let company = eur_company(&odoo).await;
+    let company = own_companies(&odoo).await.eur;
     // EUR orders, invoices and payments of the company (asserted in the scenario); in a EUR
     // company they need no pricelist of their own.
     scenario_in_company(&odoo, company).await;
@@ -554,29 +605,10 @@ async fn a_payment_at_another_rate_leaves_the_exchange_difference_to_odoo() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     let odoo = real.admin(Protocol::Auto);
-    let company = eur_company(&odoo).await;
-    let usd: Vec<Value> = odoo
-        .model_named::<Value>("res.currency")
-        .search_read(Domain::new().eq("name", "USD"))
-        .fields(["id"])
-        .await
-        .unwrap();
-    let usd_id = usd[0]["id"].as_i64().unwrap();
-    // USD per EUR in this company: 1.10 when the bank paid (2025), 1.25 when invoiced (today).
-    let _: Value = odoo
-        .with_company(company)
-        .call(
-            &odoo_connect::odoo::OdooCall::new("res.currency.rate", "create").arg(
-                "vals_list",
-                json!([
-                    {"name": "2025-01-01", "rate": 1.10, "currency_id": usd_id, "company_id": company},
-                    {"name": "2026-01-01", "rate": 1.25, "currency_id": usd_id, "company_id": company},
-                ]),
-            ),
-        )
-        .await
-        .unwrap();
+    let company = own_companies(&odoo).await.with_rates;
     let mut sc = scenario();
     sc.currency = Currency::USD;
     for d in &mut sc.deals {
@@ -617,6 +649,8 @@ async fn the_fake_and_the_real_server_agree_on_the_scenario() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     let on_real = scenario_in_company(&real.admin(Protocol::Auto), 1).await;
     let fake = FakeOdoo::builder().demo_data_only().start().await;
     let odoo = flows_setup::odoo_client(&fake).unwrap();
@@ -636,6 +670,8 @@ async fn a_client_of_two_legal_entities_has_a_partner_in_each_company() {
     let Some(real) = real_odoo::real() else {
         return;
     };
+    // Before any scenario: the run's own companies.
+    own_companies(&real.admin(Protocol::Auto)).await;
     let odoo = real.admin(Protocol::Auto);
     let first = scenario();
     let hub = fake_hubspot::FakeHubSpot::start(&first.deals).await;
