@@ -21,8 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use odoo_connect::odoo::models::{Employee, Project};
-use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy, Values};
+use odoo_connect::odoo::{OdooClient, RecordId, RetryPolicy, Values};
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::effect::{BatchOptions, BatchedCreate, ImportRow};
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
@@ -30,6 +29,9 @@ use odoo_connect::sync::pipeline::Pipeline;
 use odoo_connect::sync::step::from_fn;
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, WorkQueue};
 use serde_json::{Value, json};
+
+#[path = "../tests/support/timesheets.rs"]
+mod timesheets;
 
 const MODEL: &str = "account.analytic.line";
 const CHUNK: usize = 500;
@@ -220,18 +222,7 @@ async fn main() {
         .timeout(Duration::from_secs(600))
         .build()
         .expect("client");
-    let project = odoo
-        .model::<Project>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .expect("project")[0];
-    let employee = odoo
-        .model::<Employee>()
-        .search(Domain::new())
-        .limit(1)
-        .await
-        .expect("employee")[0];
+    let (project, employee) = timesheets::project_and_employee(&odoo).await;
     let tag = format!(
         "{:x}",
         std::time::SystemTime::now()
