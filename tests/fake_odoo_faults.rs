@@ -3,10 +3,11 @@
 
 #![cfg(feature = "testkit")]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 fn envelope(fake: &FakeOdoo, model: &str, method: &str, args: Value) -> String {
     json!({
@@ -31,10 +32,36 @@ async fn result(fake: &FakeOdoo, model: &str, method: &str, args: Value) -> Valu
     let reply = post(fake, envelope(fake, model, method, args))
         .await
         .expect("the fake answers");
+    result_of(reply).await
+}
+
+/// The result of a JSON-RPC reply, which must not be an error.
+async fn result_of(reply: reqwest::Response) -> Value {
     assert_eq!(reply.status(), 200);
     let v: Value = serde_json::from_str(&reply.text().await.expect("a body")).expect("JSON");
     assert!(v.get("error").is_none(), "unexpected error: {v}");
     v["result"].clone()
+}
+
+/// [`result`] as a task of its own.
+fn spawn_result(
+    fake: &FakeOdoo,
+    model: &str,
+    method: &str,
+    args: Value,
+) -> tokio::task::JoinHandle<Value> {
+    let body = envelope(fake, model, method, args);
+    let url = format!("{}/jsonrpc", fake.url());
+    tokio::spawn(async move {
+        let reply = reqwest::Client::new()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the fake answers");
+        result_of(reply).await
+    })
 }
 
 #[tokio::test]
@@ -202,7 +229,26 @@ async fn failing_writes_do_not_consume_the_drop_knob() {
     assert!(lost.is_err(), "the first successful write loses its reply");
 }
 
-#[tokio::test]
+/// Runs the other tasks until `done` holds, yielding rather than sleeping: the paused clock only
+/// moves when every task waits, so it stands still meanwhile and no timer fires (a reply held for
+/// its latency or record cost stays held). At most `TURNS` turns, so that a bug fails the test
+/// instead of hanging it.
+async fn turn_until(what: &str, mut done: impl FnMut() -> bool) {
+    const TURNS: usize = 100_000;
+    for _ in 0..TURNS {
+        if done() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("not after {TURNS} turns of the runtime: {what}");
+}
+
+// The delays below are measured on tokio's paused clock: it moves only to the timers the fake
+// sets (its latency and record cost), never with the time the machine takes, so what it shows
+// is the delay the fake added and nothing else.
+
+#[tokio::test(start_paused = true)]
 async fn latency_delays_replies() {
     let fake = FakeOdoo::start().await;
     fake.set_latency(Duration::from_millis(150));
@@ -215,7 +261,7 @@ async fn latency_delays_replies() {
     assert!(start.elapsed() < Duration::from_millis(150));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn record_cost_delays_a_call_per_record_it_creates_or_writes() {
     let fake = FakeOdoo::start().await;
     fake.set_record_cost(Duration::from_millis(40));
@@ -264,45 +310,43 @@ async fn record_cost_delays_a_call_per_record_it_creates_or_writes() {
     );
     fake.set_record_cost(Duration::from_millis(40));
     // Reads cost nothing, and the database is not held while a slow call is answered: a read
-    // sent during a 25-record create comes back first.
-    let create = tokio::spawn({
-        let body = envelope(
-            &fake,
-            "res.partner",
-            "create",
-            json!([(0..25)
-                .map(|i| json!({"name": format!("P{i}")}))
-                .collect::<Vec<_>>()]),
-        );
-        let url = format!("{}/jsonrpc", fake.url());
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status())
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let count = result(
+    // sent during a 25-record create comes back first. The clock stands still from the create's
+    // start to the read's reply, so the create's cost cannot run out meanwhile.
+    let start = Instant::now();
+    let create = spawn_result(
+        &fake,
+        "res.partner",
+        "create",
+        json!([(0..25)
+            .map(|i| json!({"name": format!("Costly {i}")}))
+            .collect::<Vec<_>>()]),
+    );
+    let created = || fake.count_where("res.partner", json!([["name", "=like", "Costly %"]]));
+    turn_until("the create's records are in", || created() == 25).await;
+    let read = spawn_result(
         &fake,
         "res.partner",
         "search_count",
-        json!([[["name", "=like", "P%"]]]),
-    )
-    .await;
-    assert_eq!(count, 25, "the records are in, their reply not yet sent");
+        json!([[["name", "=like", "Costly %"]]]),
+    );
+    turn_until("the read is answered", || read.is_finished()).await;
+    assert_eq!(
+        read.await.expect("joined"),
+        25,
+        "the records are in, their reply not yet sent"
+    );
     assert!(
         !create.is_finished(),
         "the create's reply waits for its records' cost"
     );
-    assert_eq!(create.await.expect("joined").expect("a reply"), 200);
+    let ids = create.await.expect("joined");
+    assert_eq!(ids.as_array().map(Vec::len), Some(25));
+    assert!(start.elapsed() >= Duration::from_millis(25 * 40));
+    // Without a cost, a create does not wait.
     fake.set_record_cost(Duration::ZERO);
     let start = Instant::now();
     result(&fake, "res.partner", "create", json!([[{"name": "F"}]])).await;
-    assert!(start.elapsed() < Duration::from_millis(1000));
+    assert!(start.elapsed() < Duration::from_millis(40));
 }
 
 #[tokio::test]

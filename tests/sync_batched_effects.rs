@@ -270,7 +270,9 @@ async fn create_spaced(
     ids
 }
 
-#[tokio::test]
+// On tokio's paused clock, as the tests of lingers below: the clock moves only to the next timer
+// (a reply's latency, a linger) once every task waits, never with the time the machine takes.
+#[tokio::test(start_paused = true)]
 async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
     let (fake, odoo, project, employee) = start().await;
     // Every reply takes 40 ms, so full batches would overlap if nothing held them back.
@@ -302,7 +304,7 @@ async fn a_batcher_keeps_at_most_its_concurrent_batches_under_way() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
     let (fake, odoo, project, employee) = start().await;
     let ledger = Arc::new(Counting::default());
@@ -330,23 +332,32 @@ async fn rows_that_keep_coming_within_the_linger_go_in_one_batch() {
     assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 1, "one batch");
     assert_eq!(created(&fake), 24);
 
-    // Rows that stop coming go after one linger (500 ms), not two or four.
-    let started = std::time::Instant::now();
+    // Rows that stop coming go after one linger (500 ms), not two or four: nothing is claimed
+    // just before it ends, and the rows are done before a second one could end.
+    let linger = Duration::from_millis(500);
     let lines = BatchedCreate::new(
         odoo.clone(),
         LINE,
-        BatchOptions::default()
-            .max_rows(100)
-            .linger(Duration::from_millis(500)),
+        BatchOptions::default().max_rows(100).linger(linger),
     );
-    let ids = create_through(&lines, ledger.clone(), 3, project, employee).await;
+    let started = tokio::time::Instant::now();
+    let creating = tokio::spawn({
+        let ledger = ledger.clone();
+        async move { create_through(&lines, ledger, 3, project, employee).await }
+    });
+    tokio::time::sleep(linger - Duration::from_millis(1)).await;
+    assert_eq!(
+        ledger.begin_manys.load(Ordering::SeqCst),
+        1,
+        "no batch before the linger"
+    );
+    assert_eq!(created(&fake), 24);
+    let ids = creating.await.expect("joined");
     assert_eq!(ids.len(), 3);
     assert_eq!(ledger.begin_manys.load(Ordering::SeqCst), 2);
+    assert_eq!(created(&fake), 27);
     let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(500) && took < Duration::from_millis(950),
-        "{took:?}"
-    );
+    assert!(took >= linger && took < 2 * linger, "{took:?}");
 }
 
 #[tokio::test]
