@@ -213,17 +213,15 @@ where
     S: StateStore + ?Sized + 'static,
 {
     let mut parts = odoo.splitn(3, '|');
-    let (url, db, key) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
+    let (Some(url), Some(db), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("{CHILD_ODOO} is not URL|DATABASE|KEY: {odoo:?}");
+    };
     let odoo = odoo_connect::odoo::OdooClient::builder(url)
         .database(db)
         .api_key("admin", key.to_owned())
         .retry(odoo_connect::odoo::RetryPolicy::none())
         .build()
-        .unwrap();
+        .expect("a client of the parent's fake Odoo");
     let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
     let flows = Flows::connect(odoo, settings).await.unwrap();
     let booked_before = flows.book().all().len();
@@ -248,10 +246,18 @@ where
     })
 }
 
-/// Runs this test binary again, for `test` only, as the child worker; returns its report.
+/// Runs this test binary again, for `test` only (the test calling this), as the child worker;
+/// returns its report. The child must end with success, after printing its report.
 fn run_child(test: &str, store: &str, fake: &FakeOdoo) -> serde_json::Value {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_STORE, store)
         .env(
             CHILD_ODOO,
@@ -263,19 +269,19 @@ fn run_child(test: &str, store: &str, fake: &FakeOdoo) -> serde_json::Value {
             ),
         )
         .output()
-        .unwrap();
+        .expect("the child process runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
+    let report = stdout
         .lines()
-        .find_map(|l| l.split_once(CHILD_REPORT).map(|(_, report)| report))
-        .unwrap_or_else(|| {
-            panic!(
-                "the child printed no report ({}):\n{stdout}\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    serde_json::from_str(line).unwrap()
+        .find_map(|l| l.split_once(CHILD_REPORT).map(|(_, report)| report));
+    let (true, Some(report)) = (out.status.success(), report) else {
+        panic!(
+            "the child (`{test}` run again) failed or printed no report ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    serde_json::from_str(report).expect("the child's report is JSON")
 }
 
 /// Books the sample deals in this process, then has another OS process bill the time and
@@ -310,9 +316,16 @@ async fn another_os_process_on_sqlite_bills_and_releases_what_this_one_booked() 
     use odoo_connect::store::sqlite::SqliteStore;
     const TEST: &str = "another_os_process_on_sqlite_bills_and_releases_what_this_one_booked";
     if let (Ok(store), Ok(odoo)) = (std::env::var(CHILD_STORE), std::env::var(CHILD_ODOO)) {
-        let path = store.strip_prefix("sqlite:").unwrap();
-        let store = Arc::new(SqliteStore::open(path).await.unwrap());
-        println!("{CHILD_REPORT}{}", child_worker(store, &odoo).await);
+        let path = store
+            .strip_prefix("sqlite:")
+            .expect("the parent gives a SQLite store");
+        let store = SqliteStore::open(path)
+            .await
+            .expect("the parent's SQLite file opens");
+        println!(
+            "{CHILD_REPORT}{}",
+            child_worker(Arc::new(store), &odoo).await
+        );
         return;
     }
     let dir = std::env::temp_dir().join(format!("oc-os-{}", uuid::Uuid::new_v4().simple()));
@@ -341,11 +354,14 @@ async fn another_os_process_on_postgres_bills_and_releases_what_this_one_booked(
                 .max_connections(4)
                 .connect()
                 .await
-                .unwrap()
+                .expect("the PostgreSQL schema opens")
         }
     };
     if let (Ok(store), Ok(odoo)) = (std::env::var(CHILD_STORE), std::env::var(CHILD_ODOO)) {
-        let schema = store.strip_prefix("postgres:").unwrap().to_owned();
+        let schema = store
+            .strip_prefix("postgres:")
+            .expect("the parent gives a PostgreSQL store")
+            .to_owned();
         let store = Arc::new(open(schema).await);
         println!("{CHILD_REPORT}{}", child_worker(store, &odoo).await);
         return;

@@ -196,68 +196,151 @@ async fn a_lost_state_store_finds_what_odoo_holds_and_writes_nothing() {
 // A worker killed with SIGKILL in the middle of a batch.
 // ---------------------------------------------------------------------------------------------
 
-/// Not a test of its own: the body of the worker process the crash tests start and kill.
-#[tokio::test]
-async fn crash_worker_process() {
-    let (Ok(url), Ok(key), Ok(store_spec)) = (
-        std::env::var("CRASH_ODOO_URL"),
-        std::env::var("CRASH_ODOO_KEY"),
-        std::env::var("CRASH_STORE"),
-    ) else {
-        return; // only runs when a crash test starts it
+/// Set in the worker process a crash test starts, this test binary run again for that same test:
+/// the store (`sqlite:PATH` or `postgres:SCHEMA|URL`). Seeing it, the test function is the
+/// worker instead of the test.
+const CRASH_STORE: &str = "ODOO_CONNECT_TEST_CRASH_STORE";
+/// The fake Odoo's address and the administrator's API key, beside `CRASH_STORE`.
+const CRASH_ODOO_URL: &str = "ODOO_CONNECT_TEST_CRASH_ODOO_URL";
+const CRASH_ODOO_KEY: &str = "ODOO_CONNECT_TEST_CRASH_ODOO_KEY";
+
+/// In the worker process a crash test started: runs the pipeline on the store and the fake Odoo
+/// the environment names until the test kills it, and returns `true`. In the test itself, returns
+/// `false` at once.
+async fn run_as_crash_worker() -> bool {
+    let Some(store_spec) = std::env::var_os(CRASH_STORE) else {
+        return false;
     };
+    let store_spec = store_spec.into_string().expect("the crash store is UTF-8");
+    let url = std::env::var(CRASH_ODOO_URL).expect("the crash test gives the fake Odoo's URL");
+    let key = std::env::var(CRASH_ODOO_KEY).expect("the crash test gives the fake Odoo's key");
     let odoo = OdooClient::builder(url)
         .database("ps")
         .api_key("admin", key)
         .retry(RetryPolicy::none())
         .build()
-        .unwrap();
+        .expect("a client of the fake Odoo");
+    // Killed long before; the bound only keeps a worker whose test is gone from running on.
     let stop = tokio::time::sleep(Duration::from_secs(120));
     if let Some(path) = store_spec.strip_prefix("sqlite:") {
-        let store = Arc::new(SqliteStore::open(path).await.unwrap());
-        pipeline(store, odoo, Duration::from_secs(2))
+        let store = SqliteStore::open(path)
+            .await
+            .expect("the crash test's SQLite file opens");
+        pipeline(Arc::new(store), odoo, Duration::from_secs(2))
             .run("child", stop)
             .await
-            .unwrap();
-    } else {
-        #[cfg(feature = "postgres")]
-        if let Some(rest) = store_spec.strip_prefix("postgres:") {
-            let (schema, url) = rest.split_once('|').unwrap();
-            let store = Arc::new(
-                odoo_connect::store::postgres::PostgresStore::builder(url)
-                    .schema(schema)
-                    .connect()
-                    .await
-                    .unwrap(),
-            );
-            pipeline(store, odoo, Duration::from_secs(2))
-                .run("child", stop)
-                .await
-                .unwrap();
+            .expect("the worker runs");
+        return true;
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(rest) = store_spec.strip_prefix("postgres:") {
+        let (schema, url) = rest
+            .split_once('|')
+            .expect("the crash store names a schema and a URL");
+        let store = odoo_connect::store::postgres::PostgresStore::builder(url)
+            .schema(schema)
+            .connect()
+            .await
+            .expect("the crash test's PostgreSQL schema opens");
+        pipeline(Arc::new(store), odoo, Duration::from_secs(2))
+            .run("child", stop)
+            .await
+            .expect("the worker runs");
+        return true;
+    }
+    panic!("no store for the crash worker: {store_spec:?}");
+}
+
+/// The worker process of a crash test: this test binary run again for `test` alone, the test
+/// that starts it. Killed and reaped when dropped, so that a failing test leaves none behind.
+struct CrashWorker {
+    child: Child,
+    test: String,
+}
+
+impl CrashWorker {
+    fn start(test: &str, fake: &FakeOdoo, store_spec: &str) -> CrashWorker {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let child = Command::new(exe)
+            .args([
+                test,
+                "--exact",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CRASH_STORE, store_spec)
+            .env(CRASH_ODOO_URL, fake.url())
+            .env(CRASH_ODOO_KEY, fake.admin_api_key())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the worker process starts");
+        CrashWorker {
+            child,
+            test: test.to_owned(),
         }
+    }
+
+    /// Fails the test when the worker has ended: it runs until it is killed.
+    fn assert_running(&mut self) {
+        match self.child.try_wait() {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                // A run of the test binary whose name filter matches no test ends at once, and
+                // with success.
+                let hint = if status.success() {
+                    " (no test of that name?)"
+                } else {
+                    ""
+                };
+                let stderr = self.stderr();
+                panic!(
+                    "the worker process (`{}` run again) ended by itself, {status}{hint}:\n{stderr}",
+                    self.test
+                )
+            }
+            Err(e) => panic!("the worker process cannot be waited for: {e}"),
+        }
+    }
+
+    /// Kills the worker with SIGKILL; fails the test when it had ended by itself before.
+    fn kill(mut self) {
+        self.assert_running();
+        self.child.kill().expect("SIGKILL");
+        let status = self.child.wait().expect("the killed worker is reaped");
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9), "the worker was killed: {status}");
+        }
+        #[cfg(not(unix))]
+        assert!(!status.success(), "the worker was killed: {status}");
+    }
+
+    /// What the worker wrote to its standard error (it has ended).
+    fn stderr(&mut self) -> String {
+        use std::io::Read;
+        let mut text = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
     }
 }
 
-fn spawn_worker(fake: &FakeOdoo, store_spec: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_worker_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("CRASH_ODOO_URL", fake.url())
-        .env("CRASH_ODOO_KEY", fake.admin_api_key())
-        .env("CRASH_STORE", store_spec)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+impl Drop for CrashWorker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
-/// Starts a worker, kills it with SIGKILL once some records exist, then drains the queue with a
-/// second worker; checks that every message was applied exactly once.
+/// Starts a worker, the test `test` run again in a process of its own, kills it with SIGKILL
+/// once some records exist, then drains the queue with a second worker; checks that every
+/// message was applied exactly once.
 async fn crash_and_recover<S: StateStore + ?Sized + 'static>(
+    test: &str,
     fake: &FakeOdoo,
     store: Arc<S>,
     store_spec: &str,
@@ -268,14 +351,14 @@ async fn crash_and_recover<S: StateStore + ?Sized + 'static>(
     p.submit_batch(&messages(prefix, n)).await.unwrap();
     // Slow Odoo down so the kill lands in the middle of a batch.
     fake.set_latency(Duration::from_millis(15));
-    let mut child = spawn_worker(fake, store_spec);
+    let mut worker = CrashWorker::start(test, fake, store_spec);
     let deadline = Instant::now() + Duration::from_secs(60);
     while count_created(fake, prefix) < n / 4 {
+        worker.assert_running();
         assert!(Instant::now() < deadline, "the worker made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    worker.kill();
     let at_kill = count_created(fake, prefix);
     assert!(at_kill < n, "killed before the end ({at_kill} of {n})");
     fake.set_latency(Duration::ZERO);
@@ -306,12 +389,17 @@ async fn crash_and_recover<S: StateStore + ?Sized + 'static>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_batch_on_sqlite_loses_nothing_and_duplicates_nothing() {
+    const TEST: &str = "sigkill_mid_batch_on_sqlite_loses_nothing_and_duplicates_nothing";
+    if run_as_crash_worker().await {
+        return;
+    }
     let fake = FakeOdoo::start().await;
     let dir = std::env::temp_dir().join(format!("oc-crash-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.sqlite");
     let store = Arc::new(SqliteStore::open(&path).await.unwrap());
-    crash_and_recover(&fake, store, &format!("sqlite:{}", path.display()), "sq-").await;
+    let spec = format!("sqlite:{}", path.display());
+    crash_and_recover(TEST, &fake, store, &spec, "sq-").await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -343,6 +431,11 @@ mod postgres {
         ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
     )]
     async fn sigkill_mid_batch_on_postgres_loses_nothing_and_duplicates_nothing() {
+        const TEST: &str =
+            "postgres::sigkill_mid_batch_on_postgres_loses_nothing_and_duplicates_nothing";
+        if run_as_crash_worker().await {
+            return;
+        }
         let Some(url) = database_url() else { return };
         let fake = FakeOdoo::start().await;
         let schema = schema();
@@ -354,6 +447,7 @@ mod postgres {
                 .unwrap(),
         );
         crash_and_recover(
+            TEST,
             &fake,
             store.clone(),
             &format!("postgres:{schema}|{url}"),
