@@ -230,8 +230,10 @@ async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_
     use std::io::{BufRead, Write};
     let key = CheckpointKey::new("numbers", "projects", "BE");
     if let Ok(path) = std::env::var(CHILD_ENV) {
-        let store = Arc::new(SqliteStore::open(&path).await.unwrap());
-        let pipeline = pipeline(store, Arc::default());
+        let store = SqliteStore::open(&path)
+            .await
+            .expect("the parent's SQLite file opens");
+        let pipeline = pipeline(Arc::new(store), Arc::default());
         let source = Numbers::new(Some(4));
         let stalled = source.stalled.clone();
         tokio::select! {
@@ -239,19 +241,26 @@ async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_
             () = stalled.notified() => {}
         }
         println!("{CHILD_STALLED}");
-        std::io::stdout().flush().unwrap();
+        std::io::stdout().flush().expect("stdout");
         std::future::pending::<()>().await;
         return;
     }
     let path = std::env::temp_dir().join(format!("pull-killed-{}.db", uuid::Uuid::new_v4()));
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([KILL_TEST, "--exact", "--nocapture", "--test-threads=1"])
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = std::process::Command::new(exe)
+        .args([
+            KILL_TEST,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+        .expect("the child process starts");
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
     // Reads until the child says it stalled (or its output ends: it died before).
     let stalled = tokio::task::spawn_blocking(move || {
         std::io::BufReader::new(stdout)
@@ -260,12 +269,24 @@ async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_
             .any(|line| line.contains(CHILD_STALLED))
     });
     let stalled = tokio::time::timeout(std::time::Duration::from_secs(60), stalled).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(
-        matches!(stalled, Ok(Ok(true))),
-        "the child reached the fourth page"
-    );
+    let _ = child.kill(); // SIGKILL (it may have died already)
+    let status = child.wait().expect("the child is reaped");
+    if !matches!(stalled, Ok(Ok(true))) {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        panic!("the child did not reach the fourth page ({status}):\n{stderr}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "killed there, not ended: {status}"
+        );
+    }
 
     // This process: the same file, a new store, pipeline and source.
     let store = Arc::new(SqliteStore::open(&path).await.unwrap());
