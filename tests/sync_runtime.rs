@@ -3,11 +3,12 @@
 //! so that one slow message holds back only its own lane. On the in-memory and SQLite stores.
 #![cfg(feature = "sqlite")]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
@@ -101,6 +102,33 @@ async fn until(what: &str, mut cond: impl AsyncFnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("never happened: {what}");
+}
+
+/// A lease or an ack the worker made, with the messages it leased or acked.
+#[derive(Debug, Clone, PartialEq)]
+enum QueueCall {
+    Leased(BTreeSet<MessageId>),
+    Acked(BTreeSet<MessageId>),
+}
+
+/// A store that logs its leases and acks in the order they were made (each once it returned),
+/// and otherwise is the store it wraps.
+struct Logged<S: ?Sized> {
+    calls: Mutex<Vec<QueueCall>>,
+    inner: Arc<S>,
+}
+
+impl<S: ?Sized> Logged<S> {
+    fn new(inner: Arc<S>) -> Self {
+        Logged {
+            calls: Mutex::new(Vec::new()),
+            inner,
+        }
+    }
+
+    fn calls(&self) -> Vec<QueueCall> {
+        self.calls.lock().unwrap().clone()
+    }
 }
 
 async fn shutdown_mid_batch<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
@@ -390,8 +418,10 @@ async fn finished_messages_are_acked_after_the_linger_on_sqlite() {
 }
 
 /// With whole-batch acks nothing of a batch is acked, and nothing more leased, until all of it
-/// has finished; then the batch is acked at once.
+/// has finished; then the batch is acked at once. Told by the order of the worker's queue calls,
+/// which does not depend on how long any of them took.
 async fn whole_batch_waits_for_the_batch<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
+    let store = Arc::new(Logged::new(store));
     let effects = Arc::new(Effects::default());
     let gate = Arc::new(Semaphore::new(3));
     let batch: Vec<JsonEnvelope> = (0..4)
@@ -409,13 +439,9 @@ async fn whole_batch_waits_for_the_batch<S: StateStore + ?Sized + 'static>(store
         effects.applied().len() == 3
     })
     .await;
+    // A message the worker could lease while the last of the batch is under way.
     let later = envelope("d:0", 1, false);
     store.enqueue(&later).await.unwrap();
-    // Give the worker the time it would need to ack the three and lease the later message.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let stats = store.stats().await.unwrap();
-    assert_eq!((stats.depth, stats.in_flight), (5, 4), "{stats:?}");
-    assert!(!effects.started.lock().unwrap().contains(&later.id));
     // The last of the batch finishes: the batch is acked, then the later message leased.
     gate.add_permits(1000);
     until("all acked", async || {
@@ -425,6 +451,22 @@ async fn whole_batch_waits_for_the_batch<S: StateStore + ?Sized + 'static>(store
     cancel.cancel();
     let report = worker.await.unwrap().unwrap();
     assert_eq!((report.leased, report.done), (5, 5), "{report:?}");
+    let batch: BTreeSet<MessageId> = batch.iter().map(|m| m.id).collect();
+    let later: BTreeSet<MessageId> = [later.id].into();
+    let calls = store.calls();
+    assert_eq!(
+        calls.get(..3),
+        Some(
+            &[
+                QueueCall::Leased(batch.clone()),
+                QueueCall::Acked(batch),
+                QueueCall::Leased(later.clone()),
+            ][..]
+        ),
+        "the batch leased, then acked in one call, nothing leased or acked between, then the \
+         later message leased: {calls:?}"
+    );
+    assert!(calls[3..].contains(&QueueCall::Acked(later)), "{calls:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -467,4 +509,178 @@ async fn a_full_ack_group_does_not_stall_the_worker() {
     let report = worker.await.unwrap().unwrap();
     assert_eq!((report.leased, report.done), (20, 20), "{report:?}");
     assert_eq!(effects.applied().len(), 20);
+}
+
+/// The store traits of [`Logged`]: the calls of its wrapped store, leases and acks logged.
+mod logged {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use odoo_connect::sync::store::{
+        AuditEvent, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
+        Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
+        IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, PurgeMode, QueueFilter, QueuePage,
+        QueueStats, QueuedMessage, ReasonCount, StoreResult,
+    };
+    use serde_json::Value;
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> WorkQueue for Logged<S> {
+        async fn enqueue_batch(&self, messages: &[JsonEnvelope]) -> StoreResult<usize> {
+            self.inner.enqueue_batch(messages).await
+        }
+        async fn enqueue(&self, message: &JsonEnvelope) -> StoreResult<bool> {
+            self.inner.enqueue(message).await
+        }
+        async fn lease(&self, w: &str, max: usize, d: Duration) -> StoreResult<Vec<LeasedMessage>> {
+            let leased = self.inner.lease(w, max, d).await?;
+            let ids = leased.iter().map(|m| m.lease.message_id).collect();
+            self.calls.lock().unwrap().push(QueueCall::Leased(ids));
+            Ok(leased)
+        }
+        async fn heartbeat(&self, leases: &[Lease], d: Duration) -> StoreResult<Vec<Lease>> {
+            self.inner.heartbeat(leases, d).await
+        }
+        async fn ack(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+            let acked = self.inner.ack(leases).await?;
+            let ids = acked.iter().copied().collect();
+            self.calls.lock().unwrap().push(QueueCall::Acked(ids));
+            Ok(acked)
+        }
+        async fn ack_one(&self, lease: &Lease) -> StoreResult<()> {
+            self.inner.ack_one(lease).await?;
+            let ids = [lease.message_id].into();
+            self.calls.lock().unwrap().push(QueueCall::Acked(ids));
+            Ok(())
+        }
+        async fn retry_later(&self, lease: &Lease, d: Duration, e: &str) -> StoreResult<()> {
+            self.inner.retry_later(lease, d, e).await
+        }
+        async fn dead_letter(&self, lease: &Lease, f: Failure) -> StoreResult<DeadLetterId> {
+            self.inner.dead_letter(lease, f).await
+        }
+        async fn get(&self, id: MessageId) -> StoreResult<Option<QueuedMessage>> {
+            self.inner.get(id).await
+        }
+        async fn stats(&self) -> StoreResult<QueueStats> {
+            self.inner.stats().await
+        }
+        async fn release(&self, leases: &[Lease]) -> StoreResult<Vec<MessageId>> {
+            self.inner.release(leases).await
+        }
+        async fn list_messages(&self, filter: &QueueFilter) -> StoreResult<QueuePage> {
+            self.inner.list_messages(filter).await
+        }
+        async fn purge_finished(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+            self.inner.purge_finished(before, mode).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> IdempotencyLedger for Logged<S> {
+        async fn begin(
+            &self,
+            key: &IdempotencyKey,
+            intent: &Value,
+            d: Duration,
+        ) -> StoreResult<Begin> {
+            self.inner.begin(key, intent, d).await
+        }
+        async fn begin_many(
+            &self,
+            requests: &[(IdempotencyKey, Value)],
+            d: Duration,
+        ) -> StoreResult<Vec<Begin>> {
+            self.inner.begin_many(requests, d).await
+        }
+        async fn complete(&self, claim: &Claim, outcome: &Value) -> StoreResult<()> {
+            self.inner.complete(claim, outcome).await
+        }
+        async fn complete_many(&self, completions: &[(Claim, Value)]) -> StoreResult<()> {
+            self.inner.complete_many(completions).await
+        }
+        async fn abandon(&self, claim: &Claim, reason: Option<&str>) -> StoreResult<()> {
+            self.inner.abandon(claim, reason).await
+        }
+        async fn fail(&self, claim: &Claim, error: &str) -> StoreResult<()> {
+            self.inner.fail(claim, error).await
+        }
+        async fn entry(&self, key: &IdempotencyKey) -> StoreResult<Option<LedgerEntry>> {
+            self.inner.entry(key).await
+        }
+        async fn purge_ledger(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+            self.inner.purge_ledger(before, mode).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> Checkpoints for Logged<S> {
+        async fn checkpoint(&self, key: &CheckpointKey) -> StoreResult<Option<Checkpoint>> {
+            self.inner.checkpoint(key).await
+        }
+        async fn commit_checkpoint(
+            &self,
+            key: &CheckpointKey,
+            expected_version: u64,
+            cursor: &Value,
+        ) -> StoreResult<Checkpoint> {
+            self.inner
+                .commit_checkpoint(key, expected_version, cursor)
+                .await
+        }
+        async fn reset_checkpoint(&self, key: &CheckpointKey) -> StoreResult<Checkpoint> {
+            self.inner.reset_checkpoint(key).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> DeadLetters for Logged<S> {
+        async fn park(
+            &self,
+            envelope: &JsonEnvelope,
+            failure: Failure,
+            attempts: u32,
+        ) -> StoreResult<DeadLetterId> {
+            self.inner.park(envelope, failure, attempts).await
+        }
+        async fn dead_letter_by_id(&self, id: DeadLetterId) -> StoreResult<Option<DeadLetter>> {
+            self.inner.dead_letter_by_id(id).await
+        }
+        async fn list_dead_letters(&self, f: &DeadLetterFilter) -> StoreResult<Vec<DeadLetter>> {
+            self.inner.list_dead_letters(f).await
+        }
+        async fn mark_replayed(
+            &self,
+            id: DeadLetterId,
+            actor: &str,
+            message_id: Option<MessageId>,
+        ) -> StoreResult<()> {
+            self.inner.mark_replayed(id, actor, message_id).await
+        }
+        async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
+            self.inner.count_by_reason().await
+        }
+        async fn purge_dead_letters(
+            &self,
+            before: DateTime<Utc>,
+            mode: PurgeMode,
+        ) -> StoreResult<u64> {
+            self.inner.purge_dead_letters(before, mode).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> AuditLog for Logged<S> {
+        async fn append(&self, event: AuditEvent) -> StoreResult<u64> {
+            self.inner.append(event).await
+        }
+        async fn append_many(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
+            self.inner.append_many(events).await
+        }
+        async fn query_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+            self.inner.query_audit(q).await
+        }
+        async fn purge_audit(&self, before: DateTime<Utc>, mode: PurgeMode) -> StoreResult<u64> {
+            self.inner.purge_audit(before, mode).await
+        }
+    }
 }
