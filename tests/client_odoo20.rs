@@ -103,7 +103,7 @@ async fn forced_json_rpc_where_logins_are_switched_off_is_a_config_error() {
         .search_count(Domain::new())
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Config(_)), "{e:?}");
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
     let text = e.to_string();
     assert!(
         text.contains("20.0") && text.contains("Protocol::Json2"),
@@ -137,7 +137,7 @@ async fn forced_json_rpc_on_a_server_without_it_is_refused_before_any_login() {
             .build()
             .unwrap();
         let e = password.session().await.unwrap_err();
-        assert!(matches!(e, Error::Config(_)), "{protocol}: {e:?}");
+        assert!(matches!(e, Error::Config { .. }), "{protocol}: {e:?}");
         assert!(e.to_string().contains("no longer serves JSON-RPC"), "{e}");
     }
     // With a key, Auto still works there, over JSON-2.

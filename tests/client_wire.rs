@@ -657,7 +657,7 @@ async fn json2_refuses_positional_arguments_and_pre_19_servers() {
         .unwrap();
     let e = odoo.session().await.unwrap_err();
     assert!(
-        matches!(e, Error::Config(_)) && e.to_string().contains("17.0"),
+        matches!(e, Error::Config { .. }) && e.to_string().contains("17.0"),
         "{e}"
     );
 }

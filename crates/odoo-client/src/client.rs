@@ -15,7 +15,7 @@ use url::Url;
 
 use super::call::OdooCall;
 use super::context::Context;
-use super::error::{Error, OdooErrorKind, OdooException, Result};
+use super::error::{ConfigReason, Error, OdooErrorKind, OdooException, Result};
 use super::transport::{HttpReply, RetryPolicy, Transport, TransportSettings};
 use super::version::ServerVersion;
 use super::{json2, jsonrpc};
@@ -219,21 +219,17 @@ impl OdooClientBuilder {
                 .map(Credentials::is_api_key)
                 .unwrap_or(false)
         {
-            return Err(Error::config(
-                "JSON-2 needs an API key: use .api_key(login, key)",
-            ));
+            return Err(ConfigReason::ApiKeyRequired.into());
         }
         if self.timeout.is_zero() {
-            return Err(Error::config("the timeout must be longer than zero"));
+            return Err(ConfigReason::ZeroTimeout.into());
         }
         let mut root_certs = self.root_certs;
         for pem in &self.root_pems {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| Error::config(format!("invalid root certificate PEM: {e}")))?;
+                .map_err(|e| Error::config_caused_by(ConfigReason::InvalidRootCertificate, e))?;
             if certs.is_empty() {
-                return Err(Error::config(
-                    "the root certificate PEM holds no certificate",
-                ));
+                return Err(ConfigReason::NoRootCertificate.into());
             }
             root_certs.extend(certs);
         }
@@ -281,28 +277,23 @@ impl OdooClientBuilder {
 
 /// Parses the base URL, refusing embedded credentials without echoing them.
 fn parse_base_url(raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw.trim()).map_err(|e| {
-        // The parse error never contains the input text.
-        Error::config(format!("invalid Odoo URL: {e}"))
-    })?;
+    // The parse error never contains the input text.
+    let mut url =
+        Url::parse(raw.trim()).map_err(|e| Error::config_caused_by(ConfigReason::InvalidUrl, e))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            "the Odoo URL must not contain credentials; use .api_key() or .password()",
-        ));
+        return Err(ConfigReason::UrlWithCredentials.into());
     }
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(Error::config(format!(
-            "the Odoo URL must be http or https, not `{}`",
-            url.scheme()
-        )));
+        return Err(ConfigReason::UnsupportedScheme {
+            scheme: url.scheme().to_owned(),
+        }
+        .into());
     }
     if url.host_str().is_none() {
-        return Err(Error::config("the Odoo URL has no host"));
+        return Err(ConfigReason::UrlWithoutHost.into());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(
-            "the Odoo URL must not have a query or a fragment",
-        ));
+        return Err(ConfigReason::UrlWithQueryOrFragment.into());
     }
     if !url.path().ends_with('/') {
         let p = format!("{}/", url.path());
@@ -486,6 +477,7 @@ impl OdooClient {
             .ok_or_else(|| Error::InvalidReply {
                 reason: "res.users.context_get has no uid".to_owned(),
                 snippet: String::new(),
+                source: None,
             })
     }
 
@@ -501,9 +493,10 @@ impl OdooClient {
     }
 
     fn provider(&self) -> Result<&Arc<dyn CredentialProvider>> {
-        self.inner.provider.as_ref().ok_or_else(|| {
-            Error::config("no credentials: use .api_key(), .password() or .credential_provider()")
-        })
+        self.inner
+            .provider
+            .as_ref()
+            .ok_or_else(|| ConfigReason::MissingCredentials.into())
     }
 
     async fn open_session(&self) -> Result<Session> {
@@ -514,22 +507,15 @@ impl OdooClient {
         let protocol = match cfg.protocol {
             Protocol::Auto if version.has_json2() && has_key => Protocol::Json2,
             Protocol::Auto | Protocol::JsonRpc if !version.has_jsonrpc() => {
-                return Err(Error::config(format!(
-                    "the server runs Odoo {version}, which no longer serves JSON-RPC (/jsonrpc); \
-                     use Protocol::Json2 with an API key"
-                )));
+                return Err(ConfigReason::JsonRpcUnavailable { version }.into());
             }
             Protocol::Auto | Protocol::JsonRpc => Protocol::JsonRpc,
             Protocol::Json2 => {
                 if !version.has_json2() {
-                    return Err(Error::config(format!(
-                        "the server runs Odoo {version}, which has no JSON-2 API (19+); use Protocol::JsonRpc"
-                    )));
+                    return Err(ConfigReason::Json2Unavailable { version }.into());
                 }
                 if !has_key {
-                    return Err(Error::config(
-                        "JSON-2 needs an API key: the credential provider gave a password",
-                    ));
+                    return Err(ConfigReason::ApiKeyRequired.into());
                 }
                 Protocol::Json2
             }
@@ -546,11 +532,13 @@ impl OdooClient {
                     .map_err(|e| match e {
                         // A server that answers the version but not the login over /jsonrpc
                         // has switched the deprecated services off (possible from Odoo 20).
-                        Error::Http { status: 404, .. } if version.jsonrpc_deprecated() => {
-                            Error::config(format!(
-                                "the server runs Odoo {version} and does not serve JSON-RPC logins \
-                                 (/jsonrpc answered 404); use Protocol::Json2 with an API key"
-                            ))
+                        e @ Error::Http { status: 404, .. } if version.jsonrpc_deprecated() => {
+                            Error::config_caused_by(
+                                ConfigReason::JsonRpcLoginsDisabled {
+                                    version: version.clone(),
+                                },
+                                e,
+                            )
                         }
                         e => e,
                     })?,
@@ -622,9 +610,7 @@ impl OdooClient {
         match session.protocol {
             Protocol::Json2 => {
                 if !creds.is_api_key() {
-                    return Err(Error::config(
-                        "JSON-2 needs an API key: the credential provider gave a password",
-                    ));
+                    return Err(ConfigReason::ApiKeyRequired.into());
                 }
                 Ok(self.store_auth(creds, None))
             }
@@ -640,16 +626,16 @@ impl OdooClient {
     /// changed since the last request.
     async fn current_auth(&self, session: &Session) -> Result<Arc<AuthState>> {
         let fresh = self.provider()?.credentials().await?;
-        if let Some(auth) = self.auth_now() {
-            if auth.creds.same_as(&fresh) {
-                return Ok(auth);
-            }
+        if let Some(auth) = self.auth_now()
+            && auth.creds.same_as(&fresh)
+        {
+            return Ok(auth);
         }
         let _guard = self.inner.reauth.lock().await;
-        if let Some(auth) = self.auth_now() {
-            if auth.creds.same_as(&fresh) {
-                return Ok(auth);
-            }
+        if let Some(auth) = self.auth_now()
+            && auth.creds.same_as(&fresh)
+        {
+            return Ok(auth);
         }
         tracing::info!("odoo credentials changed; using the new ones");
         self.install(session, fresh).await
@@ -659,10 +645,10 @@ impl OdooClient {
     /// ones and logs in again, unless a concurrent call already did.
     async fn reauthenticate(&self, session: &Session, refused: u64) -> Result<Arc<AuthState>> {
         let _guard = self.inner.reauth.lock().await;
-        if let Some(auth) = self.auth_now() {
-            if auth.generation != refused {
-                return Ok(auth);
-            }
+        if let Some(auth) = self.auth_now()
+            && auth.generation != refused
+        {
+            return Ok(auth);
         }
         let creds = self.provider()?.refresh().await?;
         self.install(session, creds).await
@@ -680,18 +666,14 @@ impl OdooClient {
     }
 
     async fn single_database(&self) -> Result<String> {
-        let dbs: Vec<String> = self.rpc_service("db", "list", vec![], true).await.map_err(|e| {
-            Error::config(format!(
-                "no database configured and the server does not list its databases ({e}); use .database()"
-            ))
-        })?;
+        let dbs: Vec<String> = self
+            .rpc_service("db", "list", vec![], true)
+            .await
+            .map_err(|e| Error::config_caused_by(ConfigReason::DatabaseNotListed, e))?;
         match dbs.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(Error::config("the server has no database")),
-            _ => Err(Error::config(format!(
-                "the server has {} databases; choose one with .database()",
-                dbs.len()
-            ))),
+            [] => Err(ConfigReason::NoDatabase.into()),
+            _ => Err(ConfigReason::SeveralDatabases { count: dbs.len() }.into()),
         }
     }
 
@@ -703,6 +685,7 @@ impl OdooClient {
             Ok(v) => ServerVersion::from_reply(&v).ok_or_else(|| Error::InvalidReply {
                 reason: "common.version did not give a version".to_owned(),
                 snippet: super::error::snippet(v.to_string().as_bytes(), 200),
+                source: None,
             }),
             // Servers without /jsonrpc (Odoo 22+) still answer /json/version.
             Err(Error::Http { status: 404, .. }) => {
@@ -716,6 +699,7 @@ impl OdooClient {
                 ServerVersion::from_reply(&v).ok_or_else(|| Error::InvalidReply {
                     reason: "/json/version did not give a version".to_owned(),
                     snippet: String::new(),
+                    source: None,
                 })
             }
             Err(e) => Err(e),
@@ -736,7 +720,8 @@ impl OdooClient {
             let bytes = serde_json::to_vec(&body).map_err(|e| Error::Encode {
                 model: service.to_owned(),
                 method: method.to_owned(),
-                reason: e.to_string(),
+                reason: "the arguments do not serialise to JSON".to_owned(),
+                source: Some(e),
             })?;
             let reply = self
                 .inner
@@ -837,7 +822,8 @@ impl OdooClient {
         let encode_err = |e: serde_json::Error| Error::Encode {
             model: call.model.clone(),
             method: call.method.clone(),
-            reason: e.to_string(),
+            reason: "the call does not serialise to JSON".to_owned(),
+            source: Some(e),
         };
         let reply: HttpReply = match session.protocol {
             Protocol::Json2 => {
@@ -944,7 +930,7 @@ mod tests {
             .unwrap_err();
         let text = format!("{e} {e:?}");
         assert!(!text.contains("hunter2") && !text.contains("bob"), "{text}");
-        assert!(matches!(e, Error::Config(_)));
+        assert_eq!(e.config_reason(), Some(&ConfigReason::UrlWithCredentials));
     }
 
     #[test]

@@ -176,10 +176,10 @@ impl Domain {
             Value::Array(items) => Ok(Domain {
                 node: Node::Raw(items),
             }),
-            other => Err(crate::Error::config(format!(
-                "a raw domain must be a JSON list, got {}",
-                kind_of(&other)
-            ))),
+            other => Err(crate::error::ConfigReason::RawDomainNotAList {
+                found: kind_of(&other),
+            }
+            .into()),
         }
     }
 

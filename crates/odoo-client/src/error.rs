@@ -5,48 +5,67 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::version::ServerVersion;
+
 /// A `Result` with the client's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A cause kept as a [`source`](std::error::Error::source) without naming the crate it comes
+/// from (the HTTP stack's errors, a credential provider's).
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What can go wrong talking to Odoo.
 ///
-/// Causes are kept as `source()`s; Odoo's own exceptions are typed ([`OdooErrorKind`]) and keep
-/// their traceback out of `Display` (see [`OdooException::debug`]).
+/// As in `reqwest` and `sqlx`, a cause is either in the message or in
+/// [`source()`](std::error::Error::source), never in both, so a printed chain of causes does not
+/// repeat itself. Odoo's own exceptions are typed ([`OdooErrorKind`]) and keep their traceback out
+/// of `Display` (see [`OdooException::debug`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The client is misconfigured (bad URL, missing credentials, a protocol the server lacks).
-    #[error("configuration error: {0}")]
-    Config(String),
+    /// The client is misconfigured (bad URL, missing credentials, a protocol the server lacks):
+    /// [`ConfigReason`] says what, and `source` holds the error that revealed it, if any.
+    /// Retrying does not help. See [`Error::is_config`] and [`Error::config_reason`].
+    #[error("configuration error: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: ConfigReason,
+        /// The underlying error, when there is one: the URL or PEM parse error, the invalid
+        /// header value, the HTTP client that could not be built, the failed `db.list` call.
+        #[source]
+        source: Option<BoxError>,
+    },
 
     /// The request could not be sent or its reply could not be received.
-    #[error("transport error{}: {source}", if *.sent { " after the request was sent" } else { " before the request was sent" })]
+    ///
+    /// The source is the HTTP stack's error, boxed so that its crate and version are not part
+    /// of this API; its chain names the cause (connection refused, reset, DNS ...).
+    #[error("transport error {}", if *.sent { "after the request was sent" } else { "before the request was sent" })]
     Transport {
         /// Whether the request may have reached the server (`false` means provably not sent).
         sent: bool,
         /// The underlying cause.
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
 
     /// The TLS handshake failed: the server's certificate is not trusted (a private CA not added
     /// with `OdooClientBuilder::add_root_certificate`), expired, or for another name. Nothing was
     /// sent; retrying does not help.
-    #[error(
-        "TLS handshake with the server failed (is its certificate authority trusted?): {source}"
-    )]
+    #[error("TLS handshake with the server failed (is its certificate authority trusted?)")]
     Tls {
-        /// The underlying cause (its chain names the certificate problem).
+        /// The underlying cause (its chain names the certificate problem), boxed as in
+        /// [`Error::Transport`].
         #[source]
-        source: reqwest::Error,
+        source: BoxError,
     },
 
     /// The credential provider could not give credentials.
-    #[error("the credential provider failed: {source}")]
+    #[error("the credential provider failed")]
     Credentials {
         /// What the provider reported.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        source: BoxError,
     },
 
     /// The call took longer than the configured timeout.
@@ -81,6 +100,9 @@ pub enum Error {
         reason: String,
         /// The start of the body.
         snippet: String,
+        /// The JSON error, when the reply failed to parse.
+        #[source]
+        source: Option<serde_json::Error>,
     },
 
     /// The reply is larger than the configured limit.
@@ -91,20 +113,21 @@ pub enum Error {
     },
 
     /// The reply is valid JSON but does not decode into the requested type.
-    #[error("cannot decode `{path}` of the {model}.{method} reply: {source}")]
+    #[error("cannot decode {}{model}.{method} reply", DecodePath(path))]
     Decode {
         /// The model called.
         model: String,
         /// The method called.
         method: String,
-        /// The path of the failing field (`[3].partner_id`).
+        /// The path of the failing field (`[3].partner_id`; empty for the reply as a whole).
         path: String,
         /// The decoding error.
         #[source]
         source: serde_json::Error,
     },
 
-    /// A request could not be encoded (e.g. positional arguments on JSON-2).
+    /// A request could not be encoded (positional arguments on JSON-2, values that do not
+    /// serialise to JSON).
     #[error("cannot encode the {model}.{method} call: {reason}")]
     Encode {
         /// The model called.
@@ -113,18 +136,173 @@ pub enum Error {
         method: String,
         /// Why.
         reason: String,
+        /// The serialisation error, when the values did not serialise.
+        #[source]
+        source: Option<serde_json::Error>,
     },
 }
 
+/// The start of [`Error::Decode`]'s message: `` `[3].name` of the ``, or `the ` when the reply
+/// as a whole failed.
+struct DecodePath<'a>(&'a str);
+
+impl fmt::Display for DecodePath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("the ")
+        } else {
+            write!(f, "`{}` of the ", self.0)
+        }
+    }
+}
+
+/// Why the client's configuration was refused: the reason of an [`Error::Config`].
+///
+/// Its `Display` is the message of the error, without the underlying error (that one is the
+/// error's [`source`](std::error::Error::source)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigReason {
+    /// The server URL does not parse (the source is the parse error, which never repeats the
+    /// URL).
+    #[error("invalid Odoo URL")]
+    InvalidUrl,
+    /// The server URL holds a user name or a password (never echoed).
+    #[error("the Odoo URL must not contain credentials; use .api_key() or .password()")]
+    UrlWithCredentials,
+    /// The server URL's scheme is neither `http` nor `https`.
+    #[error("the Odoo URL must be http or https, not `{scheme}`")]
+    UnsupportedScheme {
+        /// The scheme given.
+        scheme: String,
+    },
+    /// The server URL has no host.
+    #[error("the Odoo URL has no host")]
+    UrlWithoutHost,
+    /// The server URL has a query or a fragment.
+    #[error("the Odoo URL must not have a query or a fragment")]
+    UrlWithQueryOrFragment,
+    /// The request timeout is zero.
+    #[error("the timeout must be longer than zero")]
+    ZeroTimeout,
+    /// No credentials were configured.
+    #[error("no credentials: use .api_key(), .password() or .credential_provider()")]
+    MissingCredentials,
+    /// JSON-2 needs an API key, and the credentials (the builder's or a provider's) are a
+    /// password.
+    #[error(
+        "JSON-2 needs an API key, not a password: use .api_key(login, key), or a credential \
+         provider that gives one"
+    )]
+    ApiKeyRequired,
+    /// A PEM given to `add_root_certificate_pem` does not parse (the source says why).
+    #[error("invalid root certificate PEM")]
+    InvalidRootCertificate,
+    /// A PEM given to `add_root_certificate_pem` holds no certificate.
+    #[error("the root certificate PEM holds no certificate")]
+    NoRootCertificate,
+    /// Root certificates were added along with a `reqwest::Client` of the caller's, which is
+    /// already built.
+    #[error(
+        "root certificates cannot be added to a reqwest::Client that is already built: add \
+         them with reqwest::ClientBuilder::add_root_certificate, or drop .http_client()"
+    )]
+    RootCertificatesWithHttpClient,
+    /// The HTTP client could not be built (the source says why).
+    #[error("cannot build the HTTP client")]
+    HttpClient,
+    /// A request path does not join the server URL (the source is the parse error).
+    #[error("invalid path `{path}`")]
+    InvalidPath {
+        /// The path.
+        path: String,
+    },
+    /// The API key holds characters a header cannot carry.
+    #[error("the API key contains characters not allowed in a header")]
+    InvalidApiKey,
+    /// The database name holds characters a header cannot carry.
+    #[error("the database name is not a valid header value")]
+    InvalidDatabaseName,
+    /// The client no longer sends requests.
+    #[error("the client is shut down")]
+    ShutDown,
+    /// The server no longer serves JSON-RPC (Odoo 22 and later).
+    #[error(
+        "the server runs Odoo {version}, which no longer serves JSON-RPC (/jsonrpc); use \
+         Protocol::Json2 with an API key"
+    )]
+    JsonRpcUnavailable {
+        /// The server's version.
+        version: ServerVersion,
+    },
+    /// The server answers `/jsonrpc` for its version but not for logins: the deprecated
+    /// services are switched off (possible from Odoo 20). The source is the HTTP 404.
+    #[error(
+        "the server runs Odoo {version} and does not serve JSON-RPC logins; use Protocol::Json2 \
+         with an API key"
+    )]
+    JsonRpcLoginsDisabled {
+        /// The server's version.
+        version: ServerVersion,
+    },
+    /// `Protocol::Json2` was asked of a server older than Odoo 19.
+    #[error("the server runs Odoo {version}, which has no JSON-2 API (19+); use Protocol::JsonRpc")]
+    Json2Unavailable {
+        /// The server's version.
+        version: ServerVersion,
+    },
+    /// No database was configured and the server does not list its databases (the source is
+    /// the failed `db.list` call).
+    #[error("no database configured and the server does not list its databases; use .database()")]
+    DatabaseNotListed,
+    /// No database was configured and the server has none.
+    #[error("the server has no database")]
+    NoDatabase,
+    /// No database was configured and the server has several.
+    #[error("the server has {count} databases; choose one with .database()")]
+    SeveralDatabases {
+        /// How many databases the server listed.
+        count: usize,
+    },
+    /// [`Domain::raw`](crate::Domain::raw) was given something other than a JSON list.
+    #[error("a raw domain must be a JSON list, got {found}")]
+    RawDomainNotAList {
+        /// What it was given (`an object`, `a string` ...).
+        found: &'static str,
+    },
+}
+
+impl From<ConfigReason> for Error {
+    /// A configuration error of this reason, without an underlying error.
+    fn from(reason: ConfigReason) -> Self {
+        Error::Config {
+            reason,
+            source: None,
+        }
+    }
+}
+
+impl odoo_connect_core::retry::Retryable for Error {
+    /// See [`Error::is_retryable`].
+    fn is_retryable(&self) -> bool {
+        Error::is_retryable(self)
+    }
+    /// See [`Error::retry_after`].
+    fn retry_after(&self) -> Option<Duration> {
+        Error::retry_after(self)
+    }
+}
+
 impl Error {
-    /// Whether repeating the same call can succeed and is safe *as far as the failure goes*:
-    /// connection refused and other failures before the request was sent, timeouts before
-    /// sending, HTTP 502/503/504, 429 (honour [`Error::retry_after`]), Odoo's serialisation
-    /// failures and 409 lock conflicts, and a session that expired.
+    /// Whether the failure is transient, so that the same call may succeed when sent again: a
+    /// transport failure or a timeout (sent or not), HTTP 429 (honour [`Error::retry_after`]),
+    /// 502, 503 or 504, and Odoo's conflicts ([`Error::is_conflict`]). An expired session is
+    /// not: the client logs in again by itself (see [`crate::credentials`]).
     ///
     /// Whether the *call* may be repeated is a separate question: a `create` whose reply was
-    /// lost may have committed. The client only retries reads, or any call that provably never
-    /// reached the server.
+    /// lost may have committed. The client retries a transient failure only for reads, for
+    /// calls that provably never reached the server ([`Error::is_unsent`]) and for conflicts,
+    /// which Odoo rolled back.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
@@ -223,8 +401,39 @@ impl Error {
         self.odoo_kind() == Some(OdooErrorKind::MissingError)
     }
 
-    pub(crate) fn config(msg: impl Into<String>) -> Self {
-        Error::Config(msg.into())
+    /// Whether the client is misconfigured ([`Error::Config`]): fix the settings, retrying does
+    /// not help.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config { .. })
+    }
+
+    /// Why the configuration was refused, for an [`Error::Config`].
+    ///
+    /// ```
+    /// use odoo_client::{OdooClient, error::ConfigReason};
+    /// let e = OdooClient::builder("ftp://erp.example.com").build().unwrap_err();
+    /// assert!(e.is_config());
+    /// assert_eq!(
+    ///     e.config_reason(),
+    ///     Some(&ConfigReason::UnsupportedScheme { scheme: "ftp".into() })
+    /// );
+    /// ```
+    pub fn config_reason(&self) -> Option<&ConfigReason> {
+        match self {
+            Error::Config { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// A configuration error of `reason`, revealed by `source`.
+    pub(crate) fn config_caused_by(
+        reason: ConfigReason,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Config {
+            reason,
+            source: Some(source.into()),
+        }
     }
 }
 
@@ -517,6 +726,129 @@ mod tests {
             OdooErrorKind::classify("werkzeug.exceptions.Unauthorized", None, Some(401)),
             AccessDenied
         );
+    }
+
+    /// The message, then each source's, as a log line of the whole chain prints them.
+    fn chain(e: &dyn std::error::Error) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut cur = e.source();
+        while let Some(s) = cur {
+            out.push(s.to_string());
+            cur = s.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_cause_is_in_the_source_or_the_message_never_both() {
+        let json = || serde_json::from_str::<i64>("\"seven\"").unwrap_err();
+        let io = |text: &str| std::io::Error::other(text.to_owned());
+        let errors = [
+            Error::config_caused_by(
+                ConfigReason::InvalidUrl,
+                url::Url::parse("not a url").unwrap_err(),
+            ),
+            Error::config_caused_by(
+                ConfigReason::InvalidApiKey,
+                reqwest::header::HeaderValue::from_str("bearer a\nb").unwrap_err(),
+            ),
+            Error::Transport {
+                sent: false,
+                source: io("connection refused").into(),
+            },
+            Error::Tls {
+                source: io("invalid peer certificate: UnknownIssuer").into(),
+            },
+            Error::credentials(io("the vault is sealed")),
+            Error::Decode {
+                model: "res.partner".into(),
+                method: "read".into(),
+                path: "[0].id".into(),
+                source: json(),
+            },
+            Error::InvalidReply {
+                reason: "the reply is not JSON".into(),
+                snippet: "<html>".into(),
+                source: Some(json()),
+            },
+            Error::Encode {
+                model: "res.partner".into(),
+                method: "create".into(),
+                reason: "the values do not serialise to JSON".into(),
+                source: Some(json()),
+            },
+        ];
+        for e in &errors {
+            let chain = chain(e);
+            assert!(chain.len() >= 2, "{e:?} keeps its cause");
+            for (i, cause) in chain.iter().enumerate().skip(1) {
+                for outer in &chain[..i] {
+                    assert!(!outer.contains(cause.as_str()), "{chain:?}");
+                }
+            }
+        }
+        assert_eq!(
+            chain(&errors[0]),
+            [
+                "configuration error: invalid Odoo URL",
+                "relative URL without a base"
+            ]
+        );
+        assert_eq!(
+            errors[2].to_string(),
+            "transport error before the request was sent"
+        );
+        assert_eq!(
+            errors[5].to_string(),
+            "cannot decode `[0].id` of the res.partner.read reply"
+        );
+    }
+
+    #[test]
+    fn config_errors_are_typed() {
+        let e = Error::from(ConfigReason::SeveralDatabases { count: 3 });
+        assert!(e.is_config() && !e.is_retryable() && !e.is_unsent());
+        assert_eq!(
+            e.config_reason(),
+            Some(&ConfigReason::SeveralDatabases { count: 3 })
+        );
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(
+            e.to_string(),
+            "configuration error: the server has 3 databases; choose one with .database()"
+        );
+        let e = Error::from(ConfigReason::JsonRpcUnavailable {
+            version: ServerVersion::new(22, 0),
+        });
+        assert!(
+            e.to_string()
+                .contains("Odoo 22.0, which no longer serves JSON-RPC")
+        );
+        assert!(
+            !Error::Timeout {
+                elapsed: Duration::ZERO,
+                sent: true
+            }
+            .is_config()
+        );
+    }
+
+    #[test]
+    fn transport_errors_keep_their_predicates() {
+        let e = Error::Transport {
+            sent: false,
+            source: std::io::Error::other("refused").into(),
+        };
+        assert!(e.is_retryable() && e.is_unsent() && !e.is_tls() && !e.is_timeout());
+        let e = Error::Transport {
+            sent: true,
+            source: std::io::Error::other("reset").into(),
+        };
+        assert!(e.is_retryable() && !e.is_unsent());
+        let e = Error::Tls {
+            source: std::io::Error::other("expired").into(),
+        };
+        assert!(e.is_tls() && e.is_unsent() && !e.is_retryable());
     }
 
     #[test]

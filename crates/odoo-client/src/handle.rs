@@ -326,6 +326,7 @@ impl<T: DeserializeOwned + Send + 'static> ModelHandle<T> {
         ids.into_iter().next().ok_or_else(|| Error::InvalidReply {
             reason: "create returned no id".to_owned(),
             snippet: String::new(),
+            source: None,
         })
     }
 
@@ -334,7 +335,8 @@ impl<T: DeserializeOwned + Send + 'static> ModelHandle<T> {
         let list = serde_json::to_value(values).map_err(|e| Error::Encode {
             model: self.model.clone(),
             method: "create".to_owned(),
-            reason: e.to_string(),
+            reason: "the values do not serialise to JSON".to_owned(),
+            source: Some(e),
         })?;
         let call = self.call_of("create").arg("vals_list", list);
         let reply: IdOrIds = self.client.call(&call).await?;
@@ -369,7 +371,8 @@ impl<T: DeserializeOwned + Send + 'static> ModelHandle<T> {
         let vals = serde_json::to_value(values).map_err(|e| Error::Encode {
             model: self.model.clone(),
             method: "write".to_owned(),
-            reason: e.to_string(),
+            reason: "the values do not serialise to JSON".to_owned(),
+            source: Some(e),
         })?;
         let call = self
             .call_of("write")
@@ -864,10 +867,10 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
     async fn next_page(&mut self) -> Result<()> {
         if self.fields.is_none() {
             let mut f = self.handle.fields_for(&self.explicit_fields).await?;
-            if let Some(list) = f.as_mut() {
-                if !list.iter().any(|x| x == "id") {
-                    list.push("id".to_owned());
-                }
+            if let Some(list) = f.as_mut()
+                && !list.iter().any(|x| x == "id")
+            {
+                list.push("id".to_owned());
             }
             self.fields = Some(f);
         }
@@ -904,6 +907,7 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
                 return Err(Error::InvalidReply {
                     reason: "search_read did not return records in id order".to_owned(),
                     snippet: String::new(),
+                    source: None,
                 });
             }
             self.last_id = Some(id.id);

@@ -38,6 +38,7 @@ pub fn encode_body(call: &OdooCall, context: &Context) -> Result<Value> {
                 reason: "JSON-2 accepts named arguments only; give each positional argument its \
                          parameter name with OdooCall::arg"
                     .to_owned(),
+                source: None,
             });
         };
         body.insert(name.clone(), arg.value.clone());
@@ -73,10 +74,11 @@ pub(crate) fn http_error(
     body: &[u8],
     retry_after: Option<std::time::Duration>,
 ) -> Error {
-    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
-        if map.contains_key("name") && map.contains_key("message") {
-            return OdooException::from_data(&Value::Object(map), None, Some(status)).into();
-        }
+    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body)
+        && map.contains_key("name")
+        && map.contains_key("message")
+    {
+        return OdooException::from_data(&Value::Object(map), None, Some(status)).into();
     }
     Error::Http {
         status,

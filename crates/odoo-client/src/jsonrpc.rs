@@ -114,10 +114,11 @@ pub fn decode_reply<T: DeserializeOwned>(
         // `"result": null` (a method returning None): decode T from null.
         None => T::deserialize(Value::Null).map_err(|e| Error::InvalidReply {
             reason: format!(
-                "the {}.{} reply has neither a result nor an error ({e})",
+                "the {}.{} reply has neither a result nor an error",
                 what.0, what.1
             ),
             snippet: snippet(body, 200),
+            source: Some(e),
         }),
     }
 }
@@ -153,10 +154,12 @@ pub(crate) fn classify_json_error(
         Category::Eof => Error::InvalidReply {
             reason: "the reply is truncated".to_owned(),
             snippet: snippet(body, 200),
+            source: Some(e),
         },
         Category::Syntax | Category::Io => Error::InvalidReply {
-            reason: format!("the reply is not JSON ({e})"),
+            reason: "the reply is not JSON".to_owned(),
             snippet: snippet(body, 200),
+            source: Some(e),
         },
         Category::Data => Error::Decode {
             model: what.0.to_owned(),

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::error::{Error, Result};
+use super::error::{ConfigReason, Error, Result};
 
 /// When and how the client retries a call.
 ///
@@ -129,12 +129,7 @@ impl Transport {
     pub(crate) fn new(s: TransportSettings) -> Result<Self> {
         let http = match s.http {
             Some(http) if s.root_certs.is_empty() => http,
-            Some(_) => {
-                return Err(Error::config(
-                    "root certificates cannot be added to a reqwest::Client that is already built: \
-                     add them with reqwest::ClientBuilder::add_root_certificate, or drop .http_client()",
-                ));
-            }
+            Some(_) => return Err(ConfigReason::RootCertificatesWithHttpClient.into()),
             None => {
                 let mut b = reqwest::Client::builder()
                     .timeout(s.timeout)
@@ -147,7 +142,7 @@ impl Transport {
                     b = b.add_root_certificate(cert);
                 }
                 b.build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
+                    .map_err(|e| Error::config_caused_by(ConfigReason::HttpClient, e))?
             }
         };
         Ok(Transport {
@@ -164,9 +159,14 @@ impl Transport {
     }
 
     fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::config(format!("invalid path `{path}`: {e}")))
+        self.base.join(path.trim_start_matches('/')).map_err(|e| {
+            Error::config_caused_by(
+                ConfigReason::InvalidPath {
+                    path: path.to_owned(),
+                },
+                e,
+            )
+        })
     }
 
     /// POSTs a JSON body.
@@ -181,15 +181,11 @@ impl Transport {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(key) = bearer {
-            let mut v = HeaderValue::from_str(&format!("bearer {}", key.expose_secret())).map_err(
-                |_| Error::config("the API key contains characters not allowed in a header"),
-            )?;
-            v.set_sensitive(true);
-            headers.insert(AUTHORIZATION, v);
+            headers.insert(AUTHORIZATION, bearer_header(key)?);
         }
         if let Some(db) = database {
             let v = HeaderValue::from_str(db)
-                .map_err(|_| Error::config("the database name is not a valid header value"))?;
+                .map_err(|e| Error::config_caused_by(ConfigReason::InvalidDatabaseName, e))?;
             headers.insert("X-Odoo-Database", v);
         }
         let req = self.http.post(url).headers(headers).body(body);
@@ -201,11 +197,7 @@ impl Transport {
         let url = self.url(path)?;
         let mut req = self.http.get(url);
         if let Some(key) = bearer {
-            let mut v = HeaderValue::from_str(&format!("bearer {}", key.expose_secret())).map_err(
-                |_| Error::config("the API key contains characters not allowed in a header"),
-            )?;
-            v.set_sensitive(true);
-            req = req.header(AUTHORIZATION, v);
+            req = req.header(AUTHORIZATION, bearer_header(key)?);
         }
         self.send(req).await
     }
@@ -215,7 +207,7 @@ impl Transport {
             .permits
             .acquire()
             .await
-            .map_err(|_| Error::config("the client is shut down"))?;
+            .map_err(|_| Error::from(ConfigReason::ShutDown))?;
         let started = Instant::now();
         // The request timeout also holds with a client of the user's.
         let resp = req
@@ -225,12 +217,12 @@ impl Transport {
             .map_err(|e| map_reqwest(e, started, self.timeout))?;
         let status = resp.status().as_u16();
         let retry_after = crate::support::retry_after(resp.headers(), chrono::Utc::now());
-        if let Some(len) = resp.content_length() {
-            if len > self.max_body as u64 {
-                return Err(Error::BodyTooLarge {
-                    limit: self.max_body,
-                });
-            }
+        if let Some(len) = resp.content_length()
+            && len > self.max_body as u64
+        {
+            return Err(Error::BodyTooLarge {
+                limit: self.max_body,
+            });
         }
         let body = read_limited(resp, self.max_body, started, self.timeout).await?;
         Ok(HttpReply {
@@ -239,6 +231,15 @@ impl Transport {
             body,
         })
     }
+}
+
+/// The `Authorization: bearer <key>` value, marked sensitive. The error of a key that a header
+/// cannot carry is kept as the source: it never shows the value.
+fn bearer_header(key: &SecretString) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(&format!("bearer {}", key.expose_secret()))
+        .map_err(|e| Error::config_caused_by(ConfigReason::InvalidApiKey, e))?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 async fn read_limited(
@@ -271,10 +272,15 @@ fn map_reqwest(e: reqwest::Error, started: Instant, timeout: Duration) -> Error 
         };
     }
     if e.is_connect() && is_tls_failure(&e) {
-        return Error::Tls { source: e };
+        return Error::Tls {
+            source: Box::new(e),
+        };
     }
     let sent = !(e.is_connect() || e.is_builder());
-    Error::Transport { sent, source: e }
+    Error::Transport {
+        sent,
+        source: Box::new(e),
+    }
 }
 
 /// Whether a connection failed in the TLS handshake: rustls reported it (its error travels

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use odoo_client::error::ConfigReason;
 use odoo_client::{Domain, Error, OdooClient, RetryPolicy};
-use odoo_connect_testkit::FakeOdoo;
+use odoo_connect_fake::FakeOdoo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
@@ -92,6 +93,9 @@ async fn private_ca_is_refused_until_trusted() {
     let e = untrusting.version().await.unwrap_err();
     assert!(matches!(e, Error::Tls { .. }), "{e:?}");
     assert!(e.is_tls() && e.is_unsent() && !e.is_retryable(), "{e}");
+    // The message names the failure; the certificate problem is in the chain of sources, once.
+    let source = std::error::Error::source(&e).expect("the TLS error keeps its cause");
+    assert!(!e.to_string().contains(&source.to_string()), "{e}");
     assert_eq!(fake.request_count(), 0, "nothing reached Odoo");
 
     // With the CA's PEM: the same calls go through the TLS front to Odoo.
@@ -152,7 +156,11 @@ async fn a_reqwest_client_of_the_callers_is_used_as_it_is() {
         .add_root_certificate(cert)
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Config(_)), "{e}");
+    assert_eq!(
+        e.config_reason(),
+        Some(&ConfigReason::RootCertificatesWithHttpClient),
+        "{e}"
+    );
 }
 
 #[test]
@@ -161,5 +169,10 @@ fn a_pem_without_certificates_is_a_configuration_error() {
         .add_root_certificate_pem("not a certificate")
         .build()
         .unwrap_err();
-    assert!(matches!(e, Error::Config(_)), "{e}");
+    assert!(e.is_config(), "{e}");
+    assert_eq!(
+        e.config_reason(),
+        Some(&ConfigReason::NoRootCertificate),
+        "{e}"
+    );
 }
