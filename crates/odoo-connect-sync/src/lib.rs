@@ -1,12 +1,44 @@
-//! Layer 4: sync primitives.
+//! Layer 4, the sync runtime: a pipeline of steps over a durable queue that applies each
+//! message's effects in Odoo exactly once, with retries, dead letters and replay, checkpoints, an
+//! audit trail and metrics, on a state store in memory, in SQLite or in PostgreSQL. Through the
+//! `odoo-connect` facade it is `odoo_connect::sync`, and its stores `odoo_connect::store`.
 //!
-//! - [`envelope`]: the message that carries a business event, with its idempotency key,
-//!   correlation id and lane.
+//! - [`envelope`]: the message that carries one business event, with its message id, idempotency
+//!   key, correlation id and lane (re-exported from `odoo-connect-core`, which the connectors
+//!   share).
+//! - [`pipeline`]: the [`Pipeline`](pipeline::Pipeline) and its builder: submit messages, run
+//!   workers, retry with backoff, replay dead letters, trace a chain of messages.
+//! - [`source`]: sources wired into the pipeline: a connector's feed pulled from its checkpoint
+//!   ([`Pipeline::pull_from`](pipeline::Pipeline::pull_from)), and the pipeline as the `Deliver`
+//!   target of a pushing receiver.
+//! - [`step`]: the [`Step`](step::Step) trait, the [`Stop`](step::Stop)s that end an attempt
+//!   (skipped, held, retry, failed), the typed state steps hand on, routing, steps from closures.
+//! - [`typed`]: steps over a message type of your own: [`TypedStep`](typed::TypedStep),
+//!   [`typed()`](typed::typed), [`validate_message`](typed::validate_message) and
+//!   [`transform_message`](typed::transform_message).
+//! - [`layer`]: behaviour around every step (timeouts, rate limits, gates), as layers.
+//! - [`effect`]: effects in Odoo that happen exactly once across retries, lost replies and
+//!   crashes: [`create_once`](effect::create_once), [`BatchedCreate`](effect::BatchedCreate),
+//!   [`ensure`](effect::ensure).
 //! - [`store`]: the durable state behind traits (work queue with per-lane order, idempotency
-//!   ledger, checkpoints, dead letters, audit log), implemented by the backends in
-//!   [`crate::store`].
+//!   ledger, checkpoints, dead letters, audit log) and its backends: [`store::memory`], and
+//!   `store::sqlite` and `store::postgres` with their features.
 //! - [`ownership`]: which system owns which field; echo suppression.
-//! - [`reconcile`]: what differs between a connector and Odoo.
+//! - [`reconcile`]: what differs between a connector's records and Odoo's.
+//!
+//! [`async_trait`](macro@async_trait) is re-exported, so that the implementations of
+//! [`Step`](step::Step), [`TypedStep`](typed::TypedStep) and the store traits name the same
+//! version as the crate.
+//!
+//! # Features
+//!
+//! | feature | adds |
+//! |---------|------|
+//! | `sqlite` | `store::sqlite::SqliteStore`, the embedded state store |
+//! | `postgres` | `store::postgres::PostgresStore`, for many workers sharing one queue |
+//!
+//! Neither is on by default (the `odoo-connect` facade turns on `sqlite`); the in-memory store
+//! is always there.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
