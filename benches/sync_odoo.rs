@@ -103,8 +103,8 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn hours(i: usize) -> f64 {
-    0.25 + (i % 8) as f64 * 0.25
+fn hours(i: usize) -> rust_decimal::Decimal {
+    rust_decimal::Decimal::new(25 * (1 + (i % 8) as i64), 2)
 }
 
 fn key(i: usize) -> IdempotencyKey {
@@ -144,7 +144,7 @@ async fn chunked(n: usize) -> Duration {
                 .many2one("project_id", Some(s.project))
                 .many2one("employee_id", Some(s.employee))
                 .set("date", "2026-11-20")
-                .set("unit_amount", hours(i))
+                .decimal("unit_amount", hours(i))
         })
         .collect();
     let h = s.odoo.model_named::<Value>(MODEL);

@@ -241,10 +241,11 @@ fn fetch_fields_live(
         .build()?;
     rt.block_on(async {
         let version = odoo.version().await?;
-        if version.has_json2() && matches!(config.secret, Secret::ApiKey(_)) {
-            if let Ok(doc) = odoo.model_doc(model).await {
-                return Ok(doc);
-            }
+        if version.has_json2()
+            && matches!(config.secret, Secret::ApiKey(_))
+            && let Ok(doc) = odoo.model_doc(model).await
+        {
+            return Ok(doc);
         }
         let call = OdooCall::new(model, "fields_get")
             .kwarg(

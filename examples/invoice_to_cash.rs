@@ -16,6 +16,7 @@ mod fake_hubspot;
 #[path = "data/flows_setup.rs"]
 mod flows_setup;
 
+use odoo_connect::flows::FlowMessage;
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
 use serde_json::Value;
 
@@ -100,13 +101,14 @@ async fn run() -> demo::Result<()> {
         .iter()
         .filter(|h| h.failure.reason.contains("unmatched"))
     {
-        let p = &h.envelope.payload["payment"];
-        let amount = serde_json::from_value::<odoo_connect::canonical::Money>(p["amount"].clone())
-            .map(|m| m.formatted())
-            .unwrap_or_else(|_| "an amount".to_owned());
+        let Ok(FlowMessage::Payment { payment }) = h.envelope.clone().decode().map(|e| e.payload)
+        else {
+            continue;
+        };
         println!(
-            "\nTo allocate by hand: {amount} received with reference \"{}\"",
-            p["reference"].as_str().unwrap_or("")
+            "\nTo allocate by hand: {} received with reference \"{}\"",
+            payment.amount.formatted(),
+            payment.reference
         );
     }
     Ok(())

@@ -37,15 +37,17 @@ use std::time::{Duration, Instant};
 
 use odoo_connect::odoo::models::{Employee, Project};
 use odoo_connect::odoo::{Domain, OdooClient, RecordId, RetryPolicy};
+use odoo_connect::rust_decimal::Decimal;
 use odoo_connect::store::StateStore;
 use odoo_connect::store::postgres::PostgresStore;
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::effect::{ImportRow, create_once};
 use odoo_connect::sync::envelope::{Envelope, IdempotencyKey, JsonEnvelope};
 use odoo_connect::sync::pipeline::{Pipeline, SyncRetryPolicy};
-use odoo_connect::sync::step::from_fn;
+use odoo_connect::sync::step::{StepContext, StepResult};
+use odoo_connect::sync::typed::{TypedStep, typed};
 use odoo_connect::testkit::FakeOdoo;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -147,36 +149,71 @@ fn client(url: &str, db: &str, key: &str) -> Result<OdooClient, BoxError> {
 // ---------------------------------------------------------------------------------------------
 // Worker process
 
-fn payload_number(payload: &Value, field: &str) -> Option<i64> {
-    payload.get(field).and_then(Value::as_i64)
+/// The message of the soak: a timesheet line or an invoice to create, and when it was enqueued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Entry,
+    Invoice,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Work {
+    kind: Kind,
+    i: usize,
+    /// When it was enqueued, in microseconds since the epoch.
+    t: i64,
 }
 
 fn row_for(
-    payload: &Value,
+    work: &Work,
     project: RecordId,
     employee: RecordId,
     partner: RecordId,
-) -> Option<(&'static str, ImportRow)> {
-    let i = payload_number(payload, "i")?;
-    match payload.get("kind").and_then(Value::as_str)? {
-        "entry" => Some((
+) -> (&'static str, ImportRow) {
+    let i = work.i;
+    match work.kind {
+        Kind::Entry => (
             LINES,
             ImportRow::new()
                 .text("name", format!("{ENTRY_PREFIX}{i}"))
                 .many2one("project_id", project)
                 .many2one("employee_id", employee)
                 .text("date", "2026-11-30")
-                .number("unit_amount", 0.25 + (i % 8) as f64 * 0.25),
-        )),
-        "invoice" => Some((
+                // A quarter hour to two hours, exactly.
+                .number("unit_amount", Decimal::new(25 * (1 + (i % 8) as i64), 2)),
+        ),
+        Kind::Invoice => (
             MOVES,
             ImportRow::new()
                 .text("ref", format!("{INVOICE_PREFIX}{i}"))
                 .text("move_type", "out_invoice")
                 .many2one("partner_id", partner)
                 .text("invoice_date", "2026-11-30"),
-        )),
-        _ => None,
+        ),
+    }
+}
+
+/// The soak's one step: the record of the work, created exactly once.
+struct Create {
+    odoo: OdooClient,
+    project: RecordId,
+    employee: RecordId,
+    partner: RecordId,
+    recorded: Arc<Mutex<Vec<i64>>>,
+}
+
+#[odoo_connect::sync::async_trait]
+impl TypedStep<Work> for Create {
+    async fn run(&self, work: &Work, cx: &mut StepContext) -> StepResult {
+        let (model, row) = row_for(work, self.project, self.employee, self.partner);
+        let key = cx.envelope.idempotency_key.clone();
+        create_once(cx, &self.odoo, model, &key, &row).await?;
+        self.recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(now_micros() - work.t);
+        Ok(())
     }
 }
 
@@ -228,28 +265,12 @@ async fn worker(args: &[String]) -> Result<(), BoxError> {
         .lease_for(Duration::from_secs(5))
         .idle_wait(Duration::from_millis(50))
         .retry(SyncRetryPolicy::default().initial_delay(Duration::from_millis(50)))
-        .step(from_fn("create", move |cx| {
-            let odoo = odoo.clone();
-            let recorded = recorded.clone();
-            Box::pin(async move {
-                let payload = cx.envelope.payload.clone();
-                let Some((model, row)) = row_for(&payload, project, employee, partner) else {
-                    return Ok(());
-                };
-                let key = cx.envelope.idempotency_key.clone();
-                match create_once(cx, &odoo, model, &key, &row).await {
-                    Ok(_) => {
-                        if let Some(t) = payload_number(&payload, "t") {
-                            recorded
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push(now_micros() - t);
-                        }
-                        Ok(())
-                    }
-                    Err(o) => Err(o),
-                }
-            })
+        .step(typed(Create {
+            odoo,
+            project,
+            employee,
+            partner,
+            recorded,
         }))
         .build();
     // Runs until the parent kills the process.
@@ -317,24 +338,17 @@ impl Workers {
     }
 }
 
-fn envelope(kind: &str, i: usize, t: i64) -> Result<JsonEnvelope, BoxError> {
-    let key = IdempotencyKey::for_effect(
-        "month-end",
-        &format!("{kind}-{i}"),
-        "approved",
-        if kind == "entry" {
-            "timesheet"
-        } else {
-            "invoice"
-        },
-    )?;
-    Ok(
-        Envelope::builder(key, json!({"kind": kind, "i": i, "t": t}))
-            .source("month-end")
-            .legal_entity("BE")
-            .build()?
-            .to_json()?,
-    )
+fn envelope(kind: Kind, i: usize, t: i64) -> Result<JsonEnvelope, BoxError> {
+    let (name, effect) = match kind {
+        Kind::Entry => ("entry", "timesheet"),
+        Kind::Invoice => ("invoice", "invoice"),
+    };
+    let key = IdempotencyKey::for_effect("month-end", &format!("{name}-{i}"), "approved", effect)?;
+    Ok(Envelope::builder(key, Work { kind, i, t })
+        .source("month-end")
+        .legal_entity("BE")
+        .build()?
+        .to_json()?)
 }
 
 fn percentile(sorted: &[i64], p: f64) -> f64 {
@@ -444,17 +458,16 @@ async fn parent(o: Options) -> Result<bool, BoxError> {
     let mut burst = Vec::with_capacity(total);
     let t = now_micros();
     for i in 0..o.entries {
-        burst.push(envelope("entry", i, t)?);
+        burst.push(envelope(Kind::Entry, i, t)?);
         if i % 10 == 9 && i / 10 < o.invoices {
-            burst.push(envelope("invoice", i / 10, t)?);
+            burst.push(envelope(Kind::Invoice, i / 10, t)?);
         }
     }
-    for i in burst
-        .iter()
-        .filter(|e| e.payload["kind"] == "invoice")
-        .count()..o.invoices
-    {
-        burst.push(envelope("invoice", i, t)?);
+    let invoices = (0..o.entries)
+        .filter(|i| i % 10 == 9 && i / 10 < o.invoices)
+        .count();
+    for i in invoices..o.invoices {
+        burst.push(envelope(Kind::Invoice, i, t)?);
     }
     for chunk in burst.chunks(1_000) {
         store.enqueue_batch(chunk).await?;

@@ -98,7 +98,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    let partners = odoo.model_named::<serde_json::Value>("res.partner");
+    let partners = odoo.model::<odoo_connect::odoo::models::Partner>();
     let customer = partners
         .create(
             &Values::new()

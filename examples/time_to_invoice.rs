@@ -18,6 +18,7 @@ mod fake_hubspot;
 #[path = "data/flows_setup.rs"]
 mod flows_setup;
 
+use odoo_connect::flows::FlowMessage;
 use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
 use serde_json::Value;
 
@@ -85,7 +86,11 @@ async fn run() -> demo::Result<()> {
             .get("detail")
             .cloned()
             .unwrap_or(Value::Null);
-        let entry = h.envelope.payload["entry"]["key"].as_str().unwrap_or("?");
+        let Ok(FlowMessage::ApprovedTime { entry }) =
+            h.envelope.clone().decode().map(|e| e.payload)
+        else {
+            continue;
+        };
         let held_amount = detail["amount_held"]
             .as_str()
             .and_then(|a| a.split_once(' '))
@@ -97,9 +102,10 @@ async fn run() -> demo::Result<()> {
             })
             .unwrap_or_else(|| "the rest".to_owned());
         println!(
-            "  {entry}: {} of {} h over the contract cap ({}); {held_amount} not invoiced",
+            "  {}: {} of {} h over the contract cap ({}); {held_amount} not invoiced",
+            entry.key,
             detail["hours_held"].as_str().unwrap_or("?"),
-            h.envelope.payload["entry"]["hours"].as_str().unwrap_or("?"),
+            entry.hours,
             h.failure.reason,
         );
     }
@@ -109,11 +115,11 @@ async fn run() -> demo::Result<()> {
         .await?;
     println!("\nRows to correct in the export ({}):", bad.len());
     for b in &bad {
-        println!(
-            "  {}: {}",
-            b.envelope.payload["location"].as_str().unwrap_or("?"),
-            b.failure.reason
-        );
+        let location = match b.envelope.clone().decode().map(|e| e.payload) {
+            Ok(FlowMessage::Rejected { location, .. }) => location,
+            _ => "?".to_owned(),
+        };
+        println!("  {location}: {}", b.failure.reason);
     }
     Ok(())
 }

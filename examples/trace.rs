@@ -16,7 +16,8 @@ mod fake_hubspot;
 #[path = "data/flows_setup.rs"]
 mod flows_setup;
 
-use odoo_connect::flows::correlation_for;
+use odoo_connect::flows::{FlowEvent, correlation_for};
+use odoo_connect::sync::store::AuditKind;
 use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
@@ -24,44 +25,59 @@ async fn main() -> std::process::ExitCode {
     demo::exit(run().await)
 }
 
-fn describe(kind: &str, step: Option<&str>, outcome: Option<&str>, d: &Value) -> Option<String> {
-    Some(match (kind, step, outcome) {
-        ("message_received", _, _) => {
+fn describe(
+    kind: &AuditKind,
+    step: Option<&str>,
+    outcome: Option<&str>,
+    d: &Value,
+) -> Option<String> {
+    if let Some(event) = FlowEvent::of(kind) {
+        return Some(match event {
+            FlowEvent::ContractConfirmed => {
+                format!("contract confirmed in Odoo (sale order #{})", d["order"])
+            }
+            FlowEvent::ProjectReady => format!(
+                "project #{} ready: {} milestone(s) made by Odoo on confirmation, {} added",
+                d["project"], d["milestones_found"], d["milestones_created"]
+            ),
+            FlowEvent::InvoicesReleased => format!("invoices posted: {}", d["invoices"]),
+            FlowEvent::PaymentRegistered => format!(
+                "payment of {} registered",
+                d["amount"]
+                    .as_str()
+                    .and_then(|a| a.split_once(' '))
+                    .and_then(|(a, c)| Some(odoo_connect::canonical::Money::new(
+                        a.parse().ok()?,
+                        c.parse().ok()?
+                    )))
+                    .map_or_else(|| "?".to_owned(), |m| m.formatted())
+            ),
+            FlowEvent::CrmUpdated => "payment written back to the CRM deal".to_owned(),
+            FlowEvent::EventRejected => format!(
+                "a pushed event was set aside: {}",
+                d["reason"].as_str().unwrap_or("?")
+            ),
+            _ => return None,
+        });
+    }
+    Some(match (kind, outcome) {
+        (AuditKind::MessageReceived, _) => {
             format!("received from {}", d["source"].as_str().unwrap_or("?"))
         }
-        ("contract_confirmed", _, _) => {
-            format!("contract confirmed in Odoo (sale order #{})", d["order"])
-        }
-        ("project_ready", _, _) => format!(
-            "project #{} ready: {} milestone(s) made by Odoo on confirmation, {} added",
-            d["project"], d["milestones_found"], d["milestones_created"]
-        ),
-        ("effect_applied", _, _) => format!(
+        (AuditKind::EffectApplied, _) => format!(
             "created {} #{}",
             d["model"].as_str().unwrap_or("?"),
             d["id"]
         ),
-        ("invoices_released", _, _) => format!("invoices posted: {}", d["invoices"]),
-        ("payment_registered", _, _) => format!(
-            "payment of {} registered",
-            d["amount"]
-                .as_str()
-                .and_then(|a| a.split_once(' '))
-                .and_then(|(a, c)| Some(odoo_connect::canonical::Money::new(
-                    a.parse().ok()?,
-                    c.parse().ok()?
-                )))
-                .map_or_else(|| "?".to_owned(), |m| m.formatted())
-        ),
-        ("crm_updated", _, _) => "payment written back to the CRM deal".to_owned(),
-        ("step_outcome", Some(s), Some(o)) if o != "done" => format!(
-            "step {s}: {o} {}",
+        (AuditKind::StepOutcome, Some(o)) if o != "done" => format!(
+            "step {}: {o} {}",
+            step.unwrap_or("?"),
             d.get("reason")
                 .or(d.get("error"))
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         ),
-        ("dead_lettered", _, _) => format!(
+        (AuditKind::DeadLettered, _) => format!(
             "parked for a person: {}",
             d["reason"].as_str().unwrap_or("?")
         ),
@@ -87,20 +103,15 @@ async fn run() -> demo::Result<()> {
     let mut waiting = Vec::new();
     for r in &records {
         let e = &r.event;
-        if let Some(text) = describe(
-            e.kind.as_str(),
-            e.step.as_deref(),
-            e.outcome.as_deref(),
-            &e.details,
-        ) {
+        if let Some(text) = describe(&e.kind, e.step.as_deref(), e.outcome.as_deref(), &e.details) {
             println!("  {}  {text}", r.at.format("%H:%M:%S%.3f"));
         }
         let msg = e.message_id.map(|m| m.to_string()).unwrap_or_default();
-        match e.kind.as_str() {
-            "step_outcome" => {
+        match e.kind {
+            AuditKind::StepOutcome => {
                 last_step.insert(msg, e.step.clone().unwrap_or_default());
             }
-            "dead_lettered" => waiting.push((
+            AuditKind::DeadLettered => waiting.push((
                 last_step.get(&msg).cloned().unwrap_or_default(),
                 e.details
                     .get("reason")

@@ -359,10 +359,10 @@ fn build(s: &Scenario) -> (Contract, Vec<TimeEntry>, Vec<Drawdown>, Vec<Progress
         })
         .collect();
     let mut ff = BillingLine::fixed_fee(k("ff"), "Fixed", milestones);
-    if let BillingLine::FixedFeeMilestones(l) = &mut ff {
-        if s.poc {
-            l.recognition = FixedFeeRecognition::PercentageOfCompletion;
-        }
+    if let BillingLine::FixedFeeMilestones(l) = &mut ff
+        && s.poc
+    {
+        l.recognition = FixedFeeRecognition::PercentageOfCompletion;
     }
     let recurrences = [
         Recurrence::Monthly,

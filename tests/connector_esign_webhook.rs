@@ -14,11 +14,12 @@ use odoo_connect::canonical::{ContractStatus, Currency};
 use odoo_connect::connector::conformance::{EventCheck, check_event_source, check_secrets_hidden};
 use odoo_connect::connector::esign_webhook::tower::ServiceExt;
 use odoo_connect::connector::esign_webhook::{
-    Deliver, EsignWebhook, FieldNames, MAX_BODY_BYTES, Profile, Received, axum, serve, sign,
+    EsignWebhook, FieldNames, MAX_BODY_BYTES, ManualClock, Profile, Received, axum, serve, sign,
     sign_docusign,
 };
 use odoo_connect::connector::{
-    Change, ConnectorError, EventSource, HeaderMap, PushedEvent, Record, Rejected, Rejection,
+    Change, ConnectorError, Deliver, DeliverError, EventSource, HeaderMap, PushedEvent, Record,
+    Rejected, Rejection,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -445,18 +446,16 @@ struct Recorder {
 }
 
 #[async_trait::async_trait]
-impl Deliver for Recorder {
-    async fn deliver(&self, changes: Vec<Change>) -> Result<(), ConnectorError> {
+impl Deliver<Change> for Recorder {
+    async fn deliver(&self, changes: Vec<Change>) -> Result<(), DeliverError> {
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(ConnectorError::Internal {
-                message: "store down".into(),
-            });
+            return Err(DeliverError::new("store the changes", "store down"));
         }
         self.changes.lock().unwrap().extend(changes);
         Ok(())
     }
 
-    async fn set_aside(&self, _system: &str, rejected: Rejected) -> Result<(), ConnectorError> {
+    async fn set_aside(&self, _system: &str, rejected: Rejected) -> Result<(), DeliverError> {
         self.held.lock().unwrap().push(rejected);
         Ok(())
     }
@@ -466,7 +465,7 @@ impl Deliver for Recorder {
 async fn the_router_delivers_before_answering() {
     let recorder = std::sync::Arc::new(Recorder::default());
     let webhook = EsignWebhook::docusign(KEY)
-        .clock(at)
+        .clock(ManualClock::new(at()))
         .max_body_bytes(64 * 1024)
         .build()
         .unwrap();
@@ -553,7 +552,7 @@ async fn the_router_delivers_before_answering() {
 async fn the_router_acknowledges_other_events_with_200() {
     let sent = docusign_fixture("envelope_sent.json");
     let webhook = EsignWebhook::docusign(KEY)
-        .clock(|| time("2025-06-10T15:04:05Z"))
+        .clock(ManualClock::new(time("2025-06-10T15:04:05Z")))
         .build()
         .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Change>(4);
@@ -733,7 +732,10 @@ async fn nothing_from_a_refused_body_is_logged() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let webhook = EsignWebhook::docusign(KEY).clock(at).build().unwrap();
+    let webhook = EsignWebhook::docusign(KEY)
+        .clock(ManualClock::new(at()))
+        .build()
+        .unwrap();
     let router = webhook.router(std::sync::Arc::new(Recorder::default()));
     let body = docusign_fixture("envelope_completed.json");
     // Signed by someone else, and tampered.

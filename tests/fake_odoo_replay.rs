@@ -590,14 +590,13 @@ impl Replayer {
             .send()
             .await;
         let mut out = HashMap::new();
-        if let Ok(r) = reply {
-            if let Ok(v) = serde_json::from_str::<Value>(&r.text().await.unwrap_or_default()) {
-                if let Some(fields) = v["result"].as_object() {
-                    for (name, desc) in fields {
-                        if let Some(rel) = desc["relation"].as_str() {
-                            out.insert(name.clone(), rel.to_string());
-                        }
-                    }
+        if let Ok(r) = reply
+            && let Ok(v) = serde_json::from_str::<Value>(&r.text().await.unwrap_or_default())
+            && let Some(fields) = v["result"].as_object()
+        {
+            for (name, desc) in fields {
+                if let Some(rel) = desc["relation"].as_str() {
+                    out.insert(name.clone(), rel.to_string());
                 }
             }
         }
@@ -837,10 +836,10 @@ impl Replayer {
                     let (Some(id), Some(name)) = (pair[0].as_i64(), pair[1].as_str()) else {
                         continue;
                     };
-                    if let Some(found) = a.iter().find(|p| p[1].as_str() == Some(name)) {
-                        if let Some(fid) = found[0].as_i64() {
-                            self.ids.add(model, id, fid);
-                        }
+                    if let Some(found) = a.iter().find(|p| p[1].as_str() == Some(name))
+                        && let Some(fid) = found[0].as_i64()
+                    {
+                        self.ids.add(model, id, fid);
                     }
                 }
             }
@@ -911,62 +910,61 @@ impl Replayer {
         // Rewrite ids of model calls.
         if path == "/jsonrpc" && body.is_object() {
             let params = body["params"].clone();
-            if params["service"] == "object" {
-                if let Some(args) = params["args"].as_array() {
-                    let mut args = args.clone();
-                    if self.v18 && args.get(1).and_then(Value::as_i64) == Some(6) {
-                        args[1] = json!(FakeOdoo::DEMO_UID);
-                    }
-                    let model = args
-                        .get(3)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    let m = args
-                        .get(4)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    let mut positional = args
-                        .get(5)
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    let mut kwargs = args
-                        .get(6)
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default();
-                    self.rewrite_call(&model, &m, &mut positional, &mut kwargs)
-                        .await;
-                    if args.len() > 5 {
-                        args[5] = Value::Array(positional);
-                    }
-                    if args.len() > 6 {
-                        args[6] = Value::Object(kwargs);
-                    }
-                    body["params"]["args"] = Value::Array(args);
-                    call = Some((model, m));
-                }
-            }
-        } else if let Some(rest) = path.strip_prefix("/json/2/") {
-            if let (Some((model, m)), Some(obj)) = (rest.split_once('/'), body.as_object().cloned())
+            if params["service"] == "object"
+                && let Some(args) = params["args"].as_array()
             {
-                let mut kwargs = obj;
-                let mut positional = Vec::new();
-                if let Some(ids) = kwargs.remove("ids") {
-                    positional.push(ids);
+                let mut args = args.clone();
+                if self.v18 && args.get(1).and_then(Value::as_i64) == Some(6) {
+                    args[1] = json!(FakeOdoo::DEMO_UID);
                 }
-                let record = !positional.is_empty();
-                self.rewrite_call(model, m, &mut positional, &mut kwargs)
+                let model = args
+                    .get(3)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let m = args
+                    .get(4)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let mut positional = args
+                    .get(5)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let mut kwargs = args
+                    .get(6)
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                self.rewrite_call(&model, &m, &mut positional, &mut kwargs)
                     .await;
-                if record {
-                    kwargs.insert("ids".into(), positional.remove(0));
+                if args.len() > 5 {
+                    args[5] = Value::Array(positional);
                 }
-                // JSON-2 passes vals as `vals`, domains as `domain`: handled through kwargs.
-                body = Value::Object(kwargs);
-                call = Some((model.to_string(), m.to_string()));
+                if args.len() > 6 {
+                    args[6] = Value::Object(kwargs);
+                }
+                body["params"]["args"] = Value::Array(args);
+                call = Some((model, m));
             }
+        } else if let Some(rest) = path.strip_prefix("/json/2/")
+            && let (Some((model, m)), Some(obj)) = (rest.split_once('/'), body.as_object().cloned())
+        {
+            let mut kwargs = obj;
+            let mut positional = Vec::new();
+            if let Some(ids) = kwargs.remove("ids") {
+                positional.push(ids);
+            }
+            let record = !positional.is_empty();
+            self.rewrite_call(model, m, &mut positional, &mut kwargs)
+                .await;
+            if record {
+                kwargs.insert("ids".into(), positional.remove(0));
+            }
+            // JSON-2 passes vals as `vals`, domains as `domain`: handled through kwargs.
+            body = Value::Object(kwargs);
+            call = Some((model.to_string(), m.to_string()));
         }
         let mut builder = match method.as_str() {
             "GET" => self.http.get(format!("{}{}", self.fake.url(), path)),

@@ -13,7 +13,9 @@ use odoo_connect::flows::{Flows, QueueDeliver, correlation_for, won_deals};
 use odoo_connect::store::sqlite::SqliteStore;
 use odoo_connect::sync::envelope::JsonEnvelope;
 use odoo_connect::sync::pipeline::{Pipeline, RunReport, SyncRetryPolicy};
-use odoo_connect::sync::store::{AuditLog, AuditQuery, DeadLetterFilter, DeadLetters, WorkQueue};
+use odoo_connect::sync::store::{
+    AuditLog, AuditQuery, DeadLetterFilter, DeadLetters, FailureClass, WorkQueue,
+};
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::json;
 
@@ -40,10 +42,7 @@ async fn drain(p: &Pipeline<SqliteStore>) -> RunReport {
     let mut total = RunReport::default();
     loop {
         let r = p.run_until_idle("w").await.unwrap();
-        total.done += r.done;
-        total.retried += r.retried;
-        total.failed += r.failed;
-        total.held += r.held;
+        total += &r;
         let stats = p.store().stats().await.unwrap();
         if stats.depth == 0 || Instant::now() > deadline {
             return total;
@@ -256,7 +255,7 @@ async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let at = chrono::Utc::now();
     let webhook = EsignWebhook::docusign("whsec-right-key")
-        .clock(move || at)
+        .clock(odoo_connect::core::clock::ManualClock::new(at))
         .build()
         .unwrap();
     let app = axum::Router::new().nest(
@@ -343,7 +342,7 @@ async fn a_signed_completion_without_crm_link_is_held_and_answered_200() {
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
     let at = chrono::Utc::now();
     let webhook = EsignWebhook::docusign("whsec-right-key")
-        .clock(move || at)
+        .clock(odoo_connect::core::clock::ManualClock::new(at))
         .build()
         .unwrap();
     let app = webhook.router(QueueDeliver::new(flows, store.clone()));
@@ -369,8 +368,9 @@ async fn a_signed_completion_without_crm_link_is_held_and_answered_200() {
         .await
         .unwrap();
     assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].failure.class, FailureClass::Business);
     assert!(
-        format!("{:?}", letters[0]).contains("hold: no_crm_reference"),
+        letters[0].failure.reason.starts_with("no_crm_reference"),
         "{:?}",
         letters[0]
     );

@@ -174,7 +174,7 @@ async fn approved_time_becomes_billed_timesheets_within_the_cap_and_one_invoice_
         .unwrap();
     assert_eq!(bad.len(), 1);
     assert!(
-        bad[0].failure.reason.starts_with("bad_row"),
+        bad[0].failure.reason.contains("is not a duration"),
         "{:?}",
         bad[0].failure
     );

@@ -323,7 +323,7 @@ proptest! {
         let key = SecretString::from("props-key");
         let now = Utc.with_ymd_and_hms(2025, 6, 12, 9, 31, 0).unwrap();
         let webhook = EsignWebhook::docusign("props-key")
-            .clock(move || now)
+            .clock(odoo_connect::core::clock::ManualClock::new(now))
             .replay_window(Duration::MAX)
             .build()
             .unwrap();

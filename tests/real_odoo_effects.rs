@@ -68,7 +68,7 @@ fn line(t: &Target, what: &str, i: usize) -> ImportRow {
         .many2one("task_id", t.task)
         .many2one("employee_id", t.employee)
         .text("date", "2026-01-15")
-        .number("unit_amount", 0.25)
+        .number("unit_amount", rust_decimal::Decimal::new(25, 2))
 }
 
 fn key(what: &str, i: usize) -> IdempotencyKey {

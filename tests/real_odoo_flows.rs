@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use odoo_connect::canonical::Currency;
-use odoo_connect::flows::{Flows, Setup};
+use odoo_connect::flows::{FlowMessage, Flows, Setup};
 use odoo_connect::odoo::{Context, Domain, OdooClient, Protocol};
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::sync::pipeline::Pipeline;
@@ -243,10 +243,10 @@ async fn outcome(odoo: &OdooClient, sc: &Scenario, parked: Vec<(String, String)>
     ] {
         counts.insert(model, rows.len());
         for r in rows.iter() {
-            if let Some(w) = r["write_date"].as_str() {
-                if w > last_write.as_str() {
-                    last_write = w.to_owned();
-                }
+            if let Some(w) = r["write_date"].as_str()
+                && w > last_write.as_str()
+            {
+                last_write = w.to_owned();
             }
         }
     }
@@ -364,8 +364,12 @@ async fn run_once(
                 FailureClass::Business => "business",
                 _ => "technical",
             };
-            // The reason's code, without the detail after it.
-            let code = d.failure.reason.split(':').next().unwrap_or_default();
+            // A row the source could not read is parked as it is; a step's hold or failure by
+            // its reason's code, without the detail after it.
+            let code = match d.envelope.clone().decode::<FlowMessage>().map(|e| e.payload) {
+                Ok(FlowMessage::Rejected { .. }) => "unreadable_row",
+                _ => d.failure.reason.split(':').next().unwrap_or_default(),
+            };
             (class.to_owned(), code.to_owned())
         })
         .collect();
@@ -435,7 +439,7 @@ async fn scenario_in(odoo: &OdooClient, company: i64, sc: Scenario) -> Outcome {
         vec![
             ("business".to_owned(), "cap_reached".to_owned()),
             ("business".to_owned(), "unmatched_payment".to_owned()),
-            ("technical".to_owned(), "bad_row".to_owned()),
+            ("technical".to_owned(), "unreadable_row".to_owned()),
         ],
         "{first:#?}"
     );

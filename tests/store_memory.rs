@@ -112,20 +112,19 @@ mod mutants {
             claim_for: Duration,
         ) -> StoreResult<Begin> {
             let b = self.inner.begin(key, intent, claim_for).await?;
-            if self.fault == Fault::BeginAlwaysNew {
-                if let Begin::InFlight {
+            if self.fault == Fault::BeginAlwaysNew
+                && let Begin::InFlight {
                     attempts,
                     claimed_until,
                 } = b
-                {
-                    // Pretends the claim was free.
-                    return Ok(Begin::New(Claim {
-                        key: key.clone(),
-                        token: uuid::Uuid::new_v4(),
-                        attempts,
-                        claimed_until,
-                    }));
-                }
+            {
+                // Pretends the claim was free.
+                return Ok(Begin::New(Claim {
+                    key: key.clone(),
+                    token: uuid::Uuid::new_v4(),
+                    attempts,
+                    claimed_until,
+                }));
             }
             Ok(b)
         }

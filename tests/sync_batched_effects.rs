@@ -125,7 +125,10 @@ fn line(i: usize, project: RecordId, employee: RecordId) -> ImportRow {
         .many2one("project_id", project)
         .many2one("employee_id", employee)
         .text("date", "2026-11-20")
-        .number("unit_amount", 0.25 + (i % 8) as f64 * 0.25)
+        .number(
+            "unit_amount",
+            rust_decimal::Decimal::new(25 * (1 + (i % 8) as i64), 2),
+        )
 }
 
 fn loads(fake: &FakeOdoo) -> usize {

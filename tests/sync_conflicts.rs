@@ -64,7 +64,7 @@ fn line(i: usize, project: RecordId, employee: RecordId) -> ImportRow {
         .many2one("project_id", project)
         .many2one("employee_id", employee)
         .text("date", "2026-11-20")
-        .number("unit_amount", 0.5)
+        .number("unit_amount", rust_decimal::Decimal::new(5, 1))
 }
 
 fn items_of(

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use odoo_connect::canonical::{ExternalRef, Project};
 use odoo_connect::connector::{
     Capabilities, Change, ChangeId, Connector, ConnectorError, Cursor, Page, Record, RecordKind,
-    Source,
+    Source, SourceFeed,
 };
 use odoo_connect::store::memory::MemoryStore;
 use odoo_connect::store::sqlite::SqliteStore;
@@ -142,7 +142,10 @@ async fn resume<S: StateStore + ?Sized + 'static>(
 ) -> (Pipeline<S>, odoo_connect::sync::pipeline::PullReport) {
     let pipeline = pipeline(store, applied);
     let source = Numbers::new(None);
-    let report = pipeline.pull_from(&source, key, to_envelope).await.unwrap();
+    let report = pipeline
+        .pull_from(&SourceFeed::new(&source), key, to_envelope)
+        .await
+        .unwrap();
     assert_eq!(
         source.cursors.lock().unwrap().first().cloned().flatten(),
         Some(Cursor::new(cursor)),
@@ -161,8 +164,9 @@ async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: 
         let pipeline = pipeline(store.clone(), applied.clone());
         let source = Numbers::new(Some(4));
         let stalled = source.stalled.clone();
+        let feed = SourceFeed::new(&source);
         tokio::select! {
-            r = pipeline.pull_from(&source, &key, to_envelope) => panic!("the pull ended: {r:?}"),
+            r = pipeline.pull_from(&feed, &key, to_envelope) => panic!("the pull ended: {r:?}"),
             () = stalled.notified() => {}
         }
     }
@@ -197,7 +201,7 @@ async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: 
 
     // Pulling again at the end reads one page from the end cursor and adds nothing.
     let report = pipeline
-        .pull_from(&Numbers::new(None), &key, to_envelope)
+        .pull_from(&SourceFeed::new(&Numbers::new(None)), &key, to_envelope)
         .await
         .unwrap();
     assert_eq!((report.pages, report.enqueued), (1, 0));
@@ -236,8 +240,9 @@ async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_
         let pipeline = pipeline(Arc::new(store), Arc::default());
         let source = Numbers::new(Some(4));
         let stalled = source.stalled.clone();
+        let feed = SourceFeed::new(&source);
         tokio::select! {
-            r = pipeline.pull_from(&source, &key, to_envelope) => panic!("the pull ended: {r:?}"),
+            r = pipeline.pull_from(&feed, &key, to_envelope) => panic!("the pull ended: {r:?}"),
             () = stalled.notified() => {}
         }
         println!("{CHILD_STALLED}");
@@ -334,7 +339,7 @@ async fn a_source_error_leaves_the_checkpoint_and_names_the_source() {
     let pipeline = pipeline(store.clone(), Arc::default());
     let key = CheckpointKey::new("down", "projects", "BE");
     let err = pipeline
-        .pull_from(&Down, &key, to_envelope)
+        .pull_from(&SourceFeed::new(&Down), &key, to_envelope)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("down"), "{err}");
@@ -345,7 +350,11 @@ async fn a_source_error_leaves_the_checkpoint_and_names_the_source() {
 #[allow(dead_code)]
 fn pull_from_is_send(pipeline: Pipeline<MemoryStore>, source: Numbers, key: CheckpointKey) {
     fn send<T: Send>(_: T) {}
-    send(async move { pipeline.pull_from(&source, &key, to_envelope).await });
+    send(async move {
+        pipeline
+            .pull_from(&SourceFeed::new(&source), &key, to_envelope)
+            .await
+    });
 }
 
 #[cfg(feature = "esign-webhook")]
@@ -402,7 +411,10 @@ mod webhook {
                 }))
                 .build()
         };
-        let webhook = EsignWebhook::docusign(KEY).clock(at).build().unwrap();
+        let webhook = EsignWebhook::docusign(KEY)
+            .clock(odoo_connect::core::clock::ManualClock::new(at()))
+            .build()
+            .unwrap();
         let router = webhook.router(pipeline.clone());
         let body = fixture();
 

@@ -271,11 +271,7 @@ impl Demo {
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
         loop {
             let r = self.pipeline.process_batch("worker-1").await?;
-            sum.done += r.done;
-            sum.skipped += r.skipped;
-            sum.held += r.held;
-            sum.failed += r.failed;
-            sum.retried += r.retried;
+            sum += &r;
             let settled = (sum.done + sum.skipped + sum.held + sum.failed) as usize;
             if say {
                 progress(label, settled.min(total), total);

@@ -79,12 +79,7 @@ where
     let mut total = odoo_connect::sync::pipeline::RunReport::default();
     loop {
         let r = p.run_until_idle("worker-1").await?;
-        total.leased += r.leased;
-        total.done += r.done;
-        total.skipped += r.skipped;
-        total.retried += r.retried;
-        total.failed += r.failed;
-        total.held += r.held;
+        total += &r;
         let stats = p.store().stats().await?;
         if stats.depth == 0 || std::time::Instant::now() > deadline {
             return Ok(total);

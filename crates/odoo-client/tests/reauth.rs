@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use odoo_client::credentials::{CredentialProvider, Credentials, SharedCredentials};
 use odoo_client::{Domain, Error, OdooClient, OdooErrorKind, Protocol, RetryPolicy, Values};
-use odoo_connect_testkit::FakeOdoo;
+use odoo_connect_fake::FakeOdoo;
 use serde_json::Value;
 
 fn calls(fake: &FakeOdoo, name: &str) -> usize {

@@ -290,14 +290,14 @@ impl InvoiceEvent {
             if l.quantity.is_zero() {
                 c.report_at("quantity", ProblemCode::NotPositive, "must not be zero");
             }
-            if let Ok(expected) = l.unit_price.mul_round(l.quantity) {
-                if expected.amount != l.subtotal.amount {
-                    c.report_at(
-                        "subtotal",
-                        ProblemCode::Inconsistent,
-                        format!("quantity × unit price is {}", expected.amount),
-                    );
-                }
+            if let Ok(expected) = l.unit_price.mul_round(l.quantity)
+                && expected.amount != l.subtotal.amount
+            {
+                c.report_at(
+                    "subtotal",
+                    ProblemCode::Inconsistent,
+                    format!("quantity × unit price is {}", expected.amount),
+                );
             }
         });
         c.each("taxes", &self.taxes, |c, t| {

@@ -30,9 +30,6 @@ mod expense;
 mod invoice;
 mod key;
 mod legal_entity;
-#[cfg(feature = "odoo")]
-#[cfg_attr(docsrs, doc(cfg(feature = "odoo")))]
-pub mod mapping;
 mod money;
 mod payment;
 mod period;

@@ -137,14 +137,14 @@ impl Payment {
             }
             c.positive_money("amount", &a.amount, cur);
         });
-        if let Ok(rest) = self.unallocated() {
-            if rest.is_negative() {
-                c.report_at(
-                    "allocations",
-                    ProblemCode::Inconsistent,
-                    format!("allocations exceed the amount by {}", rest.negate()),
-                );
-            }
+        if let Ok(rest) = self.unallocated()
+            && rest.is_negative()
+        {
+            c.report_at(
+                "allocations",
+                ProblemCode::Inconsistent,
+                format!("allocations exceed the amount by {}", rest.negate()),
+            );
         }
     }
 }

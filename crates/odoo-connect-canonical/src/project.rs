@@ -114,14 +114,14 @@ impl Project {
                 "a billing line needs its contract",
             );
         }
-        if let Some(h) = self.budget_hours {
-            if h <= Decimal::ZERO {
-                c.report_at(
-                    "budget_hours",
-                    ProblemCode::NotPositive,
-                    "must be above zero",
-                );
-            }
+        if let Some(h) = self.budget_hours
+            && h <= Decimal::ZERO
+        {
+            c.report_at(
+                "budget_hours",
+                ProblemCode::NotPositive,
+                "must be above zero",
+            );
         }
         let mut seen = BTreeSet::new();
         c.each("milestones", &self.milestones, |c, m| {

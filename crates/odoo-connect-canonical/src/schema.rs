@@ -96,10 +96,10 @@ fn strip_doc_links(text: &str) -> String {
         out.push_str(&rest[..open]);
         out.push_str(&rest[open + 1..close + 1]);
         rest = &rest[close + 2..];
-        if rest.starts_with('(') {
-            if let Some(end) = rest.find(')') {
-                rest = &rest[end + 1..];
-            }
+        if rest.starts_with('(')
+            && let Some(end) = rest.find(')')
+        {
+            rest = &rest[end + 1..];
         }
     }
     out.push_str(rest);

@@ -210,18 +210,18 @@ impl TimeEntry {
             c.report_at("hours", ProblemCode::Format, "at most 4 decimals");
         }
         c.text("description", &self.description, 1024);
-        if let Some(seconds) = self.duration_seconds {
-            if TimeEntry::hours_of_seconds(seconds) != self.hours {
-                c.report_at(
-                    "hours",
-                    ProblemCode::Inconsistent,
-                    format!(
-                        "{} hours is not the duration of {seconds} s ({} h)",
-                        self.hours,
-                        TimeEntry::hours_of_seconds(seconds)
-                    ),
-                );
-            }
+        if let Some(seconds) = self.duration_seconds
+            && TimeEntry::hours_of_seconds(seconds) != self.hours
+        {
+            c.report_at(
+                "hours",
+                ProblemCode::Inconsistent,
+                format!(
+                    "{} hours is not the duration of {seconds} s ({} h)",
+                    self.hours,
+                    TimeEntry::hours_of_seconds(seconds)
+                ),
+            );
         }
         let rate_currency = [
             &self.billable_rate,

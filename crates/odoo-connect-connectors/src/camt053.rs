@@ -965,26 +965,28 @@ fn parse(xml: &[u8], ctx: Ctx<'_>) -> Result<Statement, ConnectorError> {
                 if name == "Stmt" && parent == Some("BkToCstmrStmt") {
                     stmt = Some(Stmt::default());
                 }
-                if name == "Bal" && parent == Some("Stmt") {
-                    if let Some(s) = stmt.as_mut() {
-                        s.balances.push(RawBalance::default());
-                    }
+                if name == "Bal"
+                    && parent == Some("Stmt")
+                    && let Some(s) = stmt.as_mut()
+                {
+                    s.balances.push(RawBalance::default());
                 }
-                if name == "Ntry" && parent == Some("Stmt") {
-                    if let Some(s) = stmt.as_mut() {
-                        entry = Some((Entry::default(), s.entries, before));
-                        s.entries += 1;
-                    }
+                if name == "Ntry"
+                    && parent == Some("Stmt")
+                    && let Some(s) = stmt.as_mut()
+                {
+                    entry = Some((Entry::default(), s.entries, before));
+                    s.entries += 1;
                 }
-                if name == "TxDtls" {
-                    if let Some((en, _, _)) = entry.as_mut() {
-                        en.txs.push(Tx::default());
-                    }
+                if name == "TxDtls"
+                    && let Some((en, _, _)) = entry.as_mut()
+                {
+                    en.txs.push(Tx::default());
                 }
-                if name == "RtrInf" {
-                    if let Some(tx) = entry.as_mut().and_then(|(en, _, _)| en.txs.last_mut()) {
-                        tx.has_return = true;
-                    }
+                if name == "RtrInf"
+                    && let Some(tx) = entry.as_mut().and_then(|(en, _, _)| en.txs.last_mut())
+                {
+                    tx.has_return = true;
                 }
                 if name == "Amt" || name == "InstdAmt" {
                     ccy = e
@@ -1037,47 +1039,49 @@ fn parse(xml: &[u8], ctx: Ctx<'_>) -> Result<Statement, ConnectorError> {
                 if let Some(s) = stmt.as_mut() {
                     record_value(&rel, value, &ccy, s, entry.as_mut().map(|e| &mut e.0));
                 }
-                if closing == "Ntry" && parent == Some("Stmt") {
-                    if let (Some((en, index, start)), Some(s)) = (entry.take(), stmt.as_mut()) {
-                        let id = s.id.clone().unwrap_or_default();
-                        let location = Location::record(format!("{id}/Ntry[{}]", index + 1));
-                        let end = reader.buffer_position();
-                        let raw = xml
-                            .get(start as usize..end as usize)
-                            .map(|b| String::from_utf8_lossy(b).trim().to_owned())
-                            .unwrap_or_default();
-                        let fact = en.fact().map_err(|(field, why)| {
-                            ctx.bad(
-                                location.clone().field(field),
-                                format!(
-                                    "statement {id}, entry {}: {why}; the file is refused whole",
-                                    index + 1
-                                ),
-                            )
-                        })?;
-                        s.facts.push(fact);
-                        if !fact.booked {
-                            statement.skipped += 1;
-                        } else if en.is_reversal() {
-                            statement
-                                .reversals
-                                .push(en.into_reversal(fact, &id, index, &s.account, raw));
-                        } else if !fact.credit {
-                            statement.skipped += 1;
-                        } else {
-                            match en.credits(fact.amount, &id, index, &s.account, &location) {
-                                Ok(c) => statement.credits.extend(c),
-                                Err((loc, why)) => {
-                                    statement.rejected.push(Rejected::new(loc, why, raw))
-                                }
+                if closing == "Ntry"
+                    && parent == Some("Stmt")
+                    && let (Some((en, index, start)), Some(s)) = (entry.take(), stmt.as_mut())
+                {
+                    let id = s.id.clone().unwrap_or_default();
+                    let location = Location::record(format!("{id}/Ntry[{}]", index + 1));
+                    let end = reader.buffer_position();
+                    let raw = xml
+                        .get(start as usize..end as usize)
+                        .map(|b| String::from_utf8_lossy(b).trim().to_owned())
+                        .unwrap_or_default();
+                    let fact = en.fact().map_err(|(field, why)| {
+                        ctx.bad(
+                            location.clone().field(field),
+                            format!(
+                                "statement {id}, entry {}: {why}; the file is refused whole",
+                                index + 1
+                            ),
+                        )
+                    })?;
+                    s.facts.push(fact);
+                    if !fact.booked {
+                        statement.skipped += 1;
+                    } else if en.is_reversal() {
+                        statement
+                            .reversals
+                            .push(en.into_reversal(fact, &id, index, &s.account, raw));
+                    } else if !fact.credit {
+                        statement.skipped += 1;
+                    } else {
+                        match en.credits(fact.amount, &id, index, &s.account, &location) {
+                            Ok(c) => statement.credits.extend(c),
+                            Err((loc, why)) => {
+                                statement.rejected.push(Rejected::new(loc, why, raw))
                             }
                         }
                     }
                 }
-                if closing == "Stmt" && parent == Some("BkToCstmrStmt") {
-                    if let Some(s) = stmt.take() {
-                        statement.statements.push(s.finish(ctx)?);
-                    }
+                if closing == "Stmt"
+                    && parent == Some("BkToCstmrStmt")
+                    && let Some(s) = stmt.take()
+                {
+                    statement.statements.push(s.finish(ctx)?);
                 }
                 path.pop();
             }

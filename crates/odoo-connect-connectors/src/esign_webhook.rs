@@ -96,8 +96,8 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{
-    Capabilities, Change, ChangeId, Connector, ConnectorError, EventSource, HeaderMap, Location,
-    PushedEvent, Record, RecordKind, Rejected, Rejection,
+    Capabilities, Change, ChangeId, Connector, ConnectorError, Deliver, DeliverError, EventSource,
+    HeaderMap, Location, PushedEvent, Record, RecordKind, Rejected, Rejection,
 };
 use odoo_connect_canonical::{
     ClientKey, Contract, ContractKey, Currency, ExternalRef, LegalEntityKey,
@@ -170,28 +170,7 @@ pub enum Profile {
     Generic,
 }
 
-/// The time of reception, for the replay window. [`SystemClock`] in production; any
-/// `Fn() -> DateTime<Utc>` in tests.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-impl<F: Fn() -> DateTime<Utc> + Send + Sync> Clock for F {
-    fn now(&self) -> DateTime<Utc> {
-        self()
-    }
-}
+pub use odoo_connect_core::clock::{Clock, ManualClock, SystemClock};
 
 /// The names of the envelope custom fields the contract is read from (see the
 /// [module](self) for the mapping).
@@ -700,12 +679,12 @@ impl EsignWebhook {
                     .into(),
             )
         })?;
-        if let Some(status) = summary.status.as_deref() {
-            if status != "completed" {
-                return Err(Hold::BadData(format!(
-                    "an envelope-completed event with status {status:?}"
-                )));
-            }
+        if let Some(status) = summary.status.as_deref()
+            && status != "completed"
+        {
+            return Err(Hold::BadData(format!(
+                "an envelope-completed event with status {status:?}"
+            )));
         }
         let custom = summary.custom_fields.unwrap_or_default();
         let fields: Vec<&CustomField> = custom
@@ -833,10 +812,10 @@ enum Hold {
 /// The body as the raw text of a record set aside, or a summary when it is too large (a Connect
 /// configuration may include the documents).
 fn raw_text(body: &[u8], message: &Message) -> String {
-    if body.len() <= MAX_RAW_KEPT {
-        if let Ok(text) = std::str::from_utf8(body) {
-            return text.to_owned();
-        }
+    if body.len() <= MAX_RAW_KEPT
+        && let Ok(text) = std::str::from_utf8(body)
+    {
+        return text.to_owned();
     }
     serde_json::json!({
         "event": message.event,
@@ -880,55 +859,20 @@ impl EventSource for EsignWebhook {
 // HTTP receiver
 // ---------------------------------------------------------------------------------------------
 
-/// Where verified changes go: a durable queue. An error answers 503, so the sender retries.
 #[async_trait]
-pub trait Deliver: Send + Sync + 'static {
-    /// Stores the changes; return only once they are safe.
-    async fn deliver(&self, changes: Vec<Change>) -> Result<(), ConnectorError>;
-
-    /// Records a completed envelope set aside by `system` (a business hold, or values that cannot
-    /// be read) for a person to act on; return only once it is safe. By default it is logged
-    /// (its location and reason, not its content) and dropped: a durable implementation parks it
-    /// in a dead-letter store.
-    async fn set_aside(&self, system: &str, rejected: Rejected) -> Result<(), ConnectorError> {
-        tracing::warn!(
-            system,
-            location = %rejected.location,
-            reason = %rejected.reason,
-            business = rejected.is_business(),
-            "a signed envelope was set aside"
-        );
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Deliver for tokio::sync::mpsc::Sender<Change> {
-    async fn deliver(&self, changes: Vec<Change>) -> Result<(), ConnectorError> {
+impl Deliver<Change> for tokio::sync::mpsc::Sender<Change> {
+    async fn deliver(&self, changes: Vec<Change>) -> Result<(), DeliverError> {
         for change in changes {
             self.send(change)
                 .await
-                .map_err(|_| ConnectorError::Internal {
-                    message: "the change queue is closed".into(),
-                })?;
+                .map_err(|e| DeliverError::new("send to the change channel", e.to_string()))?;
         }
         Ok(())
     }
 }
 
-#[async_trait]
-impl<D: Deliver + ?Sized> Deliver for Arc<D> {
-    async fn deliver(&self, changes: Vec<Change>) -> Result<(), ConnectorError> {
-        (**self).deliver(changes).await
-    }
-
-    async fn set_aside(&self, system: &str, rejected: Rejected) -> Result<(), ConnectorError> {
-        (**self).set_aside(system, rejected).await
-    }
-}
-
-fn unavailable(e: &ConnectorError) -> (u16, serde_json::Value) {
-    tracing::warn!(error = %e, "a verified webhook could not be delivered");
+fn unavailable(e: &DeliverError) -> (u16, serde_json::Value) {
+    tracing::warn!(error = %e, cause = ?std::error::Error::source(e).map(ToString::to_string), "a verified webhook could not be delivered");
     (
         503,
         serde_json::json!({"status": "unavailable", "reason": "try again later"}),
@@ -942,7 +886,7 @@ fn unavailable(e: &ConnectorError) -> (u16, serde_json::Value) {
 /// 202 (generic) once [`Deliver::set_aside`] has it; `{"status": "ignored", ...}` with 200 or
 /// 202; `{"status": "rejected", "reason": "..."}` with 401 or 400; `{"status": "unavailable",
 /// ...}` with 503 when delivery fails.
-pub async fn handle<D: Deliver + ?Sized>(
+pub async fn handle<D: Deliver<Change> + ?Sized>(
     webhook: &EsignWebhook,
     deliver: &D,
     event: &PushedEvent,
@@ -1000,7 +944,7 @@ struct Shared<D> {
     deliver: D,
 }
 
-async fn answer<D: Deliver>(
+async fn answer<D: Deliver<Change>>(
     axum::extract::State(shared): axum::extract::State<Arc<Shared<D>>>,
     headers: HeaderMap,
     body: axum::body::Body,
@@ -1036,7 +980,7 @@ impl EsignWebhook {
     /// let app: axum::Router = axum::Router::new().nest("/webhooks/docusign", webhook.router(queue));
     /// # let _ = app; Ok(()) }
     /// ```
-    pub fn router<D: Deliver>(&self, deliver: D) -> axum::Router {
+    pub fn router<D: Deliver<Change>>(&self, deliver: D) -> axum::Router {
         let shared = Arc::new(Shared {
             webhook: self.clone(),
             deliver,
@@ -1055,7 +999,7 @@ impl EsignWebhook {
 /// A small HTTP/1 server for the receiver: the [router](EsignWebhook::router) at `path`, other
 /// paths answered 404. Runs until the task running it is dropped or aborted; put TLS in front of
 /// it (a load balancer, a proxy).
-pub async fn serve<D: Deliver>(
+pub async fn serve<D: Deliver<Change>>(
     listener: tokio::net::TcpListener,
     webhook: EsignWebhook,
     deliver: D,

@@ -1,6 +1,6 @@
 //! What the HTTP connectors share: sending a request and classifying the reply.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 
@@ -56,7 +56,13 @@ fn transport(e: reqwest::Error) -> ConnectorError {
     ConnectorError::transport(what, e.without_url())
 }
 
-pub(crate) use odoo_client::support::retry_after;
+/// The wait a reply's `Retry-After` header asks for.
+pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<std::time::Duration> {
+    odoo_connect_core::retry::parse_retry_after(
+        headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?,
+        now,
+    )
+}
 
 /// The error for a reply that is not a success: 429 is a rate limit (with its `Retry-After`), 401
 /// and 403 are auth failures, 404 is not found, others keep their status. `message` is the

@@ -118,6 +118,13 @@ use odoo_connect_canonical::{
 /// The header map of a pushed event (the `http` crate's, as re-exported by `reqwest`).
 pub use reqwest::header::HeaderMap;
 
+use odoo_connect_core::envelope::{
+    Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, MessageId,
+};
+pub use odoo_connect_core::feed::{Deliver, DeliverError, Feed, ToEnvelope};
+pub use odoo_connect_core::page::{Cursor, CursorError, Location, Page, RejectKind, Rejected};
+use odoo_connect_core::retry::Retryable;
+
 pub mod auth;
 #[cfg(feature = "camt053")]
 pub mod camt053;
@@ -225,6 +232,18 @@ impl Record {
             Record::Expense(r) => r.key.as_str(),
             Record::Invoice(r) => r.key.as_str(),
             Record::Payment(r) => r.key.as_str(),
+        }
+    }
+
+    /// The legal entity the record names, for the records that name one (customers, contracts,
+    /// invoices, payments).
+    pub fn legal_entity(&self) -> Option<&str> {
+        match self {
+            Record::Client(c) => Some(c.legal_entity.as_str()),
+            Record::Contract(c) => Some(c.legal_entity.as_str()),
+            Record::Invoice(i) => Some(i.legal_entity.as_str()),
+            Record::Payment(p) => Some(p.legal_entity.as_str()),
+            _ => None,
         }
     }
 
@@ -350,7 +369,7 @@ impl ChangeId {
     }
 }
 
-pub(crate) use odoo_client::support::fnv1a64 as fnv1a;
+pub(crate) use odoo_connect_core::hash::fnv1a64 as fnv1a;
 
 fn shorten(text: String) -> String {
     if text.len() <= MAX_CHANGE_ID_LEN {
@@ -421,243 +440,6 @@ impl Change {
 // ---------------------------------------------------------------------------------------------
 // Cursors and pages
 // ---------------------------------------------------------------------------------------------
-
-/// Where a [`Source`] resumes: opaque text only the connector that made it reads. In JSON: a string.
-///
-/// Store it once the changes before it are durable; hand it back to [`Source::pull`] to get what
-/// changed since.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Cursor(String);
-
-impl Cursor {
-    /// A cursor holding `text`.
-    pub fn new(text: impl Into<String>) -> Cursor {
-        Cursor(text.into())
-    }
-
-    /// The cursor's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The cursor's text, owned.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// A cursor holding `state` as JSON (for connectors whose position has several parts).
-    pub fn from_state<T: Serialize>(state: &T) -> Result<Cursor, ConnectorError> {
-        serde_json::to_string(state)
-            .map(Cursor)
-            .map_err(|e| ConnectorError::Internal {
-                message: format!("cannot encode a cursor: {e}"),
-            })
-    }
-
-    /// The state a [`Cursor::from_state`] cursor holds; [`ConnectorError::BadCursor`] when the text
-    /// is not one.
-    pub fn state<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConnectorError> {
-        serde_json::from_str(&self.0).map_err(|_| ConnectorError::bad_cursor(self))
-    }
-}
-
-impl fmt::Debug for Cursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Cursor({:?})", self.0)
-    }
-}
-
-impl fmt::Display for Cursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Where bad data was found: a line, a record, a field, or several of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Location {
-    /// Line number in a file, from 1 (the header of a CSV file is line 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    /// The record's id in its system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
-    /// The field or column, or a path such as `Ntry[3]/Amt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-impl Location {
-    /// Nowhere in particular.
-    pub fn unknown() -> Location {
-        Location::default()
-    }
-
-    /// At a line.
-    pub fn line(line: u64) -> Location {
-        Location {
-            line: Some(line),
-            ..Location::default()
-        }
-    }
-
-    /// At a record.
-    pub fn record(id: impl Into<String>) -> Location {
-        Location {
-            record: Some(id.into()),
-            ..Location::default()
-        }
-    }
-
-    /// The same location, in a field.
-    pub fn field(mut self, field: impl Into<String>) -> Location {
-        self.field = Some(field.into());
-        self
-    }
-
-    /// The same location, in a record.
-    pub fn in_record(mut self, id: impl Into<String>) -> Location {
-        self.record = Some(id.into());
-        self
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if let Some(l) = self.line {
-            parts.push(format!("line {l}"));
-        }
-        if let Some(r) = &self.record {
-            parts.push(format!("record {r}"));
-        }
-        if let Some(field) = &self.field {
-            parts.push(format!("field {field}"));
-        }
-        if parts.is_empty() {
-            f.write_str("unknown location")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
-    }
-}
-
-/// Why a source set a record aside: data it cannot read, or a business exception.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum RejectKind {
-    /// The record cannot be read (a malformed row, a value of the wrong type): a technical dead
-    /// letter, fixed in the data and replayed.
-    #[default]
-    BadData,
-    /// The record reads well but cannot go on as it is (a won deal with no client, a country no
-    /// one recognises): a business hold, for a person to decide.
-    Business,
-}
-
-/// A record or row a source could not turn into a change: where, why, and its raw text, so that
-/// nothing is lost (it goes to a dead-letter store and can be fixed and replayed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Rejected {
-    /// Where it is.
-    pub location: Location,
-    /// Why it was refused.
-    pub reason: String,
-    /// The record as the system sent it (a CSV line, a JSON object, an XML element).
-    pub raw: String,
-    /// Bad data or a business exception.
-    #[serde(default)]
-    pub kind: RejectKind,
-}
-
-impl Rejected {
-    /// A record that cannot be read ([`RejectKind::BadData`]).
-    pub fn new(location: Location, reason: impl Into<String>, raw: impl Into<String>) -> Rejected {
-        Rejected {
-            location,
-            reason: reason.into(),
-            raw: raw.into(),
-            kind: RejectKind::BadData,
-        }
-    }
-
-    /// A record held as a business exception ([`RejectKind::Business`]): it reads well, but a
-    /// person must act before it can go on (`reason` says what is missing).
-    ///
-    /// ```
-    /// use odoo_connect_connectors::{Location, Rejected};
-    /// let held = Rejected::business(Location::record("deal-7"), "no_client: the deal has no company", "{}");
-    /// assert!(held.is_business());
-    /// ```
-    pub fn business(
-        location: Location,
-        reason: impl Into<String>,
-        raw: impl Into<String>,
-    ) -> Rejected {
-        Rejected {
-            kind: RejectKind::Business,
-            ..Rejected::new(location, reason, raw)
-        }
-    }
-
-    /// Whether this is a business exception rather than bad data.
-    pub fn is_business(&self) -> bool {
-        self.kind == RejectKind::Business
-    }
-
-    /// The same rejection as a [`ConnectorError::BadData`].
-    pub fn to_error(&self) -> ConnectorError {
-        ConnectorError::BadData {
-            location: self.location.clone(),
-            message: self.reason.clone(),
-        }
-    }
-}
-
-impl fmt::Display for Rejected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.reason)
-    }
-}
-
-/// One page of a [`Source`]: its items, what it rejected, where to resume and whether more follow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Page<T> {
-    /// The items, in the order the source read them.
-    pub items: Vec<T>,
-    /// The records of this page that could not be read.
-    #[serde(default)]
-    pub rejected: Vec<Rejected>,
-    /// Where the next pull starts; `None` only when nothing was read yet and the pull began at the
-    /// start.
-    pub cursor: Option<Cursor>,
-    /// Whether more pages follow now; when `false`, pulling again from `cursor` later gives what
-    /// changed in the meantime.
-    pub has_more: bool,
-}
-
-impl<T> Page<T> {
-    /// A page without rejects.
-    pub fn new(items: Vec<T>, cursor: Option<Cursor>, has_more: bool) -> Page<T> {
-        Page {
-            items,
-            rejected: Vec::new(),
-            cursor,
-            has_more,
-        }
-    }
-
-    /// The same page with these rejects.
-    pub fn with_rejected(mut self, rejected: Vec<Rejected>) -> Page<T> {
-        self.rejected = rejected;
-        self
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Capabilities
@@ -889,8 +671,8 @@ pub enum ConnectorError {
         retry_after: Option<Duration>,
     },
     /// A quota of the account is used up (a daily API limit, an org's request allowance): unlike
-    /// a short rate limit, retrying soon fails the same way. Not retryable now; `resets_after`
-    /// says when the window frees, when the system tells.
+    /// a short rate limit, retrying soon fails the same way. Retryable once the window frees when
+    /// the system says when (`resets_after`); without it, a person must act.
     #[error("quota exhausted: {message}{}", match usage { Some(u) => format!(" (usage {u})"), None => String::new() })]
     Quota {
         /// The system's explanation (the policy or limit name).
@@ -983,11 +765,13 @@ impl ConnectorError {
         }
     }
 
-    /// Whether the same call may succeed later: rate limits, transport failures, and HTTP 408,
-    /// 409, 425 and 5xx.
+    /// Whether the same call may succeed later: rate limits, transport failures, HTTP 408, 409,
+    /// 425 and 5xx, and a quota whose window the system said frees at a known time (retried
+    /// after [`retry_after`](Self::retry_after), the end of the window).
     pub fn is_retryable(&self) -> bool {
         match self {
             ConnectorError::RateLimited { .. } | ConnectorError::Transport { .. } => true,
+            ConnectorError::Quota { resets_after, .. } => resets_after.is_some(),
             ConnectorError::Http { status, .. } => {
                 matches!(status, 408 | 409 | 425) || (500..600).contains(status)
             }
@@ -1038,6 +822,120 @@ impl ConnectorError {
             source: Some(source.into()),
         }
     }
+}
+
+impl Retryable for ConnectorError {
+    /// See [`ConnectorError::is_retryable`].
+    fn is_retryable(&self) -> bool {
+        ConnectorError::is_retryable(self)
+    }
+    /// See [`ConnectorError::retry_after`].
+    fn retry_after(&self) -> Option<Duration> {
+        ConnectorError::retry_after(self)
+    }
+}
+
+impl From<CursorError> for ConnectorError {
+    /// A cursor another source made is [`ConnectorError::BadCursor`]; one that cannot be encoded
+    /// is [`ConnectorError::Internal`].
+    fn from(e: CursorError) -> Self {
+        match e {
+            CursorError::Foreign { cursor } => ConnectorError::BadCursor { cursor },
+            other => ConnectorError::Internal {
+                message: format!("cannot encode a cursor: {}", error_chain(&other)),
+            },
+        }
+    }
+}
+
+impl From<&Rejected> for ConnectorError {
+    /// The same rejection as a [`ConnectorError::BadData`].
+    fn from(r: &Rejected) -> Self {
+        ConnectorError::BadData {
+            location: r.location.clone(),
+            message: r.reason.clone(),
+        }
+    }
+}
+
+/// An error and its causes on one line, for the message of an error that keeps no source.
+fn error_chain(e: &(dyn StdError + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(cause) = cur {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        cur = cause.source();
+    }
+    text
+}
+
+/// A [`Source`] as the [`Feed`] a pipeline pulls from its checkpoint
+/// (`pipeline.pull_from(&SourceFeed::new(&hubspot), ...)`).
+#[derive(Debug)]
+pub struct SourceFeed<'a, S: ?Sized>(&'a S);
+
+impl<'a, S: Source + ?Sized> SourceFeed<'a, S> {
+    /// The feed of `source`.
+    pub fn new(source: &'a S) -> Self {
+        SourceFeed(source)
+    }
+}
+
+#[async_trait]
+impl<S: Source + ?Sized> Feed for SourceFeed<'_, S> {
+    type Item = Change;
+    type Error = ConnectorError;
+
+    fn system(&self) -> String {
+        self.0.system()
+    }
+
+    async fn page(
+        &self,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page<Change>, ConnectorError> {
+        self.0.pull(cursor, limit).await
+    }
+
+    fn on_page(&self, page: &Page<Change>) {
+        self.0.on_page(page);
+    }
+}
+
+impl ToEnvelope for Change {
+    /// [`change_envelope`].
+    fn to_envelope(&self) -> Result<JsonEnvelope, EnvelopeError> {
+        change_envelope(self)
+    }
+}
+
+/// The default message of a connector change: payload `{"change": <the change>}`, message id
+/// [`MessageId::derived`] from the change id and idempotency key `change:<id>:1:deliver` (a change
+/// read or pushed again is recognised by the queue), from the change's system, at the time the
+/// record changed, in the legal entity the record names (customers, contracts, invoices,
+/// payments).
+///
+/// A record that names no legal entity (projects, time entries, expenses) is an
+/// [`EnvelopeError::MissingField`]`("legal_entity")`: give the pipeline a mapping of your own for
+/// those.
+pub fn change_envelope(change: &Change) -> Result<JsonEnvelope, EnvelopeError> {
+    let key = change_key(&change.id)?;
+    let payload = serde_json::json!({ "change": change });
+    let mut builder = Envelope::builder(key, payload)
+        .id(MessageId::derived(change.id.as_str()))
+        .source(change.external.system.as_str())
+        .occurred_at(change.updated_at);
+    if let Some(entity) = change.record.legal_entity() {
+        builder = builder.legal_entity(entity);
+    }
+    builder.build()
+}
+
+/// The idempotency key of delivering a change: `change:<id>:1:deliver`.
+pub fn change_key(id: &ChangeId) -> Result<IdempotencyKey, EnvelopeError> {
+    IdempotencyKey::for_effect("change", id.as_str(), "1", "deliver")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1333,7 +1231,7 @@ mod tests {
         let c = Cursor::from_state(&S { since: 5 }).unwrap();
         assert_eq!(c.state::<S>().unwrap(), S { since: 5 });
         assert_eq!(
-            Cursor::new("nope").state::<S>().unwrap_err().kind(),
+            ConnectorError::from(Cursor::new("nope").state::<S>().unwrap_err()).kind(),
             ErrorKind::BadCursor
         );
     }

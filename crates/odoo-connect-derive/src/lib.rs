@@ -61,14 +61,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     })?;
                     rule
                 };
-                if let Some(rule) = rule {
-                    if !matches!(rule.value().as_str(), "snake_case" | "lowercase") {
+                if let Some(rule) = rule
+                    && !matches!(rule.value().as_str(), "snake_case" | "lowercase") {
                         return Err(syn::Error::new(
                             rule.span(),
                             "#[derive(Model)] does not follow `rename_all`: Odoo field names are snake_case; name renamed fields with #[serde(rename = \"...\")] instead",
                         ));
                     }
-                }
             } else if meta.input.peek(syn::Token![=]) {
                 let _: syn::Expr = meta.value()?.parse()?;
             } else if meta.input.peek(syn::token::Paren) {
@@ -213,13 +212,13 @@ fn field_gates(field: &syn::Field, gates: &mut Vec<FieldGate>) -> syn::Result<Op
     let name = name
         .or(serde.rename)
         .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
-    if let (Some((s, _)), Some((u, span))) = (since, until) {
-        if u < s {
-            return Err(syn::Error::new(
-                span,
-                format!("`until = {u}` is before `since = {s}`: no Odoo version has the field"),
-            ));
-        }
+    if let (Some((s, _)), Some((u, span))) = (since, until)
+        && u < s
+    {
+        return Err(syn::Error::new(
+            span,
+            format!("`until = {u}` is before `since = {s}`: no Odoo version has the field"),
+        ));
     }
     if let Some(old) = &formerly {
         let Some((since, _)) = since else {

@@ -109,7 +109,7 @@ async fn existing_records(
 ///     .text("name", "Acme Consulting")
 ///     .boolean("is_company", true)
 ///     .many2one("country_id", RecordId(21))
-///     .number("credit_limit", 5000.5);
+///     .number("credit_limit", rust_decimal::Decimal::new(50005, 1));
 /// let (fields, values) = row.columns();
 /// assert_eq!(fields, ["name", "is_company", "country_id/.id", "credit_limit"]);
 /// assert_eq!(values, ["Acme Consulting", "True", "21", "5000.5"]);
@@ -132,9 +132,11 @@ impl ImportRow {
         self
     }
 
-    /// A number (integer, float or monetary).
-    pub fn number(self, field: impl Into<String>, value: impl std::fmt::Display) -> Self {
-        let v = value.to_string();
+    /// A number (integer, quantity or monetary), as the decimal's exact text: an integer or a
+    /// [`Decimal`](rust_decimal::Decimal), never a binary float (whose `0.1 + 0.2` would reach
+    /// Odoo as `0.30000000000000004`).
+    pub fn number(self, field: impl Into<String>, value: impl Into<rust_decimal::Decimal>) -> Self {
+        let v = value.into().normalize().to_string();
         self.text(field, v)
     }
 
@@ -176,24 +178,9 @@ pub async fn create_once(
     let xmlid = external_id(key);
     let intent = json!({"op": "create", "model": model, "external_id": xmlid});
     let claim = match cx.ledger.begin(key, &intent, cx.claim_for).await? {
-        Begin::Done { outcome } => {
-            return outcome
-                .get("id")
-                .and_then(Value::as_i64)
-                .map(RecordId)
-                .ok_or_else(|| {
-                    Stop::failed(format!("the ledger holds no record id for `{key}`"), None)
-                });
-        }
+        Begin::Done { outcome } => return recorded_id(&outcome, key),
         Begin::InFlight { claimed_until, .. } => {
-            let wait = (claimed_until - chrono::Utc::now())
-                .to_std()
-                .unwrap_or(Duration::from_secs(1))
-                .clamp(Duration::from_secs(1), Duration::from_secs(300));
-            return Err(Stop::Retry {
-                after: Some(wait),
-                error: format!("`{key}` is being applied by another worker"),
-            });
+            return Err(in_flight(key, claimed_until, cx.ledger.now()));
         }
         Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
     };
@@ -243,9 +230,7 @@ pub async fn create_once(
                 let id = ids[0];
                 let outcome = json!({"model": model, "id": id, "external_id": xmlid});
                 cx.ledger.complete(&claim, &outcome).await?;
-                cx.audit(
-                    AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(outcome),
-                );
+                cx.audit(AuditEvent::new(AuditKind::EffectApplied).details(outcome));
                 Ok(id)
             }
             Ok(ids) => {
@@ -439,7 +424,7 @@ impl BatchOptions {
 ///             .text("name", format!("Design review {i}"))
 ///             .many2one("project_id", RecordId(3))
 ///             .text("date", "2026-11-20")
-///             .number("unit_amount", 1.5);
+///             .number("unit_amount", rust_decimal::Decimal::new(15, 1));
 ///         Ok((key, row))
 ///     })
 ///     .collect::<Result<_, Box<dyn std::error::Error>>>()?;
@@ -580,7 +565,7 @@ async fn apply_batch(
             }
             Begin::InFlight { claimed_until, .. } => {
                 results[i] = Some(RowResult {
-                    result: Err(in_flight(key, claimed_until)),
+                    result: Err(in_flight(key, claimed_until, ledger.now())),
                     applied: None,
                 });
                 continue;
@@ -859,14 +844,14 @@ fn split_in_halves(mut live: Vec<Member>, work: &mut Vec<Vec<Member>>) {
 fn refused_rows(messages: &[LoadMessage], rows: usize) -> HashMap<usize, Vec<String>> {
     let mut out: HashMap<usize, Vec<String>> = HashMap::new();
     for m in messages.iter().filter(|m| m.is_error() && !m.is_conflict()) {
-        if let Some(r) = m.record.and_then(|r| usize::try_from(r).ok()) {
-            if r < rows {
-                let text = match &m.field {
-                    Some(f) if !f.is_empty() => format!("{f}: {}", m.message),
-                    _ => m.message.clone(),
-                };
-                out.entry(r).or_default().push(text);
-            }
+        if let Some(r) = m.record.and_then(|r| usize::try_from(r).ok())
+            && r < rows
+        {
+            let text = match &m.field {
+                Some(f) if !f.is_empty() => format!("{f}: {}", m.message),
+                _ => m.message.clone(),
+            };
+            out.entry(r).or_default().push(text);
         }
     }
     out
@@ -914,8 +899,13 @@ fn recorded_id(outcome: &Value, key: &IdempotencyKey) -> Result<RecordId, Stop> 
         .ok_or_else(|| Stop::failed(format!("the ledger holds no record id for `{key}`"), None))
 }
 
-fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>) -> Stop {
-    let wait = (claimed_until - chrono::Utc::now())
+/// The retry of an effect another worker holds: after its claim expires, by the ledger's clock.
+fn in_flight(
+    key: &IdempotencyKey,
+    claimed_until: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Stop {
+    let wait = (claimed_until - now)
         .to_std()
         .unwrap_or(Duration::from_secs(1))
         .clamp(Duration::from_secs(1), Duration::from_secs(300));
@@ -965,7 +955,7 @@ fn in_flight(key: &IdempotencyKey, claimed_until: chrono::DateTime<chrono::Utc>)
 ///                 .text("name", cx.envelope.payload["description"].as_str().unwrap_or("Time"))
 ///                 .many2one("project_id", RecordId(3))
 ///                 .text("date", "2026-11-20")
-///                 .number("unit_amount", 1.5);
+///                 .number("unit_amount", rust_decimal::Decimal::new(15, 1));
 ///             let key = cx.envelope.idempotency_key.clone();
 ///             lines.create_once(cx, &key, &row).await?;
 ///             Ok(())
@@ -1118,14 +1108,12 @@ impl BatchedCreate {
             .map_err(|_| Stop::retry("the batch of this record ended before it gave a result"))?;
         let id = done.result?;
         if let Some(external_id) = done.applied {
-            cx.audit(
-                AuditEvent::new(AuditKind::Other("effect_applied".to_owned())).details(json!({
-                    "model": self.inner.model,
-                    "id": id,
-                    "external_id": external_id,
-                    "batched": true,
-                })),
-            );
+            cx.audit(AuditEvent::new(AuditKind::EffectApplied).details(json!({
+                "model": self.inner.model,
+                "id": id,
+                "external_id": external_id,
+                "batched": true,
+            })));
         }
         Ok(id)
     }

@@ -44,10 +44,16 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod effect;
-pub mod envelope;
+pub use odoo_connect_core::envelope;
+pub mod layer;
 pub mod ownership;
 pub mod pipeline;
 pub mod reconcile;
 pub mod source;
 pub mod step;
 pub mod store;
+pub mod typed;
+
+/// The attribute [`typed::TypedStep`] and [`step::Step`] implementations are written with,
+/// re-exported so that a pipeline's crate names the same version.
+pub use async_trait::async_trait;

@@ -132,8 +132,22 @@ impl SyncRetryPolicy {
     }
 }
 
-/// Counts of one batch or run.
+/// Counts of one batch or run. Reports add up: `total += &report` (or `+`, or `.sum()` over
+/// reports), every count included.
+///
+/// ```
+/// use odoo_connect_sync::pipeline::RunReport;
+/// let mut total = RunReport::default();
+/// let mut one = RunReport::default();
+/// one.done = 2;
+/// one.held = 1;
+/// total += &one;
+/// total += &one;
+/// assert_eq!((total.done, total.held), (4, 2));
+/// assert_eq!([one.clone(), one].into_iter().sum::<RunReport>().done, 4);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunReport {
     /// Messages leased.
     pub leased: u64,
@@ -151,6 +165,32 @@ pub struct RunReport {
     pub lost: u64,
     /// Given back to the queue unfinished by a stopping worker (leased again later, not lost).
     pub released: u64,
+}
+
+impl std::ops::AddAssign<&RunReport> for RunReport {
+    fn add_assign(&mut self, other: &RunReport) {
+        self.add(other);
+    }
+}
+
+impl std::ops::AddAssign for RunReport {
+    fn add_assign(&mut self, other: RunReport) {
+        self.add(&other);
+    }
+}
+
+impl std::ops::Add for RunReport {
+    type Output = RunReport;
+    fn add(mut self, other: RunReport) -> RunReport {
+        RunReport::add(&mut self, &other);
+        self
+    }
+}
+
+impl std::iter::Sum for RunReport {
+    fn sum<I: Iterator<Item = RunReport>>(iter: I) -> RunReport {
+        iter.fold(RunReport::default(), |a, b| a + b)
+    }
 }
 
 impl RunReport {
@@ -387,8 +427,8 @@ struct Processed {
 
 /// A page of a source, for [`Pipeline::pull`]: the connectors' page type, here holding
 /// envelopes (`Page<JsonEnvelope>`); [`Pipeline::pull_from`] reads a connector
-/// [`Source`](odoo_connect_connectors::Source)'s `Page<Change>` directly.
-pub use odoo_connect_connectors::{Cursor, Page};
+/// [`Feed`](odoo_connect_core::feed::Feed)'s pages directly.
+pub use odoo_connect_core::page::{Cursor, Page};
 
 /// What [`Pipeline::pull`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,6 +448,7 @@ pub struct PipelineBuilder<S: ?Sized> {
     name: String,
     store: Arc<S>,
     steps: Vec<Arc<dyn Step>>,
+    layers: Vec<Arc<dyn crate::layer::Layer>>,
     retry: SyncRetryPolicy,
     lease_for: Duration,
     batch_size: usize,
@@ -444,6 +485,13 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
     /// Adds a shared step.
     pub fn step_arc(mut self, step: Arc<dyn Step>) -> Self {
         self.steps.push(step);
+        self
+    }
+
+    /// Wraps every step of the pipeline (those added before and after) in `layer`; the first
+    /// layer added is the outermost. See [`crate::layer`].
+    pub fn layer(mut self, layer: impl crate::layer::Layer + 'static) -> Self {
+        self.layers.push(Arc::new(layer));
         self
     }
 
@@ -510,7 +558,11 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
                 ledger: as_ledger(self.store.clone()),
                 audit: as_audit(self.store.clone()),
                 store: self.store,
-                steps: self.steps,
+                steps: self
+                    .steps
+                    .into_iter()
+                    .map(|step| crate::layer::apply(&self.layers, step))
+                    .collect(),
                 retry: self.retry,
                 lease_for: self.lease_for,
                 batch_size: self.batch_size,
@@ -615,6 +667,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             name: name.into(),
             store,
             steps: Vec::new(),
+            layers: Vec::new(),
             retry: SyncRetryPolicy::default(),
             lease_for: Duration::from_secs(60),
             batch_size: 64,
@@ -1325,6 +1378,9 @@ struct AuditRef<S: ?Sized>(Arc<S>);
 
 #[async_trait::async_trait]
 impl<S: StateStore + ?Sized> crate::store::IdempotencyLedger for LedgerRef<S> {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        crate::store::IdempotencyLedger::now(&*self.0)
+    }
     async fn begin(
         &self,
         key: &crate::envelope::IdempotencyKey,

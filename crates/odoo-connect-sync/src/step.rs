@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::envelope::JsonEnvelope;
 use crate::store::{AuditEvent, AuditKind, AuditLog, IdempotencyLedger};
 use odoo_client::{OdooClient, RecordId};
+use odoo_connect_core::retry::Retryable;
 
 /// Why a step ends a message's attempt: the error side of [`StepResult`].
 ///
@@ -145,17 +146,26 @@ impl Stop {
         Stop::failed(format!("{what}: {error}"), Some(error))
     }
 
-    /// The stop an Odoo error calls for: a retry when it is transient (honouring
-    /// `Retry-After`), a terminal failure otherwise. The same as `Stop::from(error)`, by reference.
-    pub fn from_odoo_error(e: &odoo_client::Error) -> Self {
+    /// The stop an error calls for, by its [`Retryable`] classification (the same as
+    /// `Stop::from(error)`, by reference): a retry when it is transient (honouring
+    /// [`Retryable::retry_after`]), a terminal failure with its cause chain otherwise.
+    pub fn from_error<E>(e: &E) -> Self
+    where
+        E: Retryable + std::error::Error + 'static,
+    {
         if e.is_retryable() {
             Stop::Retry {
                 after: e.retry_after(),
-                error: e.to_string(),
+                error: chain_text(e),
             }
         } else {
             Stop::failed(e.to_string(), Some(e))
         }
+    }
+
+    /// The stop an Odoo error calls for; see [`Stop::from_error`].
+    pub fn from_odoo_error(e: &odoo_client::Error) -> Self {
+        Stop::from_error(e)
     }
 
     /// A short label for metrics and the audit trail (`skipped`, `held`, `retry`, `failed`).
@@ -186,43 +196,17 @@ impl fmt::Display for Stop {
 
 impl std::error::Error for Stop {}
 
-impl From<odoo_client::Error> for Stop {
-    fn from(e: odoo_client::Error) -> Self {
-        Stop::from_odoo_error(&e)
-    }
-}
-
-impl From<odoo_connect_connectors::ConnectorError> for Stop {
-    /// Rate limits and transport failures (and the HTTP statuses worth another try) are retried,
-    /// after the system's `Retry-After` when it gave one; bad data, refused credentials and the
-    /// rest are terminal.
-    fn from(e: odoo_connect_connectors::ConnectorError) -> Self {
-        if e.is_retryable() {
-            Stop::Retry {
-                after: e.retry_after(),
-                error: e.to_string(),
-            }
-        } else {
-            Stop::failed(e.to_string(), Some(&e))
-        }
-    }
-}
-
-impl From<crate::store::StoreError> for Stop {
-    /// A store that is busy or unreachable is retried; a store that refuses the data is terminal.
-    fn from(e: crate::store::StoreError) -> Self {
-        if e.is_retryable() {
-            Stop::retry(format!("state store: {e}"))
-        } else {
-            Stop::failed(format!("state store: {e}"), Some(&e))
-        }
-    }
-}
-
-impl From<crate::envelope::EnvelopeError> for Stop {
-    /// A message or key that cannot be built is terminal.
-    fn from(e: crate::envelope::EnvelopeError) -> Self {
-        Stop::failed(e.to_string(), Some(&e))
+impl<E> From<E> for Stop
+where
+    E: Retryable + std::error::Error + Send + Sync + 'static,
+{
+    /// Any layer's error, by its [`Retryable`] classification: a transient failure (a timeout,
+    /// HTTP 503, a rate limit, a busy store, a quota that frees at a known time) is
+    /// [`Stop::Retry`] after the delay the remote side asked for; anything another attempt will
+    /// not fix is [`Stop::Failed`] with the whole cause chain. The Odoo client's, the connectors'
+    /// and the stores' errors all implement [`Retryable`], and so can a step's own.
+    fn from(e: E) -> Self {
+        Stop::from_error(&e)
     }
 }
 
@@ -548,6 +532,18 @@ impl StepContext {
     }
 }
 
+/// An error and its causes on one line, outermost first.
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(cause) = cur {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        cur = cause.source();
+    }
+    text
+}
+
 /// One step of a pipeline.
 ///
 /// Contract: a step may run more than once for the same message (after a crash, a lost reply or
@@ -785,7 +781,32 @@ impl Step for RouteStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use odoo_connect_connectors::ConnectorError;
+
+    /// An error of a layer the crate does not know, classified by [`Retryable`].
+    #[derive(Debug, thiserror::Error)]
+    enum VendorError {
+        #[error("daily quota used up")]
+        Quota { resets_after: Option<Duration> },
+        #[error("expired token")]
+        Auth,
+    }
+
+    impl Retryable for VendorError {
+        fn is_retryable(&self) -> bool {
+            matches!(
+                self,
+                VendorError::Quota {
+                    resets_after: Some(_)
+                }
+            )
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            match self {
+                VendorError::Quota { resets_after } => *resets_after,
+                VendorError::Auth => None,
+            }
+        }
+    }
 
     /// A step body written with `?` over the errors of the client, the connectors and the stores.
     fn step_body(e: odoo_client::Error) -> StepResult<u32> {
@@ -822,27 +843,28 @@ mod tests {
     }
 
     #[test]
-    fn connector_errors_keep_the_retry_after() {
-        let limited: Stop = ConnectorError::RateLimited {
-            retry_after: Some(Duration::from_secs(10)),
+    fn any_retryable_error_keeps_its_retry_after() {
+        fn body(e: VendorError) -> StepResult {
+            Err(e)?;
+            Ok(())
         }
-        .into();
         assert_eq!(
-            limited,
-            Stop::Retry {
-                after: Some(Duration::from_secs(10)),
-                error: ConnectorError::RateLimited {
-                    retry_after: Some(Duration::from_secs(10))
-                }
-                .to_string(),
-            }
+            body(VendorError::Quota {
+                resets_after: Some(Duration::from_secs(3600))
+            }),
+            Err(Stop::Retry {
+                after: Some(Duration::from_secs(3600)),
+                error: "daily quota used up".into(),
+            })
         );
-        let auth: Stop = ConnectorError::Auth {
-            status: Some(401),
-            message: "expired token".into(),
-        }
-        .into();
-        assert_eq!(auth.label(), "failed");
+        assert_eq!(
+            body(VendorError::Quota { resets_after: None }).map_err(|s| s.label()),
+            Err("failed")
+        );
+        assert_eq!(
+            body(VendorError::Auth).map_err(|s| s.label()),
+            Err("failed")
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! - [`FakeOdoo`]: an in-process HTTP server that behaves like a real Odoo 19, 18 or 17 over
 //!   `/jsonrpc` and JSON-2, with seeded business data, a stateful ORM and fault knobs (latency,
-//!   failing replies, replies lost after commit). It depends on no other odoo-connect crate, so
-//!   the client can be tested against it.
+//!   failing replies, replies lost after commit), re-exported from `odoo-connect-fake`, which
+//!   depends on no other odoo-connect crate (the client's own tests use it directly).
 //! - [`FaultProxy`]: an HTTP proxy between the SDK and a fake that injects connection resets,
 //!   replies cut mid-body, stalls, 502/503/504 pages, 429s and duplicated deliveries on a seeded
 //!   schedule ([`FaultPlan`]), and counts them ([`FaultStats`]).
@@ -19,9 +19,9 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod connector_conformance;
-pub mod fake_odoo;
-pub mod fault_proxy;
 pub mod store_conformance;
 
-pub use fake_odoo::{FakeOdoo, FakeOdooBuilder, RecordedRequest};
-pub use fault_proxy::{Fault, FaultPlan, FaultProxy, FaultStats};
+#[doc(inline)]
+pub use odoo_connect_fake::{FakeOdoo, FakeOdooBuilder, RecordedRequest, fake_odoo};
+#[doc(inline)]
+pub use odoo_connect_fake::{Fault, FaultPlan, FaultProxy, FaultStats, fault_proxy};

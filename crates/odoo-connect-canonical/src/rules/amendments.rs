@@ -115,13 +115,13 @@ pub fn apply_change_order(
         return Err(AmendmentError::NoChanges);
     }
     co.validate().map_err(AmendmentError::InvalidChangeOrder)?;
-    if let Some(previous) = contract.amendments.last().map(|a| a.effective_date) {
-        if co.effective_date < previous {
-            return Err(AmendmentError::EffectiveDateOutOfOrder {
-                effective_date: co.effective_date,
-                previous,
-            });
-        }
+    if let Some(previous) = contract.amendments.last().map(|a| a.effective_date)
+        && co.effective_date < previous
+    {
+        return Err(AmendmentError::EffectiveDateOutOfOrder {
+            effective_date: co.effective_date,
+            previous,
+        });
     }
 
     let mut next = contract.clone();
@@ -358,13 +358,13 @@ fn apply_one(c: &mut Contract, change: &Change, diff: &mut Diff) -> Result<(), A
                     line: line.clone(),
                     milestone: milestone.clone(),
                 })?;
-            if let Some(invoice) = &m.invoiced {
-                if m.amount != *amount {
-                    return Err(AmendmentError::MilestoneInvoiced {
-                        milestone: milestone.clone(),
-                        invoice: invoice.clone(),
-                    });
-                }
+            if let Some(invoice) = &m.invoiced
+                && m.amount != *amount
+            {
+                return Err(AmendmentError::MilestoneInvoiced {
+                    milestone: milestone.clone(),
+                    invoice: invoice.clone(),
+                });
             }
             let before = std::mem::replace(&mut m.amount, *amount);
             diff.record(

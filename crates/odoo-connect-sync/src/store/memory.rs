@@ -512,6 +512,10 @@ impl WorkQueue for MemoryStore {
 
 #[async_trait]
 impl IdempotencyLedger for MemoryStore {
+    fn now(&self) -> DateTime<Utc> {
+        self.options.clock.now()
+    }
+
     async fn begin(
         &self,
         key: &IdempotencyKey,

@@ -48,11 +48,11 @@
 //!   done are never purged.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -170,6 +170,13 @@ pub enum StoreError {
     },
 }
 
+impl odoo_connect_core::retry::Retryable for StoreError {
+    /// See [`StoreError::is_retryable`].
+    fn is_retryable(&self) -> bool {
+        StoreError::is_retryable(self)
+    }
+}
+
 impl StoreError {
     /// Whether the same call may succeed if tried again later.
     pub fn is_retryable(&self) -> bool {
@@ -213,77 +220,9 @@ impl StoreError {
 // Time
 // ---------------------------------------------------------------------------------------------
 
-/// Where a store gets the current time from.
-///
-/// Stores keep times to the microsecond; [`Clock::now`] implementations should return times
-/// truncated to microseconds (use [`truncate_to_micros`]).
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// A clock shared by a store and its caller.
-pub type SharedClock = Arc<dyn Clock>;
-
-/// Truncates a time to whole microseconds, the precision every backend keeps.
-pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        truncate_to_micros(Utc::now())
-    }
-}
-
-/// A clock that moves only when told to; clones share the same time.
-///
-/// ```
-/// use std::time::Duration;
-/// use odoo_connect_sync::store::{Clock, ManualClock};
-///
-/// let clock = ManualClock::new(chrono::DateTime::UNIX_EPOCH);
-/// clock.advance(Duration::from_secs(90));
-/// assert_eq!(clock.now().timestamp(), 90);
-/// ```
-#[derive(Debug, Clone)]
-pub struct ManualClock {
-    now: Arc<Mutex<DateTime<Utc>>>,
-}
-
-impl ManualClock {
-    /// A clock standing at `start` (truncated to microseconds).
-    pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            now: Arc::new(Mutex::new(truncate_to_micros(start))),
-        }
-    }
-
-    /// Moves the clock forward by `by` (saturating at the largest representable time).
-    pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        let step = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
-        *now = truncate_to_micros(
-            now.checked_add_signed(step)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-        );
-    }
-
-    /// Sets the clock to `at`.
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = truncate_to_micros(at);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+pub use odoo_connect_core::clock::{
+    Clock, ManualClock, SharedClock, SystemClock, truncate_to_micros,
+};
 
 /// `at + by`, or [`StoreError::InvalidArgument`] when it does not fit.
 pub fn add_duration(at: DateTime<Utc>, by: Duration) -> StoreResult<DateTime<Utc>> {
@@ -1156,6 +1095,12 @@ pub struct LedgerEntry {
 /// ```
 #[async_trait]
 pub trait IdempotencyLedger: Send + Sync {
+    /// The ledger's time, from the store's [`Clock`] (a claim's expiry is on this clock, so a
+    /// wait until it expires is measured on it too). By default the system clock.
+    fn now(&self) -> DateTime<Utc> {
+        SystemClock.now()
+    }
+
     /// Records the intent to perform the effect `key` and claims it for `claim_for`, unless it is
     /// done or claimed by someone else. Of concurrent callers, exactly one gets a claim.
     async fn begin(
@@ -1526,7 +1471,10 @@ pub enum AuditKind {
     ManualReplay,
     /// A person overrode a decision.
     ManualOverride,
-    /// Anything else, named.
+    /// An exactly-once effect was applied ([`crate::effect`]): the record created or found.
+    EffectApplied,
+    /// Anything else, named (a pipeline's own events; give them a type of your own that converts
+    /// into this, as the contract-to-cash flows do).
     Other(String),
 }
 
@@ -1540,6 +1488,7 @@ impl AuditKind {
             AuditKind::DeadLettered => "dead_lettered",
             AuditKind::ManualReplay => "manual_replay",
             AuditKind::ManualOverride => "manual_override",
+            AuditKind::EffectApplied => "effect_applied",
             AuditKind::Other(s) => s,
         }
     }
@@ -1553,6 +1502,7 @@ impl AuditKind {
             "dead_lettered" => AuditKind::DeadLettered,
             "manual_replay" => AuditKind::ManualReplay,
             "manual_override" => AuditKind::ManualOverride,
+            "effect_applied" => AuditKind::EffectApplied,
             other => AuditKind::Other(other.to_owned()),
         }
     }

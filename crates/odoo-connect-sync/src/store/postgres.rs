@@ -1030,6 +1030,10 @@ impl DeadLetters for PostgresStore {
 
 #[async_trait]
 impl IdempotencyLedger for PostgresStore {
+    fn now(&self) -> DateTime<Utc> {
+        self.shared.options.clock.now()
+    }
+
     async fn begin(
         &self,
         key: &IdempotencyKey,

@@ -880,6 +880,10 @@ impl DeadLetters for SqliteStore {
 
 #[async_trait]
 impl IdempotencyLedger for SqliteStore {
+    fn now(&self) -> DateTime<Utc> {
+        self.shared.options.clock.now()
+    }
+
     async fn begin(
         &self,
         key: &IdempotencyKey,

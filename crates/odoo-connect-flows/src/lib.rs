@@ -1,0 +1,1026 @@
+//! The contract-to-cash flows, ready to run: pipeline steps built from the [`sync`](odoo_connect_sync)
+//! primitives, for a firm that sells professional services from a CRM and bills them from Odoo.
+//!
+//! | flow | message | steps | what happens in Odoo |
+//! |---|---|---|---|
+//! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed: Odoo's `sale_project` makes the project, a milestone per milestone line and a task per role), the project and milestones found (made only where Odoo did not) |
+//! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
+//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
+//! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
+//!
+//! Every effect is idempotent: creations go through [`create_once`](odoo_connect_sync::effect::create_once)
+//! (an external id per effect, so a lost reply or a replay never creates twice) and state changes
+//! (confirming an order, posting an invoice, registering a payment) through
+//! [`ensure`](odoo_connect_sync::effect::ensure), which reads the target first. Every message of a deal
+//! carries the deal's correlation id ([`correlation_for`]), so
+//! [`Pipeline::trace`](odoo_connect_sync::pipeline::Pipeline::trace) shows its whole path.
+//!
+//! The flows share one [`Flows`] value: the Odoo client, the ids resolved once (company,
+//! currencies, countries, service products, units, bank journal, employees) and the
+//! [`ContractBook`] of contracts booked, which time and payments are matched against. One
+//! pipeline runs all of them: each step passes the messages of other flows through.
+//!
+//! ```
+//! use odoo_connect_flows::{FlowMessage, correlation_for};
+//! let id = correlation_for(&"hubspot-deal-1001".parse()?);
+//! assert_eq!(id.as_str(), "deal:hubspot-deal-1001");
+//! let msg: FlowMessage = serde_json::from_value(serde_json::json!({
+//!     "flow": "release_invoices", "contract": "hubspot-deal-1001"
+//! }))?;
+//! assert_eq!(msg.flow_name(), "release_invoices");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub mod mapping;
+
+mod cash;
+mod deal;
+mod odoo_ids;
+mod setup;
+mod time;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::mapping::{MappingContext, SaleLineRef};
+use odoo_client::{OdooClient, RecordId};
+use odoo_connect_canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry};
+use odoo_connect_connectors::Sink;
+#[cfg(feature = "esign-webhook")]
+use odoo_connect_connectors::{Change, Deliver, DeliverError};
+use odoo_connect_sync::effect::{BatchOptions, BatchedCreate, ImportRow};
+use odoo_connect_sync::envelope::MessageId;
+use odoo_connect_sync::envelope::{
+    CorrelationId, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane,
+};
+use odoo_connect_sync::pipeline::{Pipeline, PipelineBuilder};
+use odoo_connect_sync::step::{Step, StepContext, StepResult, Stop};
+use odoo_connect_sync::store::StateStore;
+
+pub use deal::{WonDeal, won_deals};
+pub use odoo_ids::FlowSettings;
+pub use setup::{
+    PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
+};
+
+/// What can go wrong setting the flows up or building their messages.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlowError {
+    /// Odoo could not be read.
+    #[error("odoo: {0}")]
+    Odoo(#[from] odoo_client::Error),
+    /// A message could not be built.
+    #[error("envelope: {0}")]
+    Envelope(#[from] odoo_connect_sync::envelope::EnvelopeError),
+    /// The state store failed.
+    #[error("state store: {0}")]
+    Store(#[from] odoo_connect_sync::store::StoreError),
+    /// Odoo lacks something the flows need (a company, a product).
+    #[error("setup: {0}")]
+    Setup(String),
+    /// [`Setup::apply`] found modules missing or things to fix by hand; nothing was changed.
+    #[error("Odoo is not ready for the flows:\n{0}")]
+    NotReady(Box<SetupPlan>),
+}
+
+/// One message of the flows, as it travels in the queue (`{"flow": "...", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FlowMessage {
+    /// A closed-won deal to book as client, contract and project.
+    WonDeal {
+        /// The deal.
+        deal: Box<WonDeal>,
+    },
+    /// An approved time entry to record and invoice within the contract's caps.
+    ApprovedTime {
+        /// The entry.
+        entry: Box<TimeEntry>,
+    },
+    /// Post the draft invoices of a contract.
+    ReleaseInvoices {
+        /// The contract.
+        contract: ContractKey,
+    },
+    /// A payment received, allocated to invoices.
+    Payment {
+        /// The payment.
+        payment: Box<Payment>,
+    },
+    /// A contract signed, as the e-signature webhook delivered it ([`QueueDeliver`] queues it).
+    /// No step of these flows acts on it (the lead-to-project flow books the deal from the CRM);
+    /// a step of your own can act on the signature.
+    SignedContract {
+        /// The change the receiver read.
+        change: Box<odoo_connect_connectors::Change>,
+    },
+    /// A record a source could not turn into a change, parked for a person by
+    /// [`Flows::park_rejected`]: corrected, it is read again from its source.
+    Rejected {
+        /// The system it came from.
+        source: String,
+        /// Where it is in that system's data (a line, a record, a field).
+        location: String,
+        /// Why it was set aside.
+        reason: String,
+        /// The record as the system sent it.
+        raw: String,
+    },
+}
+
+impl FlowMessage {
+    /// The flow's name, as in the JSON tag.
+    pub fn flow_name(&self) -> &'static str {
+        match self {
+            FlowMessage::WonDeal { .. } => "won_deal",
+            FlowMessage::ApprovedTime { .. } => "approved_time",
+            FlowMessage::ReleaseInvoices { .. } => "release_invoices",
+            FlowMessage::Payment { .. } => "payment",
+            FlowMessage::SignedContract { .. } => "signed_contract",
+            FlowMessage::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+/// The audit events of the flows (beside the pipeline's own, such as each step's outcome and
+/// each effect applied), stored as [`AuditKind::Other`](odoo_connect_sync::store::AuditKind::Other)
+/// with their [`name`](FlowEvent::name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlowEvent {
+    /// A won deal's sale order was confirmed.
+    ContractConfirmed,
+    /// A won deal's project and milestones are in Odoo.
+    ProjectReady,
+    /// A contract's invoices were posted.
+    InvoicesReleased,
+    /// A payment was registered against its invoices.
+    PaymentRegistered,
+    /// A payment's status was written back to the CRM.
+    CrmUpdated,
+    /// A pushed event was set aside (a business hold, or values that cannot be read).
+    EventRejected,
+}
+
+impl FlowEvent {
+    /// Every event.
+    pub const ALL: [FlowEvent; 6] = [
+        FlowEvent::ContractConfirmed,
+        FlowEvent::ProjectReady,
+        FlowEvent::InvoicesReleased,
+        FlowEvent::PaymentRegistered,
+        FlowEvent::CrmUpdated,
+        FlowEvent::EventRejected,
+    ];
+
+    /// The stored name (`contract_confirmed`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowEvent::ContractConfirmed => "contract_confirmed",
+            FlowEvent::ProjectReady => "project_ready",
+            FlowEvent::InvoicesReleased => "invoices_released",
+            FlowEvent::PaymentRegistered => "payment_registered",
+            FlowEvent::CrmUpdated => "crm_updated",
+            FlowEvent::EventRejected => "event_rejected",
+        }
+    }
+
+    /// The flow event an audit kind stands for, if any.
+    ///
+    /// ```
+    /// use odoo_connect_flows::FlowEvent;
+    /// use odoo_connect_sync::store::AuditKind;
+    /// let kind = AuditKind::from(FlowEvent::ProjectReady);
+    /// assert_eq!(kind.as_str(), "project_ready");
+    /// assert_eq!(FlowEvent::of(&AuditKind::parse("project_ready")), Some(FlowEvent::ProjectReady));
+    /// assert_eq!(FlowEvent::of(&AuditKind::StepOutcome), None);
+    /// ```
+    pub fn of(kind: &odoo_connect_sync::store::AuditKind) -> Option<FlowEvent> {
+        FlowEvent::ALL
+            .into_iter()
+            .find(|e| e.name() == kind.as_str())
+    }
+}
+
+impl From<FlowEvent> for odoo_connect_sync::store::AuditKind {
+    fn from(event: FlowEvent) -> Self {
+        odoo_connect_sync::store::AuditKind::Other(event.name().to_owned())
+    }
+}
+
+/// One step of the flows, by identity: a value of this type cannot be misspelt, and every step
+/// has exactly one body (see [`Flows::step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FlowStep {
+    /// `deal.client`: the customer (`res.partner`) of a won deal.
+    DealClient,
+    /// `deal.contract`: the confirmed sale order of a won deal.
+    DealContract,
+    /// `deal.project`: the project and milestones of a won deal.
+    DealProject,
+    /// `time.timesheet`: a timesheet line per approved entry, within the contract's caps.
+    TimeTimesheet,
+    /// `invoice.release`: the contract's delivered, uninvoiced quantities invoiced and posted.
+    InvoiceRelease,
+    /// `cash.register`: a payment registered against its invoices.
+    CashRegister,
+    /// `cash.write-back`: the payment's status written back to the CRM deal.
+    CashWriteBack,
+}
+
+impl FlowStep {
+    /// Every step of every flow, in the order a pipeline runs them.
+    pub const ALL: [FlowStep; 7] = [
+        FlowStep::DealClient,
+        FlowStep::DealContract,
+        FlowStep::DealProject,
+        FlowStep::TimeTimesheet,
+        FlowStep::InvoiceRelease,
+        FlowStep::CashRegister,
+        FlowStep::CashWriteBack,
+    ];
+
+    /// The step's name in traces, metrics and the audit trail (`deal.client`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowStep::DealClient => "deal.client",
+            FlowStep::DealContract => "deal.contract",
+            FlowStep::DealProject => "deal.project",
+            FlowStep::TimeTimesheet => "time.timesheet",
+            FlowStep::InvoiceRelease => "invoice.release",
+            FlowStep::CashRegister => "cash.register",
+            FlowStep::CashWriteBack => "cash.write-back",
+        }
+    }
+}
+
+impl std::fmt::Display for FlowStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The correlation id of every message that follows the deal of `contract`.
+pub fn correlation_for(contract: &ContractKey) -> CorrelationId {
+    CorrelationId::new(format!("deal:{}", contract.as_str()))
+        .unwrap_or_else(|_| CorrelationId::random())
+}
+
+/// A contract booked in Odoo, with what the other flows need to find it.
+///
+/// The lead-to-project flow records it in the state store's ledger too, so that any worker
+/// (another process of a PostgreSQL deployment, or this one after a restart) finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BookedContract {
+    /// The contract as booked (signed, active, with its billing lines and caps).
+    pub contract: odoo_connect_canonical::Contract,
+    /// The project that delivers it.
+    pub project: ProjectKey,
+    /// The deal in the CRM the status goes back to.
+    pub crm: Option<ExternalRef>,
+    /// The customer (`res.partner`).
+    pub partner_id: RecordId,
+    /// The sale order.
+    pub order_id: RecordId,
+    /// The sale order's number (`S00042`): its invoices' `invoice_origin`.
+    #[serde(default)]
+    pub order_name: String,
+    /// The project (`project.project`).
+    pub project_id: RecordId,
+    /// The order lines and what each sells.
+    pub sale_lines: Vec<(SaleLineRef, RecordId)>,
+    /// The tasks Odoo made for order lines (time and materials roles), by what the line sells.
+    #[serde(default)]
+    pub tasks: Vec<(SaleLineRef, RecordId)>,
+}
+
+/// What the `deal.client` step hands to the steps after it (in the step
+/// [`State`](odoo_connect_sync::step::State), read by type): the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientBooked {
+    /// The customer (`res.partner`).
+    pub partner_id: RecordId,
+}
+
+/// What `deal.contract` hands on: the confirmed sale order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OrderBooked {
+    /// The sale order.
+    pub order_id: RecordId,
+}
+
+/// What `time.timesheet` hands on: the timesheets recorded for the entry (billed, then unbilled).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TimesheetsRecorded {
+    /// The timesheets (`account.analytic.line`).
+    pub ids: Vec<RecordId>,
+}
+
+/// What `cash.register` hands on: the payment registered and the contracts it pays, which
+/// `cash.write-back` reports to the CRM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentRegistered {
+    /// The payment (`account.payment`), when this message registered or found one.
+    pub payment_id: Option<RecordId>,
+    /// The invoices were paid already (by someone else) and no payment was registered.
+    pub already_paid: bool,
+    /// The contracts whose invoices it pays.
+    pub contracts: Vec<ContractKey>,
+}
+
+/// The ledger keys under which a booked contract is remembered: by contract, by project and by
+/// sale order number.
+fn booked_keys(booked: &BookedContract) -> Vec<IdempotencyKey> {
+    let order = (!booked.order_name.is_empty())
+        .then(|| order_key(&booked.order_name))
+        .flatten();
+    [
+        IdempotencyKey::for_effect(
+            "contract",
+            booked.contract.key.as_str(),
+            "booked",
+            "remember",
+        )
+        .ok(),
+        IdempotencyKey::for_effect("project", booked.project.as_str(), "booked", "remember").ok(),
+        order,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The ledger key of a booking by its sale order's number (an invoice's `invoice_origin`).
+fn order_key(order_name: &str) -> Option<IdempotencyKey> {
+    IdempotencyKey::for_effect("sale_order", order_name, "booked", "remember").ok()
+}
+
+/// Records `booked` in the ledger of the step's state store (once; a later booking of the same
+/// contract keeps the first record).
+pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> StepResult {
+    let value = serde_json::to_value(booked)
+        .map_err(|e| Stop::bad_data("cannot record the booking", &e))?;
+    for k in booked_keys(booked) {
+        let begin = cx
+            .ledger()
+            .begin(&k, &serde_json::json!({"op": "remember"}), cx.claim_for)
+            .await?;
+        match begin {
+            odoo_connect_sync::store::Begin::New(claim)
+            | odoo_connect_sync::store::Begin::Resumed { claim, .. } => {
+                cx.ledger().complete(&claim, &value).await?
+            }
+            odoo_connect_sync::store::Begin::InFlight { .. } => {
+                return Err(Stop::retry(format!(
+                    "`{k}` is being recorded by another worker"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A booked contract by contract key or by project, from this process's book or, when another
+/// worker booked it, from the ledger (then kept in the book).
+pub(crate) async fn recall(
+    f: &Flows,
+    cx: &StepContext,
+    contract: Option<&ContractKey>,
+    project: Option<&ProjectKey>,
+) -> StepResult<Option<BookedContract>> {
+    if let Some(b) = contract.and_then(|c| f.inner.book.get(c)) {
+        return Ok(Some(b));
+    }
+    if let Some(b) = project.and_then(|p| f.inner.book.by_project(p)) {
+        return Ok(Some(b));
+    }
+    let keys = [
+        contract.and_then(|c| {
+            IdempotencyKey::for_effect("contract", c.as_str(), "booked", "remember").ok()
+        }),
+        project.and_then(|p| {
+            IdempotencyKey::for_effect("project", p.as_str(), "booked", "remember").ok()
+        }),
+    ];
+    recall_from_ledger(f, cx, keys.into_iter().flatten()).await
+}
+
+/// A booked contract by its sale order's number (an invoice's `invoice_origin`), from this
+/// process's book or the ledger.
+pub(crate) async fn recall_by_order(
+    f: &Flows,
+    cx: &StepContext,
+    order_name: &str,
+) -> StepResult<Option<BookedContract>> {
+    if let Some(b) = f.inner.book.by_order_name(order_name) {
+        return Ok(Some(b));
+    }
+    recall_from_ledger(f, cx, order_key(order_name)).await
+}
+
+async fn recall_from_ledger(
+    f: &Flows,
+    cx: &StepContext,
+    keys: impl IntoIterator<Item = IdempotencyKey>,
+) -> StepResult<Option<BookedContract>> {
+    for k in keys {
+        let entry = cx.ledger().entry(&k).await?;
+        if let Some(value) = entry.and_then(|e| e.outcome) {
+            let b = serde_json::from_value::<BookedContract>(value).map_err(|e| {
+                Stop::bad_data(&format!("the recorded booking of `{k}` cannot be read"), &e)
+            })?;
+            f.inner.book.insert(b.clone());
+            return Ok(Some(b));
+        }
+    }
+    Ok(None)
+}
+
+impl BookedContract {
+    /// The order line selling `part` of billing line `line`.
+    pub fn sale_line(
+        &self,
+        line: &odoo_connect_canonical::BillingLineId,
+        part: &crate::mapping::LinePart,
+    ) -> Option<RecordId> {
+        self.sale_lines
+            .iter()
+            .find(|(r, _)| &r.line == line && &r.part == part)
+            .map(|(_, id)| *id)
+    }
+
+    /// The task Odoo made for the order line selling `part` of billing line `line`.
+    pub fn task(
+        &self,
+        line: &odoo_connect_canonical::BillingLineId,
+        part: &crate::mapping::LinePart,
+    ) -> Option<RecordId> {
+        self.tasks
+            .iter()
+            .find(|(r, _)| &r.line == line && &r.part == part)
+            .map(|(_, id)| *id)
+    }
+}
+
+/// The contracts booked, by contract and by project: what time entries and payments are matched
+/// against. The lead-to-project flow adds every contract it books; add others with
+/// [`ContractBook::insert`]. Cheap to clone (shared).
+#[derive(Debug, Clone, Default)]
+pub struct ContractBook {
+    inner: Arc<Mutex<BTreeMap<ContractKey, BookedContract>>>,
+}
+
+impl ContractBook {
+    /// An empty book.
+    pub fn new() -> ContractBook {
+        ContractBook::default()
+    }
+
+    /// Adds or replaces a contract.
+    pub fn insert(&self, booked: BookedContract) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.insert(booked.contract.key.clone(), booked);
+        }
+    }
+
+    /// A contract by key.
+    pub fn get(&self, key: &ContractKey) -> Option<BookedContract> {
+        self.inner.lock().ok()?.get(key).cloned()
+    }
+
+    /// The contract a project delivers.
+    pub fn by_project(&self, project: &ProjectKey) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| &b.project == project)
+            .cloned()
+    }
+
+    /// The contract whose sale order is `order_name` (an invoice's `invoice_origin`).
+    pub fn by_order_name(&self, order_name: &str) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| b.order_name == order_name)
+            .cloned()
+    }
+
+    /// Every contract, by key.
+    pub fn all(&self) -> Vec<BookedContract> {
+        self.inner
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The flows, sharing an Odoo client, the ids resolved once, the [`ContractBook`] and the CRM
+/// [`Sink`] the status goes back to. Cheap to clone.
+#[derive(Clone)]
+pub struct Flows {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    odoo: OdooClient,
+    ctx: MappingContext,
+    settings: FlowSettings,
+    book: ContractBook,
+    sink: Option<Arc<dyn Sink>>,
+    /// Approved time of many messages goes to Odoo in batches (one ledger round trip and one
+    /// `load` per batch): timesheets are independent records.
+    timesheets: BatchedCreate,
+    /// The lines of the orders being booked, the same way.
+    order_lines: BatchedCreate,
+}
+
+impl std::fmt::Debug for Flows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flows")
+            .field("odoo", &self.inner.odoo.url().as_str())
+            .field("settings", &self.inner.settings)
+            .field("sink", &self.inner.sink.as_ref().map(|s| s.system()))
+            .finish()
+    }
+}
+
+impl Flows {
+    /// Resolves what the flows need in Odoo (see [`FlowSettings`]) and returns them ready.
+    ///
+    /// Every call the flows make works in the legal entity's company
+    /// ([`FlowSettings::company_id`], first in `allowed_company_ids`), whichever company the API
+    /// user is currently in: what they create defaults to that company, and what they look up
+    /// (pricelists, journals, payment methods) is that company's or shared.
+    pub async fn connect(odoo: OdooClient, settings: FlowSettings) -> Result<Flows, FlowError> {
+        let odoo = odoo.with_company(settings.company_id);
+        let ctx = odoo_ids::resolve(&odoo, &settings).await?;
+        let timesheets = BatchedCreate::new(
+            odoo.clone(),
+            "account.analytic.line",
+            BatchOptions::default(),
+        );
+        let order_lines =
+            BatchedCreate::new(odoo.clone(), "sale.order.line", BatchOptions::default());
+        Ok(Flows {
+            inner: Arc::new(Inner {
+                odoo,
+                ctx,
+                settings,
+                book: ContractBook::new(),
+                sink: None,
+                timesheets,
+                order_lines,
+            }),
+        })
+    }
+
+    /// The same flows writing payment status back to `sink` (the CRM).
+    pub fn with_sink(self, sink: Arc<dyn Sink>) -> Flows {
+        let inner = &self.inner;
+        Flows {
+            inner: Arc::new(Inner {
+                odoo: inner.odoo.clone(),
+                ctx: inner.ctx.clone(),
+                settings: inner.settings.clone(),
+                book: inner.book.clone(),
+                sink: Some(sink),
+                timesheets: inner.timesheets.clone(),
+                order_lines: inner.order_lines.clone(),
+            }),
+        }
+    }
+
+    /// The contracts booked.
+    pub fn book(&self) -> &ContractBook {
+        &self.inner.book
+    }
+
+    /// The Odoo client, working in the legal entity's company (see [`Flows::connect`]).
+    pub fn odoo(&self) -> &OdooClient {
+        &self.inner.odoo
+    }
+
+    /// The ids resolved in Odoo.
+    pub fn mapping_context(&self) -> &MappingContext {
+        &self.inner.ctx
+    }
+
+    /// Every step of every flow, in order (each passes other flows' messages through).
+    pub fn steps(&self) -> Vec<Arc<dyn Step>> {
+        FlowStep::ALL.into_iter().map(|s| self.step(s)).collect()
+    }
+
+    /// One step of the flows, as a pipeline step: it runs its part for the messages of its flow
+    /// and passes the others through.
+    pub fn step(&self, step: FlowStep) -> Arc<dyn Step> {
+        Arc::new(FlowStepRunner {
+            step,
+            flows: self.clone(),
+        })
+    }
+
+    /// A pipeline builder named `name` with every step added.
+    pub fn pipeline<S: StateStore + ?Sized + 'static>(
+        &self,
+        name: &str,
+        store: Arc<S>,
+    ) -> PipelineBuilder<S> {
+        self.steps()
+            .into_iter()
+            .fold(Pipeline::builder(name, store), |b, s| b.step_arc(s))
+    }
+
+    /// The message of a won deal: one effect per contract, with the deal's correlation, on the
+    /// lane of its client (deals of one client are booked one after the other).
+    pub fn deal_envelope(&self, deal: &WonDeal) -> Result<JsonEnvelope, FlowError> {
+        let key = deal.contract.key.clone();
+        let msg = FlowMessage::WonDeal {
+            deal: Box::new(deal.clone()),
+        };
+        let source = deal.crm.as_ref().map_or("crm", |r| r.system.as_str());
+        envelope(
+            IdempotencyKey::for_effect("contract", key.as_str(), "won", "lead-to-project")?,
+            &key,
+            source,
+            deal.contract.legal_entity.as_str(),
+            msg,
+        )
+    }
+
+    /// The message of an approved time entry, correlated with the deal of its project's contract
+    /// (or with the project alone when no contract delivers it: the step then fails it).
+    pub fn time_envelope(
+        &self,
+        entry: &TimeEntry,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("time_entry", entry.key.as_str(), "1", "bill")?;
+        let booked = self.inner.book.by_project(&entry.project);
+        let (contract, entity) = match &booked {
+            Some(b) => (b.contract.key.clone(), b.contract.legal_entity.to_string()),
+            None => (
+                ContractKey::new(format!("project-{}", entry.project.as_str()))
+                    .map_err(|e| FlowError::Setup(e.to_string()))?,
+                self.inner.settings.legal_entity.to_string(),
+            ),
+        };
+        let msg = FlowMessage::ApprovedTime {
+            entry: Box::new(entry.clone()),
+        };
+        envelope(key, &contract, source, &entity, msg)
+    }
+
+    /// The message that posts the draft invoices of `contract` (one per contract and `batch`,
+    /// for instance the month).
+    pub fn release_envelope(
+        &self,
+        contract: &ContractKey,
+        batch: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("contract", contract.as_str(), batch, "release")?;
+        let msg = FlowMessage::ReleaseInvoices {
+            contract: contract.clone(),
+        };
+        envelope(
+            key,
+            contract,
+            "odoo",
+            self.inner.settings.legal_entity.as_str(),
+            msg,
+        )
+    }
+
+    /// The message of a payment received, correlated with the deal of the contract of its
+    /// first invoice (`contract_of` says which contract an invoice belongs to).
+    pub fn payment_envelope(
+        &self,
+        payment: &Payment,
+        contract: Option<&ContractKey>,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::for_effect("payment", payment.key.as_str(), "1", "register")?;
+        let fallback = ContractKey::new(format!("payment-{}", payment.key.as_str()))
+            .map_err(|e| FlowError::Setup(e.to_string()))?;
+        let contract = contract.unwrap_or(&fallback);
+        let msg = FlowMessage::Payment {
+            payment: Box::new(payment.clone()),
+        };
+        envelope(key, contract, source, payment.legal_entity.as_str(), msg)
+    }
+
+    /// Verifies a pushed event (a signed-contract webhook) and returns its changes; a refused
+    /// event (unsigned, bad signature, stale) is recorded in the audit trail as `event_rejected`
+    /// before the error is returned, so that no refusal goes unseen.
+    pub async fn receive_event<E, S>(
+        &self,
+        source: &E,
+        event: &odoo_connect_connectors::PushedEvent,
+        store: &S,
+    ) -> Result<Vec<odoo_connect_connectors::Change>, odoo_connect_connectors::ConnectorError>
+    where
+        E: odoo_connect_connectors::EventSource + ?Sized,
+        S: StateStore + ?Sized,
+    {
+        match source.receive(event).await {
+            Ok(changes) => Ok(changes),
+            Err(e) => {
+                let details = serde_json::json!({
+                    "system": source.system(),
+                    "error": e.to_string(),
+                    "status": e.rejection().map(|r| r.status_code()),
+                });
+                let audit =
+                    odoo_connect_sync::store::AuditEvent::new(FlowEvent::EventRejected.into())
+                        .actor(source.system())
+                        .details(details);
+                if let Err(err) = store.append(audit).await {
+                    tracing::warn!(error = %err, "could not record a rejected event");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Parks a record a source set aside in the dead letters, with its location and raw text, so
+    /// that someone can correct and replay it ([`FlowMessage::Rejected`]): a record it could not
+    /// read (a malformed CSV row, an unreadable bank entry) as a technical letter, a business
+    /// exception (a won deal with no client) as a business hold, each with the source's reason.
+    pub async fn park_rejected<S: StateStore + ?Sized>(
+        &self,
+        store: &S,
+        source: &str,
+        rejected: &odoo_connect_connectors::Rejected,
+    ) -> Result<odoo_connect_sync::store::DeadLetterId, FlowError> {
+        let at = rejected.location.to_string();
+        let key = IdempotencyKey::for_effect("rejected", source, &at, "read")?;
+        let payload = FlowMessage::Rejected {
+            source: source.to_owned(),
+            location: at.clone(),
+            reason: rejected.reason.clone(),
+            raw: rejected.raw.clone(),
+        };
+        let id = MessageId::derived(key.as_str());
+        let env = Envelope::builder(key, payload)
+            .id(id)
+            .source(source)
+            .legal_entity(self.inner.settings.legal_entity.as_str())
+            .build()?
+            .to_json()?;
+        // The class says hold or bad data; the reason is the source's own.
+        let class = if rejected.is_business() {
+            odoo_connect_sync::store::FailureClass::Business
+        } else {
+            odoo_connect_sync::store::FailureClass::Technical
+        };
+        let failure = odoo_connect_sync::store::Failure::new(class, rejected.reason.clone())
+            .with_context(serde_json::json!({"location": at, "raw": rejected.raw}));
+        store.park(&env, failure, 0).await.map_err(FlowError::from)
+    }
+
+    /// The open (posted, not fully paid) customer invoices of the contracts booked, as the
+    /// canonical documents a bank matcher takes, with the contract each belongs to.
+    pub async fn open_invoices(
+        &self,
+    ) -> Result<Vec<odoo_connect_canonical::InvoiceEvent>, FlowError> {
+        cash::open_invoices(self).await
+    }
+}
+
+/// The `flow` tag of the messages [`QueueDeliver`] enqueues ([`FlowMessage::SignedContract`]):
+/// `{"flow": "signed_contract", "change": <the change>}`.
+pub const SIGNED_CONTRACT_FLOW: &str = "signed_contract";
+
+/// Delivers the changes of a webhook receiver (the e-signature
+/// [router](odoo_connect_connectors::esign_webhook::EsignWebhook::router)) into the durable queue of a
+/// state store, so that a pushed event is safe before it is answered 200; a store failure answers
+/// 503 and the sender retries.
+///
+/// Each change becomes one envelope ([`QueueDeliver::envelope`]) whose message id and idempotency
+/// key come from the change id: a redelivery of the same event adds nothing to the queue. A
+/// completed envelope set aside (a business hold such as `no_crm_reference`, or values that
+/// cannot be read) is parked with [`Flows::park_rejected`].
+///
+/// ```no_run
+/// # async fn run(flows: odoo_connect_flows::Flows) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use odoo_connect_connectors::esign_webhook::{EsignWebhook, axum};
+/// use odoo_connect_flows::QueueDeliver;
+/// use odoo_connect_sync::store::sqlite::SqliteStore;
+///
+/// let store = Arc::new(SqliteStore::open_in_memory().await?);
+/// let webhook = EsignWebhook::docusign("connect-hmac-key").build()?;
+/// let app = axum::Router::new()
+///     .nest("/webhooks/docusign", webhook.router(QueueDeliver::new(flows, store)));
+/// # let _ = app; Ok(()) }
+/// ```
+#[cfg(feature = "esign-webhook")]
+pub struct QueueDeliver<S: ?Sized> {
+    flows: Flows,
+    store: Arc<S>,
+}
+
+#[cfg(feature = "esign-webhook")]
+impl<S: ?Sized> std::fmt::Debug for QueueDeliver<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueDeliver")
+            .field("flows", &self.flows)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "esign-webhook")]
+impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
+    /// Delivers into `store`'s queue, with the conventions of `flows`.
+    pub fn new(flows: Flows, store: Arc<S>) -> QueueDeliver<S> {
+        QueueDeliver { flows, store }
+    }
+
+    /// The envelope of `change`: `{"flow": "signed_contract", "change": ...}`, its message id
+    /// and idempotency key derived from the change id, from the change's system, and for a
+    /// contract with its deal's correlation, its legal entity and on its contract's lane.
+    pub fn envelope(&self, change: &Change) -> Result<JsonEnvelope, FlowError> {
+        // The one derivation of a change's message id and key, as every other path takes them
+        // (`odoo_connect_connectors::change_envelope`): the queue recognises a redelivery.
+        let key = odoo_connect_connectors::change_key(&change.id)?;
+        let message_id = MessageId::derived(change.id.as_str());
+        let payload = serde_json::to_value(FlowMessage::SignedContract {
+            change: Box::new(change.clone()),
+        })
+        .map_err(EnvelopeError::Payload)?;
+        let mut builder = Envelope::builder(key, payload)
+            .id(message_id)
+            .source(change.external.system.as_str())
+            .occurred_at(change.updated_at);
+        builder = match &change.record {
+            odoo_connect_connectors::Record::Contract(contract) => builder
+                .correlation_id(correlation_for(&contract.key))
+                .legal_entity(contract.legal_entity.as_str())
+                .lane(Lane::for_record("contract", contract.key.as_str())?),
+            _ => builder.legal_entity(self.flows.inner.settings.legal_entity.as_str()),
+        };
+        Ok(builder.build()?)
+    }
+}
+
+#[cfg(feature = "esign-webhook")]
+#[async_trait::async_trait]
+impl<S: StateStore + ?Sized + 'static> Deliver<Change> for QueueDeliver<S> {
+    async fn deliver(&self, changes: Vec<Change>) -> Result<(), DeliverError> {
+        let envelopes = changes
+            .iter()
+            .map(|c| self.envelope(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| DeliverError::new("make the webhook's messages", e))?;
+        self.store
+            .enqueue_batch(&envelopes)
+            .await
+            .map_err(|e| DeliverError::new("queue the webhook's changes", e))?;
+        Ok(())
+    }
+
+    async fn set_aside(
+        &self,
+        system: &str,
+        rejected: odoo_connect_connectors::Rejected,
+    ) -> Result<(), DeliverError> {
+        self.flows
+            .park_rejected(&*self.store, system, &rejected)
+            .await
+            .map(|_| ())
+            .map_err(|e| DeliverError::new("park the envelope set aside", e))
+    }
+}
+
+fn envelope(
+    key: IdempotencyKey,
+    contract: &ContractKey,
+    source: &str,
+    legal_entity: &str,
+    msg: FlowMessage,
+) -> Result<JsonEnvelope, FlowError> {
+    // Deals of one client share its customer record: they go one after the other.
+    let lane = match &msg {
+        FlowMessage::WonDeal { deal } => Lane::for_record("client", deal.client.key.as_str())?,
+        _ => Lane::for_record("contract", contract.as_str())?,
+    };
+    let payload = serde_json::to_value(&msg)
+        .map_err(|e| FlowError::Setup(format!("cannot encode the message: {e}")))?;
+    Ok(Envelope::builder(key, payload)
+        .correlation_id(correlation_for(contract))
+        .source(source)
+        .legal_entity(legal_entity)
+        .lane(lane)
+        .build()?)
+}
+
+/// One step of the flows as a pipeline step: runs its part for messages of its flow and passes
+/// the others on.
+struct FlowStepRunner {
+    step: FlowStep,
+    flows: Flows,
+}
+
+#[async_trait::async_trait]
+impl Step for FlowStepRunner {
+    fn name(&self) -> &str {
+        self.step.name()
+    }
+
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        // Decoded once per attempt, by the first step, and shared with the others.
+        let msg = odoo_connect_sync::typed::message::<FlowMessage>(cx)?;
+        let f = &self.flows;
+        // Each step names the one message kind it acts on; the others pass through.
+        match self.step {
+            FlowStep::DealClient => match &*msg {
+                FlowMessage::WonDeal { deal } => deal::client(f, cx, deal).await,
+                _ => Ok(()),
+            },
+            FlowStep::DealContract => match &*msg {
+                FlowMessage::WonDeal { deal } => deal::contract(f, cx, deal).await,
+                _ => Ok(()),
+            },
+            FlowStep::DealProject => match &*msg {
+                FlowMessage::WonDeal { deal } => deal::project(f, cx, deal).await,
+                _ => Ok(()),
+            },
+            FlowStep::TimeTimesheet => match &*msg {
+                FlowMessage::ApprovedTime { entry } => time::timesheet(f, cx, entry).await,
+                _ => Ok(()),
+            },
+            FlowStep::InvoiceRelease => match &*msg {
+                FlowMessage::ReleaseInvoices { contract } => time::release(f, cx, contract).await,
+                _ => Ok(()),
+            },
+            FlowStep::CashRegister => match &*msg {
+                FlowMessage::Payment { payment } => cash::register(f, cx, payment).await,
+                _ => Ok(()),
+            },
+            FlowStep::CashWriteBack => match &*msg {
+                FlowMessage::Payment { payment } => cash::write_back(f, cx, payment).await,
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+/// An import row from mapped Odoo values: text, numbers and booleans as they are, many2one
+/// fields (`*_id` holding an id) by database id; empty values, `false` and x2many commands are
+/// left out (x2many lines are created as records of their own).
+pub(crate) fn import_row(values: &Map<String, Value>) -> ImportRow {
+    let mut row = ImportRow::new();
+    for (field, value) in values {
+        row = match value {
+            Value::String(s) => row.text(field, s),
+            Value::Bool(true) => row.boolean(field, true),
+            Value::Number(n) if is_many2one(field) => match n.as_i64() {
+                Some(id) => row.many2one(field, RecordId(id)),
+                None => row,
+            },
+            // A mapped number, as JSON wrote it (the mapping writes amounts as decimals).
+            Value::Number(n) => row.text(field, n.to_string()),
+            _ => row,
+        };
+    }
+    row
+}
+
+/// Whether a mapped field holding a number is a many2one (by database id): the `*_id` fields, and
+/// Odoo's many2one fields named otherwise.
+fn is_many2one(field: &str) -> bool {
+    field.ends_with("_id")
+        || matches!(
+            field,
+            "property_product_pricelist" | "so_line" | "product_uom" | "uom_po_id"
+        )
+}
+
+/// An idempotency key for a sub-effect, or the failure to return.
+pub(crate) fn key(
+    entity: &str,
+    id: &str,
+    version: &str,
+    effect: &str,
+) -> StepResult<IdempotencyKey> {
+    IdempotencyKey::for_effect(entity, id, version, effect)
+        .map_err(|e| Stop::bad_data("bad idempotency key", &e))
+}

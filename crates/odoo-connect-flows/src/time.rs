@@ -1,0 +1,356 @@
+//! Time to invoice: approved time becomes timesheets on the contract's order lines within its
+//! caps, and the release invoices what the order delivered, with Odoo's own invoicing.
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::{BookedContract, Flows, TimesheetsRecorded, key};
+use crate::mapping::LinePart;
+use odoo_client::{Domain, OdooCall, RecordId};
+use odoo_connect_canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceable_now};
+use odoo_connect_canonical::{
+    ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
+};
+use odoo_connect_sync::effect::{ImportRow, ensure};
+use odoo_connect_sync::step::{StepContext, StepResult, Stop};
+use odoo_connect_sync::store::AuditEvent;
+
+async fn booked(f: &Flows, cx: &StepContext, entry: &TimeEntry) -> StepResult<BookedContract> {
+    super::recall(f, cx, None, Some(&entry.project))
+        .await?
+        .ok_or_else(|| {
+            Stop::failed(
+                format!(
+                    "no contract delivers project `{}`: book the deal first",
+                    entry.project
+                ),
+                None,
+            )
+        })
+}
+
+/// The time-and-materials billing line an entry is billed on: its own, or the contract's first.
+fn time_line(
+    b: &BookedContract,
+    entry: &TimeEntry,
+) -> Option<odoo_connect_canonical::BillingLineId> {
+    entry.billing_line.clone().or_else(|| {
+        b.contract.billing_lines.iter().find_map(|l| match l {
+            BillingLine::TimeAndMaterials(t) => Some(t.id.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// `time.timesheet`: the approved entry as timesheets (`account.analytic.line`) on the contract's
+/// project, the part the contract's caps allow on the order line of the entry's role (and on the
+/// task Odoo made for it), so that Odoo's `sale_timesheet` delivers exactly that on the order;
+/// the rest (time over a cap, or time not billable) on no order line. Time over a cap is then held
+/// (`cap_reached`) for a decision.
+pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry) -> StepResult {
+    if entry.approval != ApprovalState::Approved {
+        return Err(Stop::skipped("the entry is not approved"));
+    }
+    let b = booked(f, cx, entry).await?;
+    let Some(employee) = f.inner.ctx.employees.id(&entry.employee) else {
+        return Err(Stop::failed(
+            format!("no employee in Odoo for `{}`", entry.employee),
+            None,
+        ));
+    };
+    let tm = time_line(&b, entry);
+    // The order line of the entry's role (or the line's first role) and the task Odoo made for it.
+    let role_part = LinePart::Role(entry.role.clone());
+    let sale_line = tm.as_ref().and_then(|l| {
+        b.sale_line(l, &role_part).or_else(|| {
+            b.sale_lines
+                .iter()
+                .find(|(r, _)| &r.line == l && matches!(r.part, LinePart::Role(_)))
+                .map(|(_, id)| *id)
+        })
+    });
+    let task = tm.as_ref().and_then(|l| {
+        b.task(l, &role_part).or_else(|| {
+            b.tasks
+                .iter()
+                .find(|(r, _)| &r.line == l && matches!(r.part, LinePart::Role(_)))
+                .map(|(_, id)| *id)
+        })
+    });
+    let (billable, held) = match (entry.billable, &tm, sale_line) {
+        (true, Some(tm), Some(_)) => within_caps(f, &b, tm, entry).await?,
+        _ => (Decimal::ZERO, None),
+    };
+    let rest = (entry.hours - billable).max(Decimal::ZERO);
+    let name = if entry.description.is_empty() {
+        format!("[{}]", entry.key)
+    } else {
+        format!("[{}] {}", entry.key, entry.description)
+    };
+    let row = |hours: Decimal, name: String| {
+        let mut row = ImportRow::new()
+            .text("name", name)
+            .many2one("project_id", b.project_id)
+            .many2one("employee_id", employee)
+            .text("date", entry.date.to_string())
+            .number("unit_amount", hours);
+        if let Some(t) = task {
+            row = row.many2one("task_id", t);
+        }
+        row
+    };
+    let mut rows = Vec::new();
+    if billable.is_sign_positive() && !billable.is_zero() {
+        let Some(line) = sale_line else {
+            return Err(Stop::failed("no order line for the entry's role", None));
+        };
+        let k = key("time_entry", entry.key.as_str(), "1", "timesheet")?;
+        rows.push((k, row(billable, name.clone()).many2one("so_line", line)));
+    }
+    if !rest.is_zero() {
+        // Recorded as worked, billed on no order line (Odoo's non-billable time).
+        let (effect, label) = if billable.is_zero() {
+            ("timesheet", name.clone())
+        } else {
+            ("timesheet-over-cap", format!("{name} (over the cap)"))
+        };
+        let k = key("time_entry", entry.key.as_str(), "1", effect)?;
+        rows.push((k, row(rest, label).text("so_line/.id", "")));
+    }
+    // Independent records: batched with the time of other messages under way (one `load`).
+    let ids = f
+        .inner
+        .timesheets
+        .create_all(cx, &rows)
+        .await
+        .into_iter()
+        .collect::<StepResult<Vec<_>>>()?;
+    cx.state.insert(TimesheetsRecorded { ids });
+    if let Some((reason, amount)) = held {
+        return Err(Stop::held(
+            reason,
+            json!({
+                "contract": b.contract.key.as_str(),
+                "entry": entry.key.as_str(),
+                "hours": entry.hours.to_string(),
+                "hours_held": rest.normalize().to_string(),
+                "amount_held": amount.map(|m| m.to_string()),
+                "billed_hours": billable.normalize().to_string(),
+            }),
+        ));
+    }
+    Ok(())
+}
+
+/// The hours of `entry` the caps of billing line `tm` allow, and why the rest is held. What was
+/// delivered so far is read back from Odoo: the timesheets on the line's order lines, at each
+/// role's rate (this entry's own, from an earlier attempt, left out).
+async fn within_caps(
+    f: &Flows,
+    b: &BookedContract,
+    tm: &odoo_connect_canonical::BillingLineId,
+    entry: &TimeEntry,
+) -> StepResult<(Decimal, Option<(&'static str, Option<Money>)>)> {
+    let c = &b.contract;
+    let rates: Vec<(i64, Decimal)> = b
+        .sale_lines
+        .iter()
+        .filter(|(r, _)| &r.line == tm)
+        .filter_map(|(r, id)| {
+            let LinePart::Role(role) = &r.part else {
+                return None;
+            };
+            c.billing_lines.iter().find_map(|l| match l {
+                BillingLine::TimeAndMaterials(t) if &t.id == tm => t
+                    .rate_card
+                    .iter()
+                    .find(|rate| &rate.role == role)
+                    .map(|rate| (id.get(), rate.rate.amount)),
+                _ => None,
+            })
+        })
+        .collect();
+    let line_ids: Vec<i64> = rates.iter().map(|(id, _)| *id).collect();
+    let sheets = if line_ids.is_empty() {
+        Vec::new()
+    } else {
+        f.inner
+            .odoo
+            .model_named::<Value>("account.analytic.line")
+            .search_read(Domain::new().is_in("so_line", line_ids))
+            .fields(["name", "unit_amount", "so_line"])
+            .await?
+    };
+    let mut invoiced = InvoicedToDate::new();
+    let mut total = Money::zero(c.currency);
+    for s in &sheets {
+        let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+        let key = name
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .and_then(|(k, _)| TimeEntryKey::new(k).ok());
+        if key.as_ref() == Some(&entry.key) {
+            continue;
+        }
+        let line = match s.get("so_line") {
+            Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
+            Some(v) => v.as_i64(),
+            None => None,
+        };
+        let rate = rates
+            .iter()
+            .find(|(id, _)| Some(*id) == line)
+            .map_or(Decimal::ZERO, |(_, r)| *r);
+        let amount = Money::new((number(s, "unit_amount") * rate).round_dp(2), c.currency);
+        total = total.checked_add(&amount).unwrap_or(total);
+        if let Some(k) = key {
+            let before = invoiced.time_entries.get(&k).copied();
+            let sum = before.map_or(amount, |m| m.checked_add(&amount).unwrap_or(m));
+            invoiced.time_entries.insert(k, sum);
+        }
+    }
+    invoiced.lines.insert(tm.clone(), total);
+    let entries = [entry.clone()];
+    let input = InvoiceableInput::new(c, entry.date, &invoiced).with_time_entries(&entries);
+    let plan =
+        invoiceable_now(&input).map_err(|e| Stop::bad_data("the invoicing rules refused", &e))?;
+    let mine = |s: &LineSource| matches!(s, LineSource::Time { entry: k } if *k == entry.key);
+    let hours = plan
+        .lines
+        .iter()
+        .filter(|l| mine(&l.source) && l.amount.is_positive())
+        .map(|l| l.quantity)
+        .sum::<Decimal>()
+        .min(entry.hours);
+    let held = plan
+        .held
+        .iter()
+        .find(|h| mine(&h.source))
+        .map(|h| (h.reason.name(), h.amount));
+    Ok((hours, held))
+}
+
+/// `invoice.release`: invoices what the contract's order has delivered and not invoiced yet
+/// (reached milestones, billed time), with Odoo's own wizard (`sale.advance.payment.inv`, as
+/// "Create Invoice" on the order does), so that Odoo's invoiced and delivered quantities stay
+/// right; then posts the order's draft invoices, each once.
+pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> StepResult {
+    let odoo = &f.inner.odoo;
+    let b = super::recall(f, cx, Some(contract), None).await?;
+    let Some(b) = b else {
+        return Err(Stop::failed(
+            format!("no contract `{contract}` is booked: book the deal first"),
+            None,
+        ));
+    };
+    let order = b.order_id;
+    let batch = format!(
+        "{:016x}",
+        odoo_connect_core::hash::fnv1a64(cx.envelope.idempotency_key.as_str().as_bytes())
+    );
+    let k = key("contract", contract.as_str(), &batch, "invoice")?;
+    let order_name = b.order_name.clone();
+    let is_done = || {
+        let order_name = order_name.clone();
+        async move {
+            let lines = odoo
+                .model_named::<Value>("sale.order.line")
+                .search_read(Domain::new().eq("order_id", order.get()))
+                .fields(["qty_to_invoice", "display_type"])
+                .await?;
+            let pending = lines.iter().any(|l| {
+                l.get("qty_to_invoice")
+                    .and_then(odoo_client::value::decimal_from_value)
+                    .is_some_and(|q| q.is_sign_positive() && !q.is_zero())
+            });
+            if pending {
+                return Ok(None);
+            }
+            let drafts = odoo
+                .model_named::<Value>("account.move")
+                .search(
+                    Domain::new()
+                        .eq("invoice_origin", order_name.as_str())
+                        .eq("move_type", "out_invoice")
+                        .eq("state", "draft"),
+                )
+                .await?;
+            Ok(Some(json!({"order": order.get(), "drafts": drafts})))
+        }
+    };
+    let act = || async move {
+        let context = odoo_client::Context::new()
+            .with("active_model", "sale.order")
+            .with("active_ids", json!([order.get()]))
+            .with("active_id", order.get());
+        let created: Value = odoo
+            .call(
+                &OdooCall::new("sale.advance.payment.inv", "create")
+                    .arg(
+                        "vals_list",
+                        json!([{"advance_payment_method": "delivered",
+                                "sale_order_ids": [[6, 0, [order.get()]]]}]),
+                    )
+                    .context(context.clone()),
+            )
+            .await?;
+        let wizard = created
+            .as_i64()
+            .or_else(|| created.get(0).and_then(Value::as_i64))
+            .unwrap_or_default();
+        odoo.call::<Value>(
+            &OdooCall::new("sale.advance.payment.inv", "create_invoices")
+                .ids([RecordId(wizard)])
+                .context(context),
+        )
+        .await
+    };
+    ensure(cx, &k, is_done, act).await?;
+    let invoices = odoo
+        .model_named::<Value>("account.move")
+        .search_read(
+            Domain::new()
+                .eq("invoice_origin", b.order_name.as_str())
+                .eq("move_type", "out_invoice")
+                .eq("state", "draft"),
+        )
+        .fields(["id", "state", "name"])
+        .order("id")
+        .await?;
+    let mut posted = Vec::new();
+    for m in &invoices {
+        let Some(id) = m.get("id").and_then(Value::as_i64).map(RecordId) else {
+            continue;
+        };
+        let k = key("invoice", &id.to_string(), "1", "post")?;
+        let is_done = || async move {
+            let r = odoo
+                .model_named::<Value>("account.move")
+                .read([id])
+                .fields(["state", "name"])
+                .await?;
+            Ok(r.into_iter()
+                .next()
+                .filter(|m| m.get("state").and_then(Value::as_str) == Some("posted")))
+        };
+        let act = || async move {
+            odoo.call::<Value>(&OdooCall::new("account.move", "action_post").ids([id]))
+                .await
+        };
+        let v = ensure(cx, &k, is_done, act).await?;
+        posted.push(v.get("name").cloned().unwrap_or(json!(id.get())));
+    }
+    cx.audit(
+        AuditEvent::new(crate::FlowEvent::InvoicesReleased.into())
+            .step("invoice.release")
+            .details(json!({"contract": contract.as_str(), "order": b.order_name,
+                            "invoices": posted})),
+    );
+    Ok(())
+}
+
+fn number(v: &Value, field: &str) -> Decimal {
+    v.get(field)
+        .and_then(odoo_client::value::decimal_from_value)
+        .unwrap_or_default()
+}

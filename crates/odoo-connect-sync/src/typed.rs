@@ -1,0 +1,263 @@
+//! Steps over a message type of your own.
+//!
+//! The queue keeps every message as JSON ([`JsonEnvelope`]), so that a store, a dead-letter list
+//! or an operator tool needs no payload type. A step does not have to dig in that JSON: give the
+//! pipeline a [`TypedStep<M>`] (through [`typed`]), and it receives the message decoded as `M`,
+//! once per attempt, with the [`StepContext`] for effects, state and audit. A payload that is not an
+//! `M` fails the message with the path of the field that did not decode (it goes to the dead
+//! letters, where it can be corrected and replayed), never a default value.
+//!
+//! Policy gates and transforms that only read the message are plain functions of `&M`
+//! ([`validate_message`], [`transform_message`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use odoo_connect_sync::async_trait;
+//! use odoo_connect_sync::pipeline::Pipeline;
+//! use odoo_connect_sync::step::{StepContext, StepResult, Stop};
+//! use odoo_connect_sync::store::memory::MemoryStore;
+//! use odoo_connect_sync::typed::{TypedStep, typed, validate_message};
+//! use rust_decimal::Decimal;
+//! use serde::{Deserialize, Serialize};
+//!
+//! /// The message of this pipeline.
+//! #[derive(Debug, Serialize, Deserialize)]
+//! struct ApprovedTime {
+//!     hours: Decimal,
+//!     description: String,
+//! }
+//!
+//! /// A step of its own type: its name is the type's, so it cannot be misspelt.
+//! struct Record;
+//!
+//! #[async_trait]
+//! impl TypedStep<ApprovedTime> for Record {
+//!     async fn run(&self, time: &ApprovedTime, _cx: &mut StepContext) -> StepResult {
+//!         tracing::info!(hours = %time.hours, "recorded");
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let pipeline = Pipeline::builder("approved-time", Arc::new(MemoryStore::new()))
+//!     .step(validate_message("at-most-a-day", |time: &ApprovedTime| {
+//!         if time.hours > Decimal::from(24) {
+//!             return Err(Stop::held("too_many_hours", serde_json::json!({"hours": time.hours})));
+//!         }
+//!         Ok(())
+//!     }))
+//!     .step(typed(Record))
+//!     .build();
+//! # let _ = pipeline;
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+
+use crate::envelope::JsonEnvelope;
+use crate::step::{Step, StepContext, StepResult, Stop};
+
+/// A step over messages of type `M`: it receives the message decoded, and the context.
+///
+/// Like every [`Step`], it may run more than once for the same message (after a crash, a lost
+/// reply or a retry): create through [`crate::effect`], and check the target's state before
+/// acting on it.
+#[async_trait]
+pub trait TypedStep<M>: Send + Sync {
+    /// The step's name, for traces, metrics and the audit trail: by default the name of the
+    /// step's type (without its module path).
+    fn name(&self) -> &str {
+        short_type_name::<Self>()
+    }
+
+    /// Runs the step on `message`: `Ok(())` when it did its part, a [`Stop`] to end the attempt.
+    async fn run(&self, message: &M, cx: &mut StepContext) -> StepResult;
+}
+
+/// The name of a type without its module path (`Record` for `my_app::steps::Record`).
+fn short_type_name<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+/// A [`TypedStep`] as a pipeline [`Step`]; see [`typed`].
+pub struct Typed<M, T> {
+    step: T,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, T> fmt::Debug for Typed<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Typed")
+            .field("step", &short_type_name::<T>())
+            .field("message", &short_type_name::<M>())
+            .finish()
+    }
+}
+
+/// Runs `step` on each message decoded as `M` (decoded once per attempt, shared by every typed
+/// step of the attempt).
+pub fn typed<M, T>(step: T) -> Typed<M, T>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    T: TypedStep<M>,
+{
+    Typed {
+        step,
+        _message: PhantomData,
+    }
+}
+
+/// The message of an attempt decoded as `M`, kept in the state so that the steps after the first
+/// do not decode it again.
+struct Decoded<M>(Arc<M>);
+
+/// The message of `cx` as `M`: decoded once per attempt (kept in the context's state), or a
+/// terminal failure naming the field that did not decode.
+///
+/// ```
+/// use odoo_connect_sync::step::StepResult;
+/// # fn f(cx: &mut odoo_connect_sync::step::StepContext) -> StepResult {
+/// #[derive(serde::Deserialize)]
+/// struct ApprovedTime { hours: rust_decimal::Decimal }
+/// let time = odoo_connect_sync::typed::message::<ApprovedTime>(cx)?;
+/// # let _ = time; Ok(()) }
+/// ```
+pub fn message<M>(cx: &mut StepContext) -> StepResult<Arc<M>>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+{
+    if let Some(Decoded(m)) = cx.state.get::<Decoded<M>>() {
+        return Ok(Arc::clone(m));
+    }
+    let m = Arc::new(decode::<M>(&cx.envelope)?);
+    cx.state.insert(Decoded(Arc::clone(&m)));
+    Ok(m)
+}
+
+/// The payload of `envelope` as `M`, or the failure that sends it to the dead letters.
+fn decode<M: DeserializeOwned>(envelope: &JsonEnvelope) -> StepResult<M> {
+    serde_path_to_error::deserialize::<_, M>(&envelope.payload).map_err(|e| {
+        Stop::bad_data(
+            &format!(
+                "the message is not a {} (at `{}`)",
+                short_type_name::<M>(),
+                e.path()
+            ),
+            e.inner(),
+        )
+    })
+}
+
+#[async_trait]
+impl<M, T> Step for Typed<M, T>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    T: TypedStep<M>,
+{
+    fn name(&self) -> &str {
+        self.step.name()
+    }
+
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let m = message::<M>(cx)?;
+        self.step.run(&m, cx).await
+    }
+}
+
+/// A policy gate over `&M`; see [`validate_message`].
+pub struct ValidateMessage<M, F> {
+    name: String,
+    check: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M, F> fmt::Debug for ValidateMessage<M, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidateMessage")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// A policy gate from a function of the decoded message: `Ok(())` lets it through, `Err(stop)`
+/// stops it (usually [`Stop::held`]).
+pub fn validate_message<M, F>(name: impl Into<String>, check: F) -> ValidateMessage<M, F>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(&M) -> StepResult + Send + Sync,
+{
+    ValidateMessage {
+        name: name.into(),
+        check,
+        _message: PhantomData,
+    }
+}
+
+#[async_trait]
+impl<M, F> Step for ValidateMessage<M, F>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(&M) -> StepResult + Send + Sync,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let m = message::<M>(cx)?;
+        (self.check)(&m)
+    }
+}
+
+/// A transform over `&M`; see [`transform_message`].
+pub struct TransformMessage<M, F, T> {
+    name: String,
+    f: F,
+    _types: PhantomData<fn(M) -> T>,
+}
+
+impl<M, F, T> fmt::Debug for TransformMessage<M, F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransformMessage")
+            .field("name", &self.name)
+            .field("output", &short_type_name::<T>())
+            .finish()
+    }
+}
+
+/// A transform from a function of the decoded message; its output is stored in the step state,
+/// where later steps read it by type (`cx.state.require::<T>()?`).
+pub fn transform_message<M, F, T>(name: impl Into<String>, f: F) -> TransformMessage<M, F, T>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(&M) -> StepResult<T> + Send + Sync,
+    T: Send + Sync + 'static,
+{
+    TransformMessage {
+        name: name.into(),
+        f,
+        _types: PhantomData,
+    }
+}
+
+#[async_trait]
+impl<M, F, T> Step for TransformMessage<M, F, T>
+where
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(&M) -> StepResult<T> + Send + Sync,
+    T: Send + Sync + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let m = message::<M>(cx)?;
+        let value = (self.f)(&m)?;
+        cx.state.insert(value);
+        Ok(())
+    }
+}
