@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("odoo_client", |b| {
+    g.bench_function("odoo_connect_client", |b| {
         b.to_async(&rt).iter(|| async {
             let h = odoo.model_named::<Value>("res.partner");
             for _ in 0..1000 {

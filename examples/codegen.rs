@@ -42,7 +42,7 @@ Options:
   --float-as-decimal    every float field as a Decimal (by default only those with digits)
   --no-serialize        derive Deserialize only
   --skip <field>        leave a field out (repeatable)
-  --crate-path <path>   how the generated code names the client crate (default: odoo_client;
+  --crate-path <path>   how the generated code names the client crate (default: odoo_connect_client;
                         odoo_connect::odoo through the facade)
   -h, --help            show this help
 ";

@@ -467,8 +467,7 @@ async fn jsonrpc_recorded_errors_are_typed() {
     ];
     for (file, kind) in files {
         let Some(f) = fixture(file) else {
-            eprintln!("skipped: fixtures not found");
-            return;
+            panic!("the recorded exchange {file} is missing from tests/fixtures/odoo-fixtures");
         };
         let server = MockServer::start().await;
         mount_version(&server, 18).await;

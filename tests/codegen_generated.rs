@@ -1,6 +1,6 @@
 //! Model types written by the code generator from `fields_get` replies recorded on real Odoo
 //! 19.0 and 18.0 servers, checked in under `tests/generated/`: they compile (with
-//! `#[derive(Model)]`, naming the client `odoo_client` or, for `res_currency_19_facade.rs`,
+//! `#[derive(Model)]`, naming the client `odoo_connect_client` or, for `res_currency_19_facade.rs`,
 //! `odoo_connect::odoo`), they decode the recorded replies, and they stay in step with the
 //! generator (`UPDATE_GENERATED=1 cargo test -p odoo-connect --test codegen_generated` rewrites
 //! them).
@@ -77,10 +77,10 @@ macro_rules! fixtures_or_skip {
     () => {
         match fixtures_dir() {
             Some(dir) => dir,
-            None => {
-                println!("skipped: fixtures not found");
-                return;
-            }
+            None => panic!(
+                "the recorded Odoo exchanges are missing from tests/fixtures/odoo-fixtures: \
+                 the test cannot pass without them"
+            ),
         }
     };
 }

@@ -147,7 +147,7 @@ where
 }
 
 /// The Odoo client of the flows, through the proxy: a short timeout and a few quick retries.
-fn odoo_client(proxy: &FaultProxy, fake: &FakeOdoo) -> OdooClient {
+fn odoo_connect_client(proxy: &FaultProxy, fake: &FakeOdoo) -> OdooClient {
     OdooClient::builder(proxy.url())
         .database(fake.database())
         .api_key("admin", fake.admin_api_key())
@@ -289,7 +289,7 @@ impl Harness {
             .legal_entity("firm-eu".parse().unwrap())
             .build()
             .unwrap();
-        let flows = flows_setup::flows(odoo_client(&proxy, &fake))
+        let flows = flows_setup::flows(odoo_connect_client(&proxy, &fake))
             .await
             .unwrap()
             .with_sink(Arc::new(hubspot));

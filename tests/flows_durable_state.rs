@@ -26,7 +26,7 @@ where
 {
     let fake = FakeOdoo::builder().demo_data_only().start().await;
     let hub = fake_hubspot::FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
-    let a = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let a = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let pa = flows_setup::pipeline(&a, store);
@@ -80,7 +80,7 @@ where
     let (fake, hub, _a) = book_sample_deals(first).await;
 
     // Another process: its own Odoo client, flows and store handle; an empty book.
-    let odoo = flows_setup::odoo_client(&fake).unwrap();
+    let odoo = flows_setup::odoo_connect_client(&fake).unwrap();
     let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
     let b = Flows::connect(odoo, settings).await.unwrap();
     assert!(b.book().all().is_empty());
@@ -121,7 +121,7 @@ where
         .legal_entity("firm-eu".parse().unwrap())
         .build()
         .unwrap();
-    let odoo = flows_setup::odoo_client(&fake).unwrap();
+    let odoo = flows_setup::odoo_connect_client(&fake).unwrap();
     let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
     let c = Flows::connect(odoo, settings)
         .await

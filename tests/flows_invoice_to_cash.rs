@@ -25,7 +25,7 @@ async fn a_statement_becomes_payments_once_and_the_crm_hears_of_them() {
         .legal_entity("firm-eu".parse().unwrap())
         .build()
         .unwrap();
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap()
         .with_sink(Arc::new(hubspot));

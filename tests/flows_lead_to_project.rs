@@ -70,7 +70,7 @@ async fn deal_envelopes(flows: &Flows, hubspot_uri: &str) -> Vec<JsonEnvelope> {
 async fn won_deals_become_one_client_contract_and_project_each_through_faults() {
     let fake = FakeOdoo::start().await;
     let hub = fake_hubspot::FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
@@ -168,7 +168,7 @@ async fn won_deals_become_one_client_contract_and_project_each_through_faults() 
 #[tokio::test]
 async fn a_webhook_with_a_bad_signature_is_refused_and_audited() {
     let fake = FakeOdoo::start().await;
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let store = SqliteStore::open_in_memory().await.unwrap();
@@ -249,7 +249,7 @@ fn signed_completion(
 #[tokio::test]
 async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
     let fake = FakeOdoo::start().await;
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
@@ -336,7 +336,7 @@ async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
 #[tokio::test]
 async fn a_signed_completion_without_crm_link_is_held_and_answered_200() {
     let fake = FakeOdoo::start().await;
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());

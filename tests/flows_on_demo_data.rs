@@ -53,7 +53,7 @@ fn delta(
 }
 
 fn client(fake: &FakeOdoo) -> OdooClient {
-    flows_setup::odoo_client(fake).unwrap()
+    flows_setup::odoo_connect_client(fake).unwrap()
 }
 
 async fn drain(p: &Pipeline<MemoryStore>) {

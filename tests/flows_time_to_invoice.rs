@@ -20,7 +20,7 @@ mod flows_setup;
 async fn approved_time_becomes_billed_timesheets_within_the_cap_and_one_invoice_per_release() {
     let fake = FakeOdoo::start().await;
     let hub = fake_hubspot::FakeHubSpot::start(&fake_hubspot::sample_deals()).await;
-    let flows = flows_setup::flows(flows_setup::odoo_client(&fake).unwrap())
+    let flows = flows_setup::flows(flows_setup::odoo_connect_client(&fake).unwrap())
         .await
         .unwrap();
     let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());

@@ -2,8 +2,8 @@
 //! mapped to canonical documents.
 //!
 //! The fixtures are read from `tests/fixtures/odoo-fixtures`, else from the shared folder next to
-//! the crate (`../shared/odoo-fixtures`); when neither is there the tests print
-//! `skipped: fixtures not found` and pass.
+//! the crate (`../shared/odoo-fixtures`); when neither is there the tests fail, since they prove
+//! nothing without them.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -70,8 +70,10 @@ struct Body<T> {
 /// exact digits). `None` when the fixtures are not there.
 fn recorded<T: DeserializeOwned>(version: &str, name: &str) -> Option<T> {
     let Some(dir) = fixtures_dir() else {
-        println!("skipped: fixtures not found");
-        return None;
+        panic!(
+            "the recorded Odoo exchanges are missing from tests/fixtures/odoo-fixtures: the test \
+             cannot pass without them"
+        );
     };
     let path = dir.join(format!("odoo-{version}/jsonrpc/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

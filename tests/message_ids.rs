@@ -103,7 +103,7 @@ async fn a_change_pushed_then_pulled_is_queued_once() {
 #[tokio::test]
 async fn the_flows_queue_and_the_pipeline_give_a_change_the_same_id() {
     let fake = FakeOdoo::start().await;
-    let odoo = flows_setup::odoo_client(&fake).expect("a client");
+    let odoo = flows_setup::odoo_connect_client(&fake).expect("a client");
     let flows = flows_setup::flows(odoo).await.expect("the flows");
     let store = Arc::new(MemoryStore::new());
     let queue = QueueDeliver::new(flows, store.clone());

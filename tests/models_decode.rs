@@ -39,10 +39,10 @@ macro_rules! fixtures_or_skip {
     () => {
         match fixtures_dir() {
             Some(dir) => dir,
-            None => {
-                println!("skipped: fixtures not found");
-                return;
-            }
+            None => panic!(
+                "the recorded Odoo exchanges are missing from tests/fixtures/odoo-fixtures: \
+                 the test cannot pass without them"
+            ),
         }
     };
 }

@@ -366,7 +366,12 @@ async fn run_once(
             };
             // A row the source could not read is parked as it is; a step's hold or failure by
             // its reason's code, without the detail after it.
-            let code = match d.envelope.clone().decode::<FlowMessage>().map(|e| e.payload) {
+            let code = match d
+                .envelope
+                .clone()
+                .decode::<FlowMessage>()
+                .map(|e| e.payload)
+            {
                 Ok(FlowMessage::Rejected { .. }) => "unreadable_row",
                 _ => d.failure.reason.split(':').next().unwrap_or_default(),
             };
@@ -657,7 +662,7 @@ async fn the_fake_and_the_real_server_agree_on_the_scenario() {
     own_companies(&real.admin(Protocol::Auto)).await;
     let on_real = scenario_in_company(&real.admin(Protocol::Auto), 1).await;
     let fake = FakeOdoo::builder().demo_data_only().start().await;
-    let odoo = flows_setup::odoo_client(&fake).unwrap();
+    let odoo = flows_setup::odoo_connect_client(&fake).unwrap();
     let on_fake = scenario_in_company(&odoo, 1).await;
     assert_eq!(on_fake.counts, on_real.counts, "records per model");
     assert_eq!(on_fake.orders, on_real.orders, "orders");

@@ -100,7 +100,7 @@ impl Demo {
                     "Odoo: no ODOO_URL set, using an in-process Odoo 19 with demo data at {}",
                     fake.url()
                 );
-                (flows_setup::odoo_client(&fake)?, Some(fake))
+                (flows_setup::odoo_connect_client(&fake)?, Some(fake))
             }
         };
         // What the flows need in Odoo: `--dry-run` prints the plan and stops.

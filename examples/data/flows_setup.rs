@@ -43,7 +43,7 @@ pub fn terms(contract: &mut Contract) {
 }
 
 /// An Odoo client for the fake, without transport retries (the pipeline retries).
-pub fn odoo_client(fake: &FakeOdoo) -> Result<OdooClient, odoo_connect::odoo::Error> {
+pub fn odoo_connect_client(fake: &FakeOdoo) -> Result<OdooClient, odoo_connect::odoo::Error> {
     OdooClient::builder(fake.url())
         .database(fake.database())
         .api_key("admin", fake.admin_api_key())
@@ -56,7 +56,7 @@ pub fn setup() -> Result<Setup, odoo_connect::flows::FlowError> {
     let entity = "firm-eu"
         .parse()
         .map_err(|e: odoo_connect::canonical::KeyError| {
-            odoo_connect::flows::FlowError::Setup(e.to_string())
+            odoo_connect::flows::FlowError::setup_caused_by("the legal entity key", e)
         })?;
     Ok(Setup::new(entity).currency(odoo_connect::canonical::Currency::EUR))
 }

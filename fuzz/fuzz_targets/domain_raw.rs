@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use odoo_client::{Domain, Op};
+use odoo_connect_client::{Domain, Op};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {

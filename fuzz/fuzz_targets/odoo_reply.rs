@@ -4,11 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use odoo_client::models::{
+use odoo_connect_client::models::{
     AccountMove, AccountMoveLine, Company, Currency, Employee, Journal, Milestone, Partner,
     Payment, Product, Project, SaleOrder, SaleOrderLine, Task, Timesheet, User,
 };
-use odoo_client::{FieldInfo, GroupRow, LoadResult, OdooException, ServerVersion, json2, jsonrpc};
+use odoo_connect_client::{FieldInfo, GroupRow, LoadResult, OdooException, ServerVersion, json2, jsonrpc};
 use serde::de::DeserializeOwned;
 
 const STATUSES: [u16; 8] = [200, 200, 200, 200, 401, 404, 422, 500];

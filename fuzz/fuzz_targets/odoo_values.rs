@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use odoo_client::value::{self, datetime, decimal};
-use odoo_client::{Binary, Command, Many2one, RecordId};
+use odoo_connect_client::value::{self, datetime, decimal};
+use odoo_connect_client::{Binary, Command, Many2one, RecordId};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -14,7 +14,7 @@ struct Fields {
     m2o: Option<Many2one>,
     #[serde(default, with = "value::opt")]
     m2o_or_false: Option<Many2one>,
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
     x2many: Vec<RecordId>,
     #[serde(default)]
     commands: Vec<Command>,
@@ -24,12 +24,12 @@ struct Fields {
     date: Option<chrono::NaiveDate>,
     #[serde(default, with = "datetime::option")]
     at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default, with = "odoo_client::models::date_or_datetime")]
+    #[serde(default, with = "odoo_connect_client::models::date_or_datetime")]
     date_or_datetime: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     binary: Option<Binary>,
     #[serde(default)]
-    state: Option<odoo_client::models::account::MoveState>,
+    state: Option<odoo_connect_client::models::account::MoveState>,
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 // The Odoo model `sale.order.line` as a Rust type, written by odoo-connect's codegen from the
 // server's field descriptions. Regenerate it rather than edit it.
 
-odoo_client::odoo_selection! {
+odoo_connect_client::odoo_selection! {
     /// `sale.order.line.display_type`: Display Type.
     pub enum SaleOrderLineDisplayType {
         /// Section (`line_section`).
@@ -13,7 +13,7 @@ odoo_client::odoo_selection! {
     }
 }
 
-odoo_client::odoo_selection! {
+odoo_connect_client::odoo_selection! {
     /// `sale.order.line.invoice_status`: Invoice Status.
     pub enum SaleOrderLineInvoiceStatus {
         /// Upselling Opportunity (`upselling`).
@@ -27,7 +27,7 @@ odoo_client::odoo_selection! {
     }
 }
 
-odoo_client::odoo_selection! {
+odoo_connect_client::odoo_selection! {
     /// `sale.order.line.qty_delivered_method`: Method to update delivered qty.
     pub enum SaleOrderLineQtyDeliveredMethod {
         /// Manual (`manual`).
@@ -41,7 +41,7 @@ odoo_client::odoo_selection! {
     }
 }
 
-odoo_client::odoo_selection! {
+odoo_connect_client::odoo_selection! {
     /// `sale.order.line.state`: Order Status.
     pub enum SaleOrderLineState {
         /// Quotation (`draft`).
@@ -56,21 +56,21 @@ odoo_client::odoo_selection! {
 }
 
 /// A `sale.order.line` record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, odoo_client::Model)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, odoo_connect_client::Model)]
 #[odoo(model = "sale.order.line")]
 pub struct SaleOrderLine {
     /// Record id (`id`).
-    pub id: odoo_client::RecordId,
+    pub id: odoo_connect_client::RecordId,
     /// Analytic Distribution.
     ///
     /// `analytic_distribution`: json.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub analytic_distribution: Option<serde_json::Value>,
     /// Analytic lines.
     ///
     /// `analytic_line_ids`: one2many of `account.analytic.line`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub analytic_line_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub analytic_line_ids: Vec<odoo_connect_client::RecordId>,
     /// Collapse Composition.
     ///
     /// `collapse_composition`: boolean.
@@ -84,28 +84,28 @@ pub struct SaleOrderLine {
     /// Combo Item.
     ///
     /// `combo_item_id`: many2one of `product.combo.item`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub combo_item_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub combo_item_id: Option<odoo_connect_client::Many2one>,
     /// Company.
     ///
     /// `company_id`: many2one of `res.company`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub company_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub company_id: Option<odoo_connect_client::Many2one>,
     /// Created on.
     ///
     /// `create_date`: datetime, read-only.
-    #[serde(default, with = "odoo_client::value::datetime::option")]
+    #[serde(default, with = "odoo_connect_client::value::datetime::option")]
     pub create_date: Option<chrono::DateTime<chrono::Utc>>,
     /// Created by.
     ///
     /// `create_uid`: many2one of `res.users`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub create_uid: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub create_uid: Option<odoo_connect_client::Many2one>,
     /// Currency.
     ///
     /// `currency_id`: many2one of `res.currency`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub currency_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub currency_id: Option<odoo_connect_client::Many2one>,
     /// Lead Time.
     ///
     /// `customer_lead`: float, required.
@@ -113,17 +113,17 @@ pub struct SaleOrderLine {
     /// Discount (%).
     ///
     /// `discount`: float.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub discount: Option<f64>,
     /// Display Type.
     ///
     /// `display_type`: selection.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub display_type: Option<SaleOrderLineDisplayType>,
     /// Extra Tax Data.
     ///
     /// `extra_tax_data`: json.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub extra_tax_data: Option<serde_json::Value>,
     /// Has Displayed Warning Upsell.
     ///
@@ -133,12 +133,12 @@ pub struct SaleOrderLine {
     /// Invoice Lines.
     ///
     /// `invoice_lines`: many2many of `account.move.line`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub invoice_lines: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub invoice_lines: Vec<odoo_connect_client::RecordId>,
     /// Invoice Status.
     ///
     /// `invoice_status`: selection, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub invoice_status: Option<SaleOrderLineInvoiceStatus>,
     /// Is a down payment.
     ///
@@ -163,17 +163,17 @@ pub struct SaleOrderLine {
     /// Linked Order Line.
     ///
     /// `linked_line_id`: many2one of `sale.order.line`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub linked_line_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub linked_line_id: Option<odoo_connect_client::Many2one>,
     /// Linked Order Lines.
     ///
     /// `linked_line_ids`: one2many of `sale.order.line`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub linked_line_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub linked_line_ids: Vec<odoo_connect_client::RecordId>,
     /// Linked Virtual.
     ///
     /// `linked_virtual_id`: char.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub linked_virtual_id: Option<String>,
     /// Description.
     ///
@@ -182,36 +182,36 @@ pub struct SaleOrderLine {
     /// Order Reference.
     ///
     /// `order_id`: many2one of `sale.order`, required.
-    pub order_id: odoo_client::Many2one,
+    pub order_id: odoo_connect_client::Many2one,
     /// Customer.
     ///
     /// `order_partner_id`: many2one of `res.partner`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub order_partner_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub order_partner_id: Option<odoo_connect_client::Many2one>,
     /// Price Reduce Tax excl.
     ///
     /// `price_reduce_taxexcl`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub price_reduce_taxexcl: Option<rust_decimal::Decimal>,
     /// Price Reduce Tax incl.
     ///
     /// `price_reduce_taxinc`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub price_reduce_taxinc: Option<rust_decimal::Decimal>,
     /// Subtotal.
     ///
     /// `price_subtotal`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub price_subtotal: Option<rust_decimal::Decimal>,
     /// Total Tax.
     ///
     /// `price_tax`: float, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub price_tax: Option<f64>,
     /// Total.
     ///
     /// `price_total`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub price_total: Option<rust_decimal::Decimal>,
     /// Unit Price.
     ///
@@ -220,28 +220,28 @@ pub struct SaleOrderLine {
     /// Custom Values.
     ///
     /// `product_custom_attribute_value_ids`: one2many of `product.attribute.custom.value`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub product_custom_attribute_value_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub product_custom_attribute_value_ids: Vec<odoo_connect_client::RecordId>,
     /// Product Documents.
     ///
     /// `product_document_ids`: many2many of `product.document`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub product_document_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub product_document_ids: Vec<odoo_connect_client::RecordId>,
     /// Product.
     ///
     /// `product_id`: many2one of `product.product`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub product_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub product_id: Option<odoo_connect_client::Many2one>,
     /// Extra Values.
     ///
     /// `product_no_variant_attribute_value_ids`: many2many of `product.template.attribute.value`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub product_no_variant_attribute_value_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub product_no_variant_attribute_value_ids: Vec<odoo_connect_client::RecordId>,
     /// Unit.
     ///
     /// `product_uom_id`: many2one of `uom.uom`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub product_uom_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub product_uom_id: Option<odoo_connect_client::Many2one>,
     /// Quantity.
     ///
     /// `product_uom_qty`: float, required.
@@ -249,96 +249,96 @@ pub struct SaleOrderLine {
     /// Generated Project.
     ///
     /// `project_id`: many2one of `project.project`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub project_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub project_id: Option<odoo_connect_client::Many2one>,
     /// Delivery Quantity.
     ///
     /// `qty_delivered`: float.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub qty_delivered: Option<f64>,
     /// Method to update delivered qty.
     ///
     /// `qty_delivered_method`: selection, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub qty_delivered_method: Option<SaleOrderLineQtyDeliveredMethod>,
     /// Invoiced Quantity.
     ///
     /// `qty_invoiced`: float, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub qty_invoiced: Option<f64>,
     /// Quantity To Invoice.
     ///
     /// `qty_to_invoice`: float, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub qty_to_invoice: Option<f64>,
     /// Reached Milestones.
     ///
     /// `reached_milestones_ids`: one2many of `project.milestone`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub reached_milestones_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub reached_milestones_ids: Vec<odoo_connect_client::RecordId>,
     /// Time Remaining on SO.
     ///
     /// `remaining_hours`: float, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub remaining_hours: Option<f64>,
     /// Salesperson.
     ///
     /// `salesman_id`: many2one of `res.users`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub salesman_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub salesman_id: Option<odoo_connect_client::Many2one>,
     /// Sequence.
     ///
     /// `sequence`: integer.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub sequence: Option<i64>,
     /// Order Status.
     ///
     /// `state`: selection, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub state: Option<SaleOrderLineState>,
     /// Generated Task.
     ///
     /// `task_id`: many2one of `project.task`.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub task_id: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub task_id: Option<odoo_connect_client::Many2one>,
     /// Taxes.
     ///
     /// `tax_ids`: many2many of `account.tax`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub tax_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub tax_ids: Vec<odoo_connect_client::RecordId>,
     /// Technical Price Unit.
     ///
     /// `technical_price_unit`: float.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub technical_price_unit: Option<f64>,
     /// Timesheets.
     ///
     /// `timesheet_ids`: one2many of `account.analytic.line`.
-    #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
-    pub timesheet_ids: Vec<odoo_client::RecordId>,
+    #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
+    pub timesheet_ids: Vec<odoo_connect_client::RecordId>,
     /// Untaxed Invoiced Amount.
     ///
     /// `untaxed_amount_invoiced`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub untaxed_amount_invoiced: Option<rust_decimal::Decimal>,
     /// Untaxed Amount To Invoice.
     ///
     /// `untaxed_amount_to_invoice`: monetary, read-only.
-    #[serde(default, with = "odoo_client::value::decimal::option")]
+    #[serde(default, with = "odoo_connect_client::value::decimal::option")]
     pub untaxed_amount_to_invoice: Option<rust_decimal::Decimal>,
     /// Virtual.
     ///
     /// `virtual_id`: char.
-    #[serde(default, with = "odoo_client::value::opt")]
+    #[serde(default, with = "odoo_connect_client::value::opt")]
     pub virtual_id: Option<String>,
     /// Last Updated on.
     ///
     /// `write_date`: datetime, read-only.
-    #[serde(default, with = "odoo_client::value::datetime::option")]
+    #[serde(default, with = "odoo_connect_client::value::datetime::option")]
     pub write_date: Option<chrono::DateTime<chrono::Utc>>,
     /// Last Updated by.
     ///
     /// `write_uid`: many2one of `res.users`, read-only.
-    #[serde(default, with = "odoo_client::value::opt")]
-    pub write_uid: Option<odoo_client::Many2one>,
+    #[serde(default, with = "odoo_connect_client::value::opt")]
+    pub write_uid: Option<odoo_connect_client::Many2one>,
 }

@@ -412,10 +412,10 @@ pub enum AmendmentError {
     #[error("amount arithmetic failed")]
     Money(#[from] MoneyError),
     /// The change order itself does not validate.
-    #[error("the change order is invalid: {0}")]
+    #[error("the change order is invalid")]
     InvalidChangeOrder(#[source] ValidationErrors),
     /// The amended contract would not be valid.
-    #[error("the amended contract would be invalid: {0}")]
+    #[error("the amended contract would be invalid")]
     Invalid(#[source] ValidationErrors),
 }
 

@@ -9,7 +9,7 @@
 //!
 //! Tokens are [`SecretString`]s: they never appear in `Debug` output or in errors.
 //!
-//! The Odoo client takes its credentials the same way: `odoo_client::CredentialProvider` has the
+//! The Odoo client takes its credentials the same way: `odoo_connect_client::CredentialProvider` has the
 //! same two methods (the secret now, a new one after a refusal), the same `Arc` blanket impl and
 //! the same once-then-typed-error retry. The two traits stay apart because what they hand out
 //! differs (a bearer token here; a login with a password or an API key there, which JSON-RPC

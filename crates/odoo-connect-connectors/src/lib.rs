@@ -96,6 +96,16 @@
 //! assert!(!page.has_more);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Third-party types in the API
+//!
+//! On purpose: [`HeaderMap`] (the `http` crate's, re-exported: the headers of a
+//! [`PushedEvent`], which a web framework hands over as they are), `axum` and `tower` under the
+//! `esign-webhook` feature (re-exported by [`esign_webhook`] so the receiver mounts in your own
+//! router), `reqwest::Client` (the HTTP client a reference connector can be given),
+//! `secrecy::SecretString` (credentials), `serde_json::Value`, `chrono` and `rust_decimal` (the
+//! canonical model's types). The pages, cursors and the delivery traits are
+//! `odoo-connect-core`'s, re-exported here.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -737,7 +747,7 @@ pub enum ConnectorError {
         what: String,
     },
     /// A pushed event was refused.
-    #[error("event rejected: {0}")]
+    #[error("event rejected")]
     Rejected(#[from] Rejection),
     /// A bug or an impossible state in the connector.
     #[error("internal connector error: {message}")]

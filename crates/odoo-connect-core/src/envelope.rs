@@ -3,7 +3,8 @@
 //! An envelope wraps a payload with everything the sync layer needs to apply it exactly once and
 //! to explain afterwards what happened to it:
 //!
-//! - a [`MessageId`] naming this delivery (a UUID v7, so ids sort by creation time);
+//! - a [`MessageId`] naming this delivery (a UUID v7, so ids sort by creation time, or the one
+//!   id [derived](MessageId::derived) from a stable name such as a connector change id);
 //! - an [`IdempotencyKey`] naming the *business effect* ("contract 42, version 3, creates its
 //!   project"), derived deterministically so that every retry and every replay carries the same key;
 //! - a [`CorrelationId`] that follows one deal from opportunity to project, invoice and payment;
@@ -158,7 +159,8 @@ macro_rules! text_newtype_serde {
     };
 }
 
-/// Identifies one message (one delivery of a business event). A UUID v7.
+/// Identifies one message (one delivery of a business event): a UUID v7 ([`MessageId::new`]) or
+/// the version-8 id [derived](MessageId::derived) from a stable name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct MessageId(Uuid);

@@ -1,9 +1,9 @@
-//! `#[derive(Model)]` for [`odoo-client`](https://docs.rs/odoo-client): the Odoo model name, the
+//! `#[derive(Model)]` for [`odoo-connect-client`](https://docs.rs/odoo-connect-client): the Odoo model name, the
 //! fields to read and the Odoo versions that have each field, derived from the struct, so no field
 //! list is kept by hand.
 //!
-//! Use it through `odoo_client::Model` (or `odoo_connect::odoo::Model`); the macro finds the crate
-//! under either name. See the documentation of `odoo_client::Model` for the attributes and an
+//! Use it through `odoo_connect_client::Model` (or `odoo_connect::odoo::Model`); the macro finds the crate
+//! under either name. See the documentation of `odoo_connect_client::Model` for the attributes and an
 //! example.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,7 +17,7 @@ use syn::{Data, DeriveInput, Fields, LitInt, LitStr, parse_macro_input};
 /// Derives `Model` for a struct of named fields.
 ///
 /// Struct attributes: `#[odoo(model = "res.partner")]` (required), `#[odoo(crate = "path")]`
-/// (where `odoo-client` is, when neither `odoo-client` nor `odoo-connect` is a dependency under its
+/// (where `odoo-connect-client` is, when neither `odoo-connect-client` nor `odoo-connect` is a dependency under its
 /// own name).
 ///
 /// Field attributes, all optional: `#[odoo(name = "...")]` (the Odoo field name; by default the
@@ -301,11 +301,11 @@ fn serde_names(field: &syn::Field) -> syn::Result<SerdeNames> {
     Ok(names)
 }
 
-/// Where `odoo-client` is, seen from the crate being compiled.
+/// Where `odoo-connect-client` is, seen from the crate being compiled.
 fn crate_path() -> TokenStream2 {
     use proc_macro_crate::{FoundCrate, crate_name};
-    match crate_name("odoo-client") {
-        Ok(FoundCrate::Itself) => return quote!(::odoo_client),
+    match crate_name("odoo-connect-client") {
+        Ok(FoundCrate::Itself) => return quote!(::odoo_connect_client),
         Ok(FoundCrate::Name(name)) => {
             let ident = syn::Ident::new(&name, Span::call_site());
             return quote!(::#ident);
@@ -318,7 +318,7 @@ fn crate_path() -> TokenStream2 {
             let ident = syn::Ident::new(&name, Span::call_site());
             quote!(::#ident::odoo)
         }
-        Err(_) => quote!(::odoo_client),
+        Err(_) => quote!(::odoo_connect_client),
     }
 }
 
@@ -387,9 +387,9 @@ mod tests {
             #[odoo(model = "res.country")]
             struct Country { id: i64 }
         });
-        // This crate depends on neither odoo-client nor odoo-connect: the fallback.
+        // This crate depends on neither odoo-connect-client nor odoo-connect: the fallback.
         assert!(
-            code.contains(":: odoo_client :: Model for Country"),
+            code.contains(":: odoo_connect_client :: Model for Country"),
             "{code}"
         );
     }

@@ -158,7 +158,7 @@ async fn pass_through_and_a_new_plan() {
 }
 
 #[tokio::test]
-async fn an_odoo_client_call_through_the_proxy_reaches_the_fake() {
+async fn an_odoo_connect_client_call_through_the_proxy_reaches_the_fake() {
     let fake = FakeOdoo::start().await;
     let proxy = FaultProxy::start(&fake.url(), FaultPlan::none())
         .await

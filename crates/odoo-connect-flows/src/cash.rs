@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::{FlowError, Flows, PaymentRegistered, key};
 use crate::mapping::{invoice as invoice_map, payment as payment_map};
-use odoo_client::models::{AccountMove, AccountMoveLine};
-use odoo_client::{Domain, OdooCall, RecordId};
 use odoo_connect_canonical::{ContractKey, InvoiceEvent, InvoiceKey, Payment};
+use odoo_connect_client::models::{AccountMove, AccountMoveLine};
+use odoo_connect_client::{Domain, OdooCall, RecordId};
 use odoo_connect_connectors::{Change, ChangeId, Record, RecordKind};
 use odoo_connect_sync::effect::ensure;
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
@@ -149,7 +149,7 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
                 .await?;
             let mine = made.into_iter().find(|p| {
                 p.get("amount")
-                    .and_then(odoo_client::value::decimal_from_value)
+                    .and_then(odoo_connect_client::value::decimal_from_value)
                     .is_some_and(|a| a == amount)
             });
             Ok(match mine {
@@ -193,7 +193,11 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
 
 /// Cancels the payments registered more than once for `payment` (same reference, date and amount),
 /// keeping the first; returns how many were cancelled.
-async fn cancel_duplicates(f: &Flows, payment: &Payment, memo: &str) -> odoo_client::Result<usize> {
+async fn cancel_duplicates(
+    f: &Flows,
+    payment: &Payment,
+    memo: &str,
+) -> odoo_connect_client::Result<usize> {
     if payment.reference.is_empty() {
         return Ok(0);
     }
@@ -213,7 +217,7 @@ async fn cancel_duplicates(f: &Flows, payment: &Payment, memo: &str) -> odoo_cli
         .iter()
         .filter(|p| {
             p.get("amount")
-                .and_then(odoo_client::value::decimal_from_value)
+                .and_then(odoo_connect_client::value::decimal_from_value)
                 .is_some_and(|a| a == payment.amount.amount)
         })
         .filter_map(|p| p.get("id").and_then(Value::as_i64).map(RecordId))

@@ -8,11 +8,11 @@ use super::{BookedContract, ClientBooked, Flows, OrderBooked, import_row, key};
 use crate::mapping::{
     LinePart, SaleLineRef, client as client_map, contract as contract_map, project as project_map,
 };
-use odoo_client::models::SaleOrder;
-use odoo_client::{Domain, RecordId};
 use odoo_connect_canonical::{
     Client, Contract, ContractStatus, ExternalRef, Project, ProjectKey, Validate,
 };
+use odoo_connect_client::models::SaleOrder;
+use odoo_connect_client::{Domain, RecordId};
 use odoo_connect_connectors::{Change, Record};
 use odoo_connect_sync::effect::{create_once, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
@@ -136,7 +136,7 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
         .model_named::<Value>("res.partner")
         .search_read(Domain::new().eq("id", id))
         .fields(["company_id"])
-        .context(odoo_client::Context::new().active_test(false))
+        .context(odoo_connect_client::Context::new().active_test(false))
         .await?;
     let company = partner.first().map(|p| many2one(p, "company_id"));
     Ok(match company {
@@ -192,7 +192,7 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
             .read([order])
             .fields(["state", "locked"])
             .await?;
-        Ok::<_, odoo_client::Error>(orders.into_iter().next())
+        Ok::<_, odoo_connect_client::Error>(orders.into_iter().next())
     };
     let version = ctx.version.clone();
     let is_done = || {

@@ -50,8 +50,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::mapping::{MappingContext, SaleLineRef};
-use odoo_client::{OdooClient, RecordId};
 use odoo_connect_canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry};
+use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
 use odoo_connect_connectors::{Change, Deliver, DeliverError};
@@ -75,20 +75,48 @@ pub use setup::{
 #[non_exhaustive]
 pub enum FlowError {
     /// Odoo could not be read.
-    #[error("odoo: {0}")]
-    Odoo(#[from] odoo_client::Error),
+    #[error("Odoo could not be read")]
+    Odoo(#[from] odoo_connect_client::Error),
     /// A message could not be built.
-    #[error("envelope: {0}")]
+    #[error("a message could not be built")]
     Envelope(#[from] odoo_connect_sync::envelope::EnvelopeError),
     /// The state store failed.
-    #[error("state store: {0}")]
+    #[error("the state store failed")]
     Store(#[from] odoo_connect_sync::store::StoreError),
-    /// Odoo lacks something the flows need (a company, a product).
-    #[error("setup: {0}")]
-    Setup(String),
+    /// Odoo lacks something the flows need (a company, a product), or refused what the setup
+    /// made; the cause, when there is one, is the source.
+    #[error("setup: {what}")]
+    Setup {
+        /// What is missing or failed.
+        what: String,
+        /// Why, when another error said.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// [`Setup::apply`] found modules missing or things to fix by hand; nothing was changed.
     #[error("Odoo is not ready for the flows:\n{0}")]
     NotReady(Box<SetupPlan>),
+}
+
+impl FlowError {
+    /// A [`FlowError::Setup`] with no other cause.
+    pub fn setup(what: impl Into<String>) -> Self {
+        FlowError::Setup {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A [`FlowError::Setup`] caused by `source`.
+    pub fn setup_caused_by(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        FlowError::Setup {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
 }
 
 /// One message of the flows, as it travels in the queue (`{"flow": "...", ...}`).
@@ -678,8 +706,9 @@ impl Flows {
         let (contract, entity) = match &booked {
             Some(b) => (b.contract.key.clone(), b.contract.legal_entity.to_string()),
             None => (
-                ContractKey::new(format!("project-{}", entry.project.as_str()))
-                    .map_err(|e| FlowError::Setup(e.to_string()))?,
+                ContractKey::new(format!("project-{}", entry.project.as_str())).map_err(|e| {
+                    FlowError::setup_caused_by("no contract key for the entry's project", e)
+                })?,
                 self.inner.settings.legal_entity.to_string(),
             ),
         };
@@ -719,7 +748,7 @@ impl Flows {
     ) -> Result<JsonEnvelope, FlowError> {
         let key = IdempotencyKey::for_effect("payment", payment.key.as_str(), "1", "register")?;
         let fallback = ContractKey::new(format!("payment-{}", payment.key.as_str()))
-            .map_err(|e| FlowError::Setup(e.to_string()))?;
+            .map_err(|e| FlowError::setup_caused_by("no contract key for the payment", e))?;
         let contract = contract.unwrap_or(&fallback);
         let msg = FlowMessage::Payment {
             payment: Box::new(payment.clone()),
@@ -922,8 +951,7 @@ fn envelope(
         FlowMessage::WonDeal { deal } => Lane::for_record("client", deal.client.key.as_str())?,
         _ => Lane::for_record("contract", contract.as_str())?,
     };
-    let payload = serde_json::to_value(&msg)
-        .map_err(|e| FlowError::Setup(format!("cannot encode the message: {e}")))?;
+    let payload = serde_json::to_value(&msg).map_err(EnvelopeError::Payload)?;
     Ok(Envelope::builder(key, payload)
         .correlation_id(correlation_for(contract))
         .source(source)

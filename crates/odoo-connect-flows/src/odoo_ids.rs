@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::FlowError;
 use crate::mapping::MappingContext;
-use odoo_client::{Domain, OdooClient, RecordId};
 use odoo_connect_canonical::{BillingKind, CountryCode, Currency, EmployeeKey, LegalEntityKey};
+use odoo_connect_client::{Domain, OdooClient, RecordId};
 
 /// What the flows need to know about the Odoo database.
 ///
@@ -102,7 +102,7 @@ pub(super) async fn resolve(
         .search_read(Domain::new())
         .fields(["name"])
         .order("id")
-        .context(odoo_client::Context::new().active_test(false))
+        .context(odoo_connect_client::Context::new().active_test(false))
         .await?;
     for c in currencies {
         if let (Some(id), Some(cur)) = (id_of(&c), text(&c, "name"))
@@ -126,7 +126,7 @@ pub(super) async fn resolve(
         )
         .await?;
         let id = found.first().and_then(id_of).ok_or_else(|| {
-            FlowError::Setup(format!(
+            FlowError::setup(format!(
                 "no product with internal reference `{code}` to sell {kind}"
             ))
         })?;

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::{FlowError, FlowSettings, import_row};
 use crate::mapping::MappingContext;
 use crate::mapping::contract as contract_map;
-use odoo_client::{Context, Domain, OdooClient, RecordId};
 use odoo_connect_canonical::{BillingKind, Currency, LegalEntityKey};
+use odoo_connect_client::{Context, Domain, OdooClient, RecordId};
 
 /// The module of the external ids [`Setup`] gives what it creates (`odoo_connect.<name>`).
 pub const SETUP_MODULE: &str = "odoo_connect";
@@ -185,7 +185,7 @@ impl fmt::Display for SetupPlan {
 /// [`FlowSettings`]. Running it twice changes nothing the second time.
 ///
 /// ```no_run
-/// # async fn run(odoo: odoo_client::OdooClient) -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run(odoo: odoo_connect_client::OdooClient) -> Result<(), Box<dyn std::error::Error>> {
 /// use odoo_connect_canonical::{BillingKind, Currency};
 /// use odoo_connect_flows::{Flows, Setup};
 ///
@@ -334,7 +334,7 @@ impl Setup {
                     .currency_ids
                     .get(cur)
                     .copied()
-                    .ok_or_else(|| FlowError::Setup(format!("no currency {cur} in Odoo")))?;
+                    .ok_or_else(|| FlowError::setup(format!("no currency {cur} in Odoo")))?;
                 let fields = ["id", "name", "currency_id/.id", "company_id/.id"];
                 let row = vec![
                     Value::String(xmlid.clone()),
@@ -690,8 +690,8 @@ fn product_note(kind: BillingKind, product: &Value) -> Option<String> {
     None
 }
 
-fn setup_error(what: &str, e: odoo_client::Error) -> FlowError {
-    FlowError::Setup(format!("{what}: {e}"))
+fn setup_error(what: &str, e: odoo_connect_client::Error) -> FlowError {
+    FlowError::setup_caused_by(what, e)
 }
 
 /// The records of `module`'s external ids: (model, name) → id.
@@ -773,8 +773,8 @@ async fn load_one(
     }
     let ids = result
         .into_ids()
-        .map_err(|e| FlowError::Setup(format!("Odoo refused the {model} record: {e}")))?;
+        .map_err(|e| FlowError::setup_caused_by(format!("Odoo refused the {model} record"), e))?;
     ids.first()
         .copied()
-        .ok_or_else(|| FlowError::Setup(format!("Odoo created no {model} record")))
+        .ok_or_else(|| FlowError::setup(format!("Odoo created no {model} record")))
 }

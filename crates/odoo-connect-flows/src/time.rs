@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use super::{BookedContract, Flows, TimesheetsRecorded, key};
 use crate::mapping::LinePart;
-use odoo_client::{Domain, OdooCall, RecordId};
 use odoo_connect_canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceable_now};
 use odoo_connect_canonical::{
     ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
 };
+use odoo_connect_client::{Domain, OdooCall, RecordId};
 use odoo_connect_sync::effect::{ImportRow, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
 use odoo_connect_sync::store::AuditEvent;
@@ -260,7 +260,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
                 .await?;
             let pending = lines.iter().any(|l| {
                 l.get("qty_to_invoice")
-                    .and_then(odoo_client::value::decimal_from_value)
+                    .and_then(odoo_connect_client::value::decimal_from_value)
                     .is_some_and(|q| q.is_sign_positive() && !q.is_zero())
             });
             if pending {
@@ -279,7 +279,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         }
     };
     let act = || async move {
-        let context = odoo_client::Context::new()
+        let context = odoo_connect_client::Context::new()
             .with("active_model", "sale.order")
             .with("active_ids", json!([order.get()]))
             .with("active_id", order.get());
@@ -351,6 +351,6 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
 
 fn number(v: &Value, field: &str) -> Decimal {
     v.get(field)
-        .and_then(odoo_client::value::decimal_from_value)
+        .and_then(odoo_connect_client::value::decimal_from_value)
         .unwrap_or_default()
 }

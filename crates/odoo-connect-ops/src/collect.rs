@@ -12,11 +12,11 @@ use super::{
     TraceEvent, Unbilled, UnbilledItem, UnmatchedCredit, WorkKind,
 };
 use crate::message::{KnownContract, ReportedMessage, Work};
-use odoo_client::{Domain, OdooClient};
 use odoo_connect_canonical::rules::{RevenueInput, revenue_schedule};
 use odoo_connect_canonical::{
     BillingLine, Contract, ContractKey, Currency, ExternalRef, Money, TimeEntry, YearMonth,
 };
+use odoo_connect_client::{Domain, OdooClient};
 use odoo_connect_sync::envelope::CorrelationId;
 use odoo_connect_sync::store::{AuditKind, AuditQuery, DeadLetter, DeadLetterFilter, StateStore};
 
@@ -165,7 +165,7 @@ pub enum OpsError {
         what: &'static str,
         /// Odoo's error.
         #[source]
-        source: odoo_client::Error,
+        source: odoo_connect_client::Error,
     },
 }
 
@@ -173,7 +173,7 @@ fn store_err(what: &'static str) -> impl FnOnce(odoo_connect_sync::store::StoreE
     move |source| OpsError::Store { what, source }
 }
 
-fn odoo_err(what: &'static str) -> impl FnOnce(odoo_client::Error) -> OpsError {
+fn odoo_err(what: &'static str) -> impl FnOnce(odoo_connect_client::Error) -> OpsError {
     move |source| OpsError::Odoo { what, source }
 }
 
@@ -502,7 +502,7 @@ fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
 
 fn decimal(v: &Value, field: &str) -> Decimal {
     v.get(field)
-        .and_then(odoo_client::value::decimal_from_value)
+        .and_then(odoo_connect_client::value::decimal_from_value)
         .unwrap_or_default()
 }
 

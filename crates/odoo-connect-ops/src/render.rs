@@ -7,6 +7,9 @@
 //! Links from data are only emitted as `href` when they are `http://` or `https://` URLs; any
 //! other scheme (such as `javascript:`) shows the label alone.
 
+// The helpers below serve the HTML page too; without it some are unused.
+#![cfg_attr(not(feature = "html"), allow(dead_code, unused_imports))]
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 

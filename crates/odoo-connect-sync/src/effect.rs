@@ -32,9 +32,9 @@
 //! Concurrent writers of the same rows (timesheet lines of one task update the task's hours)
 //! make PostgreSQL roll one of them back: a serialisation failure, a deadlock, a lock that could
 //! not be obtained. `load` catches these per row and returns them in its messages as if Odoo
-//! had refused the rows ([`LoadError::is_transient`](odoo_client::LoadError::is_transient)
+//! had refused the rows ([`LoadError::is_transient`](odoo_connect_client::LoadError::is_transient)
 //! tells them apart), and other calls report them as
-//! [`OdooErrorKind::Conflict`](odoo_client::OdooErrorKind::Conflict) once Odoo's own tries are
+//! [`OdooErrorKind::Conflict`](odoo_connect_client::OdooErrorKind::Conflict) once Odoo's own tries are
 //! spent. Nothing was committed, so the effects here load the same rows again after a short
 //! random pause, a few times ([`BatchOptions::conflict_retries`]), and then hand them back to
 //! the pipeline as [`Stop::Retry`]: a conflict never fails a row nor sends its message to the
@@ -52,7 +52,7 @@ use tokio::sync::oneshot;
 use crate::envelope::IdempotencyKey;
 use crate::step::{StepContext, Stop};
 use crate::store::{AuditEvent, AuditKind, Begin, Claim, IdempotencyLedger};
-use odoo_client::{LoadMessage, OdooClient, RecordId};
+use odoo_connect_client::{LoadMessage, OdooClient, RecordId};
 
 /// The module of the external ids the sync creates.
 pub const EXTERNAL_ID_MODULE: &str = "__sync__";
@@ -68,7 +68,7 @@ async fn existing_records(
     odoo: &OdooClient,
     model: &str,
     xmlids: &[String],
-) -> odoo_client::Result<HashMap<String, RecordId>> {
+) -> odoo_connect_client::Result<HashMap<String, RecordId>> {
     let mut by_module: HashMap<&str, Vec<&str>> = HashMap::new();
     for x in xmlids {
         if let Some((module, name)) = x.split_once('.') {
@@ -80,7 +80,7 @@ async fn existing_records(
         let rows: Vec<Value> = odoo
             .model_named::<Value>("ir.model.data")
             .search_read(
-                odoo_client::Domain::new()
+                odoo_connect_client::Domain::new()
                     .eq("module", module)
                     .eq("model", model)
                     .is_in("name", names),
@@ -104,7 +104,7 @@ async fn existing_records(
 ///
 /// ```
 /// use odoo_connect_sync::effect::ImportRow;
-/// use odoo_client::RecordId;
+/// use odoo_connect_client::RecordId;
 /// let row = ImportRow::new()
 ///     .text("name", "Acme Consulting")
 ///     .boolean("is_company", true)
@@ -413,7 +413,7 @@ impl BatchOptions {
 /// use odoo_connect_sync::effect::{BatchOptions, ImportRow, create_once_many};
 /// use odoo_connect_sync::envelope::IdempotencyKey;
 /// use odoo_connect_sync::store::memory::MemoryStore;
-/// use odoo_client::{OdooClient, RecordId};
+/// use odoo_connect_client::{OdooClient, RecordId};
 ///
 /// # async fn run(odoo: OdooClient) -> Result<(), Box<dyn std::error::Error>> {
 /// let ledger = MemoryStore::new();
@@ -941,7 +941,7 @@ fn in_flight(
 /// use odoo_connect_sync::pipeline::Pipeline;
 /// use odoo_connect_sync::step::from_fn;
 /// use odoo_connect_sync::store::memory::MemoryStore;
-/// use odoo_client::{OdooClient, RecordId};
+/// use odoo_connect_client::{OdooClient, RecordId};
 ///
 /// # fn run(odoo: OdooClient) {
 /// let lines = BatchedCreate::new(odoo, "account.analytic.line", BatchOptions::default());
@@ -1243,7 +1243,7 @@ async fn apply(inner: &BatcherInner, rows: Vec<Waiting>, turns: Option<&tokio::s
 /// `is_done` reads the target and says whether the effect is already there; `act` performs it.
 /// After `act`, the target is read again to confirm. With the ledger entry for `key`, a retry
 /// after a lost reply finds the effect done and does not repeat it. A call that a conflict with
-/// a concurrent transaction rolled back ([`odoo_client::Error::is_conflict`]) gives
+/// a concurrent transaction rolled back ([`odoo_connect_client::Error::is_conflict`]) gives
 /// [`Stop::Retry`], like any transient failure.
 pub async fn ensure<C, CF, A, AF>(
     cx: &StepContext,
@@ -1253,9 +1253,9 @@ pub async fn ensure<C, CF, A, AF>(
 ) -> Result<Value, Stop>
 where
     C: FnMut() -> CF,
-    CF: std::future::Future<Output = odoo_client::Result<Option<Value>>>,
+    CF: std::future::Future<Output = odoo_connect_client::Result<Option<Value>>>,
     A: FnOnce() -> AF,
-    AF: std::future::Future<Output = odoo_client::Result<Value>>,
+    AF: std::future::Future<Output = odoo_connect_client::Result<Value>>,
 {
     let claim = match cx
         .ledger
@@ -1271,7 +1271,7 @@ where
         Begin::New(claim) | Begin::Resumed { claim, .. } => claim,
     };
     // A conflict with a concurrent transaction rolled the call back: a retry, a little later.
-    let fail = |e: odoo_client::Error| {
+    let fail = |e: odoo_connect_client::Error| {
         if e.is_conflict() {
             conflict_stop("the call", &e)
         } else {

@@ -39,6 +39,18 @@
 //!
 //! Neither is on by default (the `odoo-connect` facade turns on `sqlite`); the in-memory store
 //! is always there.
+//!
+//! ## Third-party types in the API
+//!
+//! On purpose, so that a caller names the same version as this crate:
+//! [`tokio_util::sync::CancellationToken`](pipeline::CancellationToken) (re-exported: the graceful
+//! stop of [`Pipeline::run_until_cancelled`](pipeline::Pipeline::run_until_cancelled), the token
+//! the rest of a tokio application already uses), [`async_trait`] (re-exported: the attribute
+//! [`Step`](step::Step), [`TypedStep`](typed::TypedStep) and the store traits are implemented
+//! with), `sqlx::PgPool` (feature `postgres`: `PostgresStore::from_pool` and `PostgresStore::pool`
+//! share a pool the application already has), `serde_json::Value` (payloads, details, outcomes),
+//! `chrono::DateTime<Utc>` (times) and `rust_decimal::Decimal` (quantities in
+//! [`ImportRow::number`](effect::ImportRow::number)). No other crate's type is public.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -19,7 +19,7 @@ pub use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::envelope::{CorrelationId, Envelope, EnvelopeError, JsonEnvelope, MessageId};
-use crate::step::{Outcome, Step, StepContext};
+use crate::step::{Outcome, Step, StepContext, Stop};
 use crate::store::{
     AuditEvent, AuditKind, AuditQuery, AuditRecord, CheckpointKey, DeadLetterFilter, DeadLetterId,
     Failure, FailureClass, Lease, LeasedMessage, SharedClock, StateStore, StoreError, SystemClock,
@@ -30,16 +30,16 @@ use crate::store::{
 #[non_exhaustive]
 pub enum SyncError {
     /// The state store failed.
-    #[error("state store: {0}")]
+    #[error("the state store failed")]
     Store(#[from] StoreError),
     /// A message could not be encoded or decoded.
-    #[error("envelope: {0}")]
+    #[error("a message could not be encoded or decoded")]
     Envelope(#[from] EnvelopeError),
     /// A dead letter or message does not exist.
     #[error("not found: {0}")]
     NotFound(String),
     /// A source of changes failed.
-    #[error("source `{source_name}`: {error}")]
+    #[error("the source `{source_name}` failed")]
     Source {
         /// The source.
         source_name: String,
@@ -47,6 +47,13 @@ pub enum SyncError {
         #[source]
         error: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl odoo_connect_core::retry::Retryable for SyncError {
+    /// See [`SyncError::is_retryable`].
+    fn is_retryable(&self) -> bool {
+        SyncError::is_retryable(self)
+    }
 }
 
 impl SyncError {
@@ -1156,7 +1163,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
         let mut ack = None;
         let labels = [("pipeline", inner.label.clone())];
         let settle: Result<(), StoreError> = match &final_outcome {
-            Outcome::Done | Outcome::Skipped { .. } => {
+            Outcome::Done | Outcome::Stopped(Stop::Skipped { .. }) => {
                 if matches!(final_outcome, Outcome::Done) {
                     report.done = 1;
                 } else {
@@ -1165,7 +1172,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 ack = Some(lease.clone());
                 Ok(())
             }
-            Outcome::Held { reason, detail } => {
+            Outcome::Stopped(Stop::Held { reason, detail }) => {
                 report.held = 1;
                 metrics::counter!(METRIC_HELD, "pipeline" => inner.label.clone(), "reason" => reason.clone()).increment(1);
                 let failure = Failure::new(FailureClass::Business, reason.clone())
@@ -1173,7 +1180,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 self.dead_letter(&cx.envelope, &lease, failure, &mut events)
                     .await
             }
-            Outcome::Retry { after, error } => {
+            Outcome::Stopped(Stop::Retry { after, error }) => {
                 let failed = attempts + 1;
                 let elapsed = (inner.clock.now() - enqueued_at)
                     .to_std()
@@ -1199,7 +1206,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     }
                 }
             }
-            Outcome::Failed { reason, errors } => {
+            Outcome::Stopped(Stop::Failed { reason, errors }) => {
                 report.failed = 1;
                 metrics::counter!(METRIC_FAILED, "pipeline" => inner.label.clone(), "class" => "terminal").increment(1);
                 let failure = Failure::new(FailureClass::Technical, reason.clone())

@@ -166,7 +166,9 @@ fn equal(a: &Value, b: &Value, how: Compare) -> bool {
             _ => (is_empty(a) && is_empty(b)) || a == b,
         },
         Compare::Decimal => {
-            let d = |v: &Value| odoo_client::value::decimal_from_value(v).map(|d| d.normalize());
+            let d = |v: &Value| {
+                odoo_connect_client::value::decimal_from_value(v).map(|d| d.normalize())
+            };
             match (d(a), d(b)) {
                 (Some(x), Some(y)) => x == y,
                 _ => (is_empty(a) && is_empty(b)) || a == b,

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::envelope::JsonEnvelope;
 use crate::store::{AuditEvent, AuditKind, AuditLog, IdempotencyLedger};
-use odoo_client::{OdooClient, RecordId};
+use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_core::retry::Retryable;
 
 /// Why a step ends a message's attempt: the error side of [`StepResult`].
@@ -164,7 +164,7 @@ impl Stop {
     }
 
     /// The stop an Odoo error calls for; see [`Stop::from_error`].
-    pub fn from_odoo_error(e: &odoo_client::Error) -> Self {
+    pub fn from_odoo_error(e: &odoo_connect_client::Error) -> Self {
         Stop::from_error(e)
     }
 
@@ -210,54 +210,36 @@ where
     }
 }
 
-/// What a step run came to, as the pipeline records it in the audit trail and its report:
-/// [`Outcome::Done`] or one of the [`Stop`]s.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+/// What a step run came to, as the pipeline records it in the audit trail and its report: done,
+/// or the [`Stop`] that ended the attempt.
+///
+/// In JSON it is the stop's own form, or `{"outcome": "done"}`:
+///
+/// ```
+/// use odoo_connect_sync::step::{Outcome, Stop};
+/// let held = Outcome::from(Stop::held("cap_reached", serde_json::json!({"cap": 40})));
+/// assert_eq!(held.label(), "held");
+/// let json = serde_json::to_value(&held)?;
+/// assert_eq!(json["outcome"], "held");
+/// assert_eq!(serde_json::from_value::<Outcome>(json)?, held);
+/// assert_eq!(serde_json::to_value(Outcome::Done)?, serde_json::json!({"outcome": "done"}));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
     /// The step did its part (the next step runs; after the last, the message is done).
     Done,
-    /// See [`Stop::Skipped`].
-    Skipped {
-        /// Why.
-        reason: String,
-    },
-    /// See [`Stop::Held`].
-    Held {
-        /// A short, stable reason used to group held messages (`cap_reached`).
-        reason: String,
-        /// What the rule saw.
-        #[serde(default)]
-        detail: Value,
-    },
-    /// See [`Stop::Retry`].
-    Retry {
-        /// The delay the remote side asked for (`Retry-After`), if any.
-        #[serde(default)]
-        after: Option<Duration>,
-        /// What failed.
-        error: String,
-    },
-    /// See [`Stop::Failed`].
-    Failed {
-        /// A short reason.
-        reason: String,
-        /// The error chain, outermost first.
-        #[serde(default)]
-        errors: Vec<String>,
-    },
+    /// The step ended the attempt.
+    Stopped(Stop),
 }
 
 impl Outcome {
-    /// A short label for metrics and the audit trail.
+    /// A short label for metrics and the audit trail (`done`, or the stop's).
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Done => "done",
-            Outcome::Skipped { .. } => "skipped",
-            Outcome::Held { .. } => "held",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Failed { .. } => "failed",
+            Outcome::Stopped(stop) => stop.label(),
         }
     }
 
@@ -265,22 +247,22 @@ impl Outcome {
     pub fn into_result(self) -> StepResult {
         match self {
             Outcome::Done => Ok(()),
-            Outcome::Skipped { reason } => Err(Stop::Skipped { reason }),
-            Outcome::Held { reason, detail } => Err(Stop::Held { reason, detail }),
-            Outcome::Retry { after, error } => Err(Stop::Retry { after, error }),
-            Outcome::Failed { reason, errors } => Err(Stop::Failed { reason, errors }),
+            Outcome::Stopped(stop) => Err(stop),
+        }
+    }
+
+    /// The stop, unless the step was done.
+    pub fn stop(&self) -> Option<&Stop> {
+        match self {
+            Outcome::Done => None,
+            Outcome::Stopped(stop) => Some(stop),
         }
     }
 }
 
 impl From<Stop> for Outcome {
     fn from(stop: Stop) -> Self {
-        match stop {
-            Stop::Skipped { reason } => Outcome::Skipped { reason },
-            Stop::Held { reason, detail } => Outcome::Held { reason, detail },
-            Stop::Retry { after, error } => Outcome::Retry { after, error },
-            Stop::Failed { reason, errors } => Outcome::Failed { reason, errors },
-        }
+        Outcome::Stopped(stop)
     }
 }
 
@@ -288,8 +270,34 @@ impl<T> From<StepResult<T>> for Outcome {
     fn from(r: StepResult<T>) -> Self {
         match r {
             Ok(_) => Outcome::Done,
-            Err(stop) => stop.into(),
+            Err(stop) => Outcome::Stopped(stop),
         }
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Outcome::Done => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("outcome", "done")?;
+                map.end()
+            }
+            Outcome::Stopped(stop) => stop.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        if value.get("outcome").and_then(Value::as_str) == Some("done") {
+            return Ok(Outcome::Done);
+        }
+        Stop::deserialize(value)
+            .map(Outcome::Stopped)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -419,8 +427,8 @@ impl fmt::Debug for Route {
 
 impl Route {
     /// The context for Odoo calls of this route: the company as the active one.
-    pub fn context(&self) -> odoo_client::Context {
-        odoo_client::Context::new().allowed_company_ids([self.company_id])
+    pub fn context(&self) -> odoo_connect_client::Context {
+        odoo_connect_client::Context::new().allowed_company_ids([self.company_id])
     }
 }
 
@@ -809,14 +817,14 @@ mod tests {
     }
 
     /// A step body written with `?` over the errors of the client, the connectors and the stores.
-    fn step_body(e: odoo_client::Error) -> StepResult<u32> {
+    fn step_body(e: odoo_connect_client::Error) -> StepResult<u32> {
         Err(e)?;
         Ok(1)
     }
 
     #[test]
     fn odoo_errors_become_retries_or_failures() {
-        let busy = odoo_client::Error::Http {
+        let busy = odoo_connect_client::Error::Http {
             status: 503,
             snippet: "<html>busy</html>".into(),
             retry_after: Some(Duration::from_secs(7)),
@@ -828,7 +836,7 @@ mod tests {
             }
             other => panic!("expected a retry, got {other:?}"),
         }
-        let refused = odoo_client::Error::Http {
+        let refused = odoo_connect_client::Error::Http {
             status: 400,
             snippet: "bad request".into(),
             retry_after: None,

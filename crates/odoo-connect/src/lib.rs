@@ -7,7 +7,7 @@
 //! | module | crate | what it holds |
 //! |---|---|---|
 //! | [`core`] | `odoo-connect-core` | envelopes, message ids, idempotency keys, cursors and pages, the clock, retry classification; no I/O |
-//! | [`odoo`] | `odoo-client` | the typed Odoo client: JSON-RPC and JSON-2, models, domains, x2many commands, typed errors |
+//! | [`odoo`] | `odoo-connect-client` | the typed Odoo client: JSON-RPC and JSON-2, models, domains, x2many commands, typed errors |
 //! | [`canonical`] | `odoo-connect-canonical` | money, clients, contracts, projects, time, expenses, invoices, payments, legal entities, and their rules; no I/O |
 //! | [`connector`] | `odoo-connect-connectors` | the connector traits and the reference connectors (features `hubspot`, `salesforce`, `timesheet-csv`, `esign-webhook`, `camt053`) |
 //! | [`sync`], [`store`] | `odoo-connect-sync` | the pipeline, steps, exactly-once effects, state stores (memory, `sqlite`, `postgres`) |
@@ -25,9 +25,9 @@
 #[doc(inline)]
 pub use odoo_connect_core as core;
 
-/// Layer 1: the typed Odoo client (the `odoo-client` crate).
+/// Layer 1: the typed Odoo client (the `odoo-connect-client` crate).
 #[doc(inline)]
-pub use odoo_client as odoo;
+pub use odoo_connect_client as odoo;
 
 /// Layer 2: the canonical professional-services model and its rules (the `odoo-connect-canonical` crate).
 #[doc(inline)]
@@ -81,7 +81,7 @@ pub use odoo_connect_ops as ops;
 #[doc(inline)]
 pub use odoo_connect_testkit as testkit;
 
-pub use odoo_client::odoo_selection;
+pub use odoo_connect_client::odoo_selection;
 
 pub use chrono;
 pub use rust_decimal;

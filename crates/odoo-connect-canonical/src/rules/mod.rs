@@ -29,7 +29,7 @@ use super::validate::ValidationErrors;
 #[non_exhaustive]
 pub enum RuleError {
     /// The contract does not validate; the rules rely on its invariants (one currency, rounded amounts).
-    #[error("the contract is invalid: {0}")]
+    #[error("the contract is invalid")]
     InvalidContract(#[source] ValidationErrors),
     /// Arithmetic on amounts failed (overflow, or an input in another currency).
     #[error("amount arithmetic failed")]

@@ -7,9 +7,9 @@
 //! becomes the partner's `parent_id`: a company partner stays its own commercial entity, so a
 //! subsidiary keeps its own invoices.
 
-use odoo_client::Values;
-use odoo_client::models::Partner;
 use odoo_connect_canonical::{Address, Client, ExternalRefs, PaymentTerms};
+use odoo_connect_client::Values;
+use odoo_connect_client::models::Partner;
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, key_or_derived, legal_entity_of,
@@ -27,7 +27,7 @@ const MODEL: &str = "res.partner";
 /// ```
 /// use odoo_connect_canonical::{Address, Client, Currency, PaymentTerms};
 /// use odoo_connect_flows::mapping::{MappingContext, client};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let address = Address::new(vec!["Rue Neuve 1".into()], "Brussels", "BE".parse()?);
 /// let mut acme = Client::new("acme".parse()?, "ACME SA", "BE".parse()?, address, Currency::EUR, "firm-be".parse()?);
@@ -164,7 +164,7 @@ fn terms_text(terms: &PaymentTerms) -> String {
 /// ```
 /// use odoo_connect_canonical::{ClientKey, Currency, PaymentTerms};
 /// use odoo_connect_flows::mapping::{MappingContext, client};
-/// use odoo_client::{ServerVersion, models::Partner};
+/// use odoo_connect_client::{ServerVersion, models::Partner};
 ///
 /// let partner: Partner = serde_json::from_str(
 ///     r#"{"id": 15, "name": "Azure Interior", "is_company": true, "vat": false,

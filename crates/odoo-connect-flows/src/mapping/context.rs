@@ -6,12 +6,12 @@ use std::hash::Hash;
 
 use rust_decimal::Decimal;
 
-use odoo_client::{RecordId, ServerVersion};
 use odoo_connect_canonical::{
     BillingKind, BillingLineId, ClientKey, ContractKey, CountryCode, Currency, EmployeeKey,
     InvoiceKey, LegalEntityKey, MilestoneKey, PaymentKey, PaymentMethod, PaymentTerms, ProjectKey,
     Role, TaskKey, TimeEntryKey,
 };
+use odoo_connect_client::{RecordId, ServerVersion};
 
 /// A two-way map between canonical keys (or values) and the ids of Odoo records.
 ///
@@ -21,7 +21,7 @@ use odoo_connect_canonical::{
 /// ```
 /// use odoo_connect_canonical::ClientKey;
 /// use odoo_connect_flows::mapping::IdMap;
-/// use odoo_client::RecordId;
+/// use odoo_connect_client::RecordId;
 ///
 /// let acme: ClientKey = "acme".parse()?;
 /// let clients = IdMap::new().with(acme.clone(), 15);
@@ -166,7 +166,7 @@ impl SaleLineRef {
 /// ```
 /// use odoo_connect_canonical::Currency;
 /// use odoo_connect_flows::mapping::MappingContext;
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let mut ctx = MappingContext::new(ServerVersion::new(18, 0));
 /// ctx.currencies.insert(Currency::USD, 1);

@@ -17,14 +17,14 @@
 use chrono::NaiveTime;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use odoo_client::models::SaleOrder;
-use odoo_client::models::product::{InvoicePolicy, ServicePolicy, ServiceType};
-use odoo_client::models::sale::SaleOrderState;
-use odoo_client::{Command, OdooCall, RecordId, ServerVersion, Values};
 use odoo_connect_canonical::{
     BillingKind, BillingLine, Contract, ContractStatus, FixedFeeRecognition, Recurrence,
     service_periods,
 };
+use odoo_connect_client::models::SaleOrder;
+use odoo_connect_client::models::product::{InvoicePolicy, ServicePolicy, ServiceType};
+use odoo_connect_client::models::sale::SaleOrderState;
+use odoo_connect_client::{Command, OdooCall, RecordId, ServerVersion, Values};
 
 use super::{
     LinePart, Mapped, MappingContext, MappingError, SaleLineRef, UnsupportedField, fields,
@@ -281,7 +281,7 @@ pub fn line_refs(contract: &Contract) -> Vec<Option<SaleLineRef>> {
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{BillingKind, BillingLine, Contract, Currency, Money, Rate};
 /// use odoo_connect_flows::mapping::{MappingContext, contract};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 /// use rust_decimal::Decimal;
 ///
 /// let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
@@ -440,7 +440,7 @@ pub struct OrderTarget {
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{Contract, Currency};
 /// use odoo_connect_flows::mapping::contract;
-/// use odoo_client::{ServerVersion, models::sale::SaleOrderState};
+/// use odoo_connect_client::{ServerVersion, models::sale::SaleOrderState};
 ///
 /// let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
 /// let mut c = Contract::new("c-1".parse()?, "acme".parse()?, "firm".parse()?, "Audit", Currency::EUR, day);
@@ -474,7 +474,7 @@ pub fn target_state(contract: &Contract, version: &ServerVersion) -> OrderTarget
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{Contract, Currency};
 /// use odoo_connect_flows::mapping::contract;
-/// use odoo_client::{ServerVersion, models::SaleOrder};
+/// use odoo_connect_client::{ServerVersion, models::SaleOrder};
 ///
 /// let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
 /// let mut c = Contract::new("c-1".parse()?, "acme".parse()?, "firm".parse()?, "Audit", Currency::EUR, day);
@@ -527,7 +527,7 @@ pub fn workflow_calls(
 /// ```
 /// use odoo_connect_canonical::BillingKind;
 /// use odoo_connect_flows::mapping::contract::service_policy;
-/// use odoo_client::models::product::ServicePolicy;
+/// use odoo_connect_client::models::product::ServicePolicy;
 /// assert_eq!(service_policy(BillingKind::FixedFeeMilestones), ServicePolicy::DeliveredMilestones);
 /// assert_eq!(service_policy(BillingKind::TimeAndMaterials), ServicePolicy::DeliveredTimesheet);
 /// assert_eq!(service_policy(BillingKind::Retainer), ServicePolicy::OrderedPrepaid);
@@ -605,7 +605,7 @@ pub fn service_tracking(kind: BillingKind) -> &'static str {
 /// ```
 /// use odoo_connect_canonical::BillingKind;
 /// use odoo_connect_flows::mapping::{MappingContext, contract};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let ctx17 = MappingContext::new(ServerVersion::new(17, 0));
 /// let p = contract::service_product(BillingKind::FixedFeeMilestones, "Fixed fee", &ctx17);

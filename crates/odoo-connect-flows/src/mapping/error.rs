@@ -1,7 +1,7 @@
 //! The mapping layer's error.
 
-use odoo_client::RecordId;
 use odoo_connect_canonical::MoneyError;
+use odoo_connect_client::RecordId;
 
 /// Why a canonical document could not be turned into Odoo values, or an Odoo record into a
 /// canonical document.
@@ -85,7 +85,7 @@ pub enum MappingError {
         reason: String,
     },
     /// Arithmetic on amounts failed (currencies mixed, overflow).
-    #[error("{path}: {source}")]
+    #[error("{path}: amount arithmetic failed")]
     Money {
         /// The field.
         path: String,

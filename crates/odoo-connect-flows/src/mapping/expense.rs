@@ -6,8 +6,8 @@
 //! re-invoiced on (`sale_order_id`, from the `sale_expense` module); how it is re-invoiced (at
 //! cost or at the sales price) is the product's `expense_policy`.
 
-use odoo_client::Values;
 use odoo_connect_canonical::{ApprovalState, BillingKind, Expense};
+use odoo_connect_client::Values;
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, analytic_distribution, fields,
@@ -26,7 +26,7 @@ use super::{
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{BillingKind, Currency, Expense, Money};
 /// use odoo_connect_flows::mapping::{MappingContext, expense};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 /// use rust_decimal::Decimal;
 ///
 /// let mut e = Expense::new("ex-1".parse()?, "jane".parse()?, "prj-1".parse()?,

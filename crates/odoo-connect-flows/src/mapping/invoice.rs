@@ -15,12 +15,14 @@ use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use odoo_client::RecordId;
-use odoo_client::models::account::{MoveLineDisplayType, MovePaymentState, MoveState, MoveType};
-use odoo_client::models::{AccountMove, AccountMoveLine};
 use odoo_connect_canonical::{
     InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceStatus, LineSource, Money, TaxAmount,
 };
+use odoo_connect_client::RecordId;
+use odoo_connect_client::models::account::{
+    MoveLineDisplayType, MovePaymentState, MoveState, MoveType,
+};
+use odoo_connect_client::models::{AccountMove, AccountMoveLine};
 
 use super::{
     LinePart, MappingContext, MappingError, checked_mul, currency_of, derived_key, key_or_derived,
@@ -34,7 +36,7 @@ const MODEL: &str = "account.move";
 /// ```
 /// use odoo_connect_canonical::InvoiceStatus;
 /// use odoo_connect_flows::mapping::invoice::status;
-/// use odoo_client::models::account::{MovePaymentState, MoveState};
+/// use odoo_connect_client::models::account::{MovePaymentState, MoveState};
 /// assert_eq!(status(&MoveState::Posted, Some(&MovePaymentState::InPayment))?, InvoiceStatus::Paid);
 /// assert_eq!(status(&MoveState::Posted, Some(&MovePaymentState::Partial))?, InvoiceStatus::PartiallyPaid);
 /// assert!(status(&MoveState::Posted, Some(&MovePaymentState::Other("frozen".into()))).is_err());
@@ -77,7 +79,7 @@ pub fn status(
 /// ```
 /// use odoo_connect_canonical::{InvoiceKind, InvoiceStatus};
 /// use odoo_connect_flows::mapping::{MappingContext, invoice};
-/// use odoo_client::{ServerVersion, models::{AccountMove, AccountMoveLine}};
+/// use odoo_connect_client::{ServerVersion, models::{AccountMove, AccountMoveLine}};
 ///
 /// let mv: AccountMove = serde_json::from_str(
 ///     r#"{"id": 57, "name": "INV/2026/00010", "move_type": "out_invoice", "state": "posted",

@@ -5,9 +5,9 @@
 //! ([`derived_tax_regime`]); writing one reports the regime when that derivation would not give it
 //! back.
 
-use odoo_client::Values;
-use odoo_client::models::Company;
 use odoo_connect_canonical::{Address, CountryCode, LegalEntity, TaxRegime};
+use odoo_connect_client::Values;
+use odoo_connect_client::models::Company;
 
 use super::client::address_values;
 use super::{
@@ -50,7 +50,7 @@ pub fn derived_tax_regime(country: CountryCode, tax_id: Option<&str>) -> TaxRegi
 /// ```
 /// use odoo_connect_canonical::{Currency, LegalEntity, TaxRegime};
 /// use odoo_connect_flows::mapping::{MappingContext, legal_entity};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let mut firm = LegalEntity::new("firm-fr".parse()?, "Firm SAS", "FR".parse()?, Currency::EUR, TaxRegime::Vat);
 /// firm.tax_id = Some("FR40303265045".into());
@@ -121,7 +121,7 @@ fn regime_text(regime: TaxRegime) -> &'static str {
 /// ```
 /// use odoo_connect_canonical::{Currency, TaxRegime};
 /// use odoo_connect_flows::mapping::{MappingContext, legal_entity};
-/// use odoo_client::{ServerVersion, models::Company};
+/// use odoo_connect_client::{ServerVersion, models::Company};
 ///
 /// let company: Company = serde_json::from_str(
 ///     r#"{"id": 2, "name": "My US Company", "currency_id": [1, "USD"], "country_id": [233, "United States"],

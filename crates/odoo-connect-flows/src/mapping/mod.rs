@@ -1,6 +1,6 @@
 //! Canonical documents to Odoo values and Odoo records to canonical documents, per Odoo version.
 //!
-//! This module (feature `odoo`) depends on [`odoo_client`] and the canonical model; neither
+//! This module (feature `odoo`) depends on [`odoo_connect_client`] and the canonical model; neither
 //! depends on it. Every mapping is a pure function:
 //!
 //! - `to_odoo(&document, &MappingContext) -> Result<Mapped, MappingError>` gives the values of a
@@ -8,7 +8,7 @@
 //!   ([`Mapped::unsupported`]): a field that one Odoo version lacks is reported, never silently
 //!   dropped.
 //! - `from_odoo(&typed_record, ..., &MappingContext) -> Result<Document, MappingError>` reads a
-//!   typed record of [`odoo::models`](odoo_client::models) back into the canonical document.
+//!   typed record of [`odoo::models`](odoo_connect_client::models) back into the canonical document.
 //!
 //! The [`MappingContext`] carries the server version and the Odoo ids resolved beforehand (the
 //! company of a legal entity, the partner of a client, the product of each billing kind, currency
@@ -45,7 +45,7 @@
 //! ```
 //! use odoo_connect_canonical::{Address, Client, Currency};
 //! use odoo_connect_flows::mapping::{MappingContext, client};
-//! use odoo_client::ServerVersion;
+//! use odoo_connect_client::ServerVersion;
 //!
 //! let address = Address::new(vec!["1 Main Street".into()], "Springfield", "US".parse()?);
 //! let acme = Client::new("acme".parse()?, "ACME Inc.", "US".parse()?, address, Currency::USD, "firm-us".parse()?);
@@ -67,8 +67,8 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use odoo_client::{Many2one, RecordId, ServerVersion, Values};
 use odoo_connect_canonical::{Currency, ExternalRefs};
+use odoo_connect_client::{Many2one, RecordId, ServerVersion, Values};
 
 mod context;
 mod error;
@@ -152,7 +152,7 @@ impl Mapped {
 /// ```
 /// use odoo_connect_flows::mapping::{odoo_ref, odoo_id};
 /// use odoo_connect_canonical::ExternalRefs;
-/// use odoo_client::RecordId;
+/// use odoo_connect_client::RecordId;
 /// assert_eq!(odoo_ref("res.partner", RecordId(42)), "res.partner,42");
 /// let refs = ExternalRefs::new().with("odoo", "res.partner,42");
 /// assert_eq!(odoo_id(&refs, "res.partner"), Some(RecordId(42)));
@@ -178,7 +178,7 @@ pub fn odoo_id(refs: &ExternalRefs, model: &str) -> Option<RecordId> {
 ///
 /// ```
 /// use odoo_connect_flows::mapping::analytic_distribution;
-/// use odoo_client::{RecordId, ServerVersion};
+/// use odoo_connect_client::{RecordId, ServerVersion};
 /// let accounts = [RecordId(12), RecordId(34)];
 /// let (v17, dropped) = analytic_distribution(&accounts, &ServerVersion::new(17, 0));
 /// assert_eq!(v17, Some(serde_json::json!({"12,34": 100})));
@@ -207,7 +207,7 @@ pub fn analytic_distribution(
 
 /// Field names that changed between versions.
 pub(crate) mod fields {
-    use odoo_client::ServerVersion;
+    use odoo_connect_client::ServerVersion;
 
     /// `product.template` type: `type` from 18, `detailed_type` up to 17.
     pub(crate) fn product_type(v: &ServerVersion) -> &'static str {
@@ -354,7 +354,7 @@ pub(crate) fn other_selection(model: &str, field: &str, value: &str) -> MappingE
 #[cfg(test)]
 mod version_names {
     use super::fields;
-    use odoo_client::ServerVersion;
+    use odoo_connect_client::ServerVersion;
 
     #[test]
     fn twenty_keeps_the_names_of_nineteen() {

@@ -12,10 +12,10 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use odoo_client::models::Payment as OdooPayment;
-use odoo_client::models::account::{PaymentPartnerType, PaymentState, PaymentType};
-use odoo_client::{Context, OdooCall, RecordId, ServerVersion, Values};
 use odoo_connect_canonical::{Money, Payment, PaymentAllocation, PaymentMethod};
+use odoo_connect_client::models::Payment as OdooPayment;
+use odoo_connect_client::models::account::{PaymentPartnerType, PaymentState, PaymentType};
+use odoo_connect_client::{Context, OdooCall, RecordId, ServerVersion, Values};
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, currency_of, fields, key_or_derived,
@@ -60,7 +60,7 @@ fn common(
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{Currency, Money, Payment, PaymentMethod};
 /// use odoo_connect_flows::mapping::{MappingContext, payment};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let p = Payment::new("pay-1".parse()?, "acme".parse()?, "firm".parse()?,
 ///     Money::from_minor(425_903, Currency::USD), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
@@ -164,7 +164,7 @@ impl Registration {
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{Currency, Money, Payment, PaymentAllocation, PaymentMethod};
 /// use odoo_connect_flows::mapping::{MappingContext, payment};
-/// use odoo_client::{RecordId, ServerVersion};
+/// use odoo_connect_client::{RecordId, ServerVersion};
 ///
 /// let mut p = Payment::new("pay-1".parse()?, "acme".parse()?, "firm".parse()?,
 ///     Money::from_minor(425_903, Currency::USD), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
@@ -242,7 +242,7 @@ pub fn registration(payment: &Payment, ctx: &MappingContext) -> Result<Registrat
 ///
 /// ```
 /// use odoo_connect_flows::mapping::{MappingContext, payment};
-/// use odoo_client::{ServerVersion, models::Payment};
+/// use odoo_connect_client::{ServerVersion, models::Payment};
 ///
 /// let p: Payment = serde_json::from_str(
 ///     r#"{"id": 1, "name": "PBNK1/2026/00001", "state": "paid", "payment_type": "inbound",
@@ -364,7 +364,7 @@ pub fn from_odoo_with_shares(
 /// Odoo 18, `ref` up to 17 (to find a payment already registered).
 ///
 /// ```
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 /// use odoo_connect_flows::mapping::payment::memo_field;
 /// assert_eq!(memo_field(&ServerVersion::new(19, 0)), "memo");
 /// assert_eq!(memo_field(&ServerVersion::new(17, 0)), "ref");

@@ -12,10 +12,12 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use odoo_client::Values;
-use odoo_client::models::project::ProjectStatus as UpdateStatus;
-use odoo_client::models::{Milestone as OdooMilestone, Project as OdooProject, SaleOrderLine};
 use odoo_connect_canonical::{Acceptance, Milestone, Money, Project, ProjectKey, ProjectStatus};
+use odoo_connect_client::Values;
+use odoo_connect_client::models::project::ProjectStatus as UpdateStatus;
+use odoo_connect_client::models::{
+    Milestone as OdooMilestone, Project as OdooProject, SaleOrderLine,
+};
 
 use super::{
     LinePart, Mapped, MappingContext, MappingError, UnsupportedField, checked_mul, currency_of,
@@ -35,7 +37,7 @@ const MILESTONE_MODEL: &str = "project.milestone";
 /// ```
 /// use odoo_connect_canonical::{Project, ProjectStatus};
 /// use odoo_connect_flows::mapping::{MappingContext, project};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 ///
 /// let mut p = Project::new("prj-1".parse()?, "ERP roll-out", "acme".parse()?);
 /// p.status = ProjectStatus::Closed;
@@ -130,7 +132,7 @@ pub fn to_odoo(project: &Project, ctx: &MappingContext) -> Result<Mapped, Mappin
 /// ```
 /// use odoo_connect_canonical::ProjectStatus;
 /// use odoo_connect_flows::mapping::{MappingContext, project};
-/// use odoo_client::{ServerVersion, models::{Milestone, Project}};
+/// use odoo_connect_client::{ServerVersion, models::{Milestone, Project}};
 ///
 /// let p: Project = serde_json::from_str(
 ///     r#"{"id": 1, "name": "Office Design", "partner_id": [7, "YourCompany, Joel Willis"],
@@ -224,7 +226,7 @@ pub fn from_odoo(
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{Currency, Milestone, Money};
 /// use odoo_connect_flows::mapping::{LinePart, MappingContext, SaleLineRef, project};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 /// use rust_decimal::Decimal;
 ///
 /// let m = Milestone::new("m1".parse()?, "Design", Money::new(Decimal::new(10_000, 0), Currency::EUR));
@@ -321,7 +323,7 @@ pub fn milestone_to_odoo(
 /// ```
 /// use odoo_connect_canonical::Acceptance;
 /// use odoo_connect_flows::mapping::{MappingContext, project};
-/// use odoo_client::{ServerVersion, models::{Milestone, SaleOrderLine}};
+/// use odoo_connect_client::{ServerVersion, models::{Milestone, SaleOrderLine}};
 ///
 /// let m: Milestone = serde_json::from_str(
 ///     r#"{"id": 3, "name": "Design", "project_id": [8, "Roll-out"], "is_reached": true,

@@ -6,10 +6,10 @@
 //! takes the line of the task or the project; a non-billable entry has no `so_line`. Odoo
 //! Community has no approval of timesheets: a line counts once it is recorded.
 
-use odoo_client::Values;
-use odoo_client::models::Timesheet;
-use odoo_client::models::timesheet::TimesheetInvoiceType;
 use odoo_connect_canonical::{ApprovalState, TimeEntry};
+use odoo_connect_client::Values;
+use odoo_connect_client::models::Timesheet;
+use odoo_connect_client::models::timesheet::TimesheetInvoiceType;
 
 use super::{
     LinePart, Mapped, MappingContext, MappingError, UnsupportedField, derived_key, key_or_derived,
@@ -29,7 +29,7 @@ const MODEL: &str = "account.analytic.line";
 /// use chrono::NaiveDate;
 /// use odoo_connect_canonical::{ApprovalState, TimeEntry};
 /// use odoo_connect_flows::mapping::{LinePart, MappingContext, SaleLineRef, time};
-/// use odoo_client::ServerVersion;
+/// use odoo_connect_client::ServerVersion;
 /// use rust_decimal::Decimal;
 ///
 /// let mut entry = TimeEntry::new("te-1".parse()?, "jane".parse()?, "prj-1".parse()?, "partner".parse()?,
@@ -124,7 +124,7 @@ pub fn to_odoo(entry: &TimeEntry, ctx: &MappingContext) -> Result<Mapped, Mappin
 /// ```
 /// use odoo_connect_canonical::Role;
 /// use odoo_connect_flows::mapping::{MappingContext, time};
-/// use odoo_client::{ServerVersion, models::Timesheet};
+/// use odoo_connect_client::{ServerVersion, models::Timesheet};
 ///
 /// let line: Timesheet = serde_json::from_str(
 ///     r#"{"id": 1, "name": "Requirements analysis", "date": "2026-11-22",

@@ -185,7 +185,7 @@ impl LoadError {
     /// data is not transient, even when other rows report a conflict.
     ///
     /// ```
-    /// use odoo_client::{LoadError, LoadMessage};
+    /// use odoo_connect_client::{LoadError, LoadMessage};
     /// let row = |i: i64, text: &str| LoadMessage {
     ///     kind: "error".into(),
     ///     message: text.into(),

@@ -37,7 +37,7 @@ crate::odoo_selection! {
 /// and bills) share the model.
 ///
 /// ```
-/// use odoo_client::models::{Timesheet, timesheet::TimesheetInvoiceType};
+/// use odoo_connect_client::models::{Timesheet, timesheet::TimesheetInvoiceType};
 /// let t: Timesheet = serde_json::from_str(
 ///     r#"{"id": 1, "name": "Requirements analysis", "date": "2026-11-22",
 ///         "employee_id": [1, "Mitchell Admin"], "project_id": [2, "Research & Development"],

@@ -17,7 +17,7 @@ use super::version::ServerVersion;
 /// in the order of the struct.
 ///
 /// ```
-/// use odoo_client::{Model, RecordId, ServerVersion, value::opt};
+/// use odoo_connect_client::{Model, RecordId, ServerVersion, value::opt};
 ///
 /// #[derive(Debug, serde::Deserialize, Model)]
 /// #[odoo(model = "res.country")]
@@ -44,7 +44,7 @@ use super::version::ServerVersion;
 ///
 /// On the struct, `#[odoo(model = "...")]` names the model (required), and
 /// `#[odoo(crate = "...")]` says where this crate is when the derive cannot find it (it looks for
-/// `odoo-client`, then for `odoo-connect`, among the dependencies). On a field:
+/// `odoo-connect-client`, then for `odoo-connect`, among the dependencies). On a field:
 ///
 /// - `#[odoo(name = "...")]`: the Odoo field name; by default the field's
 ///   `#[serde(rename = "...")]`, else its Rust name (`r#type` is read as `type`).
@@ -62,7 +62,7 @@ use super::version::ServerVersion;
 /// 'static`).
 ///
 /// ```
-/// use odoo_client::{Model, RecordId, ServerVersion};
+/// use odoo_connect_client::{Model, RecordId, ServerVersion};
 ///
 /// #[derive(serde::Deserialize, Model)]
 /// #[odoo(model = "sale.order.line")]
@@ -91,7 +91,7 @@ use super::version::ServerVersion;
 /// [`FieldSpec::select`] picks the fields of a version from a list of [`FieldSpec`]s.
 ///
 /// ```
-/// use odoo_client::{Model, RecordId, ServerVersion};
+/// use odoo_connect_client::{Model, RecordId, ServerVersion};
 /// #[derive(serde::Deserialize)]
 /// struct Country {
 ///     id: RecordId,
@@ -119,7 +119,7 @@ pub trait Model: DeserializeOwned + Send + Sync + Unpin + 'static {
 /// them too.
 ///
 /// ```
-/// use odoo_client::{ServerVersion, model::FieldSpec};
+/// use odoo_connect_client::{ServerVersion, model::FieldSpec};
 /// const FIELDS: &[FieldSpec] = &[
 ///     FieldSpec::all("id"),
 ///     FieldSpec::since(19, "tax_ids"),

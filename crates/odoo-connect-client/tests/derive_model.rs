@@ -4,8 +4,8 @@
 // Most fields are here for the names they are read under, not to be read by the tests.
 #![allow(dead_code)]
 
-use odoo_client::value::opt;
-use odoo_client::{Many2one, Model, OdooClient, RecordId, ServerVersion};
+use odoo_connect_client::value::opt;
+use odoo_connect_client::{Many2one, Model, OdooClient, RecordId, ServerVersion};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -251,10 +251,10 @@ fn generic_structs() {
 
 /// The derive needs no import of its own: named by path, and with the crate path given.
 mod by_path {
-    #[derive(serde::Deserialize, odoo_client::Model)]
-    #[odoo(model = "res.currency", crate = "odoo_client")]
+    #[derive(serde::Deserialize, odoo_connect_client::Model)]
+    #[odoo(model = "res.currency", crate = "odoo_connect_client")]
     pub(super) struct Currency {
-        pub(super) id: odoo_client::RecordId,
+        pub(super) id: odoo_connect_client::RecordId,
         #[serde(default)]
         pub(super) name: String,
     }

@@ -25,7 +25,7 @@ crate::odoo_selection! {
 /// A `res.partner` record: a company or a person, customer or supplier.
 ///
 /// ```
-/// use odoo_client::{Model, ServerVersion, models::Partner};
+/// use odoo_connect_client::{Model, ServerVersion, models::Partner};
 /// let p: Partner = serde_json::from_str(
 ///     r#"{"id": 15, "name": "Azure Interior", "is_company": true, "email": false,
 ///         "country_id": [233, "United States"], "child_ids": [26, 33]}"#,

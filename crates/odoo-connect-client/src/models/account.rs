@@ -63,7 +63,7 @@ crate::odoo_selection! {
 /// An `account.move` record: a customer invoice or credit note, a vendor bill, or a journal entry.
 ///
 /// ```
-/// use odoo_client::models::{AccountMove, account::{MovePaymentState, MoveState, MoveType}};
+/// use odoo_connect_client::models::{AccountMove, account::{MovePaymentState, MoveState, MoveType}};
 /// let m: AccountMove = serde_json::from_str(
 ///     r#"{"id": 57, "name": "INV/2026/00010", "move_type": "out_invoice", "state": "posted",
 ///         "payment_state": "not_paid", "invoice_date": "2026-11-23", "amount_total": 4259.03,
@@ -251,7 +251,7 @@ crate::odoo_selection! {
 /// An `account.move.line` record: a journal item (an invoice line, a tax line, the receivable line, ...).
 ///
 /// ```
-/// use odoo_client::models::{AccountMoveLine, account::MoveLineDisplayType};
+/// use odoo_connect_client::models::{AccountMoveLine, account::MoveLineDisplayType};
 /// let l: AccountMoveLine = serde_json::from_str(
 ///     r#"{"id": 149, "move_id": [57, "INV/2026/00010"], "display_type": "product",
 ///         "quantity": 3.0, "price_unit": 1234.5, "price_subtotal": 3703.5, "credit": 3703.5,
@@ -454,7 +454,7 @@ crate::odoo_selection! {
 /// [`Payment::memo`].
 ///
 /// ```
-/// use odoo_client::models::{Payment, account::PaymentState};
+/// use odoo_connect_client::models::{Payment, account::PaymentState};
 /// let v19: Payment = serde_json::from_str(
 ///     r#"{"id": 1, "name": "PBNK1/2026/00001", "state": "paid", "amount": 4259.03,
 ///         "memo": "INV/2026/00010", "reconciled_invoice_ids": [57]}"#,
@@ -584,7 +584,7 @@ crate::odoo_selection! {
 /// An `account.journal` record.
 ///
 /// ```
-/// use odoo_client::models::{Journal, account::JournalType};
+/// use odoo_connect_client::models::{Journal, account::JournalType};
 /// let j: Journal = serde_json::from_str(
 ///     r#"{"id": 6, "name": "Bank", "code": "BNK1", "type": "bank", "company_id": [1, "YourCompany"]}"#,
 /// ).unwrap();

@@ -1,7 +1,7 @@
 //! Odoo search domains, built as values and serialised to Odoo's prefix notation.
 //!
 //! ```
-//! use odoo_client::Domain;
+//! use odoo_connect_client::Domain;
 //! let d = Domain::new()
 //!     .eq("is_company", true)
 //!     .ilike("name", "acme")
@@ -167,7 +167,7 @@ impl Domain {
     /// A domain in Odoo's own prefix notation, passed as given.
     ///
     /// ```
-    /// use odoo_client::Domain;
+    /// use odoo_connect_client::Domain;
     /// let d = Domain::raw(serde_json::json!(["|", ["a", "=", 1], ["b", "=", 2]])).unwrap();
     /// assert_eq!(d.to_value()[0], "|");
     /// ```

@@ -10,7 +10,7 @@ use crate::value::{Many2one, RecordId, datetime, decimal, opt};
 /// A `res.company` record: one legal entity of a multi-company database.
 ///
 /// ```
-/// use odoo_client::models::Company;
+/// use odoo_connect_client::models::Company;
 /// let c: Company = serde_json::from_str(
 ///     r#"{"id": 2, "name": "My US Company", "currency_id": [1, "USD"], "parent_id": false}"#,
 /// ).unwrap();
@@ -113,7 +113,7 @@ crate::odoo_selection! {
 /// A `res.currency` record.
 ///
 /// ```
-/// use odoo_client::models::{Currency, company::CurrencyPosition};
+/// use odoo_connect_client::models::{Currency, company::CurrencyPosition};
 /// let c: Currency = serde_json::from_str(
 ///     r#"{"id": 1, "name": "USD", "symbol": "$", "rounding": 0.01, "decimal_places": 2,
 ///         "position": "before", "rate": 1.0}"#,

@@ -166,7 +166,7 @@ impl<'de> Deserialize<'de> for NameOrFalse {
 /// `[6, 0, ids]` set.
 ///
 /// ```
-/// use odoo_client::{Command, RecordId};
+/// use odoo_connect_client::{Command, RecordId};
 /// let cmds = vec![Command::link(7), Command::set([4, 5]), Command::create(serde_json::json!({"name": "x"}))];
 /// assert_eq!(
 ///     serde_json::to_value(&cmds).unwrap(),
@@ -339,14 +339,14 @@ impl<'de> Deserialize<'de> for Command {
 
 /// `false` (or `null`, or a missing key with `#[serde(default)]`) as `None`, anything else as `Some(T)`.
 ///
-/// Use it on every optional field of a model: `#[serde(default, with = "odoo_client::value::opt")]`.
+/// Use it on every optional field of a model: `#[serde(default, with = "odoo_connect_client::value::opt")]`.
 /// It does not buffer the value, so it composes with every `T` whose `Deserialize` accepts the
 /// JSON form (strings, numbers, lists, objects, [`Many2one`]).
 ///
 /// ```
 /// #[derive(serde::Deserialize)]
 /// struct Partner {
-///     #[serde(default, with = "odoo_client::value::opt")]
+///     #[serde(default, with = "odoo_connect_client::value::opt")]
 ///     email: Option<String>,
 /// }
 /// let p: Partner = serde_json::from_str(r#"{"email": false}"#).unwrap();
@@ -436,9 +436,9 @@ pub mod opt {
 /// use rust_decimal::Decimal;
 /// #[derive(serde::Deserialize)]
 /// struct Line {
-///     #[serde(with = "odoo_client::value::decimal")]
+///     #[serde(with = "odoo_connect_client::value::decimal")]
 ///     price_unit: Decimal,
-///     #[serde(default, with = "odoo_client::value::decimal::option")]
+///     #[serde(default, with = "odoo_connect_client::value::decimal::option")]
 ///     discount: Option<Decimal>,
 /// }
 /// let l: Line = serde_json::from_str(r#"{"price_unit": 1234.5, "discount": false}"#).unwrap();
@@ -675,7 +675,7 @@ impl<'de> Deserialize<'de> for Binary {
 /// `as_str()`.
 ///
 /// ```
-/// odoo_client::odoo_selection! {
+/// odoo_connect_client::odoo_selection! {
 ///     /// Invoice payment state.
 ///     pub enum PaymentState {
 ///         /// Not paid.
@@ -750,7 +750,7 @@ macro_rules! odoo_selection {
 /// A values map for `create` and `write`, with setters that speak Odoo's conventions.
 ///
 /// ```
-/// use odoo_client::{Values, Command};
+/// use odoo_connect_client::{Values, Command};
 /// let vals = Values::new()
 ///     .set("name", "Acme Consulting")
 ///     .set("is_company", true)

@@ -341,8 +341,8 @@ struct Inner {
 /// concurrency limit and what was learned from the server.
 ///
 /// ```no_run
-/// # async fn run() -> odoo_client::Result<()> {
-/// use odoo_client::{Domain, OdooClient, models::Partner};
+/// # async fn run() -> odoo_connect_client::Result<()> {
+/// use odoo_connect_client::{Domain, OdooClient, models::Partner};
 /// let odoo = OdooClient::builder("https://erp.example.com")
 ///     .database("ps")
 ///     .api_key("admin", std::env::var("ODOO_API_KEY").unwrap_or_default())
@@ -413,12 +413,12 @@ impl OdooClient {
     /// is sent and the session is shared.
     ///
     /// ```
-    /// use odoo_client::{Context, OdooClient};
+    /// use odoo_connect_client::{Context, OdooClient};
     /// let odoo = OdooClient::builder("https://erp.example.com").build()?;
     /// let us = odoo.with_context(Context::new().allowed_company_ids([2]));
     /// assert_eq!(us.default_context().get("allowed_company_ids"), Some(&serde_json::json!([2])));
     /// assert!(odoo.default_context().get("allowed_company_ids").is_none());
-    /// # Ok::<(), odoo_client::Error>(())
+    /// # Ok::<(), odoo_connect_client::Error>(())
     /// ```
     pub fn with_context(&self, context: Context) -> OdooClient {
         OdooClient {
@@ -763,8 +763,8 @@ impl OdooClient {
     /// the call back, so even a `create` may go again).
     ///
     /// ```no_run
-    /// # async fn run(odoo: odoo_client::OdooClient) -> odoo_client::Result<()> {
-    /// use odoo_client::OdooCall;
+    /// # async fn run(odoo: odoo_connect_client::OdooClient) -> odoo_connect_client::Result<()> {
+    /// use odoo_connect_client::OdooCall;
     /// let confirmed: bool = odoo.call(&OdooCall::new("sale.order", "action_confirm").ids([42])).await?;
     /// # Ok(()) }
     /// ```

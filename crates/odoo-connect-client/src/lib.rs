@@ -7,7 +7,7 @@
 //! and sent by an [`OdooClient`].
 //!
 //! ```no_run
-//! use odoo_client::{models::Partner, Domain, OdooClient};
+//! use odoo_connect_client::{models::Partner, Domain, OdooClient};
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -166,8 +166,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
-// Lets `#[derive(Model)]` name this crate `::odoo_client` from inside it too.
-extern crate self as odoo_client;
+// Lets `#[derive(Model)]` name this crate `::odoo_connect_client` from inside it too.
+extern crate self as odoo_connect_client;
 
 pub mod call;
 pub mod codegen;

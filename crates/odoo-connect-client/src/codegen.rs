@@ -37,12 +37,12 @@
 //! [`CodegenOptions::strict_required`] maps required fields to the bare type instead.
 //!
 //! # What the generated code needs
-//! It names `odoo_client` (see [`CodegenOptions::crate_path`] for code that reaches it through
+//! It names `odoo_connect_client` (see [`CodegenOptions::crate_path`] for code that reaches it through
 //! `odoo_connect::odoo`), `serde`, and, when such fields exist, `rust_decimal`, `chrono` and
 //! `serde_json`, so the crate that includes it depends on them.
 //!
 //! ```
-//! use odoo_client::codegen::{generate_model, CodegenOptions};
+//! use odoo_connect_client::codegen::{generate_model, CodegenOptions};
 //! let fields = serde_json::json!({
 //!     "id": {"type": "integer", "string": "ID"},
 //!     "name": {"type": "char", "string": "Name", "required": true},
@@ -51,9 +51,9 @@
 //! });
 //! let code = generate_model("sale.order", &fields, &CodegenOptions::default()).unwrap();
 //! assert!(code.contains("pub struct SaleOrder {"));
-//! assert!(code.contains("pub partner_id: Option<odoo_client::Many2one>,"));
+//! assert!(code.contains("pub partner_id: Option<odoo_connect_client::Many2one>,"));
 //! assert!(code.contains("#[odoo(model = \"sale.order\")]"));
-//! assert!(code.contains("serde::Deserialize, odoo_client::Model)]"));
+//! assert!(code.contains("serde::Deserialize, odoo_connect_client::Model)]"));
 //!
 //! // Through the odoo-connect facade.
 //! let opts = CodegenOptions::default().crate_path("odoo_connect::odoo");
@@ -70,7 +70,7 @@ use serde_json::{Map, Value};
 /// How [`generate_model`] writes the type.
 ///
 /// ```
-/// use odoo_client::codegen::CodegenOptions;
+/// use odoo_connect_client::codegen::CodegenOptions;
 /// let opts = CodegenOptions::default()
 ///     .type_name("Customer")
 ///     .include_non_stored(false)
@@ -103,15 +103,15 @@ pub struct CodegenOptions {
     pub derive_serialize: bool,
     /// Fields to leave out, by technical name.
     pub skip_fields: Vec<String>,
-    /// The path under which the generated code finds this crate: `odoo_client` (default),
+    /// The path under which the generated code finds this crate: `odoo_connect_client` (default),
     /// `odoo_connect::odoo` for a crate that depends on the `odoo-connect` facade only, or `crate`
-    /// for code that lives inside odoo-client itself. Unless it is the default, the struct also
+    /// for code that lives inside odoo-connect-client itself. Unless it is the default, the struct also
     /// gets `#[odoo(crate = "...")]`, which tells `#[derive(Model)]` the same path.
     pub crate_path: String,
 }
 
 /// The default [`CodegenOptions::crate_path`].
-const DEFAULT_CRATE_PATH: &str = "odoo_client";
+const DEFAULT_CRATE_PATH: &str = "odoo_connect_client";
 
 impl Default for CodegenOptions {
     fn default() -> Self {
@@ -319,7 +319,7 @@ pub fn generate_model(
     if krate == DEFAULT_CRATE_PATH {
         let _ = writeln!(out, "#[odoo(model = {model:?})]");
     } else {
-        // The derive looks for `odoo-client` and `odoo-connect` among the dependencies; the path
+        // The derive looks for `odoo-connect-client` and `odoo-connect` among the dependencies; the path
         // the code was generated for is the surer guide.
         let _ = writeln!(out, "#[odoo(model = {model:?}, crate = {krate:?})]");
     }
@@ -354,7 +354,7 @@ pub fn generate_model(
 /// The struct name for a model: `sale.order.line` gives `SaleOrderLine`.
 ///
 /// ```
-/// use odoo_client::codegen::model_type_name;
+/// use odoo_connect_client::codegen::model_type_name;
 /// assert_eq!(model_type_name("sale.order.line"), "SaleOrderLine");
 /// assert_eq!(model_type_name("x_studio_machine"), "XStudioMachine");
 /// ```
@@ -372,7 +372,7 @@ pub fn model_type_name(model: &str) -> String {
 /// a lowercase identifier is made one (the generated code then renames it back).
 ///
 /// ```
-/// use odoo_client::codegen::rust_ident;
+/// use odoo_connect_client::codegen::rust_ident;
 /// assert_eq!(rust_ident("partner_id"), "partner_id");
 /// assert_eq!(rust_ident("type"), "r#type");
 /// assert_eq!(rust_ident("self"), "self_");
@@ -815,7 +815,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const V: &str = "odoo_client::value";
+    const V: &str = "odoo_connect_client::value";
 
     fn plan(meta: Value, opts: &CodegenOptions) -> FieldPlan {
         let mut used = BTreeSet::new();
@@ -965,18 +965,22 @@ mod tests {
     fn relations() {
         assert_eq!(
             lenient(json!({"type": "many2one", "relation": "res.country"})),
-            ("Option<odoo_client::Many2one>".to_owned(), opt_attrs("opt"))
+            (
+                "Option<odoo_connect_client::Many2one>".to_owned(),
+                opt_attrs("opt")
+            )
         );
         assert_eq!(
             strict(json!({"type": "many2one", "relation": "res.company"})),
-            ("odoo_client::Many2one".to_owned(), vec![])
+            ("odoo_connect_client::Many2one".to_owned(), vec![])
         );
         for ty in ["one2many", "many2many"] {
             let expected = (
-                "Vec<odoo_client::RecordId>".to_owned(),
+                "Vec<odoo_connect_client::RecordId>".to_owned(),
                 vec![
                     "default".to_owned(),
-                    "deserialize_with = \"odoo_client::models::x2many::deserialize\"".to_owned(),
+                    "deserialize_with = \"odoo_connect_client::models::x2many::deserialize\""
+                        .to_owned(),
                 ],
             );
             assert_eq!(
@@ -991,11 +995,14 @@ mod tests {
     fn binary_and_json_types() {
         assert_eq!(
             lenient(json!({"type": "binary"})),
-            ("Option<odoo_client::Binary>".to_owned(), opt_attrs("opt"))
+            (
+                "Option<odoo_connect_client::Binary>".to_owned(),
+                opt_attrs("opt")
+            )
         );
         assert_eq!(
             strict(json!({"type": "binary"})),
-            ("odoo_client::Binary".to_owned(), vec![])
+            ("odoo_connect_client::Binary".to_owned(), vec![])
         );
         for ty in ["json", "properties", "properties_definition"] {
             assert_eq!(
@@ -1096,7 +1103,10 @@ mod tests {
                            "required": true, "company_dependent": true, "readonly": true},
         });
         let code = generate_model("res.partner", &fields, &CodegenOptions::default()).unwrap();
-        assert!(code.contains("odoo_client::odoo_selection! {"), "{code}");
+        assert!(
+            code.contains("odoo_connect_client::odoo_selection! {"),
+            "{code}"
+        );
         assert!(code.contains("    pub enum ResPartnerType {"), "{code}");
         assert!(code.contains("        OtherValue = \"other\","), "{code}");
         assert!(
@@ -1117,11 +1127,11 @@ mod tests {
         assert!(code.contains("#[serde(rename = \"X_Custom\""), "{code}");
         assert!(code.contains("pub x_custom_2: Option<i64>,"), "{code}");
         assert!(code.contains("/// `country_id`: many2one of `res.country`, required, read-only, company dependent."), "{code}");
-        assert!(code.contains("pub country_id: Option<odoo_client::Many2one>,"));
+        assert!(code.contains("pub country_id: Option<odoo_connect_client::Many2one>,"));
         assert!(
             code.contains(
                 "#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, \
-                 odoo_client::Model)]\n#[odoo(model = \"res.partner\")]\npub struct ResPartner {\n"
+                 odoo_connect_client::Model)]\n#[odoo(model = \"res.partner\")]\npub struct ResPartner {\n"
             ),
             "{code}"
         );
@@ -1132,7 +1142,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{needle} in {code}"))
         };
         let order = [
-            "pub id: odoo_client::RecordId,",
+            "pub id: odoo_connect_client::RecordId,",
             "rename = \"X_Custom\"",
             "pub country_id: ",
             "pub display_name: ",
@@ -1187,7 +1197,7 @@ mod tests {
             ),
             "{code}"
         );
-        assert!(!code.contains("odoo_client"), "{code}");
+        assert!(!code.contains("odoo_connect_client"), "{code}");
     }
 
     #[test]

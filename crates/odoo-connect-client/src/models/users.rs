@@ -10,7 +10,7 @@ use crate::value::{Many2one, RecordId, datetime, decimal, opt};
 /// A `res.users` record.
 ///
 /// ```
-/// use odoo_client::models::User;
+/// use odoo_connect_client::models::User;
 /// let u: User = serde_json::from_str(
 ///     r#"{"id": 2, "name": "Mitchell Admin", "login": "admin", "company_ids": [1, 2], "share": false}"#,
 /// ).unwrap();
@@ -78,7 +78,7 @@ impl User {
 /// An `hr.employee` record.
 ///
 /// ```
-/// use odoo_client::models::Employee;
+/// use odoo_connect_client::models::Employee;
 /// let e: Employee = serde_json::from_str(
 ///     r#"{"id": 3, "name": "Marc Demo", "user_id": [5, "Marc Demo"], "hourly_cost": 75.0}"#,
 /// ).unwrap();

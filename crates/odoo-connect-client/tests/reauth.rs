@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use odoo_client::credentials::{CredentialProvider, Credentials, SharedCredentials};
-use odoo_client::{Domain, Error, OdooClient, OdooErrorKind, Protocol, RetryPolicy, Values};
+use odoo_connect_client::credentials::{CredentialProvider, Credentials, SharedCredentials};
+use odoo_connect_client::{
+    Domain, Error, OdooClient, OdooErrorKind, Protocol, RetryPolicy, Values,
+};
 use odoo_connect_fake::FakeOdoo;
 use serde_json::Value;
 
@@ -18,14 +20,14 @@ fn calls(fake: &FakeOdoo, name: &str) -> usize {
         .count()
 }
 
-fn client(fake: &FakeOdoo, protocol: Protocol) -> odoo_client::OdooClientBuilder {
+fn client(fake: &FakeOdoo, protocol: Protocol) -> odoo_connect_client::OdooClientBuilder {
     OdooClient::builder(fake.url())
         .database(fake.database())
         .protocol(protocol)
         .retry(RetryPolicy::none())
 }
 
-async fn companies(odoo: &OdooClient) -> odoo_client::Result<i64> {
+async fn companies(odoo: &OdooClient) -> odoo_connect_client::Result<i64> {
     odoo.model_named::<Value>("res.partner")
         .search_count(Domain::new().eq("is_company", true))
         .await
@@ -77,7 +79,7 @@ async fn concurrent_refusals_log_in_once() {
     assert_eq!(calls(&fake, "common.authenticate"), 2, "one login for all");
 }
 
-async fn futures_join(odoo: &OdooClient, n: usize) -> Vec<odoo_client::Result<i64>> {
+async fn futures_join(odoo: &OdooClient, n: usize) -> Vec<odoo_connect_client::Result<i64>> {
     let mut tasks = Vec::new();
     for _ in 0..n {
         let odoo = odoo.clone();
@@ -129,11 +131,11 @@ struct VaultKey {
 
 #[async_trait]
 impl CredentialProvider for VaultKey {
-    async fn credentials(&self) -> odoo_client::Result<Credentials> {
+    async fn credentials(&self) -> odoo_connect_client::Result<Credentials> {
         Ok(self.cached.current())
     }
 
-    async fn refresh(&self) -> odoo_client::Result<Credentials> {
+    async fn refresh(&self) -> odoo_connect_client::Result<Credentials> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         let fresh = self.vault.current();
         self.cached.replace(fresh.clone());
@@ -234,7 +236,7 @@ struct Unreachable;
 
 #[async_trait]
 impl CredentialProvider for Unreachable {
-    async fn credentials(&self) -> odoo_client::Result<Credentials> {
+    async fn credentials(&self) -> odoo_connect_client::Result<Credentials> {
         Err(Error::credentials(std::io::Error::new(
             std::io::ErrorKind::ConnectionRefused,
             "vault unreachable",

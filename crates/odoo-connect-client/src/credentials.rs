@@ -14,10 +14,10 @@
 //! can be replaced while the client runs (from a secrets watcher, an admin endpoint, a test).
 //!
 //! ```
-//! use odoo_client::credentials::{CredentialProvider, SharedCredentials};
-//! use odoo_client::{Credentials, OdooClient};
+//! use odoo_connect_client::credentials::{CredentialProvider, SharedCredentials};
+//! use odoo_connect_client::{Credentials, OdooClient};
 //!
-//! # fn main() -> odoo_client::Result<()> {
+//! # fn main() -> odoo_connect_client::Result<()> {
 //! let keys = SharedCredentials::new(Credentials::api_key("admin", "key-of-monday"));
 //! let odoo = OdooClient::builder("https://erp.example.com")
 //!     .database("ps")
@@ -187,8 +187,8 @@ impl CredentialProvider for StaticCredentials {
 /// Credentials that can be replaced while clients use them; clones share them.
 ///
 /// ```
-/// use odoo_client::credentials::SharedCredentials;
-/// use odoo_client::Credentials;
+/// use odoo_connect_client::credentials::SharedCredentials;
+/// use odoo_connect_client::Credentials;
 /// let keys = SharedCredentials::new(Credentials::api_key("admin", "old"));
 /// let seen_by_client = keys.clone();
 /// keys.replace(Credentials::api_key("admin", "new"));

@@ -11,7 +11,7 @@ use super::value::RecordId;
 /// win over the client's ([`Context::merged_over`]).
 ///
 /// ```
-/// use odoo_client::Context;
+/// use odoo_connect_client::Context;
 /// let ctx = Context::new().lang("fr_FR").allowed_company_ids([2, 1]).active_test(false);
 /// assert_eq!(ctx.get("allowed_company_ids"), Some(&serde_json::json!([2, 1])));
 /// ```

@@ -37,7 +37,7 @@ pub enum Safety {
 /// One call of a model method.
 ///
 /// ```
-/// use odoo_client::{OdooCall, Context};
+/// use odoo_connect_client::{OdooCall, Context};
 /// let call = OdooCall::new("sale.order", "action_confirm").ids([42]);
 /// assert_eq!(call.to_string(), "sale.order.action_confirm(ids=[42])");
 /// ```

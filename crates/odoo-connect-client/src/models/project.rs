@@ -45,7 +45,7 @@ crate::odoo_selection! {
 /// decode into [`Project::account_id`].
 ///
 /// ```
-/// use odoo_client::models::Project;
+/// use odoo_connect_client::models::Project;
 /// let v18: Project = serde_json::from_str(
 ///     r#"{"id": 1, "name": "Office Design", "account_id": [24, "Office Design"], "allow_billable": true}"#,
 /// ).unwrap();
@@ -182,7 +182,7 @@ crate::odoo_selection! {
 /// A `project.task` record.
 ///
 /// ```
-/// use odoo_client::models::{Task, project::TaskState};
+/// use odoo_connect_client::models::{Task, project::TaskState};
 /// let t: Task = serde_json::from_str(
 ///     r#"{"id": 3, "name": "Noise Reduction", "project_id": [1, "Office Design"],
 ///         "state": "01_in_progress", "allocated_hours": 10.0, "user_ids": [2],
@@ -295,7 +295,7 @@ impl Task {
 /// A `project.milestone` record.
 ///
 /// ```
-/// use odoo_client::models::Milestone;
+/// use odoo_connect_client::models::Milestone;
 /// let m: Milestone = serde_json::from_str(
 ///     r#"{"id": 2, "name": "Second Phase", "project_id": [1, "Office Design"],
 ///         "deadline": "2028-02-15", "is_reached": false, "reached_date": false,

@@ -78,7 +78,7 @@ crate::odoo_selection! {
 /// A `product.product` record (a product variant; most services have exactly one).
 ///
 /// ```
-/// use odoo_client::models::{Product, product::{ProductType, ServicePolicy}};
+/// use odoo_connect_client::models::{Product, product::{ProductType, ServicePolicy}};
 /// let p: Product = serde_json::from_str(
 ///     r#"{"id": 3, "name": "Virtual Interior Design", "type": "service",
 ///         "service_policy": "delivered_timesheet", "list_price": 30.75, "default_code": false}"#,

@@ -36,7 +36,7 @@
 //! the fields you need:
 //!
 //! ```
-//! use odoo_client::{Many2one, RecordId, models::SaleOrderLine};
+//! use odoo_connect_client::{Many2one, RecordId, models::SaleOrderLine};
 //! let mut line = SaleOrderLine::new(RecordId(8));
 //! line.name = "Virtual Interior Design".to_owned();
 //! line.product_id = Some(Many2one::new(3));
@@ -79,14 +79,14 @@ pub use users::{Employee, User};
 /// Each entry may be a bare id (`read`, `search_read`) or a record object with an `id` key
 /// (`web_read` with a sub-specification); the other keys of such an object are dropped.
 ///
-/// Use it with `#[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]`
+/// Use it with `#[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]`
 /// on a `Vec<RecordId>`.
 ///
 /// ```
-/// use odoo_client::RecordId;
+/// use odoo_connect_client::RecordId;
 /// #[derive(serde::Deserialize)]
 /// struct Order {
-///     #[serde(default, deserialize_with = "odoo_client::models::x2many::deserialize")]
+///     #[serde(default, deserialize_with = "odoo_connect_client::models::x2many::deserialize")]
 ///     order_line: Vec<RecordId>,
 /// }
 /// let o: Order = serde_json::from_str(r#"{"order_line": [8, 9]}"#).unwrap();
@@ -194,7 +194,7 @@ pub mod x2many {
 /// ```
 /// #[derive(serde::Deserialize)]
 /// struct Task {
-///     #[serde(default, with = "odoo_client::models::date_or_datetime")]
+///     #[serde(default, with = "odoo_connect_client::models::date_or_datetime")]
 ///     date_deadline: Option<chrono::DateTime<chrono::Utc>>,
 /// }
 /// let t: Task = serde_json::from_str(r#"{"date_deadline": "2026-11-24"}"#).unwrap();

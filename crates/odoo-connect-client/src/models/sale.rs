@@ -71,7 +71,7 @@ crate::odoo_selection! {
 /// A `sale.order` record: a quotation or a sales order.
 ///
 /// ```
-/// use odoo_client::models::{SaleOrder, sale::{SaleOrderState, InvoiceStatus}};
+/// use odoo_connect_client::models::{SaleOrder, sale::{SaleOrderState, InvoiceStatus}};
 /// let o: SaleOrder = serde_json::from_str(
 ///     r#"{"id": 29, "name": "S00029", "state": "sale", "amount_total": 4259.03,
 ///         "currency_id": [1, "USD"], "invoice_status": "to invoice", "project_ids": [14],
@@ -221,7 +221,7 @@ impl SaleOrder {
 /// server knows and both decode into the same field.
 ///
 /// ```
-/// use odoo_client::models::SaleOrderLine;
+/// use odoo_connect_client::models::SaleOrderLine;
 /// let v19: SaleOrderLine = serde_json::from_str(
 ///     r#"{"id": 8, "name": "Virtual Interior Design", "product_uom_id": [4, "Hours"],
 ///         "tax_ids": [3], "product_uom_qty": 16.0, "price_unit": 75.0}"#,

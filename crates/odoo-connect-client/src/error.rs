@@ -410,7 +410,7 @@ impl Error {
     /// Why the configuration was refused, for an [`Error::Config`].
     ///
     /// ```
-    /// use odoo_client::{OdooClient, error::ConfigReason};
+    /// use odoo_connect_client::{OdooClient, error::ConfigReason};
     /// let e = OdooClient::builder("ftp://erp.example.com").build().unwrap_err();
     /// assert!(e.is_config());
     /// assert_eq!(
@@ -522,7 +522,7 @@ impl OdooException {
     /// traceback, error code or HTTP status; set those on the result when they matter.
     ///
     /// ```
-    /// use odoo_client::{Error, OdooErrorKind, OdooException};
+    /// use odoo_connect_client::{Error, OdooErrorKind, OdooException};
     /// let mut e = OdooException::new(
     ///     OdooErrorKind::UserError,
     ///     "odoo.exceptions.UserError",
@@ -628,7 +628,7 @@ impl From<OdooException> for Error {
 /// own retry never runs; the same call a moment later usually succeeds.
 ///
 /// ```
-/// use odoo_client::error::is_conflict_message;
+/// use odoo_connect_client::error::is_conflict_message;
 /// assert!(is_conflict_message("could not serialize access due to concurrent update\n"));
 /// assert!(is_conflict_message("deadlock detected\nDETAIL:  Process 1 waits for ShareLock"));
 /// assert!(!is_conflict_message("Missing required value for the field 'Project' (project_id)"));

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use odoo_client::error::ConfigReason;
-use odoo_client::{Domain, Error, OdooClient, RetryPolicy};
+use odoo_connect_client::error::ConfigReason;
+use odoo_connect_client::{Domain, Error, OdooClient, RetryPolicy};
 use odoo_connect_fake::FakeOdoo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use serde_json::Value;
@@ -75,7 +75,7 @@ async fn tls_front(pki: &Pki, upstream: std::net::SocketAddr) -> std::net::Socke
     addr
 }
 
-fn builder(addr: std::net::SocketAddr, fake: &FakeOdoo) -> odoo_client::OdooClientBuilder {
+fn builder(addr: std::net::SocketAddr, fake: &FakeOdoo) -> odoo_connect_client::OdooClientBuilder {
     OdooClient::builder(format!("https://127.0.0.1:{}", addr.port()))
         .database(fake.database())
         .api_key("admin", fake.admin_api_key())
@@ -117,7 +117,10 @@ async fn private_ca_is_refused_until_trusted() {
         .add_root_certificate(cert)
         .build()
         .unwrap();
-    assert_eq!(also.protocol().await.unwrap(), odoo_client::Protocol::Json2);
+    assert_eq!(
+        also.protocol().await.unwrap(),
+        odoo_connect_client::Protocol::Json2
+    );
 }
 
 #[tokio::test]
