@@ -129,7 +129,7 @@ use odoo_connect_canonical::{
 pub use reqwest::header::HeaderMap;
 
 use odoo_connect_core::envelope::{
-    Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, MessageId,
+    Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, MessageId, Subject,
 };
 pub use odoo_connect_core::feed::{Deliver, DeliverError, Feed, ToEnvelope};
 pub use odoo_connect_core::page::{Cursor, CursorError, Location, Page, RejectKind, Rejected};
@@ -945,7 +945,11 @@ pub fn change_envelope(change: &Change) -> Result<JsonEnvelope, EnvelopeError> {
 
 /// The idempotency key of delivering a change: `change:<id>:1:deliver`.
 pub fn change_key(id: &ChangeId) -> Result<IdempotencyKey, EnvelopeError> {
-    IdempotencyKey::for_effect("change", id.as_str(), "1", "deliver")
+    IdempotencyKey::of(
+        Subject::new("change", id.as_str()),
+        1u64,
+        Effect::new("deliver"),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -263,6 +263,33 @@ impl IdempotencyKey {
         Ok(Self(key))
     }
 
+    /// The key of `effect` on `subject` at `version`, from typed parts: the record's kind and the
+    /// effect are names fixed in the code (`&'static str`), so a value read from data cannot take
+    /// their place, and a version is a number or a version text. The same text as
+    /// [`IdempotencyKey::for_effect`].
+    ///
+    /// ```
+    /// use odoo_connect_core::envelope::{Effect, IdempotencyKey, Subject};
+    ///
+    /// const CREATE_PROJECT: Effect = Effect::new("create-project");
+    /// let contract = String::from("42"); // read from a message
+    /// let key = IdempotencyKey::of(Subject::new("contract", &contract), 3u64, CREATE_PROJECT)?;
+    /// assert_eq!(key.as_str(), "contract:42:3:create-project");
+    /// assert_eq!(key, IdempotencyKey::for_effect("contract", "42", "3", "create-project")?);
+    /// # Ok::<(), odoo_connect_core::envelope::EnvelopeError>(())
+    /// ```
+    pub fn of<'a>(
+        subject: Subject<'_>,
+        version: impl Into<Version<'a>>,
+        effect: Effect,
+    ) -> Result<Self, EnvelopeError> {
+        let version = match version.into() {
+            Version::Number(n) => n.to_string(),
+            Version::Text(t) => t.to_owned(),
+        };
+        Self::for_effect(subject.kind, subject.id, &version, effect.0)
+    }
+
     /// Builds the key of one business effect: which record (`entity`, `id`), which version of it,
     /// and which effect (for example `"contract", "42", "v3", "create-project"`).
     ///
@@ -362,6 +389,81 @@ fn looks_hashed(s: &str) -> bool {
 }
 
 use crate::hash::fnv1a64;
+
+/// The record an effect is about: its kind, a name fixed in the code (`"contract"`), and its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Subject<'a> {
+    kind: &'static str,
+    id: &'a str,
+}
+
+impl<'a> Subject<'a> {
+    /// The record `id` of `kind`.
+    pub const fn new(kind: &'static str, id: &'a str) -> Self {
+        Subject { kind, id }
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> &'a str {
+        self.id
+    }
+}
+
+/// An effect on a record (`"create-project"`), a name fixed in the code: declare each as a
+/// constant (`const BOOK: Effect = Effect::new("book");`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Effect(&'static str);
+
+impl Effect {
+    /// The effect named `name`.
+    pub const fn new(name: &'static str) -> Self {
+        Effect(name)
+    }
+
+    /// The effect's name.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+/// Which version of a record an effect applies to: a number, or a version text (a revision, a
+/// state such as `won`, a batch name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version<'a> {
+    /// A version number.
+    Number(u64),
+    /// A version text.
+    Text(&'a str),
+}
+
+impl From<u64> for Version<'_> {
+    fn from(n: u64) -> Self {
+        Version::Number(n)
+    }
+}
+
+impl From<u32> for Version<'_> {
+    fn from(n: u32) -> Self {
+        Version::Number(u64::from(n))
+    }
+}
+
+impl<'a> From<&'a str> for Version<'a> {
+    fn from(t: &'a str) -> Self {
+        Version::Text(t)
+    }
+}
+
+impl<'a> From<&'a String> for Version<'a> {
+    fn from(t: &'a String) -> Self {
+        Version::Text(t.as_str())
+    }
+}
 
 /// Follows one deal across systems: opportunity, contract, project, invoice, payment.
 ///

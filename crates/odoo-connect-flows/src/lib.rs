@@ -58,7 +58,7 @@ use odoo_connect_connectors::{Change, Deliver, DeliverError};
 use odoo_connect_sync::effect::{BatchOptions, BatchedCreate, ImportRow};
 use odoo_connect_sync::envelope::MessageId;
 use odoo_connect_sync::envelope::{
-    CorrelationId, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane,
+    CorrelationId, Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane, Subject,
 };
 use odoo_connect_sync::pipeline::{Pipeline, PipelineBuilder};
 use odoo_connect_sync::step::{Step, StepContext, StepResult, Stop};
@@ -178,6 +178,13 @@ impl FlowMessage {
         }
     }
 }
+
+/// The effects of the flows' messages, the last part of their idempotency keys.
+const LEAD_TO_PROJECT: Effect = Effect::new("lead-to-project");
+const BILL: Effect = Effect::new("bill");
+const RELEASE: Effect = Effect::new("release");
+const REGISTER: Effect = Effect::new("register");
+const READ: Effect = Effect::new("read");
 
 /// The audit events of the flows (beside the pipeline's own, such as each step's outcome and
 /// each effect applied), stored as [`AuditKind::Other`](odoo_connect_sync::store::AuditKind::Other)
@@ -686,7 +693,11 @@ impl Flows {
         };
         let source = deal.crm.as_ref().map_or("crm", |r| r.system.as_str());
         envelope(
-            IdempotencyKey::for_effect("contract", key.as_str(), "won", "lead-to-project")?,
+            IdempotencyKey::of(
+                Subject::new("contract", key.as_str()),
+                "won",
+                LEAD_TO_PROJECT,
+            )?,
             &key,
             source,
             deal.contract.legal_entity.as_str(),
@@ -701,7 +712,7 @@ impl Flows {
         entry: &TimeEntry,
         source: &str,
     ) -> Result<JsonEnvelope, FlowError> {
-        let key = IdempotencyKey::for_effect("time_entry", entry.key.as_str(), "1", "bill")?;
+        let key = IdempotencyKey::of(Subject::new("time_entry", entry.key.as_str()), 1u64, BILL)?;
         let booked = self.inner.book.by_project(&entry.project);
         let (contract, entity) = match &booked {
             Some(b) => (b.contract.key.clone(), b.contract.legal_entity.to_string()),
@@ -725,7 +736,7 @@ impl Flows {
         contract: &ContractKey,
         batch: &str,
     ) -> Result<JsonEnvelope, FlowError> {
-        let key = IdempotencyKey::for_effect("contract", contract.as_str(), batch, "release")?;
+        let key = IdempotencyKey::of(Subject::new("contract", contract.as_str()), batch, RELEASE)?;
         let msg = FlowMessage::ReleaseInvoices {
             contract: contract.clone(),
         };
@@ -746,7 +757,11 @@ impl Flows {
         contract: Option<&ContractKey>,
         source: &str,
     ) -> Result<JsonEnvelope, FlowError> {
-        let key = IdempotencyKey::for_effect("payment", payment.key.as_str(), "1", "register")?;
+        let key = IdempotencyKey::of(
+            Subject::new("payment", payment.key.as_str()),
+            1u64,
+            REGISTER,
+        )?;
         let fallback = ContractKey::new(format!("payment-{}", payment.key.as_str()))
             .map_err(|e| FlowError::setup_caused_by("no contract key for the payment", e))?;
         let contract = contract.unwrap_or(&fallback);
@@ -800,7 +815,7 @@ impl Flows {
         rejected: &odoo_connect_connectors::Rejected,
     ) -> Result<odoo_connect_sync::store::DeadLetterId, FlowError> {
         let at = rejected.location.to_string();
-        let key = IdempotencyKey::for_effect("rejected", source, &at, "read")?;
+        let key = IdempotencyKey::of(Subject::new("rejected", source), at.as_str(), READ)?;
         let payload = FlowMessage::Rejected {
             source: source.to_owned(),
             location: at.clone(),

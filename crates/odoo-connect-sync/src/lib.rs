@@ -45,7 +45,7 @@
 //! On purpose, so that a caller names the same version as this crate:
 //! [`tokio_util::sync::CancellationToken`](pipeline::CancellationToken) (re-exported: the graceful
 //! stop of [`Pipeline::run_until_cancelled`](pipeline::Pipeline::run_until_cancelled), the token
-//! the rest of a tokio application already uses), [`async_trait`] (re-exported: the attribute
+//! the rest of a tokio application already uses), [`async_trait`](macro@async_trait) (re-exported: the attribute
 //! [`Step`](step::Step), [`TypedStep`](typed::TypedStep) and the store traits are implemented
 //! with), `sqlx::PgPool` (feature `postgres`: `PostgresStore::from_pool` and `PostgresStore::pool`
 //! share a pool the application already has), `serde_json::Value` (payloads, details, outcomes),
