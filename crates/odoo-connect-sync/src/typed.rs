@@ -51,6 +51,7 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -259,5 +260,170 @@ where
         let value = (self.f)(&m)?;
         cx.state.insert(value);
         Ok(())
+    }
+}
+
+/// A step from an async closure over shared dependencies and the decoded message; see
+/// [`step_with`].
+pub struct StepWith<D, M, F> {
+    name: String,
+    deps: Arc<D>,
+    f: F,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<D, M, F> fmt::Debug for StepWith<D, M, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StepWith")
+            .field("name", &self.name)
+            .field("message", &short_type_name::<M>())
+            .finish()
+    }
+}
+
+/// A step from an async closure that receives the step's dependencies (`deps`, shared: an Odoo
+/// client, a connector) and the message decoded as `M`, both as [`Arc`]s it may keep: no clone
+/// before the `async` block and no `Box::pin`. For a step that needs the context too (an
+/// exactly-once effect, the state), implement [`TypedStep`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use odoo_connect_sync::pipeline::Pipeline;
+/// use odoo_connect_sync::step::Stop;
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_connect_sync::typed::step_with;
+///
+/// #[derive(serde::Deserialize)]
+/// struct ApprovedTime { project: String }
+///
+/// /// What the step needs (an Odoo client, a connector...).
+/// struct Projects { open: Vec<String> }
+///
+/// let projects = Projects { open: vec!["internal".into()] };
+/// let pipeline = Pipeline::builder("approved-time", Arc::new(MemoryStore::new()))
+///     .step(step_with("open-project", projects, |projects, time: Arc<ApprovedTime>| async move {
+///         if !projects.open.contains(&time.project) {
+///             return Err(Stop::held("project_closed", serde_json::json!({"project": time.project})));
+///         }
+///         Ok(())
+///     }))
+///     .build();
+/// # let _ = pipeline;
+/// ```
+pub fn step_with<D, M, F, Fut>(name: impl Into<String>, deps: D, f: F) -> StepWith<D, M, F>
+where
+    D: Send + Sync + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(Arc<D>, Arc<M>) -> Fut + Send + Sync,
+    Fut: Future<Output = StepResult> + Send + 'static,
+{
+    StepWith {
+        name: name.into(),
+        deps: Arc::new(deps),
+        f,
+        _message: PhantomData,
+    }
+}
+
+#[async_trait]
+impl<D, M, F, Fut> Step for StepWith<D, M, F>
+where
+    D: Send + Sync + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
+    F: Fn(Arc<D>, Arc<M>) -> Fut + Send + Sync,
+    Fut: Future<Output = StepResult> + Send + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let m = message::<M>(cx)?;
+        (self.f)(Arc::clone(&self.deps), m).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{Envelope, IdempotencyKey};
+    use crate::pipeline::Pipeline;
+    use crate::store::memory::MemoryStore;
+
+    #[derive(Debug, serde::Serialize, serde::Deserialize)]
+    struct Time {
+        hours: rust_decimal::Decimal,
+    }
+
+    async fn run(payload: serde_json::Value) -> crate::pipeline::RunReport {
+        let store = Arc::new(MemoryStore::new());
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let pipeline = Pipeline::builder("typed", store)
+            .step(validate_message("at-most-a-day", |t: &Time| {
+                if t.hours > rust_decimal::Decimal::from(24) {
+                    return Err(Stop::held("too_many_hours", serde_json::json!({})));
+                }
+                Ok(())
+            }))
+            .step(step_with(
+                "record",
+                seen.clone(),
+                |seen, t: Arc<Time>| async move {
+                    seen.lock()
+                        .map_err(|_| Stop::retry("poisoned"))?
+                        .push(t.hours);
+                    Ok(())
+                },
+            ))
+            .build();
+        let key = IdempotencyKey::new("time:1").expect("a key");
+        let env = Envelope::builder(key, payload)
+            .source("test")
+            .legal_entity("firm-eu")
+            .build()
+            .expect("an envelope");
+        pipeline.submit(&env).await.expect("queued");
+        let report = pipeline.run_until_idle("w").await.expect("runs");
+        let recorded = seen.lock().map(|s| s.len()).unwrap_or(0);
+        assert_eq!(recorded as u64, report.done);
+        report
+    }
+
+    #[tokio::test]
+    async fn typed_steps_see_the_decoded_message() {
+        let r = run(serde_json::json!({"hours": "7.5"})).await;
+        assert_eq!((r.done, r.held, r.failed), (1, 0, 0));
+        let r = run(serde_json::json!({"hours": "30"})).await;
+        assert_eq!((r.done, r.held, r.failed), (0, 1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_payload_that_does_not_decode_fails_with_its_path() {
+        let store = Arc::new(MemoryStore::new());
+        let pipeline = Pipeline::builder("typed", store.clone())
+            .step(validate_message("any", |_t: &Time| Ok(())))
+            .build();
+        let env = Envelope::builder(
+            IdempotencyKey::new("time:2").expect("a key"),
+            serde_json::json!({"hours": "many"}),
+        )
+        .source("test")
+        .legal_entity("firm-eu")
+        .build()
+        .expect("an envelope");
+        pipeline.submit(&env).await.expect("queued");
+        let report = pipeline.run_until_idle("w").await.expect("runs");
+        assert_eq!(report.failed, 1);
+        let letters = crate::store::DeadLetters::list_dead_letters(
+            store.as_ref(),
+            &crate::store::DeadLetterFilter::all(),
+        )
+        .await
+        .expect("letters");
+        let reason = &letters[0].failure.reason;
+        assert!(
+            reason.contains("not a Time") && reason.contains("`hours`"),
+            "{reason}"
+        );
     }
 }
