@@ -852,7 +852,10 @@ impl From<CursorError> for ConnectorError {
         match e {
             CursorError::Foreign { cursor } => ConnectorError::BadCursor { cursor },
             other => ConnectorError::Internal {
-                message: format!("cannot encode a cursor: {}", error_chain(&other)),
+                message: format!(
+                    "cannot encode a cursor: {}",
+                    odoo_connect_core::error::chain_text(&other)
+                ),
             },
         }
     }
@@ -866,18 +869,6 @@ impl From<&Rejected> for ConnectorError {
             message: r.reason.clone(),
         }
     }
-}
-
-/// An error and its causes on one line, for the message of an error that keeps no source.
-fn error_chain(e: &(dyn StdError + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(cause) = cur {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        cur = cause.source();
-    }
-    text
 }
 
 /// A [`Source`] as the [`Feed`] a pipeline pulls from its checkpoint

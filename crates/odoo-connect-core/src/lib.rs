@@ -11,6 +11,7 @@
 //! - [`clock`]: the one [`Clock`](clock::Clock);
 //! - [`retry`]: [`Retryable`](retry::Retryable), the classification every layer's error
 //!   implements, and the `Retry-After` parser;
+//! - [`error`]: an error's chain of causes, walked one way everywhere;
 //! - [`hash`]: the stable hash stored names are made with.
 //!
 //! The connectors (`odoo-connect-connectors`) and the sync layer (`odoo-connect-sync`) both build
@@ -23,6 +24,7 @@
 
 pub mod clock;
 pub mod envelope;
+pub mod error;
 pub mod feed;
 pub mod hash;
 pub mod page;

@@ -122,12 +122,11 @@ impl Stop {
         reason: impl Into<String>,
         error: Option<&(dyn std::error::Error + 'static)>,
     ) -> Self {
-        let mut errors = Vec::new();
-        let mut cur = error;
-        while let Some(e) = cur {
-            errors.push(e.to_string());
-            cur = e.source();
-        }
+        let errors = error
+            .into_iter()
+            .flat_map(odoo_connect_core::error::chain)
+            .map(ToString::to_string)
+            .collect();
         Stop::Failed {
             reason: reason.into(),
             errors,
@@ -156,7 +155,7 @@ impl Stop {
         if e.is_retryable() {
             Stop::Retry {
                 after: e.retry_after(),
-                error: chain_text(e),
+                error: odoo_connect_core::error::chain_text(e),
             }
         } else {
             Stop::failed(e.to_string(), Some(e))
@@ -538,18 +537,6 @@ impl StepContext {
             .as_ref()
             .ok_or_else(|| Stop::failed("no route: add a routing step before this one", None))
     }
-}
-
-/// An error and its causes on one line, outermost first.
-fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(cause) = cur {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        cur = cause.source();
-    }
-    text
 }
 
 /// One step of a pipeline.

@@ -784,15 +784,11 @@ pub struct PurgeReport {
 }
 
 /// The reason of a quarantined row's dead letter: `undecodable: ` and the decoding error.
-pub fn undecodable_reason(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cur = error.source();
-    while let Some(e) = cur {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cur = e.source();
-    }
-    format!("undecodable: {text}")
+pub fn undecodable_reason(error: &(dyn std::error::Error + 'static)) -> String {
+    format!(
+        "undecodable: {}",
+        odoo_connect_core::error::chain_text(error)
+    )
 }
 
 /// The envelope that stands for a queue row that could not be decoded: the row's id (when it
@@ -872,12 +868,9 @@ impl Failure {
     /// A technical failure whose reason is the error's message and whose chain is the error and
     /// its sources.
     pub fn from_error(class: FailureClass, error: &(dyn std::error::Error + 'static)) -> Self {
-        let mut errors = Vec::new();
-        let mut cur = Some(error);
-        while let Some(e) = cur {
-            errors.push(e.to_string());
-            cur = e.source();
-        }
+        let errors = odoo_connect_core::error::chain(error)
+            .map(ToString::to_string)
+            .collect();
         Self {
             class,
             reason: error.to_string(),
