@@ -20,7 +20,9 @@ use odoo_connect::odoo::models::{
     AccountMove, AccountMoveLine, Company, Milestone as OdooMilestone, Partner,
     Payment as OdooPayment, Project as OdooProject, SaleOrder, SaleOrderLine, Timesheet,
 };
-use odoo_connect::odoo::{Context, Domain, OdooCall, OdooClient, RecordId, ServerVersion, Values};
+use odoo_connect::odoo::{
+    Context, Domain, ModelValues, OdooCall, OdooClient, RecordId, ServerVersion, Values,
+};
 use odoo_connect::testkit::FakeOdoo;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -80,7 +82,17 @@ async fn find(odoo: &OdooClient, model: &str, domain: Domain) -> RecordId {
         .unwrap_or_else(|| panic!("no {model} for {domain:?}"))
 }
 
-async fn create(odoo: &OdooClient, model: &str, values: &Values) -> RecordId {
+/// A typed create: the model is the values' record type's.
+async fn create<V: ModelValues>(odoo: &OdooClient, values: &V) -> RecordId {
+    let model = <V::Record as odoo_connect::odoo::Model>::MODEL;
+    odoo.model::<V::Record>()
+        .create_values(values)
+        .await
+        .unwrap_or_else(|e| panic!("create {model}: {e}"))
+}
+
+/// An untyped create, for a model with no typed values (`hr.expense`).
+async fn create_untyped(odoo: &OdooClient, model: &str, values: &Values) -> RecordId {
     odoo.model_named::<Value>(model)
         .create(values)
         .await
@@ -236,7 +248,7 @@ async fn round_trip(version: u8) {
     let firm = firm_ca();
     let mapped = legal_entity::to_odoo(&firm, &ctx).unwrap();
     assert!(mapped.is_complete(), "{v}: {:?}", mapped.unsupported);
-    let company_id = create(&odoo, "res.company", &mapped.values).await;
+    let company_id = create(&odoo, &mapped.values).await;
     ctx.companies.insert(firm.key.clone(), company_id);
     let back =
         legal_entity::from_odoo(&read_one::<Company>(&odoo, company_id).await, &ctx).unwrap();
@@ -250,7 +262,7 @@ async fn round_trip(version: u8) {
         let mapped = client::to_odoo(&c, &ctx).unwrap();
         let paths: Vec<&str> = mapped.unsupported.iter().map(|u| u.path.as_str()).collect();
         assert_eq!(paths, ["currency"], "{v}: no pricelists in the fake");
-        let id = create(&odoo, "res.partner", &mapped.values).await;
+        let id = create(&odoo, &mapped.values).await;
         ctx.clients.insert(c.key.clone(), id);
         let back = client::from_odoo(&read_one::<Partner>(&odoo, id).await, &ctx).unwrap();
         assert_eq!(back, with_ref!(c, "res.partner", id), "{v}");
@@ -265,18 +277,18 @@ async fn round_trip(version: u8) {
         BillingKind::RecurringService,
     ] {
         let mapped = contract::service_product(kind, &format!("Service: {kind}"), &ctx);
-        let id = create(&odoo, "product.product", &mapped.values).await;
+        let id = create(&odoo, &mapped.values).await;
         ctx.products.insert(kind, id);
     }
     let travel = contract::service_product(BillingKind::PassThroughExpenses, "Travel", &ctx);
-    let travel = create(&odoo, "product.product", &travel.values).await;
+    let travel = create(&odoo, &travel.values).await;
     ctx.expense_products.insert("travel".into(), travel);
 
     // ---------------------------------------------------------------- contract → sale order
     let c = the_contract();
     assert!(c.validate().is_ok(), "{:?}", c.validate());
     let mapped = contract::to_odoo(&c, &ctx).unwrap();
-    let order_id = create(&odoo, "sale.order", &mapped.values).await;
+    let order_id = create(&odoo, &mapped.values).await;
     ctx.orders.insert(c.key.clone(), order_id);
     let order: SaleOrder = read_one(&odoo, order_id).await;
     assert_eq!(order.origin.as_deref(), Some("c-rt"), "{v}");
@@ -341,12 +353,12 @@ async fn round_trip(version: u8) {
     prj.milestones = vec![k("m1"), k("m2")];
     let mapped = project::to_odoo(&prj, &ctx).unwrap();
     assert!(mapped.is_complete(), "{v}");
-    let project_id = create(&odoo, "project.project", &mapped.values).await;
+    let project_id = create(&odoo, &mapped.values).await;
     ctx.projects.insert(prj.key.clone(), project_id);
     let milestones = c.billing_lines[0].milestones().to_vec();
     for m in &milestones {
         let mapped = project::milestone_to_odoo(m, &prj.key, &ctx).unwrap();
-        let id = create(&odoo, "project.milestone", &mapped.values).await;
+        let id = create(&odoo, &mapped.values).await;
         ctx.milestones.insert(m.key.clone(), id);
     }
     let odoo_project: OdooProject = read_one(&odoo, project_id).await;
@@ -393,7 +405,7 @@ async fn round_trip(version: u8) {
     internal.approval = ApprovalState::Approved;
     for entry in [&billable, &internal] {
         let mapped = time::to_odoo(entry, &ctx).unwrap();
-        let id = create(&odoo, "account.analytic.line", &mapped.values).await;
+        let id = create(&odoo, &mapped.values).await;
         ctx.time_entries.insert(entry.key.clone(), id);
         let back = time::from_odoo(&read_one::<Timesheet>(&odoo, id).await, &ctx).unwrap();
         assert_eq!(back, with_ref!(entry, "account.analytic.line", id), "{v}");
@@ -413,7 +425,7 @@ async fn round_trip(version: u8) {
     let mapped = expense::to_odoo(&train, &ctx).unwrap();
     assert!(mapped.is_complete(), "{v}: {:?}", mapped.unsupported);
     let before = fake.count("hr.expense");
-    let expense_id = create(&odoo, "hr.expense", &mapped.values).await;
+    let expense_id = create_untyped(&odoo, "hr.expense", &mapped.values).await;
     assert_eq!(fake.count("hr.expense"), before + 1);
     let stored = fake.record("hr.expense", expense_id.get()).unwrap();
     assert_eq!(stored["total_amount_currency"], json!(89.4), "{v}");

@@ -381,6 +381,27 @@ impl<T: DeserializeOwned + Send + 'static> ModelHandle<T> {
         self.client.call(&call).await
     }
 
+    /// `create` of one record from typed values of this model (see [`write`](crate::write)):
+    /// the field names follow the server's version.
+    pub async fn create_values<V>(&self, values: &V) -> Result<RecordId>
+    where
+        V: crate::ModelValues<Record = T>,
+        T: Model,
+    {
+        let version = self.client.version().await?;
+        self.create(&values.to_values(&version)).await
+    }
+
+    /// `write` of typed values of this model to `ids` (see [`write`](crate::write)).
+    pub async fn write_values<V>(&self, ids: &[RecordId], values: &V) -> Result<bool>
+    where
+        V: crate::ModelValues<Record = T>,
+        T: Model,
+    {
+        let version = self.client.version().await?;
+        self.write(ids, &values.to_values(&version)).await
+    }
+
     /// `unlink` (delete) records.
     pub async fn unlink(&self, ids: &[RecordId]) -> Result<bool> {
         let call = self.call_of("unlink").ids(ids.iter().copied());

@@ -180,6 +180,7 @@ pub mod models;
 mod support;
 pub mod value;
 pub mod version;
+pub mod write;
 
 pub use call::{Arg, OdooCall, Safety};
 pub use context::Context;
@@ -189,8 +190,11 @@ pub use error::{ConfigReason, Error, OdooErrorKind, OdooException, Result};
 pub use model::{FieldSpec, Model};
 /// Derives [`Model`] from a struct; see [`Model`] for the attributes.
 pub use odoo_connect_derive::Model;
+/// Derives [`ModelValues`] from a struct; see [`write`](mod@write) for the attributes.
+pub use odoo_connect_derive::ModelValues;
 pub use value::{Binary, Command, Many2one, RecordId, Values};
 pub use version::ServerVersion;
+pub use write::{FieldType, FieldValue, ModelValues, ToFieldValue};
 pub mod client;
 pub mod handle;
 pub mod json2;

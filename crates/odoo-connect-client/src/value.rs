@@ -732,6 +732,17 @@ macro_rules! odoo_selection {
             }
         }
 
+        impl $crate::write::ToFieldValue for $name {
+            fn to_field_value(
+                &self,
+                _: &$crate::ServerVersion,
+            ) -> ::std::option::Option<$crate::write::FieldValue> {
+                ::std::option::Option::Some($crate::write::FieldValue::Text(self.as_str().to_owned()))
+            }
+        }
+
+        impl $crate::write::FieldType for $name {}
+
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())

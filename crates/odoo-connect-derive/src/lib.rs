@@ -35,6 +35,189 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Derives `ModelValues`: the typed values of a `create` or `write` of one model.
+///
+/// Struct attributes: `#[odoo(record = Type)]` (required: the `Model` type of the model
+/// written, whose `MODEL` names it) and `#[odoo(crate = "path")]`. Field attributes, all
+/// optional: `name`, `since`, `until`, `formerly` (the name before `since`; written to older
+/// servers under it) and `skip`, as for `#[derive(Model)]`. Each field's type implements
+/// `ToFieldValue`; a field whose value is `None` is not written.
+#[proc_macro_derive(ModelValues, attributes(odoo))]
+pub fn derive_model_values(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand_values(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+fn expand_values(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let mut record: Option<syn::Type> = None;
+    let mut krate: Option<syn::Path> = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("odoo")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("record") {
+                record = Some(meta.value()?.parse()?);
+                Ok(())
+            } else if meta.path.is_ident("crate") {
+                let lit: LitStr = meta.value()?.parse()?;
+                krate = Some(lit.parse()?);
+                Ok(())
+            } else {
+                Err(meta
+                    .error("unknown `odoo` attribute on a struct: expected `record` or `crate`"))
+            }
+        })?;
+    }
+    let Some(record) = record else {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "#[derive(ModelValues)] needs the record type of the model written: #[odoo(record = Partner)]",
+        ));
+    };
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => &named.named,
+            _ => {
+                return Err(syn::Error::new(
+                    input.ident.span(),
+                    "#[derive(ModelValues)] needs a struct with named fields",
+                ));
+            }
+        },
+        _ => {
+            return Err(syn::Error::new(
+                input.ident.span(),
+                "#[derive(ModelValues)] works on structs only",
+            ));
+        }
+    };
+    let krate = match krate {
+        Some(path) => quote!(#path),
+        None => crate_path(),
+    };
+    let mut pushes = Vec::new();
+    for field in fields {
+        let Some(ident) = field.ident.as_ref() else {
+            return Err(syn::Error::new(field.span(), "a field needs a name"));
+        };
+        let Some(gates) = value_gates(field, ident)? else {
+            continue;
+        };
+        let specs = gates.iter().map(|g| {
+            let name = &g.name;
+            let since = g.since.unwrap_or(0);
+            let until = g.until.unwrap_or(u32::MAX);
+            quote_spanned!(g.span=> #krate::model::FieldSpec::new(#name, #since, #until))
+        });
+        pushes.push(quote_spanned! {field.span()=>
+            {
+                const SPECS: &[#krate::model::FieldSpec] = &[#(#specs),*];
+                if let ::std::option::Option::Some(spec) = SPECS.iter().find(|s| s.applies(version)) {
+                    if let ::std::option::Option::Some(value) =
+                        #krate::write::ToFieldValue::to_field_value(&self.#ident, version)
+                    {
+                        out.push((spec.name(), value));
+                    }
+                }
+            }
+        });
+    }
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    Ok(quote! {
+        impl #impl_generics #krate::write::ModelValues for #ident #ty_generics #where_clause {
+            type Record = #record;
+
+            fn field_values(
+                &self,
+                version: &#krate::ServerVersion,
+            ) -> ::std::vec::Vec<(&'static str, #krate::write::FieldValue)> {
+                let mut out = ::std::vec::Vec::new();
+                #(#pushes)*
+                out
+            }
+        }
+    })
+}
+
+/// The names a written field goes under by version (`None` for a skipped field).
+fn value_gates(field: &syn::Field, ident: &syn::Ident) -> syn::Result<Option<Vec<FieldGate>>> {
+    let mut name: Option<String> = None;
+    let mut since: Option<u32> = None;
+    let mut until: Option<(u32, Span)> = None;
+    let mut formerly: Option<LitStr> = None;
+    let mut skip = false;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("odoo")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                let lit: LitStr = meta.value()?.parse()?;
+                if lit.value().is_empty() {
+                    return Err(meta.error("an Odoo field name cannot be empty"));
+                }
+                name = Some(lit.value());
+            } else if meta.path.is_ident("since") {
+                let lit: LitInt = meta.value()?.parse()?;
+                since = Some(lit.base10_parse()?);
+            } else if meta.path.is_ident("until") {
+                let lit: LitInt = meta.value()?.parse()?;
+                until = Some((lit.base10_parse()?, lit.span()));
+            } else if meta.path.is_ident("formerly") {
+                formerly = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("skip") {
+                skip = true;
+            } else {
+                return Err(meta.error(
+                    "unknown `odoo` attribute on a field: expected `name`, `since`, `until`, `formerly` or `skip`",
+                ));
+            }
+            Ok(())
+        })?;
+    }
+    if skip {
+        if name.is_some() || since.is_some() || until.is_some() || formerly.is_some() {
+            return Err(syn::Error::new(
+                ident.span(),
+                "a skipped field takes no other `odoo` attribute",
+            ));
+        }
+        return Ok(None);
+    }
+    let name = name.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+    if let (Some(s), Some((u, span))) = (since, until)
+        && u < s
+    {
+        return Err(syn::Error::new(
+            span,
+            format!("`until = {u}` is before `since = {s}`: no Odoo version has the field"),
+        ));
+    }
+    let mut gates = Vec::new();
+    if let Some(old) = &formerly {
+        match since {
+            Some(since) if since > 0 => gates.push(FieldGate {
+                name: old.value(),
+                since: None,
+                until: Some(since - 1),
+                span: old.span(),
+            }),
+            _ => {
+                return Err(syn::Error::new(
+                    old.span(),
+                    "`formerly` names the field before it was renamed: add `since = N` (above 0), the version that renamed it",
+                ));
+            }
+        }
+    }
+    gates.push(FieldGate {
+        name,
+        since,
+        until: until.map(|u| u.0),
+        span: ident.span(),
+    });
+    Ok(Some(gates))
+}
+
 struct FieldGate {
     name: String,
     since: Option<u32>,
@@ -379,6 +562,34 @@ mod tests {
         let joined = specs.join(" , ");
         assert!(code.contains(&joined), "{code}");
         assert!(!code.contains("local"), "{code}");
+    }
+
+    #[test]
+    fn values_expand_to_gated_pushes() {
+        let code = match expand_values(&parse_quote! {
+            #[odoo(record = SaleOrderLine, crate = "crate")]
+            struct LineValues {
+                name: Option<String>,
+                #[odoo(since = 19, formerly = "product_uom")]
+                product_uom_id: Option<RecordId>,
+                #[odoo(skip)]
+                local: bool,
+            }
+        }) {
+            Ok(tokens) => tokens.to_string(),
+            Err(e) => panic!("no expansion: {e}"),
+        };
+        assert!(code.contains("type Record = SaleOrderLine"), "{code}");
+        assert!(
+            code.contains("crate :: model :: FieldSpec :: new (\"product_uom\" , 0u32 , 18u32) , crate :: model :: FieldSpec :: new (\"product_uom_id\" , 19u32 , 4294967295u32)"),
+            "{code}"
+        );
+        assert!(!code.contains("local"), "{code}");
+        let missing = match expand_values(&parse_quote! { struct V { a: u32 } }) {
+            Ok(tokens) => panic!("expanded: {tokens}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(missing.contains("record"), "{missing}");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::{FlowError, Flows, PaymentRegistered, key};
 use crate::mapping::{invoice as invoice_map, payment as payment_map};
 use odoo_connect_canonical::{ContractKey, InvoiceEvent, InvoiceKey, Payment};
-use odoo_connect_client::models::{AccountMove, AccountMoveLine};
+use odoo_connect_client::models::account::MovePaymentState;
+use odoo_connect_client::models::{AccountMove, AccountMoveLine, Payment as OdooPayment};
 use odoo_connect_client::{Domain, OdooCall, RecordId};
 use odoo_connect_connectors::{Change, ChangeId, Record, RecordKind};
 use odoo_connect_sync::effect::ensure;
@@ -101,18 +102,15 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
     }
     let reg = payment_map::registration(payment, &ctx)
         .map_err(|e| Stop::bad_data("the payment cannot be registered", &e))?;
-    let invoices = odoo
-        .model_named::<Value>("account.move")
+    let invoices: Vec<AccountMove> = odoo
+        .model::<AccountMove>()
         .read(ids.clone())
         .fields(["invoice_origin", "name"])
         .await?;
     // The contracts paid: an invoice's origin is its sale order (booked by this worker or,
     // found in the ledger, by another).
     let mut contracts: Vec<ContractKey> = Vec::new();
-    for origin in invoices
-        .iter()
-        .filter_map(|m| m.get("invoice_origin").and_then(Value::as_str))
-    {
+    for origin in invoices.iter().filter_map(|m| m.invoice_origin.as_deref()) {
         if let Some(b) = super::recall_by_order(f, cx, origin).await?
             && !contracts.contains(&b.contract.key)
         {
@@ -127,19 +125,19 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
     let is_done = || {
         let (ids, reference, date) = (ids.clone(), reference.clone(), date.clone());
         async move {
-            let states = odoo
-                .model_named::<Value>("account.move")
+            let states: Vec<AccountMove> = odoo
+                .model::<AccountMove>()
                 .read(ids)
                 .fields(["payment_state"])
                 .await?;
             let all_paid = states.iter().all(|m| {
                 matches!(
-                    m.get("payment_state").and_then(Value::as_str),
-                    Some("paid" | "in_payment")
+                    m.payment_state,
+                    Some(MovePaymentState::Paid | MovePaymentState::InPayment)
                 )
             });
-            let made = odoo
-                .model_named::<Value>("account.payment")
+            let made: Vec<OdooPayment> = odoo
+                .model::<OdooPayment>()
                 .search_read(
                     Domain::new()
                         .eq(memo, reference.as_str())
@@ -147,13 +145,9 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
                 )
                 .fields(["id", "amount", "name"])
                 .await?;
-            let mine = made.into_iter().find(|p| {
-                p.get("amount")
-                    .and_then(odoo_connect_client::value::decimal_from_value)
-                    .is_some_and(|a| a == amount)
-            });
+            let mine = made.into_iter().find(|p| p.amount == amount);
             Ok(match mine {
-                Some(p) => Some(json!({"payment": p.get("id"), "name": p.get("name")})),
+                Some(p) => Some(json!({"payment": p.id.get(), "name": p.name})),
                 None if all_paid => Some(json!({"payment": null, "already_paid": true})),
                 None => None,
             })
@@ -202,8 +196,8 @@ async fn cancel_duplicates(
         return Ok(0);
     }
     let odoo = &f.inner.odoo;
-    let made = odoo
-        .model_named::<Value>("account.payment")
+    let made: Vec<OdooPayment> = odoo
+        .model::<OdooPayment>()
         .search_read(
             Domain::new()
                 .eq(memo, payment.reference.as_str())
@@ -215,12 +209,8 @@ async fn cancel_duplicates(
         .await?;
     let ids: Vec<RecordId> = made
         .iter()
-        .filter(|p| {
-            p.get("amount")
-                .and_then(odoo_connect_client::value::decimal_from_value)
-                .is_some_and(|a| a == payment.amount.amount)
-        })
-        .filter_map(|p| p.get("id").and_then(Value::as_i64).map(RecordId))
+        .filter(|p| p.amount == payment.amount.amount)
+        .map(|p| p.id)
         .collect();
     let extra = ids.get(1..).unwrap_or_default().to_vec();
     for id in &extra {

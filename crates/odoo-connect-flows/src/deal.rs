@@ -4,17 +4,20 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{BookedContract, ClientBooked, Flows, OrderBooked, import_row, key};
+use super::{BookedContract, ClientBooked, Flows, OrderBooked, key};
 use crate::mapping::{
     LinePart, SaleLineRef, client as client_map, contract as contract_map, project as project_map,
 };
 use odoo_connect_canonical::{
     Client, Contract, ContractStatus, ExternalRef, Project, ProjectKey, Validate,
 };
-use odoo_connect_client::models::SaleOrder;
-use odoo_connect_client::{Domain, RecordId};
+use odoo_connect_client::models::{
+    Milestone as OdooMilestone, MilestoneValues, Partner, Project as OdooProject, SaleOrder,
+    SaleOrderLine,
+};
+use odoo_connect_client::{Domain, Model, RecordId};
 use odoo_connect_connectors::{Change, Record};
-use odoo_connect_sync::effect::{create_once, ensure};
+use odoo_connect_sync::effect::{ImportRow, create_values_once, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
 use odoo_connect_sync::store::AuditEvent;
 
@@ -90,7 +93,8 @@ pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> S
         .map_err(|e| Stop::bad_data("the contract is not valid", &e))?;
     let mapped = client_map::to_odoo(&deal.client, &f.inner.ctx)
         .map_err(|e| Stop::bad_data("the client cannot be written to Odoo", &e))?;
-    let row = import_row(&mapped.values.0).text("ref", deal.client.key.as_str());
+    let mut partner = mapped.values;
+    partner.reference = Some(Some(deal.client.key.to_string()));
     // A partner per client and legal entity: the partner belongs to the entity's company, so a
     // client of two entities has one partner in each (Odoo refuses an order of one company for
     // a partner of another).
@@ -98,7 +102,7 @@ pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> S
     let k = key("client", deal.client.key.as_str(), entity, "partner")?;
     let partner_id = match earlier_partner(f, deal).await? {
         Some(id) => id,
-        None => create_once(cx, &f.inner.odoo, "res.partner", &k, &row).await?,
+        None => create_values_once(cx, &f.inner.odoo, &k, &partner).await?,
     };
     cx.state.insert(ClientBooked { partner_id });
     Ok(())
@@ -114,36 +118,40 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
         return Ok(None);
     };
     let odoo = &f.inner.odoo;
-    let rows: Vec<Value> = odoo
-        .model_named::<Value>("ir.model.data")
+    let rows: Vec<ModelData> = odoo
+        .model::<ModelData>()
         .search_read(
             Domain::new()
                 .eq("module", module)
                 .eq("name", name)
-                .eq("model", "res.partner"),
+                .eq("model", Partner::MODEL),
         )
-        .fields(["res_id"])
         .limit(1)
         .await?;
-    let Some(id) = rows
-        .first()
-        .and_then(|r| r.get("res_id"))
-        .and_then(Value::as_i64)
-    else {
+    let Some(id) = rows.first().map(|r| r.res_id) else {
         return Ok(None);
     };
-    let partner: Vec<Value> = odoo
-        .model_named::<Value>("res.partner")
-        .search_read(Domain::new().eq("id", id))
+    let partner: Vec<Partner> = odoo
+        .model::<Partner>()
+        .read([id])
         .fields(["company_id"])
         .context(odoo_connect_client::Context::new().active_test(false))
         .await?;
-    let company = partner.first().map(|p| many2one(p, "company_id"));
+    let company = partner.first().map(|p| p.company_id.as_ref().map(|c| c.id));
     Ok(match company {
-        Some(None) => Some(RecordId(id)),
-        Some(Some(c)) if c == f.inner.settings.company_id => Some(RecordId(id)),
+        Some(None) => Some(id),
+        Some(Some(c)) if c.get() == f.inner.settings.company_id => Some(id),
         _ => None,
     })
+}
+
+/// The external id of a record (`ir.model.data`): the record it names.
+#[derive(Debug, Clone, serde::Deserialize, odoo_connect_client::Model)]
+#[odoo(model = "ir.model.data")]
+struct ModelData {
+    #[allow(dead_code)] // a Model reads the id
+    id: RecordId,
+    res_id: RecordId,
 }
 
 /// `deal.contract`: the sale order, its lines, then confirmed.
@@ -155,27 +163,22 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
     let c = &deal.contract;
     let mapped = contract_map::to_odoo(c, &ctx)
         .map_err(|e| Stop::bad_data("the contract cannot be written to Odoo", &e))?;
-    let mut header = mapped.values.0.clone();
-    let lines = header.remove("order_line");
-    let crm = deal
-        .crm
-        .as_ref()
-        .map(|r| format!("{}:{}", r.system, r.id))
-        .unwrap_or_else(|| c.key.to_string());
-    let row = import_row(&header).text("client_order_ref", crm);
+    let mut header = mapped.values;
+    let lines = std::mem::take(&mut header.order_line.0);
+    header.client_order_ref = Some(
+        deal.crm
+            .as_ref()
+            .map(|r| format!("{}:{}", r.system, r.id))
+            .unwrap_or_else(|| c.key.to_string()),
+    );
     let order_key = key("contract", c.key.as_str(), "won", "sale-order")?;
-    let order = create_once(cx, odoo, "sale.order", &order_key, &row).await?;
+    let order = create_values_once(cx, odoo, &order_key, &header).await?;
     // One record per order line, each with its own external id; the lines are independent
     // records, sent together (one `load`, with the lines of other orders under way).
-    let lines = lines
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default();
     let mut rows = Vec::with_capacity(lines.len());
-    for (i, cmd) in lines.iter().enumerate() {
-        let Some(values) = cmd.get(2).and_then(Value::as_object) else {
-            continue;
-        };
-        let row = import_row(values).many2one("order_id", order);
+    for (i, mut line) in lines.into_iter().enumerate() {
+        line.order_id = Some(order);
+        let row = ImportRow::from_values(&line, &ctx.version)?;
         rows.push((
             key("contract", c.key.as_str(), "won", &format!("line-{i}"))?,
             row,
@@ -236,60 +239,52 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
     let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let order = cx.state.require::<OrderBooked>()?.order_id;
     let c = &deal.contract;
-    let lines = odoo
-        .model_named::<Value>("sale.order.line")
+    let lines: Vec<SaleOrderLine> = odoo
+        .model::<SaleOrderLine>()
         .search_read(Domain::new().eq("order_id", order.get()))
         .fields(["id", "sequence", "project_id", "task_id", "order_id"])
         .order("sequence, id")
         .await?;
-    let line_ids: Vec<RecordId> = lines
-        .iter()
-        .filter_map(|l| l.get("id").and_then(Value::as_i64).map(RecordId))
-        .collect();
+    let line_ids: Vec<RecordId> = lines.iter().map(|l| l.id).collect();
     let sale_lines = contract_map::pair_line_ids(c, &line_ids);
     let order_name = lines
         .first()
-        .and_then(|l| l.get("order_id"))
-        .and_then(|v| v.get(1))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+        .and_then(|l| l.order_id.as_ref())
+        .and_then(|o| o.name.clone());
     let order_name = match order_name {
         Some(n) => n,
         None => odoo
-            .model_named::<Value>("sale.order")
+            .model::<SaleOrder>()
             .read([order])
             .fields(["name"])
             .await?
-            .first()
-            .and_then(|o| o.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+            .into_iter()
+            .next()
+            .map(|o| o.name)
+            .unwrap_or_default(),
     };
     let tasks: Vec<(SaleLineRef, RecordId)> = sale_lines
         .iter()
         .filter_map(|(r, id)| {
-            let line = lines
-                .iter()
-                .find(|l| l.get("id").and_then(Value::as_i64) == Some(id.get()))?;
-            many2one(line, "task_id").map(|t| (r.clone(), RecordId(t)))
+            let line = lines.iter().find(|l| l.id == *id)?;
+            line.task_id.as_ref().map(|t| (r.clone(), t.id))
         })
         .collect();
     // The project Odoo made on confirmation (on an order line, or linked to the order), or one
     // made here.
-    let from_lines = lines.iter().find_map(|l| many2one(l, "project_id"));
+    let from_lines = lines
+        .iter()
+        .find_map(|l| l.project_id.as_ref().map(|p| p.id));
     let existing = match from_lines {
         Some(id) => Some(id),
         None => odoo
-            .model_named::<Value>("project.project")
-            .search_read(Domain::new().eq("sale_order_id", order.get()))
-            .fields(["id"])
+            .model::<OdooProject>()
+            .search(Domain::new().eq("sale_order_id", order.get()))
             .order("id")
             .limit(1)
             .await?
             .first()
-            .and_then(|p| p.get("id"))
-            .and_then(Value::as_i64),
+            .copied(),
     };
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
@@ -297,13 +292,14 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         ctx.sale_lines.insert(r.clone(), *id);
     }
     let project_id = match existing {
-        Some(id) => RecordId(id),
+        Some(id) => id,
         None => {
-            let mapped = project_map::to_odoo(&deal.project, &ctx)
-                .map_err(|e| Stop::bad_data("the project cannot be written to Odoo", &e))?;
-            let row = import_row(&mapped.values.0).many2one("sale_order_id", order);
+            let mut values = project_map::to_odoo(&deal.project, &ctx)
+                .map_err(|e| Stop::bad_data("the project cannot be written to Odoo", &e))?
+                .values;
+            values.sale_order_id = Some(order);
             let k = key("contract", c.key.as_str(), "won", "project")?;
-            create_once(cx, odoo, "project.project", &k, &row).await?
+            create_values_once(cx, odoo, &k, &values).await?
         }
     };
     ctx.projects.insert(deal.project.key.clone(), project_id);
@@ -313,10 +309,10 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
         .filter(|(r, _)| matches!(r.part, LinePart::Milestone(_)))
         .map(|(_, id)| id.get())
         .collect();
-    let made = if milestone_lines.is_empty() {
+    let made: Vec<OdooMilestone> = if milestone_lines.is_empty() {
         Vec::new()
     } else {
-        odoo.model_named::<Value>("project.milestone")
+        odoo.model::<OdooMilestone>()
             .search_read(Domain::new().is_in("sale_line_id", milestone_lines))
             .fields(["id", "sale_line_id", "deadline"])
             .order("id")
@@ -330,32 +326,30 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
             let line_id = sale_lines
                 .iter()
                 .find(|(r, _)| r.part == part)
-                .map(|(_, id)| id.get());
+                .map(|(_, id)| *id);
             let odoo_made = made
                 .iter()
-                .find(|r| line_id.is_some() && many2one(r, "sale_line_id") == line_id);
+                .find(|r| line_id.is_some() && r.sale_line_id.as_ref().map(|l| l.id) == line_id);
             if let Some(existing) = odoo_made {
                 found += 1;
                 // Odoo names the milestone after the line and gives it no deadline: the contract's
                 // due date goes on it (a write of the same value is harmless on a retry).
-                if let (Some(due), Some(id)) = (
-                    m.due_date,
-                    existing.get("id").and_then(Value::as_i64).map(RecordId),
-                ) {
-                    let now = existing.get("deadline").and_then(Value::as_str);
-                    if now != Some(due.to_string().as_str()) {
-                        odoo.model_named::<Value>("project.milestone")
-                            .write(&[id], &json!({"deadline": due.to_string()}))
-                            .await?;
-                    }
+                if let Some(due) = m.due_date
+                    && existing.deadline != Some(due)
+                {
+                    let mut values = MilestoneValues::new();
+                    values.deadline = Some(Some(due));
+                    odoo.model::<OdooMilestone>()
+                        .write_values(&[existing.id], &values)
+                        .await?;
                 }
                 continue;
             }
-            let mapped = project_map::milestone_to_odoo(m, &deal.project.key, &ctx)
-                .map_err(|e| Stop::bad_data("a milestone cannot be written to Odoo", &e))?;
-            let row = import_row(&mapped.values.0);
+            let values = project_map::milestone_to_odoo(m, &deal.project.key, &ctx)
+                .map_err(|e| Stop::bad_data("a milestone cannot be written to Odoo", &e))?
+                .values;
             let k = key("milestone", m.key.as_str(), c.key.as_str(), "create")?;
-            create_once(cx, odoo, "project.milestone", &k, &row).await?;
+            create_values_once(cx, odoo, &k, &values).await?;
             created += 1;
         }
     }
@@ -382,12 +376,4 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
             })),
     );
     Ok(())
-}
-
-fn many2one(v: &Value, field: &str) -> Option<i64> {
-    match v.get(field) {
-        Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
-        Some(Value::Number(n)) => n.as_i64(),
-        _ => None,
-    }
 }

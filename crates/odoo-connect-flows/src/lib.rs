@@ -47,7 +47,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::mapping::{MappingContext, SaleLineRef};
 use odoo_connect_canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry};
@@ -55,7 +54,7 @@ use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
 use odoo_connect_connectors::{Change, Deliver, DeliverError};
-use odoo_connect_sync::effect::{BatchOptions, BatchedCreate, ImportRow};
+use odoo_connect_sync::effect::{BatchOptions, BatchedCreate};
 use odoo_connect_sync::envelope::MessageId;
 use odoo_connect_sync::envelope::{
     CorrelationId, Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane, Subject,
@@ -1024,37 +1023,6 @@ impl Step for FlowStepRunner {
             },
         }
     }
-}
-
-/// An import row from mapped Odoo values: text, numbers and booleans as they are, many2one
-/// fields (`*_id` holding an id) by database id; empty values, `false` and x2many commands are
-/// left out (x2many lines are created as records of their own).
-pub(crate) fn import_row(values: &Map<String, Value>) -> ImportRow {
-    let mut row = ImportRow::new();
-    for (field, value) in values {
-        row = match value {
-            Value::String(s) => row.text(field, s),
-            Value::Bool(true) => row.boolean(field, true),
-            Value::Number(n) if is_many2one(field) => match n.as_i64() {
-                Some(id) => row.many2one(field, RecordId(id)),
-                None => row,
-            },
-            // A mapped number, as JSON wrote it (the mapping writes amounts as decimals).
-            Value::Number(n) => row.text(field, n.to_string()),
-            _ => row,
-        };
-    }
-    row
-}
-
-/// Whether a mapped field holding a number is a many2one (by database id): the `*_id` fields, and
-/// Odoo's many2one fields named otherwise.
-fn is_many2one(field: &str) -> bool {
-    field.ends_with("_id")
-        || matches!(
-            field,
-            "property_product_pricelist" | "so_line" | "product_uom" | "uom_po_id"
-        )
 }
 
 /// An idempotency key for a sub-effect, or the failure to return.

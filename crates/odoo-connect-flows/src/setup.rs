@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{FlowError, FlowSettings, import_row};
+use super::{FlowError, FlowSettings};
 use crate::mapping::MappingContext;
 use crate::mapping::contract as contract_map;
 use odoo_connect_canonical::{BillingKind, Currency, LegalEntityKey};
-use odoo_connect_client::{Context, Domain, OdooClient, RecordId};
+use odoo_connect_client::models::Currency as OdooCurrency;
+use odoo_connect_client::{Context, Domain, Model, OdooClient, RecordId, Values};
+use odoo_connect_sync::effect::ImportRow;
 
 /// The module of the external ids [`Setup`] gives what it creates (`odoo_connect.<name>`).
 pub const SETUP_MODULE: &str = "odoo_connect";
@@ -322,8 +324,8 @@ impl Setup {
         // Currencies first: a pricelist needs its currency active.
         for (cur, action) in &survey.currencies {
             if let PlanAction::Activate { id, .. } = action {
-                odoo.model_named::<Value>("res.currency")
-                    .write(&[*id], &json!({"active": true}))
+                odoo.model_named::<Value>(OdooCurrency::MODEL)
+                    .write(&[*id], &Values::new().set("active", true))
                     .await
                     .map_err(|e| setup_error(&format!("cannot activate currency {cur}"), e))?;
             }
@@ -348,8 +350,11 @@ impl Setup {
         let mut codes = Vec::new();
         for (kind, source) in &self.products {
             if let Some(ProductPlan::Create { xmlid, name }) = survey.products.get(kind) {
-                let mapped = contract_map::service_product(*kind, name, &ctx);
-                let row = import_row(&mapped.values.0).text("default_code", source.code());
+                let mut product = contract_map::service_product(*kind, name, &ctx).values;
+                product.default_code = Some(Some(source.code().to_owned()));
+                let row = ImportRow::from_values(&product, &ctx.version).map_err(|e| {
+                    FlowError::setup_caused_by("the service product cannot be written", e)
+                })?;
                 let (mut fields, mut values) = row.columns();
                 fields.insert(0, "id".to_owned());
                 values.insert(0, xmlid.clone());

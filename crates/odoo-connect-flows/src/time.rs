@@ -10,6 +10,8 @@ use odoo_connect_canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceabl
 use odoo_connect_canonical::{
     ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
 };
+use odoo_connect_client::models::account::MoveState;
+use odoo_connect_client::models::{AccountMove, SaleOrderLine, Timesheet, TimesheetValues};
 use odoo_connect_client::{Domain, OdooCall, RecordId};
 use odoo_connect_sync::effect::{ImportRow, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
@@ -87,17 +89,18 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
     } else {
         format!("[{}] {}", entry.key, entry.description)
     };
-    let row = |hours: Decimal, name: String| {
-        let mut row = ImportRow::new()
-            .text("name", name)
-            .many2one("project_id", b.project_id)
-            .many2one("employee_id", employee)
-            .text("date", entry.date.to_string())
-            .number("unit_amount", hours);
-        if let Some(t) = task {
-            row = row.many2one("task_id", t);
-        }
-        row
+    let version = &f.inner.ctx.version;
+    let row = |hours: Decimal, name: String, so_line: Option<RecordId>| {
+        let mut line = TimesheetValues::new();
+        line.name = Some(name);
+        line.project_id = Some(b.project_id);
+        line.employee_id = Some(employee);
+        line.date = Some(entry.date);
+        line.unit_amount = Some(hours);
+        line.task_id = task.map(Some);
+        // No order line: recorded as worked, billed on none (emptied, not left to Odoo's default).
+        line.so_line = Some(so_line);
+        ImportRow::from_values(&line, version)
     };
     let mut rows = Vec::new();
     if billable.is_sign_positive() && !billable.is_zero() {
@@ -105,7 +108,7 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
             return Err(Stop::failed("no order line for the entry's role", None));
         };
         let k = key("time_entry", entry.key.as_str(), "1", "timesheet")?;
-        rows.push((k, row(billable, name.clone()).many2one("so_line", line)));
+        rows.push((k, row(billable, name.clone(), Some(line))?));
     }
     if !rest.is_zero() {
         // Recorded as worked, billed on no order line (Odoo's non-billable time).
@@ -115,7 +118,7 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
             ("timesheet-over-cap", format!("{name} (over the cap)"))
         };
         let k = key("time_entry", entry.key.as_str(), "1", effect)?;
-        rows.push((k, row(rest, label).text("so_line/.id", "")));
+        rows.push((k, row(rest, label, None)?));
     }
     // Independent records: batched with the time of other messages under way (one `load`).
     let ids = f
@@ -176,7 +179,7 @@ async fn within_caps(
     } else {
         f.inner
             .odoo
-            .model_named::<Value>("account.analytic.line")
+            .model::<Timesheet>()
             .search_read(Domain::new().is_in("so_line", line_ids))
             .fields(["name", "unit_amount", "so_line"])
             .await?
@@ -184,24 +187,20 @@ async fn within_caps(
     let mut invoiced = InvoicedToDate::new();
     let mut total = Money::zero(c.currency);
     for s in &sheets {
-        let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
-        let key = name
+        let key = s
+            .name
             .strip_prefix('[')
             .and_then(|r| r.split_once(']'))
             .and_then(|(k, _)| TimeEntryKey::new(k).ok());
         if key.as_ref() == Some(&entry.key) {
             continue;
         }
-        let line = match s.get("so_line") {
-            Some(Value::Array(a)) => a.first().and_then(Value::as_i64),
-            Some(v) => v.as_i64(),
-            None => None,
-        };
+        let line = s.so_line.as_ref().map(|l| l.id.get());
         let rate = rates
             .iter()
             .find(|(id, _)| Some(*id) == line)
             .map_or(Decimal::ZERO, |(_, r)| *r);
-        let amount = Money::new((number(s, "unit_amount") * rate).round_dp(2), c.currency);
+        let amount = Money::new((s.unit_amount * rate).round_dp(2), c.currency);
         total = total.checked_add(&amount).unwrap_or(total);
         if let Some(k) = key {
             let before = invoiced.time_entries.get(&k).copied();
@@ -253,21 +252,19 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
     let is_done = || {
         let order_name = order_name.clone();
         async move {
-            let lines = odoo
-                .model_named::<Value>("sale.order.line")
+            let lines: Vec<SaleOrderLine> = odoo
+                .model::<SaleOrderLine>()
                 .search_read(Domain::new().eq("order_id", order.get()))
                 .fields(["qty_to_invoice", "display_type"])
                 .await?;
-            let pending = lines.iter().any(|l| {
-                l.get("qty_to_invoice")
-                    .and_then(odoo_connect_client::value::decimal_from_value)
-                    .is_some_and(|q| q.is_sign_positive() && !q.is_zero())
-            });
+            let pending = lines
+                .iter()
+                .any(|l| l.qty_to_invoice.is_sign_positive() && !l.qty_to_invoice.is_zero());
             if pending {
                 return Ok(None);
             }
             let drafts = odoo
-                .model_named::<Value>("account.move")
+                .model::<AccountMove>()
                 .search(
                     Domain::new()
                         .eq("invoice_origin", order_name.as_str())
@@ -306,32 +303,29 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         .await
     };
     ensure(cx, &k, is_done, act).await?;
-    let invoices = odoo
-        .model_named::<Value>("account.move")
-        .search_read(
+    let invoices: Vec<RecordId> = odoo
+        .model::<AccountMove>()
+        .search(
             Domain::new()
                 .eq("invoice_origin", b.order_name.as_str())
                 .eq("move_type", "out_invoice")
                 .eq("state", "draft"),
         )
-        .fields(["id", "state", "name"])
         .order("id")
         .await?;
     let mut posted = Vec::new();
-    for m in &invoices {
-        let Some(id) = m.get("id").and_then(Value::as_i64).map(RecordId) else {
-            continue;
-        };
+    for id in invoices {
         let k = key("invoice", &id.to_string(), "1", "post")?;
         let is_done = || async move {
-            let r = odoo
-                .model_named::<Value>("account.move")
+            let r: Vec<AccountMove> = odoo
+                .model::<AccountMove>()
                 .read([id])
                 .fields(["state", "name"])
                 .await?;
             Ok(r.into_iter()
                 .next()
-                .filter(|m| m.get("state").and_then(Value::as_str) == Some("posted")))
+                .filter(|m| m.state == Some(MoveState::Posted))
+                .map(|m| json!({"id": m.id.get(), "state": "posted", "name": m.name})))
         };
         let act = || async move {
             odoo.call::<Value>(&OdooCall::new("account.move", "action_post").ids([id]))
@@ -347,10 +341,4 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
                             "invoices": posted})),
     );
     Ok(())
-}
-
-fn number(v: &Value, field: &str) -> Decimal {
-    v.get(field)
-        .and_then(odoo_connect_client::value::decimal_from_value)
-        .unwrap_or_default()
 }

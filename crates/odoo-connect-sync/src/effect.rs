@@ -52,7 +52,9 @@ use tokio::sync::oneshot;
 use crate::envelope::IdempotencyKey;
 use crate::step::{StepContext, Stop};
 use crate::store::{AuditEvent, AuditKind, Begin, Claim, IdempotencyLedger};
-use odoo_connect_client::{LoadMessage, OdooClient, RecordId};
+use odoo_connect_client::{
+    FieldValue, LoadMessage, Model, ModelValues, OdooClient, RecordId, ServerVersion,
+};
 
 /// The module of the external ids the sync creates.
 pub const EXTERNAL_ID_MODULE: &str = "__sync__";
@@ -161,6 +163,126 @@ impl ImportRow {
     pub fn columns(&self) -> (Vec<String>, Vec<String>) {
         self.cells.iter().cloned().unzip()
     }
+
+    /// The row of typed values (see [`odoo_connect_client::write`]) for a server of `version`:
+    /// each field by its kind (a many2one by database id, a decimal as its exact text, a date as
+    /// `YYYY-MM-DD`, an emptied field as an empty cell), under the name that version knows.
+    ///
+    /// A many2many given as one [`Command::Set`](odoo_connect_client::Command::Set) goes in its
+    /// `field/.id` column, the ids comma-separated. Any other x2many value has no cell in a row
+    /// of this shape: it is refused ([`ImportRowError::X2many`]); create such records on their
+    /// own, linked to this one.
+    ///
+    /// ```
+    /// use odoo_connect_sync::effect::ImportRow;
+    /// use odoo_connect_client::{RecordId, ServerVersion, models::TimesheetValues};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let mut line = TimesheetValues::new();
+    /// line.name = Some("Workshop".into());
+    /// line.project_id = Some(RecordId(8));
+    /// line.unit_amount = Some(Decimal::new(3, 1)); // 0.3 hours, exactly
+    /// line.so_line = Some(None); // billed on no order line
+    /// let row = ImportRow::from_values(&line, &ServerVersion::new(19, 0))?;
+    /// let (fields, values) = row.columns();
+    /// assert_eq!(fields, ["name", "project_id/.id", "unit_amount", "so_line/.id"]);
+    /// assert_eq!(values, ["Workshop", "8", "0.3", ""]);
+    /// # Ok::<(), odoo_connect_sync::effect::ImportRowError>(())
+    /// ```
+    pub fn from_values<V: ModelValues + ?Sized>(
+        values: &V,
+        version: &ServerVersion,
+    ) -> Result<ImportRow, ImportRowError> {
+        let mut row = ImportRow::new();
+        for (field, value) in values.field_values(version) {
+            row = match value {
+                FieldValue::Text(s) => row.text(field, s),
+                FieldValue::Integer(i) => row.text(field, i.to_string()),
+                FieldValue::Decimal(d) => row.number(field, d),
+                FieldValue::Bool(b) => row.boolean(field, b),
+                FieldValue::Date(d) => row.text(field, d.format("%Y-%m-%d").to_string()),
+                FieldValue::Datetime(d) => {
+                    row.text(field, d.format("%Y-%m-%d %H:%M:%S").to_string())
+                }
+                FieldValue::Many2one(Some(id)) => row.many2one(field, id),
+                FieldValue::Many2one(None) => row.text(format!("{field}/.id"), ""),
+                FieldValue::Clear => row.text(field, ""),
+                // A many2many replaced by a set of records: the ids, comma-separated, in the
+                // `field/.id` column (Odoo's importer splits them).
+                FieldValue::X2many(commands)
+                    if matches!(commands.as_slice(), [odoo_connect_client::Command::Set(_)]) =>
+                {
+                    let ids = match commands.first() {
+                        Some(odoo_connect_client::Command::Set(ids)) => ids
+                            .iter()
+                            .map(RecordId::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        _ => String::new(),
+                    };
+                    row.text(format!("{field}/.id"), ids)
+                }
+                FieldValue::X2many(_) => {
+                    return Err(ImportRowError::X2many {
+                        model: <V::Record as Model>::MODEL,
+                        field,
+                    });
+                }
+                _ => {
+                    return Err(ImportRowError::Unsupported {
+                        model: <V::Record as Model>::MODEL,
+                        field,
+                    });
+                }
+            };
+        }
+        Ok(row)
+    }
+}
+
+/// Why typed values could not become an [`ImportRow`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportRowError {
+    /// An x2many value other than one set of records: an import row has no cell for it.
+    #[error(
+        "{model}.{field} holds x2many commands an import row cannot hold (only one set of records): create its records on their own"
+    )]
+    X2many {
+        /// The model.
+        model: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A kind of value this version of the crate cannot put in a row.
+    #[error("{model}.{field} holds a kind of value an import row cannot hold")]
+    Unsupported {
+        /// The model.
+        model: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+impl odoo_connect_core::retry::Retryable for ImportRowError {
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+/// [`create_once`] of typed values: the model is the values' record type's, the row is
+/// [`ImportRow::from_values`] for the server's version.
+///
+/// Safe to call again after any failure, as [`create_once`] is.
+pub async fn create_values_once<V: ModelValues + ?Sized>(
+    cx: &mut StepContext,
+    odoo: &OdooClient,
+    key: &IdempotencyKey,
+    values: &V,
+) -> Result<RecordId, Stop> {
+    let version = odoo.version().await?;
+    let row = ImportRow::from_values(values, &version)?;
+    create_once(cx, odoo, <V::Record as Model>::MODEL, key, &row).await
 }
 
 /// Creates a record of `model` exactly once for `key`, and returns its id.

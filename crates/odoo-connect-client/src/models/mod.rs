@@ -48,7 +48,9 @@
 //! many2one fields as bare ids, x2many fields as id lists, `None` as `false`. That shape decodes
 //! back into the same record (less the many2one display names). It is not a `write` payload:
 //! x2many fields are written with [`Command`](super::Command)s and computed fields are read-only;
-//! build writes with [`Values`](super::Values).
+//! build writes with the typed values of [`values`] (`PartnerValues`, `SaleOrderValues`, ...,
+//! see [`write`](crate::write)), or with an untyped [`Values`](super::Values) map for a model or
+//! field they do not cover.
 
 use std::fmt;
 
@@ -64,6 +66,7 @@ pub mod project;
 pub mod sale;
 pub mod timesheet;
 pub mod users;
+pub mod values;
 
 pub use account::{AccountMove, AccountMoveLine, Journal, Payment};
 pub use company::{Company, Currency};
@@ -73,6 +76,10 @@ pub use project::{Milestone, Project, Task};
 pub use sale::{SaleOrder, SaleOrderLine};
 pub use timesheet::Timesheet;
 pub use users::{Employee, User};
+pub use values::{
+    CompanyValues, MilestoneValues, PartnerValues, PaymentValues, ProductValues, ProjectValues,
+    SaleOrderLineValues, SaleOrderValues, TimesheetValues,
+};
 
 /// x2many fields (`one2many`, `many2many`) as a list of ids; `false` or `null` is the empty list.
 ///

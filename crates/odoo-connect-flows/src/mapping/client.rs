@@ -8,8 +8,8 @@
 //! subsidiary keeps its own invoices.
 
 use odoo_connect_canonical::{Address, Client, ExternalRefs, PaymentTerms};
-use odoo_connect_client::Values;
-use odoo_connect_client::models::Partner;
+use odoo_connect_client::RecordId;
+use odoo_connect_client::models::{Partner, PartnerValues};
 
 use super::{
     Mapped, MappingContext, MappingError, UnsupportedField, key_or_derived, legal_entity_of,
@@ -39,11 +39,14 @@ const MODEL: &str = "res.partner";
 /// ctx.pricelists.insert(Currency::EUR, 2);
 /// let mapped = client::to_odoo(&acme, &ctx)?;
 /// assert!(mapped.is_complete());
-/// assert_eq!(mapped.values.get("vat"), Some(&"BE0477472701".into()));
-/// assert_eq!(mapped.values.get("property_payment_term_id"), Some(&4.into()));
+/// assert_eq!(mapped.values.vat, Some(Some("BE0477472701".into())));
+/// assert_eq!(mapped.to_values().get("property_payment_term_id"), Some(&4.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(client: &Client, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    client: &Client,
+    ctx: &MappingContext,
+) -> Result<Mapped<PartnerValues>, MappingError> {
     let mut unsupported = Vec::new();
     let company = ctx.companies.id(&client.legal_entity).ok_or_else(|| {
         MappingError::missing_id(
@@ -58,14 +61,21 @@ pub fn to_odoo(client: &Client, ctx: &MappingContext) -> Result<Mapped, MappingE
             format!("res.country {}", address.country),
         )
     })?;
-    let mut values = Values::new()
-        .set("name", client.legal_name.as_str())
-        .set("is_company", true)
-        .set("customer_rank", 1)
-        .many2one("company_id", Some(company))
-        .set("vat", text(client.tax_id.as_deref()))
-        .many2one("country_id", Some(country));
-    values = address_values(values, address, "billing_address", ctx, &mut unsupported);
+    let mut values = PartnerValues::new();
+    values.name = Some(client.legal_name.clone());
+    values.is_company = Some(true);
+    values.customer_rank = Some(1);
+    values.company_id = Some(Some(company));
+    values.vat = text(client.tax_id.as_deref());
+    values.country_id = Some(Some(country));
+    let a = address_values(address, "billing_address", ctx, &mut unsupported);
+    (
+        values.street,
+        values.street2,
+        values.city,
+        values.zip,
+        values.state_id,
+    ) = (a.street, a.street2, a.city, a.zip, a.state_id);
     if client.country != address.country {
         unsupported.push(UnsupportedField::new(
             "country",
@@ -77,7 +87,7 @@ pub fn to_odoo(client: &Client, ctx: &MappingContext) -> Result<Mapped, MappingE
         ));
     }
     match ctx.payment_terms.id(&client.payment_terms) {
-        Some(id) => values = values.many2one("property_payment_term_id", Some(id)),
+        Some(id) => values.property_payment_term_id = Some(Some(id)),
         None => unsupported.push(UnsupportedField::new(
             "payment_terms",
             format!(
@@ -87,7 +97,7 @@ pub fn to_odoo(client: &Client, ctx: &MappingContext) -> Result<Mapped, MappingE
         )),
     }
     match ctx.pricelists.id(&client.currency) {
-        Some(id) => values = values.many2one("property_product_pricelist", Some(id)),
+        Some(id) => values.property_product_pricelist = Some(Some(id)),
         None => unsupported.push(UnsupportedField::new(
             "currency",
             format!(
@@ -97,49 +107,61 @@ pub fn to_odoo(client: &Client, ctx: &MappingContext) -> Result<Mapped, MappingE
             ),
         )),
     }
-    match &client.parent {
+    values.parent_id = match &client.parent {
         Some(parent) => {
             let id = ctx.clients.id(parent).ok_or_else(|| {
                 MappingError::missing_id("parent", format!("res.partner of client {parent}"))
             })?;
-            values = values.many2one("parent_id", Some(id));
+            Some(Some(id))
         }
-        None => values = values.clear("parent_id"),
-    }
-    Ok(Mapped::finish(values, unsupported))
+        None => Some(None),
+    };
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
+}
+
+/// The address fields of a partner or a company, each set or emptied.
+pub(crate) struct AddressFields {
+    pub(crate) street: Option<Option<String>>,
+    pub(crate) street2: Option<Option<String>>,
+    pub(crate) city: Option<Option<String>>,
+    pub(crate) zip: Option<Option<String>>,
+    pub(crate) state_id: Option<Option<RecordId>>,
 }
 
 /// Street lines, city, postal code, region: shared by partners and companies.
 pub(crate) fn address_values(
-    mut values: Values,
     address: &Address,
     path: &str,
     ctx: &MappingContext,
     unsupported: &mut Vec<UnsupportedField>,
-) -> Values {
+) -> AddressFields {
     let line = |i: usize| text(address.lines.get(i).map(String::as_str));
-    values = values
-        .set("street", line(0))
-        .set("street2", line(1))
-        .set("city", address.city.as_str())
-        .set("zip", text(address.postal_code.as_deref()));
     for i in 2..address.lines.len() {
         unsupported.push(UnsupportedField::new(
             format!("{path}.lines[{i}]"),
             "Odoo addresses have two street lines (street, street2)",
         ));
     }
-    match &address.region {
+    let state_id = match &address.region {
         Some(region) => match ctx.regions.id(region) {
-            Some(id) => values = values.many2one("state_id", Some(id)),
-            None => unsupported.push(UnsupportedField::new(
-                format!("{path}.region"),
-                format!("no res.country.state resolved for `{region}`"),
-            )),
+            Some(id) => Some(Some(id)),
+            None => {
+                unsupported.push(UnsupportedField::new(
+                    format!("{path}.region"),
+                    format!("no res.country.state resolved for `{region}`"),
+                ));
+                None
+            }
         },
-        None => values = values.clear("state_id"),
+        None => Some(None),
+    };
+    AddressFields {
+        street: line(0),
+        street2: line(1),
+        city: Some(Some(address.city.clone())),
+        zip: text(address.postal_code.as_deref()),
+        state_id,
     }
-    values
 }
 
 fn terms_text(terms: &PaymentTerms) -> String {

@@ -21,14 +21,15 @@ use odoo_connect_canonical::{
     BillingKind, BillingLine, Contract, ContractStatus, FixedFeeRecognition, Recurrence,
     service_periods,
 };
-use odoo_connect_client::models::SaleOrder;
-use odoo_connect_client::models::product::{InvoicePolicy, ServicePolicy, ServiceType};
-use odoo_connect_client::models::sale::SaleOrderState;
-use odoo_connect_client::{Command, OdooCall, RecordId, ServerVersion, Values};
-
-use super::{
-    LinePart, Mapped, MappingContext, MappingError, SaleLineRef, UnsupportedField, fields,
+use odoo_connect_client::models::product::{
+    InvoicePolicy, ProductType, ServicePolicy, ServiceTracking, ServiceType,
 };
+use odoo_connect_client::models::sale::{SaleLineDisplayType, SaleOrderState};
+use odoo_connect_client::models::{ProductValues, SaleOrder, SaleOrderLineValues, SaleOrderValues};
+use odoo_connect_client::write::Create;
+use odoo_connect_client::{Command, OdooCall, RecordId, ServerVersion};
+
+use super::{LinePart, Mapped, MappingContext, MappingError, SaleLineRef, UnsupportedField};
 
 /// Decimals of an ordered quantity (Odoo's default precision for units of measure).
 const QTY_DECIMALS: u32 = 2;
@@ -295,12 +296,16 @@ pub fn line_refs(contract: &Contract) -> Vec<Option<SaleLineRef>> {
 /// ctx.products.insert(BillingKind::TimeAndMaterials, 42.into());
 /// ctx.uom_hour = Some(4.into());
 /// let mapped = contract::to_odoo(&c, &ctx)?;
-/// let lines = mapped.values.get("order_line").unwrap();
+/// assert_eq!(mapped.values.order_line.0[1].price_unit, Some(Decimal::new(400, 0)));
+/// let lines = mapped.to_values().get("order_line").cloned().unwrap();
 /// assert_eq!(lines[1][2]["product_uom_id"], 4); // `product_uom` up to Odoo 18
 /// assert_eq!(lines[1][2]["price_unit"], 400.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(contract: &Contract, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    contract: &Contract,
+    ctx: &MappingContext,
+) -> Result<Mapped<SaleOrderValues>, MappingError> {
     let (planned, mut unsupported) = plan(contract);
     let partner = ctx.clients.id(&contract.client).ok_or_else(|| {
         MappingError::missing_id(
@@ -314,12 +319,12 @@ pub fn to_odoo(contract: &Contract, ctx: &MappingContext) -> Result<Mapped, Mapp
             format!("res.company of legal entity {}", contract.legal_entity),
         )
     })?;
-    let mut values = Values::new()
-        .many2one("partner_id", Some(partner))
-        .many2one("company_id", Some(company))
-        .set("origin", contract.key.as_str());
+    let mut values = SaleOrderValues::new();
+    values.partner_id = Some(partner);
+    values.company_id = Some(company);
+    values.origin = Some(contract.key.to_string());
     match ctx.pricelists.id(&contract.currency) {
-        Some(p) => values = values.many2one("pricelist_id", Some(p)),
+        Some(p) => values.pricelist_id = Some(p),
         None => unsupported.push(UnsupportedField::new(
             "currency",
             format!(
@@ -330,7 +335,7 @@ pub fn to_odoo(contract: &Contract, ctx: &MappingContext) -> Result<Mapped, Mapp
         )),
     }
     if let Some(signed) = contract.signed_on {
-        values = values.datetime("date_order", signed.and_time(NaiveTime::MIN).and_utc());
+        values.date_order = Some(signed.and_time(NaiveTime::MIN).and_utc());
     }
     unsupported.push(UnsupportedField::new(
         "start_date",
@@ -358,13 +363,15 @@ pub fn to_odoo(contract: &Contract, ctx: &MappingContext) -> Result<Mapped, Mapp
         ));
     }
     let version = &ctx.version;
-    let mut commands = Vec::with_capacity(planned.len());
+    let mut lines = Vec::with_capacity(planned.len());
     for (position, p) in planned.into_iter().enumerate() {
-        let sequence = (position as i64 + 1) * 10;
-        let line = match p {
-            Planned::Section(title) => Values::new()
-                .set("display_type", "line_section")
-                .set("name", title),
+        let sequence = i32::try_from((position + 1) * 10).unwrap_or(i32::MAX);
+        let mut v = SaleOrderLineValues::new();
+        match p {
+            Planned::Section(title) => {
+                v.display_type = Some(SaleLineDisplayType::LineSection);
+                v.name = Some(title);
+            }
             Planned::Unmapped { index, kind } => {
                 return Err(MappingError::Unsupported {
                     path: format!("billing_lines[{index}]"),
@@ -393,31 +400,24 @@ pub fn to_odoo(contract: &Contract, ctx: &MappingContext) -> Result<Mapped, Mapp
                             format!("product.product for {kind}"),
                         )
                     })?;
-                let mut v = Values::new()
-                    .set("name", name)
-                    .many2one("product_id", Some(product))
-                    .decimal("product_uom_qty", quantity)
-                    .decimal("price_unit", price);
-                let uom_id = match uom {
+                v.name = Some(name);
+                v.product_id = Some(product);
+                v.product_uom_qty = Some(quantity);
+                v.price_unit = Some(price);
+                v.product_uom_id = match uom {
                     Uom::Unit => ctx.uom_unit,
                     Uom::Hour => ctx.uom_hour,
                 };
-                if let Some(u) = uom_id {
-                    v = v.many2one(fields::sale_line_uom(version), Some(u));
-                }
                 if !ctx.sale_taxes.is_empty() {
-                    v = v.x2many(
-                        fields::sale_line_taxes(version),
-                        [Command::set(ctx.sale_taxes.iter().copied())],
-                    );
+                    v.tax_ids = vec![Command::set(ctx.sale_taxes.iter().copied())];
                 }
-                v
             }
-        };
-        commands.push(Command::Create(line.set("sequence", sequence).0));
+        }
+        v.sequence = Some(sequence);
+        lines.push(v);
     }
-    values = values.x2many("order_line", commands);
-    Ok(Mapped::finish(values, unsupported))
+    values.order_line = Create(lines);
+    Ok(Mapped::finish(values, unsupported, version))
 }
 
 /// Where a contract's status puts its sale order.
@@ -609,42 +609,44 @@ pub fn service_tracking(kind: BillingKind) -> &'static str {
 ///
 /// let ctx17 = MappingContext::new(ServerVersion::new(17, 0));
 /// let p = contract::service_product(BillingKind::FixedFeeMilestones, "Fixed fee", &ctx17);
-/// assert_eq!(p.values.get("detailed_type"), Some(&"service".into()));
-/// assert_eq!(p.values.get("service_policy"), Some(&"delivered_milestones".into()));
+/// assert_eq!(p.to_values().get("detailed_type"), Some(&"service".into()));
+/// assert_eq!(p.to_values().get("service_policy"), Some(&"delivered_milestones".into()));
 /// let ctx18 = ctx17.for_version(ServerVersion::new(18, 0));
 /// let p = contract::service_product(BillingKind::FixedFeeMilestones, "Fixed fee", &ctx18);
-/// assert_eq!(p.values.get("type"), Some(&"service".into()));
+/// assert_eq!(p.to_values().get("type"), Some(&"service".into()));
 /// ```
-pub fn service_product(kind: BillingKind, name: &str, ctx: &MappingContext) -> Mapped {
+pub fn service_product(
+    kind: BillingKind,
+    name: &str,
+    ctx: &MappingContext,
+) -> Mapped<ProductValues> {
     let (service, invoice, tracked) = policies(kind);
-    let mut values = Values::new()
-        .set("name", name)
-        .set(fields::product_type(&ctx.version), "service")
-        .set("sale_ok", true)
-        .set("service_policy", service.as_str())
-        .set("invoice_policy", invoice.as_str())
-        .set("service_type", tracked.as_str())
-        .set("service_tracking", service_tracking(kind))
-        .set(
-            "expense_policy",
-            if kind == BillingKind::PassThroughExpenses {
-                "cost"
-            } else {
-                "no"
-            },
-        );
+    let Ok(tracking) = service_tracking(kind).parse::<ServiceTracking>();
+    let mut values = ProductValues::new();
+    values.name = Some(name.to_owned());
+    values.product_type = Some(ProductType::Service);
+    values.sale_ok = Some(true);
+    values.service_policy = Some(service);
+    values.invoice_policy = Some(invoice);
+    values.service_type = Some(tracked);
+    values.service_tracking = Some(tracking);
+    values.expense_policy = Some(
+        if kind == BillingKind::PassThroughExpenses {
+            "cost"
+        } else {
+            "no"
+        }
+        .to_owned(),
+    );
     let uom = if kind == BillingKind::TimeAndMaterials {
         ctx.uom_hour
     } else {
         ctx.uom_unit
     };
-    if let Some(u) = uom {
-        values = values.many2one("uom_id", Some(u));
-        if ctx.version.major <= 18 {
-            values = values.many2one("uom_po_id", Some(u));
-        }
-    }
-    Mapped::new(values)
+    values.uom_id = uom;
+    // The purchase unit (up to Odoo 18), written only there by the field's version gate.
+    values.uom_po_id = uom;
+    Mapped::new(values, ctx.version.clone())
 }
 
 /// The order line ids of `order` paired with what each sells, for [`MappingContext::sale_lines`].

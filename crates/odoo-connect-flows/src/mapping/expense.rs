@@ -153,5 +153,5 @@ pub fn to_odoo(expense: &Expense, ctx: &MappingContext) -> Result<Mapped, Mappin
             "an expense is created as a draft; its approval is Odoo's workflow",
         ));
     }
-    Ok(Mapped::finish(values, unsupported))
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
 }

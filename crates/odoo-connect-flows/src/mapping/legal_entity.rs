@@ -6,8 +6,7 @@
 //! back.
 
 use odoo_connect_canonical::{Address, CountryCode, LegalEntity, TaxRegime};
-use odoo_connect_client::Values;
-use odoo_connect_client::models::Company;
+use odoo_connect_client::models::{Company, CompanyValues};
 
 use super::client::address_values;
 use super::{
@@ -59,10 +58,13 @@ pub fn derived_tax_regime(country: CountryCode, tax_id: Option<&str>) -> TaxRegi
 /// ctx.countries.insert("FR".parse()?, 75);
 /// let mapped = legal_entity::to_odoo(&firm, &ctx)?;
 /// assert!(mapped.is_complete());
-/// assert_eq!(mapped.values.get("currency_id"), Some(&125.into()));
+/// assert_eq!(mapped.values.currency_id, Some(125.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(entity: &LegalEntity, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    entity: &LegalEntity,
+    ctx: &MappingContext,
+) -> Result<Mapped<CompanyValues>, MappingError> {
     let mut unsupported = Vec::new();
     let currency = ctx.currencies.id(&entity.currency).ok_or_else(|| {
         MappingError::missing_id("currency", format!("res.currency {}", entity.currency))
@@ -70,13 +72,20 @@ pub fn to_odoo(entity: &LegalEntity, ctx: &MappingContext) -> Result<Mapped, Map
     let country = ctx.countries.id(&entity.country).ok_or_else(|| {
         MappingError::missing_id("country", format!("res.country {}", entity.country))
     })?;
-    let mut values = Values::new()
-        .set("name", entity.name.as_str())
-        .many2one("currency_id", Some(currency))
-        .many2one("country_id", Some(country))
-        .set("vat", text(entity.tax_id.as_deref()));
+    let mut values = CompanyValues::new();
+    values.name = Some(entity.name.clone());
+    values.currency_id = Some(currency);
+    values.country_id = Some(Some(country));
+    values.vat = text(entity.tax_id.as_deref());
     if let Some(address) = &entity.address {
-        values = address_values(values, address, "address", ctx, &mut unsupported);
+        let a = address_values(address, "address", ctx, &mut unsupported);
+        (
+            values.street,
+            values.street2,
+            values.city,
+            values.zip,
+            values.state_id,
+        ) = (a.street, a.street2, a.city, a.zip, a.state_id);
         if address.country != entity.country {
             unsupported.push(UnsupportedField::new(
                 "address.country",
@@ -97,7 +106,7 @@ pub fn to_odoo(entity: &LegalEntity, ctx: &MappingContext) -> Result<Mapped, Map
             ),
         ));
     }
-    Ok(Mapped::finish(values, unsupported))
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
 }
 
 fn regime_text(regime: TaxRegime) -> &'static str {

@@ -54,8 +54,8 @@
 //! ctx.companies.insert("firm-us".parse()?, 1);
 //! ctx.countries.insert("US".parse()?, 233);
 //! let mapped = client::to_odoo(&acme, &ctx)?;
-//! assert_eq!(mapped.values.get("name"), Some(&"ACME Inc.".into()));
-//! assert_eq!(mapped.values.get("country_id"), Some(&233.into()));
+//! assert_eq!(mapped.values.name.as_deref(), Some("ACME Inc."));
+//! assert_eq!(mapped.to_values().get("country_id"), Some(&233.into()));
 //! // No payment term or pricelist was resolved: reported, not dropped.
 //! let paths: Vec<&str> = mapped.unsupported.iter().map(|u| u.path.as_str()).collect();
 //! assert_eq!(paths, ["currency", "payment_terms"]);
@@ -68,7 +68,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use odoo_connect_canonical::{Currency, ExternalRefs};
-use odoo_connect_client::{Many2one, RecordId, ServerVersion, Values};
+use odoo_connect_client::{Many2one, ModelValues, RecordId, ServerVersion, Values, models};
 
 mod context;
 mod error;
@@ -110,21 +110,29 @@ impl UnsupportedField {
 }
 
 /// The Odoo values of a canonical document, and the canonical fields they do not hold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+///
+/// The values are typed (`V` is one of the [`models`]' values
+/// types, such as [`PartnerValues`](odoo_connect_client::models::PartnerValues)), for the
+/// server version they were mapped for; [`Mapped::to_values`] gives them as an untyped map
+/// under that version's field names.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Mapped {
+pub struct Mapped<V = Values> {
     /// The values for `create` or `write`.
-    pub values: Values,
+    pub values: V,
     /// Canonical fields the values do not hold, sorted by path.
     pub unsupported: Vec<UnsupportedField>,
+    /// The server version the values were mapped for.
+    pub version: ServerVersion,
 }
 
-impl Mapped {
+impl<V> Mapped<V> {
     /// Values with nothing left out.
-    pub fn new(values: Values) -> Mapped {
+    pub fn new(values: V, version: ServerVersion) -> Mapped<V> {
         Mapped {
             values,
             unsupported: Vec::new(),
+            version,
         }
     }
 
@@ -134,16 +142,83 @@ impl Mapped {
     }
 
     /// The values, dropping the reports.
-    pub fn into_values(self) -> Values {
+    pub fn into_values(self) -> V {
         self.values
     }
 
-    fn finish(values: Values, mut unsupported: Vec<UnsupportedField>) -> Mapped {
+    fn finish(
+        values: V,
+        mut unsupported: Vec<UnsupportedField>,
+        version: &ServerVersion,
+    ) -> Mapped<V> {
         unsupported.sort_by(|a, b| a.path.cmp(&b.path));
         Mapped {
             values,
             unsupported,
+            version: version.clone(),
         }
+    }
+}
+
+impl<V: ModelValues> Mapped<V> {
+    /// The values as an untyped map, under the field names of [`Mapped::version`].
+    pub fn to_values(&self) -> Values {
+        self.values.to_values(&self.version)
+    }
+}
+
+/// The values a [`Mapped`] can hold: the typed values of the shipped models and, where no typed
+/// values exist (`hr.expense`), an untyped [`Values`] map. Sealed: implemented here only.
+pub trait AsValues: sealed::Sealed {
+    /// The values as the JSON map a server of `version` receives.
+    fn as_values(&self, version: &ServerVersion) -> Values;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl sealed::Sealed for Values {}
+impl AsValues for Values {
+    fn as_values(&self, _: &ServerVersion) -> Values {
+        self.clone()
+    }
+}
+
+macro_rules! typed_as_values {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl AsValues for $t {
+            fn as_values(&self, version: &ServerVersion) -> Values {
+                self.to_values(version)
+            }
+        }
+    )*};
+}
+
+typed_as_values!(
+    models::PartnerValues,
+    models::CompanyValues,
+    models::SaleOrderValues,
+    models::ProductValues,
+    models::ProjectValues,
+    models::MilestoneValues,
+    models::TimesheetValues,
+    models::PaymentValues
+);
+
+/// `{"values": {...}, "unsupported": [...]}`: the values as Odoo receives them on
+/// [`Mapped::version`].
+impl<V> Serialize for Mapped<V>
+where
+    V: AsValues,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Mapped", 2)?;
+        st.serialize_field("values", &self.values.as_values(&self.version))?;
+        st.serialize_field("unsupported", &self.unsupported)?;
+        st.end()
     }
 }
 
@@ -208,38 +283,6 @@ pub fn analytic_distribution(
 /// Field names that changed between versions.
 pub(crate) mod fields {
     use odoo_connect_client::ServerVersion;
-
-    /// `product.template` type: `type` from 18, `detailed_type` up to 17.
-    pub(crate) fn product_type(v: &ServerVersion) -> &'static str {
-        if v.major >= 18 {
-            "type"
-        } else {
-            "detailed_type"
-        }
-    }
-
-    /// `sale.order.line` unit of measure: `product_uom_id` from 19, `product_uom` up to 18.
-    pub(crate) fn sale_line_uom(v: &ServerVersion) -> &'static str {
-        if v.major >= 19 {
-            "product_uom_id"
-        } else {
-            "product_uom"
-        }
-    }
-
-    /// `sale.order.line` taxes: `tax_ids` from 19, `tax_id` up to 18.
-    pub(crate) fn sale_line_taxes(v: &ServerVersion) -> &'static str {
-        if v.major >= 19 { "tax_ids" } else { "tax_id" }
-    }
-
-    /// `project.project` analytic account: `account_id` from 18, `analytic_account_id` up to 17.
-    pub(crate) fn project_account(v: &ServerVersion) -> &'static str {
-        if v.major >= 18 {
-            "account_id"
-        } else {
-            "analytic_account_id"
-        }
-    }
 
     /// `account.payment` reference: `memo` from 18, `ref` up to 17.
     pub(crate) fn payment_memo(v: &ServerVersion) -> &'static str {
@@ -326,8 +369,8 @@ pub(crate) fn checked_mul(
 }
 
 /// A text value, or `false` to clear the field.
-pub(crate) fn text(value: Option<&str>) -> Value {
-    value.map_or(Value::Bool(false), Value::from)
+pub(crate) fn text(value: Option<&str>) -> Option<Option<String>> {
+    Some(value.map(str::to_owned))
 }
 
 /// The legal entity of a many2one to `res.company`: the context's key, a derived one, or the
@@ -354,19 +397,31 @@ pub(crate) fn other_selection(model: &str, field: &str, value: &str) -> MappingE
 #[cfg(test)]
 mod version_names {
     use super::fields;
-    use odoo_connect_client::ServerVersion;
+    use odoo_connect_client::models::{
+        PaymentValues, ProductValues, ProjectValues, SaleOrderLineValues,
+    };
+    use odoo_connect_client::{ModelValues, RecordId, ServerVersion};
 
     #[test]
     fn twenty_keeps_the_names_of_nineteen() {
         let names = |v: &ServerVersion| {
-            [
-                fields::product_type(v),
-                fields::sale_line_uom(v),
-                fields::sale_line_taxes(v),
-                fields::project_account(v),
-                fields::payment_memo(v),
-                fields::expense_total(v),
-            ]
+            let mut product = ProductValues::new();
+            product.product_type = Some(odoo_connect_client::models::product::ProductType::Service);
+            let mut line = SaleOrderLineValues::new();
+            line.product_uom_id = Some(RecordId(1));
+            line.tax_ids = vec![odoo_connect_client::Command::set([RecordId(2)])];
+            let mut project = ProjectValues::new();
+            project.account_id = Some(RecordId(3));
+            let mut payment = PaymentValues::new();
+            payment.memo = Some("INV/1".into());
+            let mut names: Vec<&str> = Vec::new();
+            names.extend(product.field_values(v).iter().map(|(n, _)| *n));
+            names.extend(line.field_values(v).iter().map(|(n, _)| *n));
+            names.extend(project.field_values(v).iter().map(|(n, _)| *n));
+            names.extend(payment.field_values(v).iter().map(|(n, _)| *n));
+            names.push(fields::payment_memo(v));
+            names.push(fields::expense_total(v));
+            names
         };
         let nineteen = names(&ServerVersion::new(19, 0));
         assert_eq!(
@@ -376,6 +431,7 @@ mod version_names {
                 "product_uom_id",
                 "tax_ids",
                 "account_id",
+                "memo",
                 "memo",
                 "total_amount_currency"
             ]
@@ -393,6 +449,19 @@ mod version_names {
                 "tax_id",
                 "account_id",
                 "memo",
+                "memo",
+                "total_amount_currency"
+            ]
+        );
+        assert_eq!(
+            names(&ServerVersion::new(17, 0)),
+            [
+                "detailed_type",
+                "product_uom",
+                "tax_id",
+                "analytic_account_id",
+                "ref",
+                "ref",
                 "total_amount_currency"
             ]
         );

@@ -13,12 +13,12 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use odoo_connect_canonical::{Money, Payment, PaymentAllocation, PaymentMethod};
-use odoo_connect_client::models::Payment as OdooPayment;
 use odoo_connect_client::models::account::{PaymentPartnerType, PaymentState, PaymentType};
+use odoo_connect_client::models::{Payment as OdooPayment, PaymentValues};
 use odoo_connect_client::{Context, OdooCall, RecordId, ServerVersion, Values};
 
 use super::{
-    Mapped, MappingContext, MappingError, UnsupportedField, currency_of, fields, key_or_derived,
+    Mapped, MappingContext, MappingError, UnsupportedField, currency_of, key_or_derived,
     legal_entity_of, other_selection, refs_with_odoo,
 };
 
@@ -71,14 +71,17 @@ fn common(
 /// ctx.currencies.insert(Currency::USD, 1);
 /// ctx.payment_journal = Some(6.into());
 /// ctx.payment_methods.insert(PaymentMethod::BankTransfer, 1);
-/// let v17 = payment::to_odoo(&p, &ctx)?.values;
+/// let v17 = payment::to_odoo(&p, &ctx)?.to_values();
 /// assert_eq!(v17.get("ref"), Some(&"INV/2026/00010".into()));
-/// let v18 = payment::to_odoo(&p, &ctx.for_version(ServerVersion::new(18, 0)))?.values;
+/// let v18 = payment::to_odoo(&p, &ctx.for_version(ServerVersion::new(18, 0)))?.to_values();
 /// assert_eq!(v18.get("memo"), Some(&"INV/2026/00010".into()));
 /// assert_eq!(v18.get("amount"), Some(&4259.03.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(payment: &Payment, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    payment: &Payment,
+    ctx: &MappingContext,
+) -> Result<Mapped<PaymentValues>, MappingError> {
     let mut unsupported = Vec::new();
     let partner = ctx.clients.id(&payment.client).ok_or_else(|| {
         MappingError::missing_id(
@@ -93,29 +96,24 @@ pub fn to_odoo(payment: &Payment, ctx: &MappingContext) -> Result<Mapped, Mappin
         )
     })?;
     let (currency, journal, method) = common(payment, ctx, &mut unsupported)?;
-    let mut values = Values::new()
-        .set("payment_type", PaymentType::Inbound.as_str())
-        .set("partner_type", PaymentPartnerType::Customer.as_str())
-        .many2one("partner_id", Some(partner))
-        .many2one("company_id", Some(company))
-        .decimal("amount", payment.amount.amount)
-        .many2one("currency_id", Some(currency))
-        .date("date", payment.date)
-        .set(
-            fields::payment_memo(&ctx.version),
-            payment.reference.as_str(),
-        )
-        .many2one("journal_id", Some(journal));
-    if let Some(m) = method {
-        values = values.many2one("payment_method_line_id", Some(m));
-    }
+    let mut values = PaymentValues::new();
+    values.payment_type = Some(PaymentType::Inbound);
+    values.partner_type = Some(PaymentPartnerType::Customer);
+    values.partner_id = Some(partner);
+    values.company_id = Some(company);
+    values.amount = Some(payment.amount.amount);
+    values.currency_id = Some(currency);
+    values.date = Some(payment.date);
+    values.memo = Some(payment.reference.clone());
+    values.journal_id = Some(journal);
+    values.payment_method_line_id = method;
     if !payment.allocations.is_empty() {
         unsupported.push(UnsupportedField::new(
             "allocations",
             "a payment settles invoices when registered against them (account.payment.register)",
         ));
     }
-    Ok(Mapped::finish(values, unsupported))
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
 }
 
 /// A payment registered against its invoices with Odoo's payment wizard.

@@ -13,15 +13,15 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use odoo_connect_canonical::{Acceptance, Milestone, Money, Project, ProjectKey, ProjectStatus};
-use odoo_connect_client::Values;
 use odoo_connect_client::models::project::ProjectStatus as UpdateStatus;
 use odoo_connect_client::models::{
     Milestone as OdooMilestone, Project as OdooProject, SaleOrderLine,
 };
+use odoo_connect_client::models::{MilestoneValues, ProjectValues};
 
 use super::{
     LinePart, Mapped, MappingContext, MappingError, UnsupportedField, checked_mul, currency_of,
-    fields, key_or_derived, other_selection, refs_with_odoo,
+    key_or_derived, other_selection, refs_with_odoo,
 };
 
 const MODEL: &str = "project.project";
@@ -44,16 +44,19 @@ const MILESTONE_MODEL: &str = "project.milestone";
 /// let mut ctx = MappingContext::new(ServerVersion::new(17, 0));
 /// ctx.clients.insert("acme".parse()?, 15);
 /// ctx.analytic_accounts.insert("prj-1".parse()?, 24);
-/// let v17 = project::to_odoo(&p, &ctx)?.values;
+/// let v17 = project::to_odoo(&p, &ctx)?.to_values();
 /// assert_eq!(v17.get("analytic_account_id"), Some(&24.into()));
 /// assert_eq!(v17.get("last_update_status"), Some(&"done".into()));
-/// let v16 = project::to_odoo(&p, &ctx.for_version(ServerVersion::new(16, 0)))?.values;
+/// let v16 = project::to_odoo(&p, &ctx.for_version(ServerVersion::new(16, 0)))?.to_values();
 /// assert_eq!(v16.get("active"), Some(&false.into()));
-/// let v18 = project::to_odoo(&p, &ctx.for_version(ServerVersion::new(18, 0)))?.values;
+/// let v18 = project::to_odoo(&p, &ctx.for_version(ServerVersion::new(18, 0)))?.to_values();
 /// assert_eq!(v18.get("account_id"), Some(&24.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(project: &Project, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    project: &Project,
+    ctx: &MappingContext,
+) -> Result<Mapped<ProjectValues>, MappingError> {
     let version = &ctx.version;
     let partner = ctx.clients.id(&project.client).ok_or_else(|| {
         MappingError::missing_id(
@@ -61,16 +64,14 @@ pub fn to_odoo(project: &Project, ctx: &MappingContext) -> Result<Mapped, Mappin
             format!("res.partner of client {}", project.client),
         )
     })?;
-    let mut values = Values::new()
-        .set("name", project.name.as_str())
-        .many2one("partner_id", Some(partner))
-        .set("allow_timesheets", true)
-        .set("allow_billable", project.contract.is_some())
-        .set("allow_milestones", !project.milestones.is_empty());
-    if let Some(account) = ctx.analytic_accounts.id(&project.key) {
-        values = values.many2one(fields::project_account(version), Some(account));
-    }
-    match &project.billing_line {
+    let mut values = ProjectValues::new();
+    values.name = Some(project.name.clone());
+    values.partner_id = Some(Some(partner));
+    values.allow_timesheets = Some(true);
+    values.allow_billable = Some(project.contract.is_some());
+    values.allow_milestones = Some(!project.milestones.is_empty());
+    values.account_id = ctx.analytic_accounts.id(&project.key);
+    values.sale_line_id = match &project.billing_line {
         Some(line) => {
             let contract = project.contract.as_ref();
             let id = ctx
@@ -85,40 +86,29 @@ pub fn to_odoo(project: &Project, ctx: &MappingContext) -> Result<Mapped, Mappin
                         format!("sale.order.line of billing line {line}"),
                     )
                 })?;
-            values = values.many2one("sale_line_id", Some(id));
+            Some(Some(id))
         }
-        None => values = values.clear("sale_line_id"),
-    }
+        None => Some(None),
+    };
     if let Some(manager) = &project.manager {
         let user = ctx.users.id(manager).ok_or_else(|| {
             MappingError::missing_id("manager", format!("res.users of employee {manager}"))
         })?;
-        values = values.many2one("user_id", Some(user));
+        values.user_id = Some(Some(user));
     }
-    values = match project.start_date {
-        Some(d) => values.date("date_start", d),
-        None => values.clear("date_start"),
-    };
-    values = match project.end_date {
-        Some(d) => values.date("date", d),
-        None => values.clear("date"),
-    };
-    if let Some(hours) = project.budget_hours {
-        values = values.decimal("allocated_hours", hours);
-    }
-    let status = match project.status {
-        ProjectStatus::OnHold => Some("on_hold"),
+    values.date_start = Some(project.start_date);
+    values.date = Some(project.end_date);
+    values.allocated_hours = project.budget_hours;
+    values.last_update_status = match project.status {
+        ProjectStatus::OnHold => Some(UpdateStatus::OnHold),
         ProjectStatus::Closed if version.major < 17 => None,
-        ProjectStatus::Closed => Some("done"),
-        _ => Some("on_track"),
+        ProjectStatus::Closed => Some(UpdateStatus::Done),
+        _ => Some(UpdateStatus::OnTrack),
     };
-    if let Some(s) = status {
-        values = values.set("last_update_status", s);
-    }
     if version.major < 17 {
-        values = values.set("active", project.status != ProjectStatus::Closed);
+        values.active = Some(project.status != ProjectStatus::Closed);
     }
-    Ok(Mapped::new(values))
+    Ok(Mapped::new(values, version.clone()))
 }
 
 /// Reads a project back from its `project.project` and the milestones of the database (those of
@@ -233,10 +223,10 @@ pub fn from_odoo(
 /// let mut ctx = MappingContext::new(ServerVersion::new(18, 0));
 /// ctx.projects.insert("prj-1".parse()?, 8);
 /// ctx.sale_lines.insert(SaleLineRef::new("c-1".parse()?, "ff".parse()?, LinePart::Milestone("m1".parse()?)), 71);
-/// let v18 = project::milestone_to_odoo(&m, &"prj-1".parse()?, &ctx)?.values;
+/// let v18 = project::milestone_to_odoo(&m, &"prj-1".parse()?, &ctx)?.to_values();
 /// assert_eq!(v18.get("sale_line_id"), Some(&71.into()));
 /// assert_eq!(v18.get("product_uom_qty"), Some(&1.0.into()));
-/// let v17 = project::milestone_to_odoo(&m, &"prj-1".parse()?, &ctx.for_version(ServerVersion::new(17, 0)))?.values;
+/// let v17 = project::milestone_to_odoo(&m, &"prj-1".parse()?, &ctx.for_version(ServerVersion::new(17, 0)))?.to_values();
 /// assert_eq!(v17.get("quantity_percentage"), Some(&1.0.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -244,31 +234,24 @@ pub fn milestone_to_odoo(
     milestone: &Milestone,
     project: &ProjectKey,
     ctx: &MappingContext,
-) -> Result<Mapped, MappingError> {
+) -> Result<Mapped<MilestoneValues>, MappingError> {
     let mut unsupported = Vec::new();
     let project_id = ctx.projects.id(project).ok_or_else(|| {
         MappingError::missing_id("project", format!("project.project of project {project}"))
     })?;
-    let mut values = Values::new()
-        .set("name", milestone.name.as_str())
-        .many2one("project_id", Some(project_id))
-        .set(
-            "is_reached",
-            matches!(milestone.acceptance, Acceptance::Accepted { .. }),
-        );
-    values = match milestone.due_date {
-        Some(d) => values.date("deadline", d),
-        None => values.clear("deadline"),
-    };
+    let mut values = MilestoneValues::new();
+    values.name = Some(milestone.name.clone());
+    values.project_id = Some(project_id);
+    values.is_reached = Some(matches!(milestone.acceptance, Acceptance::Accepted { .. }));
+    values.deadline = Some(milestone.due_date);
     let part = LinePart::Milestone(milestone.key.clone());
     match ctx.sale_lines.find(|r| r.part == part) {
         Some(line) => {
-            values = values.many2one("sale_line_id", Some(line));
-            values = if ctx.version.major >= 18 {
-                values.decimal("product_uom_qty", Decimal::ONE)
-            } else {
-                values.decimal("quantity_percentage", Decimal::ONE)
-            };
+            values.sale_line_id = Some(Some(line));
+            // The whole line: a quantity of one from Odoo 18, a share of 100 % before (each
+            // field is written only to the versions that have it).
+            values.product_uom_qty = Some(Decimal::ONE);
+            values.quantity_percentage = Some(Decimal::ONE);
         }
         None => unsupported.push(UnsupportedField::new(
             "amount",
@@ -309,7 +292,7 @@ pub fn milestone_to_odoo(
             "Odoo records what is invoiced on the sale order line",
         ));
     }
-    Ok(Mapped::finish(values, unsupported))
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
 }
 
 /// Reads a fixed-fee milestone back from its `project.milestone` and its sale order line.

@@ -7,8 +7,8 @@
 //! Community has no approval of timesheets: a line counts once it is recorded.
 
 use odoo_connect_canonical::{ApprovalState, TimeEntry};
-use odoo_connect_client::Values;
 use odoo_connect_client::models::Timesheet;
+use odoo_connect_client::models::TimesheetValues;
 use odoo_connect_client::models::timesheet::TimesheetInvoiceType;
 
 use super::{
@@ -42,11 +42,14 @@ const MODEL: &str = "account.analytic.line";
 /// ctx.sale_lines.insert(SaleLineRef::new("c-1".parse()?, "tm".parse()?, LinePart::Role("partner".parse()?)), 72);
 /// let mapped = time::to_odoo(&entry, &ctx)?;
 /// assert!(mapped.is_complete());
-/// assert_eq!(mapped.values.get("unit_amount"), Some(&7.5.into()));
-/// assert_eq!(mapped.values.get("so_line"), Some(&72.into()));
+/// assert_eq!(mapped.values.unit_amount, Some(Decimal::new(75, 1)));
+/// assert_eq!(mapped.to_values().get("so_line"), Some(&72.into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_odoo(entry: &TimeEntry, ctx: &MappingContext) -> Result<Mapped, MappingError> {
+pub fn to_odoo(
+    entry: &TimeEntry,
+    ctx: &MappingContext,
+) -> Result<Mapped<TimesheetValues>, MappingError> {
     let mut unsupported = Vec::new();
     let employee = ctx.employees.id(&entry.employee).ok_or_else(|| {
         MappingError::missing_id("employee", format!("hr.employee {}", entry.employee))
@@ -54,27 +57,27 @@ pub fn to_odoo(entry: &TimeEntry, ctx: &MappingContext) -> Result<Mapped, Mappin
     let project = ctx.projects.id(&entry.project).ok_or_else(|| {
         MappingError::missing_id("project", format!("project.project {}", entry.project))
     })?;
-    let mut values = Values::new()
-        .set("name", entry.description.as_str())
-        .date("date", entry.date)
-        .many2one("employee_id", Some(employee))
-        .many2one("project_id", Some(project))
-        .decimal("unit_amount", entry.hours);
-    values = match &entry.task {
+    let mut values = TimesheetValues::new();
+    values.name = Some(entry.description.clone());
+    values.date = Some(entry.date);
+    values.employee_id = Some(employee);
+    values.project_id = Some(project);
+    values.unit_amount = Some(entry.hours);
+    values.task_id = match &entry.task {
         Some(task) => {
             let id = ctx
                 .tasks
                 .id(task)
                 .ok_or_else(|| MappingError::missing_id("task", format!("project.task {task}")))?;
-            values.many2one("task_id", Some(id))
+            Some(Some(id))
         }
-        None => values.clear("task_id"),
+        None => Some(None),
     };
     let role_part = LinePart::Role(entry.role.clone());
     let mut role_held = false;
     match (&entry.billing_line, entry.billable) {
         (line, false) => {
-            values = values.clear("so_line");
+            values.so_line = Some(None);
             if line.is_some() {
                 unsupported.push(UnsupportedField::new(
                     "billing_line",
@@ -94,7 +97,7 @@ pub fn to_odoo(entry: &TimeEntry, ctx: &MappingContext) -> Result<Mapped, Mappin
                         format!("sale.order.line of billing line {line}"),
                     )
                 })?;
-            values = values.many2one("so_line", Some(id));
+            values.so_line = Some(Some(id));
         }
         (None, true) => {}
     }
@@ -111,7 +114,7 @@ pub fn to_odoo(entry: &TimeEntry, ctx: &MappingContext) -> Result<Mapped, Mappin
             "Odoo Community timesheets have no approval: the line counts once recorded",
         ));
     }
-    Ok(Mapped::finish(values, unsupported))
+    Ok(Mapped::finish(values, unsupported, &ctx.version))
 }
 
 /// Reads a time entry back from its timesheet line.
