@@ -38,7 +38,7 @@ fn messages(n: usize) -> Vec<JsonEnvelope> {
             .expect("key");
             Envelope::builder(key, json!({"i": i}))
                 .source("bench")
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .expect("envelope")
                 .to_json()

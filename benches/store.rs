@@ -32,7 +32,7 @@ fn messages(n: usize) -> Vec<JsonEnvelope> {
                 json!({"i": i, "amount": "1250.00", "name": "Audit 2025"}),
             )
             .source("bench")
-            .legal_entity("acme-be")
+            .legal_entity("acme-be".parse().unwrap())
             .build()
             .expect("envelope")
         })

@@ -125,7 +125,7 @@ fn envelopes(n: usize) -> Vec<JsonEnvelope> {
         .map(|i| {
             Envelope::builder(key(i), json!({"i": i}))
                 .source("time")
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .expect("envelope")
                 .to_json()

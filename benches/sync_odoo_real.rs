@@ -174,7 +174,7 @@ async fn pipeline(s: &Server, n: usize, concurrent: usize) -> (Duration, usize, 
             .expect("key");
             Envelope::builder(key, json!({"i": i}))
                 .source("time")
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .expect("envelope")
                 .to_json()

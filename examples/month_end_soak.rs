@@ -346,7 +346,7 @@ fn envelope(kind: Kind, i: usize, t: i64) -> Result<JsonEnvelope, BoxError> {
     let key = IdempotencyKey::for_effect("month-end", &format!("{name}-{i}"), "approved", effect)?;
     Ok(Envelope::builder(key, Work { kind, i, t })
         .source("month-end")
-        .legal_entity("BE")
+        .legal_entity("BE".parse()?)
         .build()?
         .to_json()?)
 }

@@ -70,7 +70,7 @@ async fn run() -> demo::Result<()> {
         .booked(d.flows.book().all())
         .time_entries(entries)
         .crm_deal_url(crm_url)
-        .company(1, "firm-eu");
+        .company(1, "firm-eu".parse()?);
     let started = std::time::Instant::now();
     let report = collect(d.store.as_ref(), Some(d.flows.odoo()), &options).await?;
     let collected = started.elapsed();

@@ -304,7 +304,7 @@ async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
     let envelope = &leased[0].envelope;
     assert_eq!(envelope.payload["flow"], "signed_contract");
     assert_eq!(envelope.source, "docusign");
-    assert_eq!(envelope.legal_entity, "firm-eu");
+    assert_eq!(envelope.legal_entity.as_str(), "firm-eu");
     assert_eq!(
         envelope.correlation_id,
         correlation_for(&"hubspot-deal-1001".parse().unwrap())

@@ -91,7 +91,7 @@ async fn a_change_pushed_then_pulled_is_queued_once() {
         .expect("the pipeline keeps pushed changes");
     assert_eq!(store.stats().await.expect("stats").depth, 64);
 
-    let key = CheckpointKey::new("crm", "clients", "firm-eu");
+    let key = CheckpointKey::new("crm", "clients", "firm-eu".parse().unwrap());
     let report = pipeline
         .pull_from(&SourceFeed::new(&Fixed(changes)), &key, change_envelope)
         .await
@@ -123,7 +123,7 @@ async fn the_flows_queue_and_the_pipeline_give_a_change_the_same_id() {
         .await
         .expect("the queue keeps pushed changes");
     let pipeline = Pipeline::builder("changes", store.clone()).build();
-    let key = CheckpointKey::new("crm", "clients", "firm-eu");
+    let key = CheckpointKey::new("crm", "clients", "firm-eu".parse().unwrap());
     let report = pipeline
         .pull_from(&SourceFeed::new(&Fixed(changes)), &key, change_envelope)
         .await

@@ -49,7 +49,7 @@ fn options(d: &demo::Demo, as_of: NaiveDate) -> CollectOptions {
         .booked(d.flows.book().all())
         .time_entries(entries)
         .crm_deal_url(CRM_URL)
-        .company(1, "firm-eu")
+        .company(1, "firm-eu".parse().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

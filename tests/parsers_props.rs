@@ -244,7 +244,7 @@ proptest! {
         let key = IdempotencyKey::for_effect(&parts[0], &parts[1], &parts[2], &parts[3]).unwrap();
         let envelope = Envelope::builder(key, payload)
             .source(source)
-            .legal_entity("acme-be")
+            .legal_entity("acme-be".parse().unwrap())
             .occurred_at(Utc.timestamp_opt(secs, 0).unwrap())
             .build()
             .unwrap();

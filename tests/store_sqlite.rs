@@ -147,7 +147,7 @@ fn numbered(i: usize) -> JsonEnvelope {
     let key = IdempotencyKey::for_effect("contract", &i.to_string(), "v1", "apply").expect("key");
     Envelope::builder(key, serde_json::json!({"i": i}))
         .source("crm")
-        .legal_entity("BE")
+        .legal_entity("BE".parse().unwrap())
         .build()
         .expect("envelope")
         .to_json()
@@ -188,6 +188,35 @@ async fn a_poison_row_is_quarantined_while_the_rest_drains() {
     // The quarantined row reads as a dead-lettered stand-in, not as an error.
     let row = store.get(batch[7].id).await.expect("get").expect("row");
     assert_eq!(row.envelope.source, "undecodable");
+}
+
+#[tokio::test]
+async fn a_stored_legal_entity_that_is_not_a_key_is_quarantined() {
+    let dir = TempDir::new();
+    let path = dir.0.join("state.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let msg = numbered(1);
+    store.enqueue(&msg).await.expect("enqueue");
+    // The envelope as an earlier writer could have stored it: a legal entity with a space.
+    let mut json = serde_json::to_value(&msg).expect("json");
+    json["legal_entity"] = serde_json::json!("firm eu");
+    let raw = serde_json::to_vec(&json).expect("bytes");
+    corrupt(&path, msg.id, &raw).await;
+    let leased = store
+        .lease("w1", 10, std::time::Duration::from_secs(30))
+        .await
+        .expect("a lease, not an error");
+    assert!(leased.is_empty());
+    let letters = store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .expect("dead letters");
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].envelope.id, msg.id);
+    assert_eq!(letters[0].raw.as_deref(), Some(raw.as_slice()));
+    let reason = &letters[0].failure.reason;
+    assert!(reason.starts_with("undecodable: "), "{reason}");
+    assert!(reason.contains("not allowed in a key"), "{reason}");
 }
 
 #[tokio::test]

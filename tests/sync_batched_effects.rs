@@ -252,7 +252,7 @@ async fn create_spaced(
             let k = key(prefix, i);
             let envelope = Envelope::builder(k.clone(), json!({"i": i}))
                 .source("time")
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .unwrap()
                 .to_json()
@@ -369,7 +369,7 @@ async fn rows_done_by_create_once_and_repeated_keys_are_not_created_again() {
     let store = Arc::new(MemoryStore::new());
     let envelope = Envelope::builder(key("s-", 0), json!({}))
         .source("time")
-        .legal_entity("BE")
+        .legal_entity("BE".parse().unwrap())
         .build()
         .unwrap()
         .to_json()

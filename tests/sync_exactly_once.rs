@@ -72,7 +72,7 @@ fn messages(prefix: &str, n: usize) -> Vec<JsonEnvelope> {
                     .unwrap();
             Envelope::builder(key, json!({"name": format!("Client {prefix}{i}")}))
                 .source("crm")
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .unwrap()
                 .to_json()

@@ -45,7 +45,7 @@ fn envelope(lane: &str, n: u32, payload: Value) -> JsonEnvelope {
     let key = IdempotencyKey::for_effect("test", lane, &n.to_string(), "apply").unwrap();
     Envelope::builder(key, payload)
         .source("crm")
-        .legal_entity("BE")
+        .legal_entity("BE".parse().unwrap())
         .lane(Lane::new(lane).unwrap())
         .correlation_id(CorrelationId::new(format!("deal-{lane}")).unwrap())
         .build()
@@ -353,7 +353,7 @@ async fn pulls_resume_from_the_checkpoint_and_full_refresh_adds_no_duplicate() {
     let changes: Vec<JsonEnvelope> = (0..30u32)
         .map(|n| envelope(&format!("d:{n}"), n, json!({"n": n})))
         .collect();
-    let key = CheckpointKey::new("crm", "deals", "BE");
+    let key = CheckpointKey::new("crm", "deals", "BE".parse().unwrap());
     let fail_at = Arc::new(Mutex::new(Some(2u64)));
     let seen_cursors: Arc<Mutex<Vec<Option<Cursor>>>> = Arc::default();
     let fetch = |cursor: Option<Cursor>| {
@@ -412,7 +412,7 @@ async fn routing_picks_the_flow_credentials_and_audits_them() {
     let router = Arc::new(
         Router::new()
             .route(Route {
-                legal_entity: "BE".into(),
+                legal_entity: "BE".parse().unwrap(),
                 flow: "contract".into(),
                 company_id: RecordId(1),
                 journal_id: None,
@@ -420,7 +420,7 @@ async fn routing_picks_the_flow_credentials_and_audits_them() {
                 odoo: client("a"),
             })
             .route(Route {
-                legal_entity: "BE".into(),
+                legal_entity: "BE".parse().unwrap(),
                 flow: "invoice".into(),
                 company_id: RecordId(1),
                 journal_id: Some(RecordId(5)),
@@ -442,7 +442,7 @@ async fn routing_picks_the_flow_credentials_and_audits_them() {
         .build();
     let ok = envelope("r:1", 1, json!({}));
     let mut other = envelope("r:2", 1, json!({}));
-    other.legal_entity = "FR".into();
+    other.legal_entity = "FR".parse().unwrap();
     pipeline.submit_batch(&[ok.clone(), other]).await.unwrap();
     let r = pipeline.run_until_idle("w").await.unwrap();
     assert_eq!((r.done, r.failed), (1, 1));

@@ -112,7 +112,7 @@ fn to_envelope(change: &Change) -> Result<JsonEnvelope, EnvelopeError> {
     Envelope::builder(key, json!({"n": n}))
         .id(id)
         .source("numbers")
-        .legal_entity("BE")
+        .legal_entity("BE".parse().unwrap())
         .build()
 }
 
@@ -155,7 +155,7 @@ async fn resume<S: StateStore + ?Sized + 'static>(
 }
 
 async fn stop_between_pages_and_resume<S: StateStore + ?Sized + 'static>(store: Arc<S>) {
-    let key = CheckpointKey::new("numbers", "projects", "BE");
+    let key = CheckpointKey::new("numbers", "projects", "BE".parse().unwrap());
     let applied: Arc<Mutex<Vec<u64>>> = Arc::default();
 
     // First run: three pages go through, the fourth pull never answers and the pull is dropped
@@ -232,7 +232,7 @@ const KILL_TEST: &str =
 #[tokio::test]
 async fn a_pull_killed_between_pages_resumes_from_the_committed_cursor_in_a_new_process() {
     use std::io::{BufRead, Write};
-    let key = CheckpointKey::new("numbers", "projects", "BE");
+    let key = CheckpointKey::new("numbers", "projects", "BE".parse().unwrap());
     if let Ok(path) = std::env::var(CHILD_ENV) {
         let store = SqliteStore::open(&path)
             .await
@@ -337,7 +337,7 @@ async fn a_source_error_leaves_the_checkpoint_and_names_the_source() {
     }
     let store = Arc::new(MemoryStore::new());
     let pipeline = pipeline(store.clone(), Arc::default());
-    let key = CheckpointKey::new("down", "projects", "BE");
+    let key = CheckpointKey::new("down", "projects", "BE".parse().unwrap());
     let err = pipeline
         .pull_from(&SourceFeed::new(&Down), &key, to_envelope)
         .await

@@ -22,7 +22,7 @@ fn envelope(lane: &str, n: u32, stall: bool) -> JsonEnvelope {
     let key = IdempotencyKey::for_effect("test", lane, &n.to_string(), "apply").unwrap();
     Envelope::builder(key, json!({"n": n, "stall": stall}))
         .source("crm")
-        .legal_entity("BE")
+        .legal_entity("BE".parse().unwrap())
         .lane(Lane::new(lane).unwrap())
         .build()
         .unwrap()

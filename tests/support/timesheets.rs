@@ -35,7 +35,7 @@ pub fn numbered(
         .map(|i| {
             Envelope::builder(key(i), payload(i))
                 .source(source)
-                .legal_entity("BE")
+                .legal_entity("BE".parse().unwrap())
                 .build()
                 .unwrap()
                 .to_json()

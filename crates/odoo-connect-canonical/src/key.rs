@@ -1,149 +1,19 @@
 //! Stable canonical keys and the references an object has in other systems.
 
-use std::borrow::{Borrow, Cow};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// Longest key accepted, in bytes.
-pub const MAX_KEY_LEN: usize = 128;
+use odoo_connect_core::key::KEY_PATTERN;
+pub use odoo_connect_core::key::{KeyError, LegalEntityKey, MAX_KEY_LEN, check_key};
 
-/// Why a text was refused as a canonical key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// The key is empty.
-    #[error("a key cannot be empty")]
-    Empty,
-    /// The key is longer than [`MAX_KEY_LEN`] bytes.
-    #[error("a key has at most {MAX_KEY_LEN} characters, this one has {len}")]
-    TooLong {
-        /// Its length.
-        len: usize,
-    },
-    /// The key holds a character outside `A-Z a-z 0-9 . _ - : / @ +`.
-    #[error(
-        "character {ch:?} at {position} is not allowed in a key (use A-Z a-z 0-9 . _ - : / @ +)"
-    )]
-    InvalidChar {
-        /// The character.
-        ch: char,
-        /// Its byte position.
-        position: usize,
-    },
-}
-
-fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'/' | b'@' | b'+')
-}
-
-/// Checks the text of a key: 1 to 128 characters from `A-Z a-z 0-9 . _ - : / @ +`.
-pub fn check_key(text: &str) -> Result<(), KeyError> {
-    if text.is_empty() {
-        return Err(KeyError::Empty);
-    }
-    if text.len() > MAX_KEY_LEN {
-        return Err(KeyError::TooLong { len: text.len() });
-    }
-    match text.bytes().position(|b| !is_key_byte(b)) {
-        None => Ok(()),
-        Some(position) => Err(KeyError::InvalidChar {
-            ch: text[position..].chars().next().unwrap_or('?'),
-            position,
-        }),
-    }
-}
-
-const KEY_PATTERN: &str = r"^[A-Za-z0-9._:/@+-]{1,128}$";
-
+/// Makes a canonical key type ([`odoo_connect_core`]'s key machinery, the same as
+/// [`LegalEntityKey`]'s) with its JSON Schema.
 macro_rules! key_type {
     ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        ///
-        /// A stable canonical key: 1 to 128 characters from `A-Z a-z 0-9 . _ - : / @ +`, checked when
-        /// made or read from JSON (where it is a plain string). It never changes once given, so other
-        /// systems' records and idempotency keys can be derived from it.
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Makes a key, checking its text.
-            pub fn new(text: impl Into<String>) -> Result<Self, KeyError> {
-                let text = text.into();
-                check_key(&text)?;
-                Ok(Self(text))
-            }
-
-            /// The key's text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            /// The key's text, owned.
-            pub fn into_string(self) -> String {
-                self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = KeyError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<&str> for $name {
-            type Error = KeyError;
-            fn try_from(s: &str) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = KeyError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl Borrow<str> for $name {
-            fn borrow(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Self::new(text).map_err(serde::de::Error::custom)
-            }
-        }
+        odoo_connect_core::__key_type!($(#[$doc])* $name);
 
         impl JsonSchema for $name {
             fn schema_name() -> Cow<'static, str> {
@@ -161,10 +31,6 @@ macro_rules! key_type {
     };
 }
 
-key_type!(
-    /// The key of a [`LegalEntity`](super::LegalEntity).
-    LegalEntityKey
-);
 key_type!(
     /// The key of a [`Client`](super::Client).
     ClientKey

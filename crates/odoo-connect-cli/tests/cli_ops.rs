@@ -54,7 +54,7 @@ fn deal_message(deal: &str, n: u32, hold: bool) -> JsonEnvelope {
         json!({"flow": "lead_to_project", "hold": hold, "n": n}),
     )
     .source("hubspot")
-    .legal_entity("BE")
+    .legal_entity("BE".parse().unwrap())
     .lane(Lane::new(format!("deal:{deal}")).expect("lane"))
     .correlation_id(CorrelationId::new(format!("deal:{deal}")).expect("correlation"))
     .build()

@@ -121,8 +121,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use odoo_connect_canonical::{
-    Client, Contract, Expense, ExternalRef, InvoiceEvent, Payment, Project, TimeEntry, Validate,
-    ValidationErrors,
+    Client, Contract, Expense, ExternalRef, InvoiceEvent, LegalEntityKey, Payment, Project,
+    TimeEntry, Validate, ValidationErrors,
 };
 
 /// The header map of a pushed event (the `http` crate's, as re-exported by `reqwest`).
@@ -247,12 +247,12 @@ impl Record {
 
     /// The legal entity the record names, for the records that name one (customers, contracts,
     /// invoices, payments).
-    pub fn legal_entity(&self) -> Option<&str> {
+    pub fn legal_entity(&self) -> Option<&LegalEntityKey> {
         match self {
-            Record::Client(c) => Some(c.legal_entity.as_str()),
-            Record::Contract(c) => Some(c.legal_entity.as_str()),
-            Record::Invoice(i) => Some(i.legal_entity.as_str()),
-            Record::Payment(p) => Some(p.legal_entity.as_str()),
+            Record::Client(c) => Some(&c.legal_entity),
+            Record::Contract(c) => Some(&c.legal_entity),
+            Record::Invoice(i) => Some(&i.legal_entity),
+            Record::Payment(p) => Some(&p.legal_entity),
             _ => None,
         }
     }
@@ -929,7 +929,7 @@ pub fn change_envelope(change: &Change) -> Result<JsonEnvelope, EnvelopeError> {
         .source(change.external.system.as_str())
         .occurred_at(change.updated_at);
     if let Some(entity) = change.record.legal_entity() {
-        builder = builder.legal_entity(entity);
+        builder = builder.legal_entity(entity.clone());
     }
     builder.build()
 }

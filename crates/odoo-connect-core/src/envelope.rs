@@ -16,12 +16,13 @@
 //!
 //! ```
 //! use odoo_connect_core::envelope::{Envelope, IdempotencyKey};
+//! use odoo_connect_core::key::LegalEntityKey;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let key = IdempotencyKey::for_effect("contract", "42", "v3", "create-project")?;
 //! let envelope = Envelope::builder(key, serde_json::json!({"name": "Audit 2025"}))
 //!     .source("hubspot")
-//!     .legal_entity("acme-be")
+//!     .legal_entity(LegalEntityKey::new("acme-be")?)
 //!     .build()?;
 //! assert_eq!(envelope.lane.as_str(), "contract:42");
 //! assert_eq!(envelope.idempotency_key.as_str(), "contract:42:v3:create-project");
@@ -39,6 +40,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
+
+use crate::key::{KeyError, LegalEntityKey};
 
 /// The stored form of an envelope: the payload as JSON.
 pub type JsonEnvelope = Envelope<serde_json::Value>;
@@ -74,6 +77,9 @@ pub enum EnvelopeError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The text is not a valid legal entity key.
+    #[error("invalid legal entity")]
+    InvalidLegalEntity(#[source] KeyError),
     /// The text is not a valid message id (a UUID).
     #[error("invalid message id")]
     InvalidMessageId(#[source] uuid::Error),
@@ -83,6 +89,13 @@ pub enum EnvelopeError {
     /// The payload could not be converted to or from JSON.
     #[error("envelope payload could not be converted")]
     Payload(#[source] serde_json::Error),
+}
+
+impl From<KeyError> for EnvelopeError {
+    /// A legal entity key that was refused: [`EnvelopeError::InvalidLegalEntity`].
+    fn from(e: KeyError) -> Self {
+        EnvelopeError::InvalidLegalEntity(e)
+    }
 }
 
 impl crate::retry::Retryable for EnvelopeError {
@@ -541,8 +554,8 @@ pub struct Envelope<T> {
     pub correlation_id: CorrelationId,
     /// The system the event came from (for example `hubspot`, `odoo`, `bank-kbc`).
     pub source: String,
-    /// The legal entity the event belongs to.
-    pub legal_entity: String,
+    /// The legal entity the event belongs to (in JSON, its key as a plain string).
+    pub legal_entity: LegalEntityKey,
     /// When the event occurred in its source system.
     pub occurred_at: DateTime<Utc>,
     /// The ordering key.
@@ -648,7 +661,7 @@ pub struct EnvelopeBuilder<T> {
     key: IdempotencyKey,
     correlation_id: Option<CorrelationId>,
     source: Option<String>,
-    legal_entity: Option<String>,
+    legal_entity: Option<LegalEntityKey>,
     occurred_at: Option<DateTime<Utc>>,
     lane: Option<Lane>,
     payload: T,
@@ -674,8 +687,8 @@ impl<T> EnvelopeBuilder<T> {
     }
 
     /// Sets the legal entity.
-    pub fn legal_entity(mut self, legal_entity: impl Into<String>) -> Self {
-        self.legal_entity = Some(legal_entity.into());
+    pub fn legal_entity(mut self, legal_entity: LegalEntityKey) -> Self {
+        self.legal_entity = Some(legal_entity);
         self
     }
 
@@ -699,7 +712,6 @@ impl<T> EnvelopeBuilder<T> {
             .ok_or(EnvelopeError::MissingField("source"))?;
         let legal_entity = self
             .legal_entity
-            .filter(|s| !s.trim().is_empty())
             .ok_or(EnvelopeError::MissingField("legal_entity"))?;
         let lane = self.lane.unwrap_or_else(|| Lane::for_key(&self.key));
         Ok(Envelope {
@@ -765,7 +777,7 @@ mod tests {
         let key = IdempotencyKey::for_effect("contract", "42", "v3", "create-project").unwrap();
         let env = Envelope::builder(key, 7_u32)
             .source("crm")
-            .legal_entity("be")
+            .legal_entity(LegalEntityKey::new("be").unwrap())
             .build()
             .unwrap();
         assert_eq!(env.lane.as_str(), "contract:42");
@@ -782,6 +794,19 @@ mod tests {
                 .build()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn legal_entity_is_a_plain_string_in_json_and_checked_when_read() {
+        let env = Envelope::builder(IdempotencyKey::new("k").unwrap(), ())
+            .source("crm")
+            .legal_entity(LegalEntityKey::new("firm-eu").unwrap())
+            .build()
+            .unwrap();
+        let mut json = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["legal_entity"], "firm-eu");
+        json["legal_entity"] = serde_json::json!("firm eu");
+        assert!(serde_json::from_value::<Envelope<()>>(json).is_err());
     }
 
     #[test]

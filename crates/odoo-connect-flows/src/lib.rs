@@ -49,7 +49,9 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::mapping::{MappingContext, SaleLineRef};
-use odoo_connect_canonical::{ContractKey, ExternalRef, Payment, ProjectKey, TimeEntry};
+use odoo_connect_canonical::{
+    ContractKey, ExternalRef, LegalEntityKey, Payment, ProjectKey, TimeEntry,
+};
 use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
@@ -699,7 +701,7 @@ impl Flows {
             )?,
             &key,
             source,
-            deal.contract.legal_entity.as_str(),
+            &deal.contract.legal_entity,
             msg,
         )
     }
@@ -714,12 +716,12 @@ impl Flows {
         let key = IdempotencyKey::of(Subject::new("time_entry", entry.key.as_str()), 1u64, BILL)?;
         let booked = self.inner.book.by_project(&entry.project);
         let (contract, entity) = match &booked {
-            Some(b) => (b.contract.key.clone(), b.contract.legal_entity.to_string()),
+            Some(b) => (b.contract.key.clone(), b.contract.legal_entity.clone()),
             None => (
                 ContractKey::new(format!("project-{}", entry.project.as_str())).map_err(|e| {
                     FlowError::setup_caused_by("no contract key for the entry's project", e)
                 })?,
-                self.inner.settings.legal_entity.to_string(),
+                self.inner.settings.legal_entity.clone(),
             ),
         };
         let msg = FlowMessage::ApprovedTime {
@@ -743,7 +745,7 @@ impl Flows {
             key,
             contract,
             "odoo",
-            self.inner.settings.legal_entity.as_str(),
+            &self.inner.settings.legal_entity,
             msg,
         )
     }
@@ -767,7 +769,7 @@ impl Flows {
         let msg = FlowMessage::Payment {
             payment: Box::new(payment.clone()),
         };
-        envelope(key, contract, source, payment.legal_entity.as_str(), msg)
+        envelope(key, contract, source, &payment.legal_entity, msg)
     }
 
     /// Verifies a pushed event (a signed-contract webhook) and returns its changes; a refused
@@ -825,7 +827,7 @@ impl Flows {
         let env = Envelope::builder(key, payload)
             .id(id)
             .source(source)
-            .legal_entity(self.inner.settings.legal_entity.as_str())
+            .legal_entity(self.inner.settings.legal_entity.clone())
             .build()?
             .to_json()?;
         // The class says hold or bad data; the reason is the source's own.
@@ -916,9 +918,9 @@ impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
         builder = match &change.record {
             odoo_connect_connectors::Record::Contract(contract) => builder
                 .correlation_id(correlation_for(&contract.key))
-                .legal_entity(contract.legal_entity.as_str())
+                .legal_entity(contract.legal_entity.clone())
                 .lane(Lane::for_record("contract", contract.key.as_str())?),
-            _ => builder.legal_entity(self.flows.inner.settings.legal_entity.as_str()),
+            _ => builder.legal_entity(self.flows.inner.settings.legal_entity.clone()),
         };
         Ok(builder.build()?)
     }
@@ -957,7 +959,7 @@ fn envelope(
     key: IdempotencyKey,
     contract: &ContractKey,
     source: &str,
-    legal_entity: &str,
+    legal_entity: &LegalEntityKey,
     msg: FlowMessage,
 ) -> Result<JsonEnvelope, FlowError> {
     // Deals of one client share its customer record: they go one after the other.
@@ -969,7 +971,7 @@ fn envelope(
     Ok(Envelope::builder(key, payload)
         .correlation_id(correlation_for(contract))
         .source(source)
-        .legal_entity(legal_entity)
+        .legal_entity(legal_entity.clone())
         .lane(lane)
         .build()?)
 }

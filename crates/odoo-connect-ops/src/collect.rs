@@ -14,7 +14,8 @@ use super::{
 use crate::message::{KnownContract, ReportedMessage, Work};
 use odoo_connect_canonical::rules::{RevenueInput, revenue_schedule};
 use odoo_connect_canonical::{
-    BillingLine, Contract, ContractKey, Currency, ExternalRef, Money, TimeEntry, YearMonth,
+    BillingLine, Contract, ContractKey, Currency, ExternalRef, LegalEntityKey, Money, TimeEntry,
+    YearMonth,
 };
 use odoo_connect_client::{Domain, OdooClient};
 use odoo_connect_sync::envelope::CorrelationId;
@@ -29,7 +30,7 @@ use odoo_connect_sync::store::{AuditKind, AuditQuery, DeadLetter, DeadLetterFilt
 /// let options = CollectOptions::new(as_of)
 ///     .odoo_links(OdooLinks::new("https://erp.example.com", 19))
 ///     .crm_deal_url("https://app.hubspot.com/contacts/42/record/0-3/{id}")
-///     .company(1, "firm-eu");
+///     .company(1, "firm-eu".parse()?);
 /// assert_eq!(options.as_of(), as_of);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -41,7 +42,7 @@ pub struct CollectOptions {
     crm_deal_url: Option<String>,
     booked: Vec<KnownContract>,
     time_entries: Vec<TimeEntry>,
-    companies: BTreeMap<i64, String>,
+    companies: BTreeMap<i64, LegalEntityKey>,
     limit: usize,
     trace_limit: usize,
     history_lookback: Duration,
@@ -106,8 +107,8 @@ impl CollectOptions {
 
     /// The legal entity key of an Odoo company (rows read from Odoo are otherwise attributed to
     /// the company's name).
-    pub fn company(mut self, company_id: i64, legal_entity: impl Into<String>) -> CollectOptions {
-        self.companies.insert(company_id, legal_entity.into());
+    pub fn company(mut self, company_id: i64, legal_entity: LegalEntityKey) -> CollectOptions {
+        self.companies.insert(company_id, legal_entity);
         self
     }
 
@@ -321,7 +322,7 @@ pub async fn collect_messages<M: ReportedMessage, S: StateStore + ?Sized>(
                     kind: WorkKind::Time,
                     entry: entry.key.to_string(),
                     contract: contract.clone(),
-                    legal_entity: env.legal_entity.clone(),
+                    legal_entity: env.legal_entity.to_string(),
                     date: entry.date,
                     age_days: age(as_of, entry.date),
                     bucket: AgeBucket::of_days(age(as_of, entry.date)),
@@ -336,7 +337,7 @@ pub async fn collect_messages<M: ReportedMessage, S: StateStore + ?Sized>(
                 let k = known.get(c.as_str());
                 failed.push(FailedRelease {
                     contract: c.to_string(),
-                    legal_entity: env.legal_entity.clone(),
+                    legal_entity: env.legal_entity.to_string(),
                     reason: dl.failure.reason.clone(),
                     class: dl.failure.class.as_str().to_owned(),
                     since: dl.parked_at,
@@ -374,7 +375,7 @@ pub async fn collect_messages<M: ReportedMessage, S: StateStore + ?Sized>(
             let k = known.get(&contract).cloned().unwrap_or_default();
             let since = oldest.parked_at;
             Some(StuckContract {
-                legal_entity: oldest.envelope.legal_entity.clone(),
+                legal_entity: oldest.envelope.legal_entity.to_string(),
                 client: k.client.clone(),
                 reasons,
                 since,
@@ -604,7 +605,11 @@ impl OdooCx<'_> {
     /// The legal entity of an Odoo company: as the options map it, else its name.
     fn entity(&self, v: &Value) -> String {
         match m2o(v, "company_id") {
-            Some((id, name)) => self.options.companies.get(&id).cloned().unwrap_or(name),
+            Some((id, name)) => self
+                .options
+                .companies
+                .get(&id)
+                .map_or(name, LegalEntityKey::to_string),
             None => String::new(),
         }
     }

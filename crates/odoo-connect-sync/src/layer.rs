@@ -25,7 +25,7 @@
 //! let pipeline = Pipeline::builder("approved-time", Arc::new(MemoryStore::new()))
 //!     // Outermost first: the gate, then the rate limit, then the timeout around each step.
 //!     .layer(GateLayer::new(|env| {
-//!         if env.legal_entity == "firm-frozen" {
+//!         if env.legal_entity.as_str() == "firm-frozen" {
 //!             return Err(Stop::held("entity_frozen", serde_json::json!({})));
 //!         }
 //!         Ok(())
@@ -328,7 +328,7 @@ mod tests {
             serde_json::json!({}),
         )
         .source("test")
-        .legal_entity("firm-eu")
+        .legal_entity("firm-eu".parse().expect("a legal entity"))
         .build()
         .expect("an envelope");
         let ledger: Arc<dyn IdempotencyLedger> = store.clone();
@@ -376,7 +376,7 @@ mod tests {
             })
         }))
         .layer(GateLayer::new(|env: &JsonEnvelope| {
-            if env.legal_entity == "firm-eu" {
+            if env.legal_entity.as_str() == "firm-eu" {
                 return Err(Stop::held("entity_frozen", serde_json::json!({})));
             }
             Ok(())

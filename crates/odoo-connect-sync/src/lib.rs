@@ -6,6 +6,8 @@
 //! - [`envelope`]: the message that carries one business event, with its message id, idempotency
 //!   key, correlation id and lane (re-exported from `odoo-connect-core`, which the connectors
 //!   share).
+//! - [`key`]: the [`LegalEntityKey`](key::LegalEntityKey) messages, routes and checkpoints name
+//!   their legal entity with (re-exported from `odoo-connect-core`).
 //! - [`pipeline`]: the [`Pipeline`](pipeline::Pipeline) and its builder: submit messages, run
 //!   workers, retry with backoff, replay dead letters, trace a chain of messages.
 //! - [`source`]: sources wired into the pipeline: a connector's feed pulled from its checkpoint
@@ -57,6 +59,7 @@
 
 pub mod effect;
 pub use odoo_connect_core::envelope;
+pub use odoo_connect_core::key;
 pub mod layer;
 pub mod ownership;
 pub mod pipeline;

@@ -622,7 +622,7 @@ struct Inner<S: ?Sized> {
 /// let key = IdempotencyKey::for_effect("deal", "D-1", "won", "create-client")?;
 /// let env = Envelope::builder(key, serde_json::json!({"deal": "D-1"}))
 ///     .source("crm")
-///     .legal_entity("BE")
+///     .legal_entity("BE".parse()?)
 ///     .build()?;
 /// pipeline.submit(&env).await?;
 /// let report = pipeline.run_until_idle("worker-1").await?;

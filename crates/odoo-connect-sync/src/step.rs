@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::envelope::JsonEnvelope;
 use crate::store::{AuditEvent, AuditKind, AuditLog, IdempotencyLedger};
 use odoo_connect_client::{OdooClient, RecordId};
+use odoo_connect_core::key::LegalEntityKey;
 use odoo_connect_core::retry::Retryable;
 
 /// Why a step ends a message's attempt: the error side of [`StepResult`].
@@ -399,7 +400,7 @@ impl State {
 #[derive(Clone)]
 pub struct Route {
     /// The legal entity.
-    pub legal_entity: String,
+    pub legal_entity: LegalEntityKey,
     /// The flow (`contract`, `invoice`, `payment`...).
     pub flow: String,
     /// The Odoo company of the legal entity.
@@ -434,7 +435,8 @@ impl Route {
 /// Routes by (legal entity, flow).
 #[derive(Debug, Clone, Default)]
 pub struct Router {
-    routes: HashMap<(String, String), Route>,
+    /// The routes of each legal entity, by flow.
+    routes: HashMap<LegalEntityKey, HashMap<String, Route>>,
 }
 
 impl Router {
@@ -446,13 +448,15 @@ impl Router {
     /// Adds a route for its legal entity and flow.
     pub fn route(mut self, route: Route) -> Self {
         self.routes
-            .insert((route.legal_entity.clone(), route.flow.clone()), route);
+            .entry(route.legal_entity.clone())
+            .or_default()
+            .insert(route.flow.clone(), route);
         self
     }
 
     /// The route of a legal entity's flow.
-    pub fn get(&self, legal_entity: &str, flow: &str) -> Option<&Route> {
-        self.routes.get(&(legal_entity.to_owned(), flow.to_owned()))
+    pub fn get(&self, legal_entity: &LegalEntityKey, flow: &str) -> Option<&Route> {
+        self.routes.get(legal_entity)?.get(flow)
     }
 }
 

@@ -379,7 +379,7 @@ mod tests {
         let key = IdempotencyKey::new("time:1").expect("a key");
         let env = Envelope::builder(key, payload)
             .source("test")
-            .legal_entity("firm-eu")
+            .legal_entity("firm-eu".parse().expect("a legal entity"))
             .build()
             .expect("an envelope");
         pipeline.submit(&env).await.expect("queued");
@@ -408,7 +408,7 @@ mod tests {
             serde_json::json!({"hours": "many"}),
         )
         .source("test")
-        .legal_entity("firm-eu")
+        .legal_entity("firm-eu".parse().expect("a legal entity"))
         .build()
         .expect("an envelope");
         pipeline.submit(&env).await.expect("queued");

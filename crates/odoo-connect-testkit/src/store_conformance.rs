@@ -40,6 +40,7 @@ use serde_json::{Value, json};
 use odoo_connect_sync::envelope::{
     CorrelationId, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane, MessageId,
 };
+use odoo_connect_sync::key::LegalEntityKey;
 use odoo_connect_sync::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, Begin, CheckpointKey, Checkpoints, Claim, Clock,
     DeadLetterFilter, DeadLetters, Failure, FailureClass, IdempotencyLedger, LedgerState,
@@ -235,12 +236,17 @@ async fn fresh<F: StoreFactory>(f: &F) -> Result<(F::Store, ManualClock), CheckF
     Ok((store, clock))
 }
 
+/// The legal entity of the suite's messages and checkpoints.
+fn legal_entity(key: &str) -> Result<LegalEntityKey, EnvelopeError> {
+    Ok(LegalEntityKey::new(key)?)
+}
+
 /// A message of record `entity:id`, version `n`.
 pub fn message(entity: &str, id: &str, n: u32) -> Result<JsonEnvelope, EnvelopeError> {
     let key = IdempotencyKey::for_effect(entity, id, &format!("v{n}"), "apply")?;
     Envelope::builder(key, json!({"entity": entity, "id": id, "n": n}))
         .source("crm")
-        .legal_entity("acme-be")
+        .legal_entity(legal_entity("acme-be")?)
         .occurred_at(start_time())
         .build()
 }
@@ -701,7 +707,7 @@ pub async fn dead_letter_park_list_replay<F: StoreFactory>(f: &F) -> CheckResult
         json!({"amount": "12.50"}),
     )
     .source("bank")
-    .legal_entity("acme-nl")
+    .legal_entity(legal_entity("acme-nl")?)
     .build()?;
     let id2 = s
         .park(
@@ -1136,8 +1142,8 @@ pub async fn ledger_batches<F: StoreFactory>(f: &F) -> CheckResult {
 /// Checkpoints move by compare-and-set; reset clears the cursor and still bumps the version.
 pub async fn checkpoint_compare_and_set<F: StoreFactory>(f: &F) -> CheckResult {
     let (s, clock) = fresh(f).await?;
-    let key = CheckpointKey::new("hubspot", "deals", "acme-be");
-    let other = CheckpointKey::new("hubspot", "deals", "acme-nl");
+    let key = CheckpointKey::new("hubspot", "deals", legal_entity("acme-be")?);
+    let other = CheckpointKey::new("hubspot", "deals", legal_entity("acme-nl")?);
     ensure!(s.checkpoint(&key).await?.is_none(), "no checkpoint yet");
     let c1 = s
         .commit_checkpoint(&key, 0, &json!({"updated_at": "2025-01-01T00:00:00Z"}))
@@ -1361,7 +1367,7 @@ pub async fn reopen_keeps_state<F: StoreFactory>(f: &F) -> CheckResult {
         return Err(CheckFailure::new("claim expected"));
     };
     s.complete(&claim, &json!({"id": 1})).await?;
-    let ck = CheckpointKey::new("crm", "deals", "acme-be");
+    let ck = CheckpointKey::new("crm", "deals", legal_entity("acme-be")?);
     s.commit_checkpoint(&ck, 0, &json!("cursor-1")).await?;
     let dl = s
         .park(&m3, Failure::new(FailureClass::Technical, "boom"), 1)
@@ -1434,7 +1440,7 @@ fn flow_message(lane: &str, n: u32, flow: Option<&str>) -> Result<JsonEnvelope, 
     };
     Envelope::builder(key, payload)
         .source("crm")
-        .legal_entity("acme-be")
+        .legal_entity(legal_entity("acme-be")?)
         .lane(Lane::new(lane)?)
         .occurred_at(start_time())
         .build()

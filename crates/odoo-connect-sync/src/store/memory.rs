@@ -31,7 +31,7 @@ use crate::store::{
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = MemoryStore::new();
 /// let key = IdempotencyKey::for_effect("contract", "42", "v3", "create-project")?;
-/// let msg = Envelope::builder(key, serde_json::json!({})).source("crm").legal_entity("be").build()?;
+/// let msg = Envelope::builder(key, serde_json::json!({})).source("crm").legal_entity("be".parse()?).build()?;
 /// store.enqueue(&msg).await?;
 /// let leased = store.lease("worker-1", 10, Duration::from_secs(30)).await?;
 /// assert_eq!(leased.len(), 1);

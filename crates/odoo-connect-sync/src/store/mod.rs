@@ -69,6 +69,7 @@ pub mod postgres;
 mod sql;
 
 use crate::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
+use crate::key::LegalEntityKey;
 
 /// The result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -804,7 +805,10 @@ pub fn quarantine_envelope(id: Option<MessageId>, lane: &str) -> StoreResult<Jso
         .id(id)
         .correlation_id(CorrelationId::new(text).map_err(bad)?)
         .source("undecodable")
-        .legal_entity("unknown")
+        .legal_entity(
+            LegalEntityKey::new("unknown")
+                .map_err(|e| StoreError::corrupt("quarantined row", e))?,
+        )
         .occurred_at(DateTime::<Utc>::UNIX_EPOCH)
         .lane(lane)
         .build()
@@ -1163,7 +1167,7 @@ pub struct CheckpointKey {
     /// The stream (for example `deals`).
     pub stream: String,
     /// The legal entity.
-    pub legal_entity: String,
+    pub legal_entity: LegalEntityKey,
 }
 
 impl CheckpointKey {
@@ -1171,12 +1175,12 @@ impl CheckpointKey {
     pub fn new(
         connector: impl Into<String>,
         stream: impl Into<String>,
-        legal_entity: impl Into<String>,
+        legal_entity: LegalEntityKey,
     ) -> Self {
         Self {
             connector: connector.into(),
             stream: stream.into(),
-            legal_entity: legal_entity.into(),
+            legal_entity,
         }
     }
 }

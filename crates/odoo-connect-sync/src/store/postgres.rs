@@ -1199,7 +1199,7 @@ impl Checkpoints for PostgresStore {
         sqlx::query(&self.sql().cp_get)
             .bind(&key.connector)
             .bind(&key.stream)
-            .bind(&key.legal_entity)
+            .bind(key.legal_entity.as_str())
             .fetch_optional(self.pool())
             .await
             .map_err(db_err("get checkpoint"))?
@@ -1222,7 +1222,7 @@ impl Checkpoints for PostgresStore {
         let row = sqlx::query(sql)
             .bind(&key.connector)
             .bind(&key.stream)
-            .bind(&key.legal_entity)
+            .bind(key.legal_entity.as_str())
             .bind(cursor)
             .bind(to_i64("checkpoint version", expected_version)?)
             .bind(self.now())
@@ -1245,7 +1245,7 @@ impl Checkpoints for PostgresStore {
         let row = sqlx::query(&self.sql().cp_reset)
             .bind(&key.connector)
             .bind(&key.stream)
-            .bind(&key.legal_entity)
+            .bind(key.legal_entity.as_str())
             .bind(self.now())
             .fetch_one(self.pool())
             .await

@@ -1083,7 +1083,7 @@ impl Checkpoints for SqliteStore {
         )
         .bind(&key.connector)
         .bind(&key.stream)
-        .bind(&key.legal_entity)
+        .bind(key.legal_entity.as_str())
         .fetch_optional(self.pool())
         .await
         .map_err(db_err("get checkpoint"))?
@@ -1113,7 +1113,7 @@ impl Checkpoints for SqliteStore {
         let row = sqlx::query(sql)
             .bind(&key.connector)
             .bind(&key.stream)
-            .bind(&key.legal_entity)
+            .bind(key.legal_entity.as_str())
             .bind(json_text("cursor", cursor)?)
             .bind(expected)
             .bind(to_micros(self.now()))
@@ -1144,7 +1144,7 @@ impl Checkpoints for SqliteStore {
         )
         .bind(&key.connector)
         .bind(&key.stream)
-        .bind(&key.legal_entity)
+        .bind(key.legal_entity.as_str())
         .bind(to_micros(self.now()))
         .fetch_one(self.pool())
         .await
