@@ -1,8 +1,9 @@
 //! Flow state is durable: a worker that never saw a deal booked (another process sharing the
 //! store, or this one after a restart) bills its time, releases its invoices and registers its
-//! payments, finding the booking in the store's ledger. On SQLite (one file, two handles) and on
-//! PostgreSQL (two connection pools on one schema) when `DATABASE_URL` is set at build time; and
-//! with a real second OS process (this test binary run again for one test) on both stores.
+//! payments, finding the booking in the store's facts, even after retention purged the whole
+//! ledger. On SQLite (one file, two handles) and on PostgreSQL (two connection pools on one
+//! schema) when `DATABASE_URL` is set at build time; and with a real second OS process (this test
+//! binary run again for one test) on both stores.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,9 @@ use std::time::Duration;
 use odoo_connect::connector::hubspot::HubSpot;
 use odoo_connect::flows::Flows;
 use odoo_connect::sync::pipeline::{Pipeline, RunReport};
-use odoo_connect::sync::store::{DeadLetterFilter, FailureClass, StateStore};
+use odoo_connect::sync::store::{
+    DeadLetterFilter, FailureClass, PurgeMode, RetentionPolicy, StateStore,
+};
 use odoo_connect::testkit::FakeOdoo;
 use serde_json::json;
 
@@ -71,13 +74,25 @@ where
         .unwrap()
 }
 
-/// Books the sample deals with `first`, then runs the time, release and payment flows with a
+/// Books the sample deals with `first`, then (with `purge`) purges everything retention may
+/// (every period zero, long after), then runs the time, release and payment flows with a
 /// `second` worker whose `Flows` never booked anything; checks what it made in Odoo.
-async fn second_worker_finds_the_bookings<S>(first: Arc<S>, second: Arc<S>)
+async fn second_worker_finds_the_bookings<S>(first: Arc<S>, second: Arc<S>, purge: bool)
 where
     S: StateStore + ?Sized + 'static,
 {
-    let (fake, hub, _a) = book_sample_deals(first).await;
+    let (fake, hub, _a) = book_sample_deals(first.clone()).await;
+    if purge {
+        let later = chrono::Utc::now() + chrono::Duration::days(1000);
+        let purged = RetentionPolicy::uniform(Duration::ZERO)
+            .purge(&*first, later, PurgeMode::Delete)
+            .await
+            .unwrap();
+        assert!(
+            purged.ledger > 0,
+            "the booking's effects were purged: {purged:?}"
+        );
+    }
 
     // Another process: its own Odoo client, flows and store handle; an empty book.
     let odoo = flows_setup::odoo_connect_client(&fake).unwrap();
@@ -115,7 +130,7 @@ where
 
     // A third process, writing to the CRM and with an empty book, registers a payment and
     // reports it on the deal: it finds the contract paid from the invoice's origin (the sale
-    // order's number) in the ledger.
+    // order's number) in the facts.
     let hubspot = HubSpot::builder(fake_hubspot::TOKEN)
         .base_url(hub.uri())
         .legal_entity("firm-eu".parse().unwrap())
@@ -155,7 +170,7 @@ where
         hub.properties("1001")["odoo_last_payment_reference"],
         json!(inv.number.clone().unwrap())
     );
-    assert_eq!(c.book().all().len(), 1, "learnt from the ledger");
+    assert_eq!(c.book().all().len(), 1, "learnt from the facts");
 }
 
 #[tokio::test]
@@ -166,7 +181,21 @@ async fn a_second_process_on_sqlite_bills_time_it_never_saw_booked() {
     let path = dir.join("state.sqlite");
     let first = Arc::new(SqliteStore::open(&path).await.unwrap());
     let second = Arc::new(SqliteStore::open(&path).await.unwrap());
-    second_worker_finds_the_bookings(first, second).await;
+    second_worker_finds_the_bookings(first, second, false).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The point of facts: retention purges the ledger (here all of it), and time and payments
+/// that come later still find their booking.
+#[tokio::test]
+async fn bookings_survive_a_purge_of_the_whole_ledger() {
+    use odoo_connect::store::sqlite::SqliteStore;
+    let dir = std::env::temp_dir().join(format!("oc-purged-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let first = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let second = Arc::new(SqliteStore::open(&path).await.unwrap());
+    second_worker_finds_the_bookings(first, second, true).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -191,7 +220,7 @@ async fn a_second_process_on_postgres_bills_time_it_never_saw_booked() {
     };
     let first = Arc::new(open().await.unwrap());
     let second = Arc::new(open().await.unwrap());
-    second_worker_finds_the_bookings(first, second).await;
+    second_worker_finds_the_bookings(first, second, true).await;
     if let Ok(pool) = sqlx::PgPool::connect(&url).await {
         let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
             .execute(&pool)
@@ -377,4 +406,58 @@ async fn another_os_process_on_postgres_bills_and_releases_what_this_one_booked(
             .execute(&pool)
             .await;
     }
+}
+
+/// A store upgraded from a release that kept the bookings as done ledger entries: a worker with
+/// an empty book finds them there, bills the time, and records them as facts.
+#[tokio::test]
+async fn bookings_left_in_the_ledger_by_an_earlier_release_are_found_and_become_facts() {
+    use odoo_connect::store::memory::MemoryStore;
+    use odoo_connect::sync::envelope::IdempotencyKey;
+    use odoo_connect::sync::store::{Begin, FactFilter, FactKind, Facts, IdempotencyLedger};
+
+    let booked_on = Arc::new(MemoryStore::new());
+    let (fake, _hub, a) = book_sample_deals(booked_on.clone()).await;
+    // What an earlier release wrote instead of facts.
+    let upgraded = Arc::new(MemoryStore::new());
+    for b in a.book().all() {
+        let value = serde_json::to_value(&b).unwrap();
+        for (entity, id) in [
+            ("contract", b.contract.key.as_str()),
+            ("project", b.project.as_str()),
+            ("sale_order", b.order_name.as_str()),
+        ] {
+            let key = IdempotencyKey::for_effect(entity, id, "booked", "remember").unwrap();
+            let Begin::New(claim) = upgraded
+                .begin(&key, &json!({"op": "remember"}), Duration::from_secs(60))
+                .await
+                .unwrap()
+            else {
+                panic!("a new claim");
+            };
+            upgraded.complete(&claim, &value).await.unwrap();
+        }
+    }
+    let bookings = FactFilter::kind(FactKind::named("booking"));
+    assert!(
+        upgraded
+            .list_facts(&bookings)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let odoo = flows_setup::odoo_connect_client(&fake).unwrap();
+    let settings = flows_setup::setup().unwrap().apply(&odoo).await.unwrap();
+    let b = Flows::connect(odoo, settings).await.unwrap();
+    let pb = flows_setup::pipeline(&b, upgraded.clone());
+    let r = bill_time(&b, &pb).await;
+    assert_eq!((r.done, r.held), (4, 1), "{r:?}");
+    assert_eq!(b.book().all().len(), 3, "learnt from the ledger");
+    assert_eq!(
+        upgraded.list_facts(&bookings).await.unwrap().items.len(),
+        3,
+        "recorded as facts"
+    );
 }

@@ -46,6 +46,7 @@ mod mutants {
         NoRedaction,
         LanesIgnored,
         FilterIgnored,
+        FactsAlwaysNew,
     }
 
     #[derive(Clone, Debug)]
@@ -193,6 +194,29 @@ mod mutants {
     }
 
     #[async_trait]
+    impl Facts for Broken {
+        async fn record_fact(
+            &self,
+            key: &FactKey,
+            aliases: &[FactSubject],
+            value: &Value,
+        ) -> StoreResult<Recorded> {
+            if self.fault == Fault::FactsAlwaysNew {
+                // Pretends every write is the first.
+                let recorded = self.inner.record_fact(key, aliases, value).await?;
+                return Ok(Recorded::New(recorded.into_fact()));
+            }
+            self.inner.record_fact(key, aliases, value).await
+        }
+        async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+            self.inner.fact(key).await
+        }
+        async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+            self.inner.list_facts(filter).await
+        }
+    }
+
+    #[async_trait]
     impl AuditLog for Broken {
         async fn append(&self, event: AuditEvent) -> StoreResult<u64> {
             self.inner.append(event).await
@@ -220,13 +244,14 @@ mod mutants {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_suite_catches_broken_stores() {
-        let cases: [(Fault, &str); 6] = [
+        let cases: [(Fault, &str); 7] = [
             (Fault::RetryIgnoresDelay, "retry_later_respects_not_before"),
             (Fault::BeginAlwaysNew, "ledger_lifecycle"),
             (Fault::CheckpointWithoutCas, "checkpoint_compare_and_set"),
             (Fault::NoRedaction, "audit_order_and_redaction"),
             (Fault::LanesIgnored, "per_lane_order"),
             (Fault::FilterIgnored, "dead_letter_park_list_replay"),
+            (Fault::FactsAlwaysNew, "facts_first_write_wins"),
         ];
         for (fault, property) in cases {
             let report = conformance::run_all(&BrokenFactory(fault)).await;

@@ -171,7 +171,46 @@ async fn workers_starting_together_migrate_once() {
         store.close().await;
     }
     drop_schemas(&url, std::slice::from_ref(&schema)).await;
-    assert_eq!(versions, vec![2, 2, 2, 2]);
+    assert_eq!(versions, vec![3, 3, 3, 3]);
+}
+
+#[tokio::test]
+#[cfg_attr(
+    no_database,
+    ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+)]
+async fn a_version_2_schema_gains_facts_and_keeps_its_data() {
+    use odoo_connect::sync::store::{FactKey, FactKind, FactSubject, Facts};
+    use serde_json::json;
+    let Some(url) = database_url() else { return };
+    let schema = random_schema();
+    let open = || PostgresStore::builder(&url).schema(&schema).connect();
+    let store = open().await.expect("connect");
+    let msg = message("contract", "1", 1).expect("message");
+    store.enqueue(&msg).await.expect("enqueue");
+    // Back to what version 2 had.
+    sqlx::raw_sql(&format!(
+        "DROP TABLE \"{schema}\".oc_facts;
+         DELETE FROM \"{schema}\".oc_schema_version WHERE version = 3;"
+    ))
+    .execute(store.pool())
+    .await
+    .expect("back to version 2");
+    store.close().await;
+
+    let store = open().await.expect("reconnect");
+    let version = store.schema_version().await.expect("version");
+    let kept = store.get(msg.id).await.expect("get").is_some();
+    let key = FactKey::new(
+        FactKind::named("booking"),
+        FactSubject::for_record("contract", "1").expect("subject"),
+    );
+    let recorded = store.record_fact(&key, &[], &json!({"order": 7})).await;
+    store.close().await;
+    drop_schemas(&url, std::slice::from_ref(&schema)).await;
+    assert_eq!(version, 3);
+    assert!(kept, "the queue kept its message");
+    assert!(recorded.expect("record").is_new());
 }
 
 /// What the workers saw, shared between them.

@@ -112,10 +112,10 @@ async fn schema_version_is_recorded_and_reopen_does_not_migrate_twice() {
     let dir = TempDir::new();
     let path = dir.0.join("state.db");
     let a = SqliteStore::open(&path).await.expect("open");
-    assert_eq!(a.schema_version().await.expect("version"), 2);
+    assert_eq!(a.schema_version().await.expect("version"), 3);
     a.close().await;
     let b = SqliteStore::open(&path).await.expect("reopen");
-    assert_eq!(b.schema_version().await.expect("version"), 2);
+    assert_eq!(b.schema_version().await.expect("version"), 3);
 }
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn a_newer_schema_is_refused() {
     match SqliteStore::open(&path).await {
         Err(StoreError::UnsupportedSchema {
             found: 99,
-            supported: 2,
+            supported: 3,
         }) => {}
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
@@ -234,6 +234,8 @@ async fn a_version_1_file_is_migrated_with_its_data() {
             .await
             .expect("connect");
         for sql in [
+            "DROP TABLE oc_facts",
+            "DELETE FROM oc_schema_version WHERE version = 3",
             "DROP INDEX oc_queue_finished",
             "DROP TRIGGER oc_audit_no_delete",
             "DROP TABLE oc_purge",
@@ -246,6 +248,63 @@ async fn a_version_1_file_is_migrated_with_its_data() {
         }
     }
     let store = SqliteStore::open(&path).await.expect("reopen");
-    assert_eq!(store.schema_version().await.expect("version"), 2);
+    assert_eq!(store.schema_version().await.expect("version"), 3);
     assert!(store.get(msg.id).await.expect("get").is_some());
+}
+
+#[tokio::test]
+async fn a_version_2_file_gains_facts_and_keeps_its_data() {
+    use odoo_connect::sync::envelope::IdempotencyKey;
+    use odoo_connect::sync::store::{
+        Begin, FactKey, FactKind, FactSubject, Facts, IdempotencyLedger,
+    };
+    use serde_json::json;
+    let dir = TempDir::new();
+    let path = dir.0.join("state.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let msg = numbered(1);
+    store.enqueue(&msg).await.expect("enqueue");
+    let effect = IdempotencyKey::for_effect("contract", "1", "won", "sale-order").expect("key");
+    let Begin::New(claim) = store
+        .begin(&effect, &json!({}), std::time::Duration::from_secs(60))
+        .await
+        .expect("begin")
+    else {
+        panic!("a new claim");
+    };
+    store
+        .complete(&claim, &json!({"id": 7}))
+        .await
+        .expect("complete");
+    store.close().await;
+    {
+        // Back to what version 2 had.
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connect");
+        for sql in [
+            "DROP TABLE oc_facts",
+            "DELETE FROM oc_schema_version WHERE version = 3",
+        ] {
+            sqlx::query(sql).execute(&mut c).await.expect(sql);
+        }
+    }
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(store.schema_version().await.expect("version"), 3);
+    assert!(store.get(msg.id).await.expect("get").is_some());
+    assert!(store.entry(&effect).await.expect("entry").is_some());
+    let key = FactKey::new(
+        FactKind::named("booking"),
+        FactSubject::for_record("contract", "1").expect("subject"),
+    );
+    let recorded = store
+        .record_fact(&key, &[], &json!({"order": 7}))
+        .await
+        .expect("record");
+    assert!(recorded.is_new());
+    assert_eq!(
+        store.fact(&key).await.expect("read").map(|f| f.value),
+        Some(json!({"order": 7}))
+    );
 }

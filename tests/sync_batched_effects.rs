@@ -677,8 +677,9 @@ mod store {
     use odoo_connect::sync::envelope::MessageId;
     use odoo_connect::sync::store::{
         AuditEvent, AuditLog, AuditQuery, AuditRecord, Checkpoint, CheckpointKey, Checkpoints,
-        DeadLetter, DeadLetterId, Failure, Lease, LeasedMessage, PurgeMode, QueueFilter, QueuePage,
-        QueueStats, QueuedMessage, ReasonCount, WorkQueue,
+        DeadLetter, DeadLetterId, FactFilter, FactKey, FactPage, FactSubject, Facts, Failure,
+        Lease, LeasedMessage, PurgeMode, QueueFilter, QueuePage, QueueStats, QueuedMessage,
+        ReasonCount, Recorded, StoredFact, WorkQueue,
     };
 
     #[async_trait]
@@ -761,6 +762,24 @@ mod store {
         }
         async fn count_by_reason(&self) -> StoreResult<Vec<ReasonCount>> {
             self.inner.count_by_reason().await
+        }
+    }
+
+    #[async_trait]
+    impl Facts for Counting {
+        async fn record_fact(
+            &self,
+            key: &FactKey,
+            aliases: &[FactSubject],
+            value: &Value,
+        ) -> StoreResult<Recorded> {
+            self.inner.record_fact(key, aliases, value).await
+        }
+        async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+            self.inner.fact(key).await
+        }
+        async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+            self.inner.list_facts(filter).await
         }
     }
 

@@ -517,9 +517,10 @@ mod logged {
     use chrono::{DateTime, Utc};
     use odoo_connect::sync::store::{
         AuditEvent, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
-        Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
-        IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, PurgeMode, QueueFilter, QueuePage,
-        QueueStats, QueuedMessage, ReasonCount, StoreResult,
+        Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, FactFilter,
+        FactKey, FactPage, FactSubject, Facts, Failure, IdempotencyLedger, Lease, LeasedMessage,
+        LedgerEntry, PurgeMode, QueueFilter, QueuePage, QueueStats, QueuedMessage, ReasonCount,
+        Recorded, StoreResult, StoredFact,
     };
     use serde_json::Value;
 
@@ -665,6 +666,24 @@ mod logged {
             mode: PurgeMode,
         ) -> StoreResult<u64> {
             self.inner.purge_dead_letters(before, mode).await
+        }
+    }
+
+    #[async_trait]
+    impl<S: StateStore + ?Sized> Facts for Logged<S> {
+        async fn record_fact(
+            &self,
+            key: &FactKey,
+            aliases: &[FactSubject],
+            value: &Value,
+        ) -> StoreResult<Recorded> {
+            self.inner.record_fact(key, aliases, value).await
+        }
+        async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+            self.inner.fact(key).await
+        }
+        async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+            self.inner.list_facts(filter).await
         }
     }
 

@@ -63,7 +63,7 @@ use odoo_connect_sync::envelope::{
 };
 use odoo_connect_sync::pipeline::{Pipeline, PipelineBuilder};
 use odoo_connect_sync::step::{Step, StepContext, StepResult, Stop};
-use odoo_connect_sync::store::StateStore;
+use odoo_connect_sync::store::{FactKind, FactSubject, FactsExt, StateStore, StoreError};
 
 pub use deal::{WonDeal, won_deals};
 pub use odoo_ids::FlowSettings;
@@ -314,8 +314,10 @@ pub fn correlation_for(contract: &ContractKey) -> CorrelationId {
 
 /// A contract booked in Odoo, with what the other flows need to find it.
 ///
-/// The lead-to-project flow records it in the state store's ledger too, so that any worker
-/// (another process of a PostgreSQL deployment, or this one after a restart) finds it.
+/// The lead-to-project flow records it in the state store's facts too (kind `booking`, by
+/// contract, project and sale order number), so that any worker (another process of a
+/// PostgreSQL deployment, or this one after a restart) finds it, however long after: facts are
+/// never purged by retention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BookedContract {
@@ -379,61 +381,42 @@ pub struct PaymentRegistered {
     pub contracts: Vec<ContractKey>,
 }
 
-/// The ledger keys under which a booked contract is remembered: by contract, by project and by
-/// sale order number.
-fn booked_keys(booked: &BookedContract) -> Vec<IdempotencyKey> {
-    let order = (!booked.order_name.is_empty())
-        .then(|| order_key(&booked.order_name))
-        .flatten();
-    [
-        IdempotencyKey::for_effect(
-            "contract",
-            booked.contract.key.as_str(),
-            "booked",
-            "remember",
-        )
-        .ok(),
-        IdempotencyKey::for_effect("project", booked.project.as_str(), "booked", "remember").ok(),
-        order,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+impl odoo_connect_sync::store::Fact for BookedContract {
+    /// `booking`: one per contract, found by its contract, its project and its sale order.
+    const KIND: FactKind = FactKind::named("booking");
 }
 
-/// The ledger key of a booking by its sale order's number (an invoice's `invoice_origin`).
-fn order_key(order_name: &str) -> Option<IdempotencyKey> {
-    IdempotencyKey::for_effect("sale_order", order_name, "booked", "remember").ok()
+/// The subject of a booking by its contract.
+fn contract_subject(contract: &ContractKey) -> Result<FactSubject, StoreError> {
+    FactSubject::for_record("contract", contract.as_str())
 }
 
-/// Records `booked` in the ledger of the step's state store (once; a later booking of the same
-/// contract keeps the first record).
+/// The subject of a booking by its project.
+fn project_subject(project: &ProjectKey) -> Result<FactSubject, StoreError> {
+    FactSubject::for_record("project", project.as_str())
+}
+
+/// The subject of a booking by its sale order's number (an invoice's `invoice_origin`).
+fn order_subject(order_name: &str) -> Result<FactSubject, StoreError> {
+    FactSubject::for_record("sale_order", order_name)
+}
+
+/// Records `booked` as a fact of the step's state store, under its contract, with its project
+/// and its sale order number as aliases (once: a later booking of the same contract keeps the
+/// first record). Facts are never purged, so time and payments find the booking however late
+/// they come.
 pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> StepResult {
-    let value = serde_json::to_value(booked)
-        .map_err(|e| Stop::bad_data("cannot record the booking", &e))?;
-    for k in booked_keys(booked) {
-        let begin = cx
-            .ledger()
-            .begin(&k, &serde_json::json!({"op": "remember"}), cx.claim_for)
-            .await?;
-        match begin {
-            odoo_connect_sync::store::Begin::New(claim)
-            | odoo_connect_sync::store::Begin::Resumed { claim, .. } => {
-                cx.ledger().complete(&claim, &value).await?
-            }
-            odoo_connect_sync::store::Begin::InFlight { .. } => {
-                return Err(Stop::retry(format!(
-                    "`{k}` is being recorded by another worker"
-                )));
-            }
-            _ => {}
-        }
+    let subject = contract_subject(&booked.contract.key)?;
+    let mut aliases = vec![project_subject(&booked.project)?];
+    if !booked.order_name.is_empty() {
+        aliases.push(order_subject(&booked.order_name)?);
     }
+    cx.facts().remember(&subject, &aliases, booked).await?;
     Ok(())
 }
 
 /// A booked contract by contract key or by project, from this process's book or, when another
-/// worker booked it, from the ledger (then kept in the book).
+/// worker booked it, from the facts (then kept in the book).
 pub(crate) async fn recall(
     f: &Flows,
     cx: &StepContext,
@@ -446,19 +429,23 @@ pub(crate) async fn recall(
     if let Some(b) = project.and_then(|p| f.inner.book.by_project(p)) {
         return Ok(Some(b));
     }
-    let keys = [
-        contract.and_then(|c| {
-            IdempotencyKey::for_effect("contract", c.as_str(), "booked", "remember").ok()
-        }),
-        project.and_then(|p| {
-            IdempotencyKey::for_effect("project", p.as_str(), "booked", "remember").ok()
-        }),
+    // A key that cannot be a subject names no booking.
+    let subjects = [
+        contract.and_then(|c| contract_subject(c).ok()),
+        project.and_then(|p| project_subject(p).ok()),
     ];
-    recall_from_ledger(f, cx, keys.into_iter().flatten()).await
+    if let Some(b) = recall_from_facts(f, cx, subjects.into_iter().flatten()).await? {
+        return Ok(Some(b));
+    }
+    let legacy = [
+        contract.map(|c| ("contract", c.as_str())),
+        project.map(|p| ("project", p.as_str())),
+    ];
+    recall_from_legacy_ledger(f, cx, legacy.into_iter().flatten()).await
 }
 
 /// A booked contract by its sale order's number (an invoice's `invoice_origin`), from this
-/// process's book or the ledger.
+/// process's book or the facts.
 pub(crate) async fn recall_by_order(
     f: &Flows,
     cx: &StepContext,
@@ -467,23 +454,47 @@ pub(crate) async fn recall_by_order(
     if let Some(b) = f.inner.book.by_order_name(order_name) {
         return Ok(Some(b));
     }
-    recall_from_ledger(f, cx, order_key(order_name)).await
+    if let Some(b) = recall_from_facts(f, cx, order_subject(order_name).ok()).await? {
+        return Ok(Some(b));
+    }
+    recall_from_legacy_ledger(f, cx, [("sale_order", order_name)]).await
 }
 
-async fn recall_from_ledger(
+async fn recall_from_facts(
     f: &Flows,
     cx: &StepContext,
-    keys: impl IntoIterator<Item = IdempotencyKey>,
+    subjects: impl IntoIterator<Item = FactSubject>,
 ) -> StepResult<Option<BookedContract>> {
-    for k in keys {
-        let entry = cx.ledger().entry(&k).await?;
-        if let Some(value) = entry.and_then(|e| e.outcome) {
-            let b = serde_json::from_value::<BookedContract>(value).map_err(|e| {
-                Stop::bad_data(&format!("the recorded booking of `{k}` cannot be read"), &e)
-            })?;
+    for subject in subjects {
+        if let Some(b) = cx.facts().recall::<BookedContract>(&subject).await? {
             f.inner.book.insert(b.clone());
             return Ok(Some(b));
         }
+    }
+    Ok(None)
+}
+
+/// A booking recorded by a release before facts, as a done ledger entry keyed
+/// `<entity>:<id>:booked:remember`, until retention purges it: recorded as a fact when found, so
+/// that it outlives that entry. Read only; nothing writes these keys any more.
+async fn recall_from_legacy_ledger(
+    f: &Flows,
+    cx: &StepContext,
+    keys: impl IntoIterator<Item = (&'static str, &str)>,
+) -> StepResult<Option<BookedContract>> {
+    for (entity, id) in keys {
+        let Ok(k) = IdempotencyKey::for_effect(entity, id, "booked", "remember") else {
+            continue;
+        };
+        let Some(value) = cx.ledger().entry(&k).await?.and_then(|e| e.outcome) else {
+            continue;
+        };
+        let b = serde_json::from_value::<BookedContract>(value).map_err(|e| {
+            Stop::bad_data(&format!("the recorded booking of `{k}` cannot be read"), &e)
+        })?;
+        remember(cx, &b).await?;
+        f.inner.book.insert(b.clone());
+        return Ok(Some(b));
     }
     Ok(None)
 }

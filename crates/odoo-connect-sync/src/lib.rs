@@ -23,7 +23,8 @@
 //!   crashes: [`create_once`](effect::create_once), [`BatchedCreate`](effect::BatchedCreate),
 //!   [`ensure`](effect::ensure).
 //! - [`store`]: the durable state behind traits (work queue with per-lane order, idempotency
-//!   ledger, checkpoints, dead letters, audit log) and its backends: [`store::memory`], and
+//!   ledger, checkpoints, dead letters, audit log, and [facts](store::Facts): what is known about
+//!   the world, typed and never purged) and its backends: [`store::memory`], and
 //!   `store::sqlite` and `store::postgres` with their features.
 //! - [`ownership`]: which system owns which field; echo suppression.
 //! - [`reconcile`]: what differs between a connector's records and Odoo's.

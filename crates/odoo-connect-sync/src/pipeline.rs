@@ -564,6 +564,7 @@ impl<S: StateStore + ?Sized + 'static> PipelineBuilder<S> {
                 name: self.name,
                 ledger: as_ledger(self.store.clone()),
                 audit: as_audit(self.store.clone()),
+                facts: as_facts(self.store.clone()),
                 store: self.store,
                 steps: self
                     .steps
@@ -601,6 +602,7 @@ struct Inner<S: ?Sized> {
     /// effects batched across its messages (`BatchedCreate`) see one ledger.
     ledger: Arc<dyn crate::store::IdempotencyLedger>,
     audit: Arc<dyn crate::store::AuditLog>,
+    facts: Arc<dyn crate::store::Facts>,
     clock: SharedClock,
     gauges_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -1129,7 +1131,8 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
             ..
         } = msg;
         // The step owns the envelope; the settling below reads it back from the context.
-        let mut cx = StepContext::new(envelope, attempts, ledger, audit);
+        let mut cx =
+            StepContext::new(envelope, attempts, ledger, audit).with_facts(inner.facts.clone());
         cx.claim_for = inner.lease_for;
         let mut final_outcome = Outcome::Done;
         let mut last_step: &str = "";
@@ -1379,9 +1382,38 @@ fn as_audit<S: StateStore + ?Sized + 'static>(s: Arc<S>) -> Arc<dyn crate::store
     Arc::new(AuditRef(s))
 }
 
+fn as_facts<S: StateStore + ?Sized + 'static>(s: Arc<S>) -> Arc<dyn crate::store::Facts> {
+    Arc::new(FactsRef(s))
+}
+
 /// Lends a store's ledger as a trait object (a `dyn StateStore` cannot be upcast on older Rust).
 struct LedgerRef<S: ?Sized>(Arc<S>);
 struct AuditRef<S: ?Sized>(Arc<S>);
+struct FactsRef<S: ?Sized>(Arc<S>);
+
+#[async_trait::async_trait]
+impl<S: StateStore + ?Sized> crate::store::Facts for FactsRef<S> {
+    async fn record_fact(
+        &self,
+        key: &crate::store::FactKey,
+        aliases: &[crate::store::FactSubject],
+        value: &Value,
+    ) -> crate::store::StoreResult<crate::store::Recorded> {
+        self.0.record_fact(key, aliases, value).await
+    }
+    async fn fact(
+        &self,
+        key: &crate::store::FactKey,
+    ) -> crate::store::StoreResult<Option<crate::store::StoredFact>> {
+        self.0.fact(key).await
+    }
+    async fn list_facts(
+        &self,
+        filter: &crate::store::FactFilter,
+    ) -> crate::store::StoreResult<crate::store::FactPage> {
+        self.0.list_facts(filter).await
+    }
+}
 
 #[async_trait::async_trait]
 impl<S: StateStore + ?Sized> crate::store::IdempotencyLedger for LedgerRef<S> {

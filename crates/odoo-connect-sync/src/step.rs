@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::envelope::JsonEnvelope;
-use crate::store::{AuditEvent, AuditKind, AuditLog, IdempotencyLedger};
+use crate::store::{AuditEvent, AuditKind, AuditLog, Facts, IdempotencyLedger};
 use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_core::key::LegalEntityKey;
 use odoo_connect_core::retry::Retryable;
@@ -461,7 +461,7 @@ impl Router {
 }
 
 /// What a step sees and may change: the message, values passed between steps, the route, and
-/// the stores for idempotent effects and the audit trail.
+/// the stores for idempotent effects, the audit trail and facts.
 pub struct StepContext {
     /// The message.
     pub envelope: JsonEnvelope,
@@ -477,6 +477,7 @@ pub struct StepContext {
     pub(crate) pending_audit: Vec<AuditEvent>,
     pub(crate) ledger: Arc<dyn IdempotencyLedger>,
     pub(crate) audit: Arc<dyn AuditLog>,
+    pub(crate) facts: Arc<dyn Facts>,
 }
 
 impl fmt::Debug for StepContext {
@@ -489,8 +490,44 @@ impl fmt::Debug for StepContext {
     }
 }
 
+/// The facts of a context built without any: every call is refused as unsupported.
+struct NoFacts;
+
+#[async_trait]
+impl Facts for NoFacts {
+    async fn record_fact(
+        &self,
+        _key: &crate::store::FactKey,
+        _aliases: &[crate::store::FactSubject],
+        _value: &Value,
+    ) -> crate::store::StoreResult<crate::store::Recorded> {
+        Err(NO_FACTS)
+    }
+
+    async fn fact(
+        &self,
+        _key: &crate::store::FactKey,
+    ) -> crate::store::StoreResult<Option<crate::store::StoredFact>> {
+        Err(NO_FACTS)
+    }
+
+    async fn list_facts(
+        &self,
+        _filter: &crate::store::FactFilter,
+    ) -> crate::store::StoreResult<crate::store::FactPage> {
+        Err(NO_FACTS)
+    }
+}
+
+const NO_FACTS: crate::store::StoreError = crate::store::StoreError::Unsupported {
+    what: "facts in a step context built without them (StepContext::with_facts)",
+};
+
 impl StepContext {
-    /// A context for a message (used by pipelines, and by tests of single steps).
+    /// A context for a message (used by pipelines, and by tests of single steps). It has no
+    /// facts store until [`StepContext::with_facts`] gives it one: until then
+    /// [`StepContext::facts`] answers [`StoreError::Unsupported`](crate::store::StoreError::Unsupported).
+    /// A pipeline's contexts have their store's facts.
     pub fn new(
         envelope: JsonEnvelope,
         attempt: u32,
@@ -506,12 +543,25 @@ impl StepContext {
             pending_audit: Vec::new(),
             ledger,
             audit,
+            facts: Arc::new(NoFacts),
         }
+    }
+
+    /// Gives the context the facts store `facts`.
+    pub fn with_facts(mut self, facts: Arc<dyn Facts>) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// The idempotency ledger.
     pub fn ledger(&self) -> &Arc<dyn IdempotencyLedger> {
         &self.ledger
+    }
+
+    /// The facts store: what is known about the world, never purged (read and write typed
+    /// facts through [`FactsExt`](crate::store::FactsExt)).
+    pub fn facts(&self) -> &Arc<dyn Facts> {
+        &self.facts
     }
 
     /// Adds an event about this message to the audit trail. The pipeline writes a batch's events

@@ -43,9 +43,10 @@ use odoo_connect_sync::envelope::{
 use odoo_connect_sync::key::LegalEntityKey;
 use odoo_connect_sync::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, Begin, CheckpointKey, Checkpoints, Claim, Clock,
-    DeadLetterFilter, DeadLetters, Failure, FailureClass, IdempotencyLedger, LedgerState,
-    ManualClock, MessageState, PurgeMode, PurgeReport, QueueFilter, QueueState, REDACTED, Redactor,
-    RetentionPolicy, StateStore, StoreError, StoreOptions, StoreResult, WorkQueue,
+    DeadLetterFilter, DeadLetters, FactFilter, FactKey, FactKind, FactPage, FactSubject, Facts,
+    Failure, FailureClass, IdempotencyLedger, LedgerState, ManualClock, MessageState, PurgeMode,
+    PurgeReport, QueueFilter, QueueState, REDACTED, Redactor, RetentionPolicy, StateStore,
+    StoreError, StoreOptions, StoreResult, WorkQueue,
 };
 
 /// Makes stores for the suite.
@@ -211,6 +212,10 @@ pub async fn run_all<F: StoreFactory>(factory: &F) -> Report {
         release_gives_leases_back,
         queue_listing_filters_and_pages,
         retention_purges_only_what_it_may,
+        facts_first_write_wins,
+        facts_listing_pages,
+        facts_survive_every_purge,
+        facts_concurrent_record,
     );
     report
 }
@@ -1845,6 +1850,277 @@ pub async fn retention_purges_only_what_it_may<F: StoreFactory>(f: &F) -> CheckR
         again,
         PurgeReport::default(),
         "a second purge finds nothing"
+    );
+    Ok(Outcome::Passed)
+}
+
+const BOOKING: FactKind = FactKind::named("booking");
+const OTHER: FactKind = FactKind::named("other");
+
+fn subject(entity: &'static str, id: &str) -> Result<FactSubject, CheckFailure> {
+    Ok(FactSubject::for_record(entity, id)?)
+}
+
+fn booking(entity: &'static str, id: &str) -> Result<FactKey, CheckFailure> {
+    Ok(FactKey::new(BOOKING, subject(entity, id)?))
+}
+
+/// A fact is written once: the first write wins, a later write of the same key (or of one of
+/// its aliases) returns the fact kept, an absent key is `None`; an alias finds the fact itself,
+/// and an alias already taken stays with its first fact; kinds do not meet.
+pub async fn facts_first_write_wins<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let key = booking("contract", "42")?;
+    let (by_project, by_order) = (subject("project", "p-42")?, subject("sale_order", "S1")?);
+    ensure!(
+        s.fact(&key).await?.is_none(),
+        "absent before it is recorded"
+    );
+
+    let first = s
+        .record_fact(
+            &key,
+            &[by_project.clone(), by_order.clone(), key.subject.clone()],
+            &json!({"order": 7}),
+        )
+        .await?;
+    ensure!(first.is_new(), "first write is new: {first:?}");
+    ensure_eq!(first.fact().value, json!({"order": 7}), "value");
+    ensure_eq!(first.fact().subject, key.subject, "subject");
+    ensure_eq!(first.fact().recorded_at, clock.now(), "recorded at");
+
+    clock.advance(MIN);
+    let again = s.record_fact(&key, &[], &json!({"order": 8})).await?;
+    ensure!(!again.is_new(), "a second write is not new: {again:?}");
+    ensure_eq!(again.fact(), first.fact(), "the first write wins");
+    let read = s.fact(&key).await?;
+    ensure_eq!(read.as_ref(), Some(first.fact()), "read back");
+
+    for alias in [&by_project, &by_order] {
+        let by_alias = s.fact(&FactKey::new(BOOKING, alias.clone())).await?;
+        ensure_eq!(
+            by_alias.as_ref(),
+            Some(first.fact()),
+            "read by alias {alias}"
+        );
+    }
+    let via_alias = s
+        .record_fact(
+            &FactKey::new(BOOKING, by_order.clone()),
+            &[],
+            &json!({"order": 9}),
+        )
+        .await?;
+    ensure!(!via_alias.is_new(), "an alias is a key of its fact");
+    ensure_eq!(via_alias.fact(), first.fact(), "recorded under an alias");
+
+    let other = booking("contract", "43")?;
+    let second = s
+        .record_fact(
+            &other,
+            &[by_project.clone(), subject("sale_order", "S2")?],
+            &json!({"order": 10}),
+        )
+        .await?;
+    ensure!(second.is_new(), "another contract is new");
+    ensure_eq!(
+        s.fact(&FactKey::new(BOOKING, by_project.clone()))
+            .await?
+            .map(|f| f.subject),
+        Some(key.subject.clone()),
+        "an alias taken stays with its first fact"
+    );
+    ensure_eq!(
+        s.fact(&booking("sale_order", "S2")?)
+            .await?
+            .map(|f| f.value),
+        Some(json!({"order": 10})),
+        "the free alias of the second fact"
+    );
+
+    ensure!(
+        s.fact(&FactKey::new(OTHER, key.subject.clone()))
+            .await?
+            .is_none(),
+        "kinds do not meet"
+    );
+    let other_kind = s
+        .record_fact(&FactKey::new(OTHER, key.subject.clone()), &[], &json!(1))
+        .await?;
+    ensure!(
+        other_kind.is_new(),
+        "the same subject in another kind is new"
+    );
+    ensure!(
+        s.fact(&booking("contract", "44")?).await?.is_none(),
+        "absent is None"
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Facts of a kind are listed once each (not once per alias), in recording order, in pages.
+pub async fn facts_listing_pages<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let mut recorded = Vec::new();
+    for n in 0..5 {
+        let key = booking("contract", &format!("c{n}"))?;
+        let r = s
+            .record_fact(
+                &key,
+                &[subject("project", &format!("p{n}"))?],
+                &json!({ "n": n }),
+            )
+            .await?;
+        recorded.push(r.into_fact());
+        s.record_fact(
+            &FactKey::new(OTHER, subject("x", &n.to_string())?),
+            &[],
+            &json!(n),
+        )
+        .await?;
+        clock.advance(MIN);
+    }
+    let mut seen = Vec::new();
+    let mut filter = FactFilter::kind(BOOKING).limit(2);
+    let mut pages = 0;
+    loop {
+        let page = s.list_facts(&filter).await?;
+        pages += 1;
+        ensure!(page.items.len() <= 2, "a page holds at most the limit");
+        ensure!(
+            page.items.iter().all(|f| f.kind == BOOKING),
+            "only the kind asked for"
+        );
+        seen.extend(page.items);
+        match page.next {
+            Some(next) => filter = filter.after(next),
+            None => break,
+        }
+        ensure!(pages < 10, "paging ends");
+    }
+    ensure_eq!(seen, recorded, "every fact once, in recording order");
+    let positions: Vec<u64> = seen.iter().map(|f| f.position).collect();
+    ensure!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "positions grow: {positions:?}"
+    );
+    let other = s.list_facts(&FactFilter::kind(OTHER)).await?;
+    ensure_eq!(other.items.len(), 5, "the other kind");
+    ensure_eq!(other.next, None, "a page not full is the last");
+    let none = s
+        .list_facts(&FactFilter::kind(FactKind::named("nothing")))
+        .await?;
+    ensure_eq!(none, FactPage::default(), "an unknown kind lists nothing");
+    Ok(Outcome::Passed)
+}
+
+/// No purge touches facts: every retention mode, every period down to zero, a dry run and a
+/// delete, long after they were recorded; and facts survive a reopen.
+pub async fn facts_survive_every_purge<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let key = booking("contract", "42")?;
+    let alias = FactKey::new(BOOKING, subject("project", "p-42")?);
+    let recorded = s
+        .record_fact(
+            &key,
+            std::slice::from_ref(&alias.subject),
+            &json!({"order": 7}),
+        )
+        .await?
+        .into_fact();
+    let effect = IdempotencyKey::for_effect("contract", "42", "won", "sale-order")?;
+    if let Begin::New(c) = s.begin(&effect, &json!({}), MIN).await? {
+        s.complete(&c, &json!({"id": 7})).await?;
+    }
+
+    clock.advance(Duration::from_secs(1000 * 24 * 3600));
+    let everything = RetentionPolicy::uniform(Duration::ZERO);
+    for mode in [PurgeMode::DryRun, PurgeMode::Delete] {
+        everything.purge(&s, clock.now(), mode).await?;
+        RetentionPolicy::default()
+            .purge(&s, clock.now(), mode)
+            .await?;
+        let end = clock.now() + chrono::Duration::days(1);
+        s.purge_finished(end, mode).await?;
+        s.purge_ledger(end, mode).await?;
+        s.purge_dead_letters(end, mode).await?;
+        s.purge_audit(end, mode).await?;
+        let (by_key, by_alias) = (s.fact(&key).await?, s.fact(&alias).await?);
+        ensure_eq!(
+            by_key.as_ref(),
+            Some(&recorded),
+            "kept by a purge ({mode:?})"
+        );
+        ensure_eq!(
+            by_alias.as_ref(),
+            Some(&recorded),
+            "its alias kept by a purge ({mode:?})"
+        );
+    }
+    ensure!(
+        s.entry(&effect).await?.is_none(),
+        "the ledger entry beside it was purged"
+    );
+    ensure_eq!(
+        s.list_facts(&FactFilter::kind(BOOKING)).await?.items,
+        vec![recorded.clone()],
+        "listed after the purges"
+    );
+    if let Some(r) = f.reopen(&s, suite_options(&clock)?).await? {
+        drop(s);
+        ensure_eq!(
+            r.fact(&alias).await?,
+            Some(recorded),
+            "a fact survives a reopen"
+        );
+    }
+    Ok(Outcome::Passed)
+}
+
+/// Of concurrent writers of the same key (on two instances where the backend has them), exactly
+/// one records its value, and every writer gets that value back.
+pub async fn facts_concurrent_record<F: StoreFactory>(f: &F) -> CheckResult {
+    let (s, clock) = fresh(f).await?;
+    let second = f.reopen(&s, suite_options(&clock)?).await?;
+    for k in 0..5 {
+        let key = booking("contract", &k.to_string())?;
+        let alias = subject("project", &k.to_string())?;
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store_a = s.clone();
+            let store_b = second.clone();
+            let (key, aliases) = (key.clone(), [alias.clone()]);
+            tasks.push(tokio::spawn(async move {
+                let value = json!({ "writer": i });
+                match (i % 2, store_b) {
+                    (1, Some(b)) => b.record_fact(&key, &aliases, &value).await,
+                    _ => store_a.record_fact(&key, &aliases, &value).await,
+                }
+            }));
+        }
+        let mut new = Vec::new();
+        let mut values = HashSet::new();
+        for t in tasks {
+            match t.await {
+                Ok(Ok(r)) => {
+                    values.insert(r.fact().value.to_string());
+                    if r.is_new() {
+                        new.push(r.into_fact());
+                    }
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(e) => return Err(CheckFailure::new(format!("task failed: {e}"))),
+            }
+        }
+        ensure_eq!(new.len(), 1, "exactly one new record of key {k}");
+        ensure_eq!(values.len(), 1, "every writer sees one value for key {k}");
+        let stored = s.fact(&FactKey::new(BOOKING, alias)).await?;
+        ensure_eq!(stored.as_ref(), new.first(), "the stored value of key {k}");
+    }
+    ensure_eq!(
+        s.list_facts(&FactFilter::kind(BOOKING)).await?.items.len(),
+        5,
+        "one fact per key"
     );
     Ok(Outcome::Passed)
 }

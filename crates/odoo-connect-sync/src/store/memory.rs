@@ -13,10 +13,11 @@ use crate::envelope::IdempotencyKey;
 use crate::envelope::{JsonEnvelope, Lane, MessageId};
 use crate::store::{
     AuditEvent, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey, Checkpoints,
-    Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure, IdempotencyLedger,
-    Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, PurgeMode, QueueEntry,
-    QueueFilter, QueuePage, QueueStats, QueuedMessage, ReasonCount, Replay, StoreError,
-    StoreOptions, StoreResult, WorkQueue, add_duration,
+    Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, FactFilter, FactKey, FactKind,
+    FactPage, FactSubject, Facts, Failure, IdempotencyLedger, Lease, LeasedMessage, LedgerEntry,
+    LedgerState, MessageState, PurgeMode, QueueEntry, QueueFilter, QueuePage, QueueStats,
+    QueuedMessage, ReasonCount, Recorded, Replay, StoreError, StoreOptions, StoreResult,
+    StoredFact, WorkQueue, add_duration,
 };
 
 /// An in-memory state store. Cheap to clone: clones share the same state.
@@ -83,6 +84,19 @@ struct Inner {
     audit: Vec<AuditRecord>,
     /// The last audit sequence number given (records may have been purged since).
     audit_seq: u64,
+    /// Every key of every fact (subjects and aliases), per kind.
+    fact_keys: HashMap<(FactKind, FactSubject), FactSlot>,
+    /// The facts of each kind, by position.
+    facts: BTreeMap<(FactKind, u64), StoredFact>,
+    /// The last fact position given.
+    fact_seq: u64,
+}
+
+/// What a fact key names: a fact (at its position) or, as an alias, the fact of a subject.
+#[derive(Debug, Clone)]
+enum FactSlot {
+    Fact(u64),
+    Alias(FactSubject),
 }
 
 #[derive(Debug, Clone)]
@@ -877,5 +891,90 @@ impl AuditLog for MemoryStore {
             .take(query.effective_limit())
             .cloned()
             .collect())
+    }
+}
+
+impl Inner {
+    /// The fact a key names, following an alias.
+    fn fact(&self, key: &FactKey) -> Option<&StoredFact> {
+        let position = match self
+            .fact_keys
+            .get(&(key.kind.clone(), key.subject.clone()))?
+        {
+            FactSlot::Fact(p) => *p,
+            FactSlot::Alias(subject) => {
+                match self.fact_keys.get(&(key.kind.clone(), subject.clone()))? {
+                    FactSlot::Fact(p) => *p,
+                    FactSlot::Alias(_) => return None,
+                }
+            }
+        };
+        self.facts.get(&(key.kind.clone(), position))
+    }
+}
+
+#[async_trait]
+impl Facts for MemoryStore {
+    async fn record_fact(
+        &self,
+        key: &FactKey,
+        aliases: &[FactSubject],
+        value: &Value,
+    ) -> StoreResult<Recorded> {
+        let now = self.now();
+        let mut inner = self.lock();
+        if let Some(known) = inner.fact(key) {
+            return Ok(Recorded::Existing(known.clone()));
+        }
+        if inner
+            .fact_keys
+            .contains_key(&(key.kind.clone(), key.subject.clone()))
+        {
+            return Err(StoreError::Corrupt {
+                what: format!("fact {key}: an alias of a missing fact"),
+                source: None,
+            });
+        }
+        inner.fact_seq += 1;
+        let position = inner.fact_seq;
+        let fact = StoredFact {
+            kind: key.kind.clone(),
+            subject: key.subject.clone(),
+            value: value.clone(),
+            recorded_at: now,
+            position,
+        };
+        inner.fact_keys.insert(
+            (key.kind.clone(), key.subject.clone()),
+            FactSlot::Fact(position),
+        );
+        for alias in aliases {
+            inner
+                .fact_keys
+                .entry((key.kind.clone(), alias.clone()))
+                .or_insert_with(|| FactSlot::Alias(key.subject.clone()));
+        }
+        inner
+            .facts
+            .insert((key.kind.clone(), position), fact.clone());
+        Ok(Recorded::New(fact))
+    }
+
+    async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+        Ok(self.lock().fact(key).cloned())
+    }
+
+    async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+        let inner = self.lock();
+        let from = filter.after.map_or(0, |p| p.saturating_add(1));
+        let limit = filter.effective_limit();
+        let items = inner
+            .facts
+            .range((filter.kind.clone(), from)..)
+            .take_while(|((kind, _), _)| kind == &filter.kind)
+            .take(limit)
+            .map(|(_, f)| f.clone())
+            .collect();
+        Ok(FactPage::new(items, limit))
     }
 }

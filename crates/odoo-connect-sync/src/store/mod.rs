@@ -1,5 +1,5 @@
 //! The durable state of the sync layer, behind traits: a work queue, an idempotency ledger,
-//! checkpoints, dead letters and an audit log.
+//! checkpoints, dead letters, an audit log and facts.
 //!
 //! The backends are submodules:
 //!
@@ -42,17 +42,25 @@
 //!   [`WorkQueue::lease`]: it is quarantined into the dead letters (class technical, reason
 //!   `undecodable: ...`) with its raw stored bytes in [`DeadLetter::raw`], its lane is freed, and
 //!   the rest is leased.
+//! - **Facts** ([`Facts`]) are durable records of what is known about the world (a contract
+//!   booked as this sale order and this project), written once under a typed key (a
+//!   [`FactKind`] and a [`FactSubject`], with aliases): the first write wins. Keep there what
+//!   later messages must find whenever they come; the ledger records effects, not knowledge, and
+//!   is purged.
 //! - **Retention.** Nothing is deleted except by the `purge_*` methods ([`RetentionPolicy`] runs
 //!   them all): finished queue rows, done ledger entries, replayed dead letters and audit records
 //!   older than a cutoff. Open dead letters, unfinished messages and ledger entries that are not
-//!   done are never purged.
+//!   done are never purged, and facts are never purged at all: no purge method or policy
+//!   touches them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -679,8 +687,10 @@ impl PurgeMode {
 /// How long each kind of record is kept, for [`RetentionPolicy::purge`].
 ///
 /// Open dead letters, unfinished messages and ledger entries that are not done are kept whatever
-/// the policy says. The ledger should be kept longer than a message can be redelivered (a source
-/// read again from the start, a replay): it is what makes a repeated effect a no-op.
+/// the policy says, and [`Facts`] are never purged. The ledger should be kept longer than a
+/// message can be redelivered (a source read again from the start, a replay): it is what makes a
+/// repeated effect a no-op. What must be found later, however late, is a fact, not a ledger
+/// entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetentionPolicy {
@@ -743,6 +753,7 @@ impl RetentionPolicy {
     }
 
     /// Purges every table of `store` by this policy, as of `now`; returns the counts per table.
+    /// Facts are not purged.
     pub async fn purge<S: StateStore + ?Sized>(
         &self,
         store: &S,
@@ -1723,11 +1734,522 @@ pub trait AuditLog: Send + Sync {
     }
 }
 
-/// Everything the sync layer keeps: a backend implements the five traits and gets this one.
-pub trait StateStore: WorkQueue + IdempotencyLedger + Checkpoints + DeadLetters + AuditLog {}
+// ---------------------------------------------------------------------------------------------
+// Facts
+// ---------------------------------------------------------------------------------------------
+
+/// Longest [`FactKind`] accepted, in bytes.
+pub const MAX_FACT_KIND_LEN: usize = 64;
+/// Longest [`FactSubject`] accepted, in bytes.
+pub const MAX_FACT_SUBJECT_LEN: usize = 256;
+
+const fn fact_kind_is_valid(name: &str) -> bool {
+    let b = name.as_bytes();
+    if b.is_empty() || b.len() > MAX_FACT_KIND_LEN || !b[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-' || c == b'.') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// What a fact records, a name fixed in the code (`booking`): a lowercase ASCII letter, then
+/// lowercase letters, digits, `_`, `-` or `.`, at most [`MAX_FACT_KIND_LEN`] bytes.
+///
+/// Declare each kind as a constant, so that a bad name fails the build:
+///
+/// ```
+/// use odoo_connect_sync::store::FactKind;
+///
+/// const BOOKING: FactKind = FactKind::named("booking");
+/// assert_eq!(BOOKING.as_str(), "booking");
+/// assert!(FactKind::parse("Booking").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FactKind(Cow<'static, str>);
+
+impl FactKind {
+    /// The kind named `name`.
+    ///
+    /// # Panics
+    ///
+    /// When `name` breaks the rules; in a `const` (as it is meant to be used) that is a build
+    /// error, never a panic at run time. Use [`FactKind::parse`] for a name read from data.
+    pub const fn named(name: &'static str) -> Self {
+        assert!(
+            fact_kind_is_valid(name),
+            "a fact kind is [a-z][a-z0-9_.-]*, at most 64 bytes"
+        );
+        FactKind(Cow::Borrowed(name))
+    }
+
+    /// Validates a kind read from data (a command line); [`StoreError::InvalidArgument`] when it
+    /// breaks the rules.
+    pub fn parse(name: &str) -> StoreResult<Self> {
+        if fact_kind_is_valid(name) {
+            Ok(FactKind(Cow::Owned(name.to_owned())))
+        } else {
+            Err(StoreError::InvalidArgument {
+                reason: format!(
+                    "fact kind {name:?} must match [a-z][a-z0-9_.-]* (at most {MAX_FACT_KIND_LEN} bytes)"
+                ),
+            })
+        }
+    }
+
+    /// The kind's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a fact is about, within its kind (`contract:hubspot-deal-1001`): non-empty, at most
+/// [`MAX_FACT_SUBJECT_LEN`] bytes, printable, without leading or trailing whitespace, like the
+/// other keys of the store.
+///
+/// ```
+/// use odoo_connect_sync::store::FactSubject;
+///
+/// let s = FactSubject::for_record("sale_order", "S00042")?;
+/// assert_eq!(s.as_str(), "sale_order:S00042");
+/// // A colon in the id cannot make two records' subjects meet.
+/// assert_eq!(FactSubject::for_record("project", "a:b")?.as_str(), "project:a%3Ab");
+/// assert!(FactSubject::new(" padded").is_err());
+/// # Ok::<(), odoo_connect_sync::store::StoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FactSubject(String);
+
+impl FactSubject {
+    /// Validates a subject given as text; [`StoreError::InvalidArgument`] when it breaks the
+    /// rules.
+    pub fn new(subject: impl Into<String>) -> StoreResult<Self> {
+        let subject = subject.into();
+        let problem = if subject.is_empty() {
+            Some("empty")
+        } else if subject.len() > MAX_FACT_SUBJECT_LEN {
+            Some("too long")
+        } else if subject.chars().any(char::is_control) {
+            Some("contains a control character")
+        } else if subject.trim() != subject {
+            Some("leading or trailing whitespace")
+        } else {
+            None
+        };
+        match problem {
+            None => Ok(FactSubject(subject)),
+            Some(reason) => Err(StoreError::InvalidArgument {
+                reason: format!("fact subject {subject:?}: {reason}"),
+            }),
+        }
+    }
+
+    /// The subject of record `id` of `entity` (a name fixed in the code): `entity:id`, with `%`
+    /// and `:` in either part escaped (`%25`, `%3A`) as in idempotency keys and lanes, so that
+    /// the subjects of two records never meet.
+    pub fn for_record(entity: &'static str, id: &str) -> StoreResult<Self> {
+        let escape = |p: &str| p.replace('%', "%25").replace(':', "%3A");
+        Self::new(format!("{}:{}", escape(entity), escape(id)))
+    }
+
+    /// The subject as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FactSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Names one fact: its kind and its subject.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FactKey {
+    /// What the fact records.
+    pub kind: FactKind,
+    /// What it is about.
+    pub subject: FactSubject,
+}
+
+impl FactKey {
+    /// The key of the fact of `kind` about `subject`.
+    pub fn new(kind: FactKind, subject: FactSubject) -> Self {
+        Self { kind, subject }
+    }
+}
+
+impl fmt::Display for FactKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind, self.subject)
+    }
+}
+
+/// A recorded fact, as [`Facts`] returns it: the value as JSON, or typed as `T` by
+/// [`FactsExt`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFact<T = Value> {
+    /// What the fact records.
+    pub kind: FactKind,
+    /// The subject it was recorded under (when it was read by an alias, not the alias).
+    pub subject: FactSubject,
+    /// What is known.
+    pub value: T,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Its position in recording order (what [`FactFilter::after`] counts).
+    pub position: u64,
+}
+
+impl<T> StoredFact<T> {
+    /// The same fact with its value changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> StoredFact<U> {
+        StoredFact {
+            kind: self.kind,
+            subject: self.subject,
+            value: f(self.value),
+            recorded_at: self.recorded_at,
+            position: self.position,
+        }
+    }
+}
+
+/// The answer of [`Facts::record_fact`]: the fact was new, or one was known under the key and is
+/// kept (the first write wins).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Recorded<T = Value> {
+    /// The fact was recorded now.
+    New(StoredFact<T>),
+    /// A fact was already known under the key; it is kept and returned, the new value dropped.
+    Existing(StoredFact<T>),
+}
+
+impl<T> Recorded<T> {
+    /// Whether the fact was recorded by this call.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Recorded::New(_))
+    }
+
+    /// The fact stored under the key (the new one, or the one kept).
+    pub fn fact(&self) -> &StoredFact<T> {
+        match self {
+            Recorded::New(f) | Recorded::Existing(f) => f,
+        }
+    }
+
+    /// [`Recorded::fact`], by value.
+    pub fn into_fact(self) -> StoredFact<T> {
+        match self {
+            Recorded::New(f) | Recorded::Existing(f) => f,
+        }
+    }
+}
+
+/// Selects the facts of one kind for [`Facts::list_facts`], in recording order, one page at a
+/// time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FactFilter {
+    /// The kind.
+    pub kind: FactKind,
+    /// Only facts after this position ([`FactPage::next`]).
+    pub after: Option<u64>,
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+}
+
+impl FactFilter {
+    /// Every fact of `kind`.
+    pub fn kind(kind: FactKind) -> Self {
+        Self {
+            kind,
+            after: None,
+            limit: None,
+        }
+    }
+
+    /// Only after `position` (the [`FactPage::next`] of the previous page).
+    pub fn after(mut self, position: u64) -> Self {
+        self.after = Some(position);
+        self
+    }
+
+    /// At most `limit`.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The limit in force.
+    pub fn effective_limit(&self) -> usize {
+        self.limit.unwrap_or(100)
+    }
+}
+
+/// One page of [`Facts::list_facts`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FactPage<T = Value> {
+    /// The facts, in recording order.
+    pub items: Vec<StoredFact<T>>,
+    /// The cursor of the next page, when the page is full (there may be more).
+    pub next: Option<u64>,
+}
+
+impl<T> FactPage<T> {
+    /// A page of `items` for a limit of `limit`.
+    pub fn new(items: Vec<StoredFact<T>>, limit: usize) -> Self {
+        let next = if items.len() >= limit && limit > 0 {
+            items.last().map(|f| f.position)
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+/// Durable records of what is known about the world (a contract was booked as this sale order
+/// and this project), for any worker to find later. Unlike the ledger, which records effects and
+/// is purged by retention, facts are never purged: no `purge_*` method and no
+/// [`RetentionPolicy`] touches them.
+///
+/// A fact is a JSON value under a [`FactKey`] (a kind and a subject). It is written once: the
+/// first write wins and later writes of the same key return the fact kept. It can be found by
+/// other subjects of the same kind too, its *aliases* (a booking by its project and by its sale
+/// order number as well as by its contract): an alias is another key of the same fact, recorded
+/// in the same transaction as the fact, and reading by it returns the fact itself. Subjects and
+/// aliases share one namespace per kind: an alias that is already a key (of this fact or of
+/// another) is left as it is, first write wins here too.
+///
+/// [`FactsExt`] reads and writes typed values ([`Fact`]).
+///
+/// ```
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_connect_sync::store::{FactKey, FactKind, FactSubject, Facts};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// const BOOKING: FactKind = FactKind::named("booking");
+/// let store = MemoryStore::new();
+/// let key = FactKey::new(BOOKING, FactSubject::for_record("contract", "42")?);
+/// let by_order = FactSubject::for_record("sale_order", "S00042")?;
+/// let first = store.record_fact(&key, &[by_order.clone()], &json!({"order": 7})).await?;
+/// assert!(first.is_new());
+/// let again = store.record_fact(&key, &[], &json!({"order": 8})).await?;
+/// assert_eq!(again.fact().value, json!({"order": 7})); // the first write wins
+/// let found = store.fact(&FactKey::new(BOOKING, by_order)).await?;
+/// assert_eq!(found.map(|f| f.subject), Some(key.subject));
+/// # Ok(())
+/// # }
+/// ```
+#[async_trait]
+pub trait Facts: Send + Sync {
+    /// Records `value` as the fact `key`, with `aliases` (other subjects of the same kind it can
+    /// be found by), in one transaction, unless a fact is already known under `key` (as a
+    /// subject or an alias): then nothing is written and the fact known is returned. Of
+    /// concurrent callers recording the same key, exactly one gets [`Recorded::New`]. An alias
+    /// equal to the subject, or already a key, is skipped.
+    async fn record_fact(
+        &self,
+        key: &FactKey,
+        aliases: &[FactSubject],
+        value: &Value,
+    ) -> StoreResult<Recorded>;
+
+    /// The fact known under `key`, by its subject or by one of its aliases.
+    async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>>;
+
+    /// One page of the facts of a kind (each once, whatever its aliases), in recording order.
+    async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage>;
+}
+
+/// A value recorded as a fact: serialised as JSON under its [`Fact::KIND`].
+///
+/// ```
+/// use odoo_connect_sync::store::{Fact, FactKind};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Booking { order_id: i64 }
+///
+/// impl Fact for Booking {
+///     const KIND: FactKind = FactKind::named("booking");
+/// }
+/// ```
+pub trait Fact: Serialize + DeserializeOwned + Send + Sync {
+    /// The kind every fact of this type is recorded as.
+    const KIND: FactKind;
+}
+
+/// What went wrong reading or writing a typed fact ([`FactsExt`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FactError {
+    /// The store failed.
+    #[error("facts: the state store failed")]
+    Store(#[from] StoreError),
+    /// The value could not be encoded as JSON.
+    #[error("fact {key} could not be encoded")]
+    Encode {
+        /// The fact.
+        key: FactKey,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The stored value no longer decodes as the type asked for (it was recorded by another
+    /// version, or changed by hand).
+    #[error("fact {key} does not decode as {type_name} (at `{path}`)")]
+    Decode {
+        /// The fact (its subject, not the alias it was read by).
+        key: FactKey,
+        /// The type asked for.
+        type_name: &'static str,
+        /// Where in the value decoding failed.
+        path: String,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl FactError {
+    /// Whether a stored fact did not decode.
+    pub fn is_undecodable(&self) -> bool {
+        matches!(self, FactError::Decode { .. })
+    }
+
+    /// Whether the same call may succeed if tried again later (the store was busy).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FactError::Store(e) if e.is_retryable())
+    }
+}
+
+impl odoo_connect_core::retry::Retryable for FactError {
+    /// See [`FactError::is_retryable`].
+    fn is_retryable(&self) -> bool {
+        FactError::is_retryable(self)
+    }
+}
+
+fn decode_fact<F: Fact>(fact: StoredFact) -> Result<StoredFact<F>, FactError> {
+    let key = FactKey::new(fact.kind.clone(), fact.subject.clone());
+    let value = serde_path_to_error::deserialize::<_, F>(&fact.value).map_err(|e| {
+        let path = e.path().to_string();
+        FactError::Decode {
+            key,
+            type_name: std::any::type_name::<F>(),
+            path,
+            source: e.into_inner(),
+        }
+    })?;
+    Ok(fact.map(|_| value))
+}
+
+/// Typed facts over any [`Facts`] store: values of a [`Fact`] type, encoded and decoded here, so
+/// that callers never handle the JSON.
+///
+/// ```
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_connect_sync::store::{Fact, FactKind, FactSubject, FactsExt};
+///
+/// #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// struct Booking { order_id: i64 }
+/// impl Fact for Booking {
+///     const KIND: FactKind = FactKind::named("booking");
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = MemoryStore::new();
+/// let contract = FactSubject::for_record("contract", "42")?;
+/// store.remember(&contract, &[], &Booking { order_id: 7 }).await?;
+/// assert_eq!(store.recall::<Booking>(&contract).await?, Some(Booking { order_id: 7 }));
+/// # Ok(())
+/// # }
+/// ```
+#[async_trait]
+pub trait FactsExt: Facts {
+    /// Records `fact` under `subject` (and `aliases`) as [`Facts::record_fact`] does; the fact
+    /// known, new or kept, decoded.
+    async fn remember<F: Fact>(
+        &self,
+        subject: &FactSubject,
+        aliases: &[FactSubject],
+        fact: &F,
+    ) -> Result<Recorded<F>, FactError> {
+        let key = FactKey::new(F::KIND, subject.clone());
+        let value = match serde_json::to_value(fact) {
+            Ok(v) => v,
+            Err(source) => return Err(FactError::Encode { key, source }),
+        };
+        Ok(match self.record_fact(&key, aliases, &value).await? {
+            Recorded::New(f) => Recorded::New(decode_fact(f)?),
+            Recorded::Existing(f) => Recorded::Existing(decode_fact(f)?),
+        })
+    }
+
+    /// The fact of type `F` known under `subject` (or an alias), decoded.
+    async fn recall_fact<F: Fact>(
+        &self,
+        subject: &FactSubject,
+    ) -> Result<Option<StoredFact<F>>, FactError> {
+        let key = FactKey::new(F::KIND, subject.clone());
+        match self.fact(&key).await? {
+            Some(f) => decode_fact(f).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The value of [`FactsExt::recall_fact`].
+    async fn recall<F: Fact>(&self, subject: &FactSubject) -> Result<Option<F>, FactError> {
+        Ok(self.recall_fact::<F>(subject).await?.map(|f| f.value))
+    }
+
+    /// One page of the facts of type `F`, decoded, in recording order; `after` is the
+    /// [`FactPage::next`] of the previous page.
+    async fn recall_page<F: Fact>(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<FactPage<F>, FactError> {
+        let mut filter = FactFilter::kind(F::KIND).limit(limit);
+        filter.after = after;
+        let page = self.list_facts(&filter).await?;
+        Ok(FactPage {
+            items: page
+                .items
+                .into_iter()
+                .map(decode_fact)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+}
+
+impl<T: Facts + ?Sized> FactsExt for T {}
+
+/// Everything the sync layer keeps: a backend implements the six traits and gets this one.
+pub trait StateStore:
+    WorkQueue + IdempotencyLedger + Checkpoints + DeadLetters + AuditLog + Facts
+{
+}
 
 impl<T> StateStore for T where
-    T: WorkQueue + IdempotencyLedger + Checkpoints + DeadLetters + AuditLog
+    T: WorkQueue + IdempotencyLedger + Checkpoints + DeadLetters + AuditLog + Facts
 {
 }
 
@@ -1743,6 +2265,97 @@ mod tests {
         let dyn_store: Arc<dyn StateStore> = Arc::new(store.clone());
         assert_send(&dyn_store.stats());
         assert_send(&store.lease("w", 1, Duration::from_secs(1)));
+        let facts: Arc<dyn Facts> = Arc::new(store.clone());
+        let subject = FactSubject::new("contract:1").unwrap_or_else(|_| unreachable!());
+        assert_send(&facts.recall::<Booking>(&subject));
+        assert_send(&dyn_store.list_facts(&FactFilter::kind(Booking::KIND)));
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Booking {
+        order_id: i64,
+    }
+
+    impl Fact for Booking {
+        const KIND: FactKind = FactKind::named("booking");
+    }
+
+    #[test]
+    fn fact_kinds_and_subjects_are_validated() {
+        for good in ["booking", "a", "crm.deal-v2_x"] {
+            assert!(FactKind::parse(good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(MAX_FACT_KIND_LEN + 1);
+        for bad in ["", "Booking", "1st", "_x", "a b", "é", long.as_str()] {
+            assert!(FactKind::parse(bad).is_err(), "{bad:?}");
+        }
+        let long = "s".repeat(MAX_FACT_SUBJECT_LEN + 1);
+        for bad in ["", " x", "x ", "a\nb", long.as_str()] {
+            assert!(FactSubject::new(bad).is_err(), "{bad:?}");
+        }
+        let s = FactSubject::for_record("contract", "50%:off");
+        assert_eq!(
+            s.map(|s| s.as_str().to_owned()).ok().as_deref(),
+            Some("contract:50%25%3Aoff")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fact_that_no_longer_decodes_is_a_clear_error()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let store = crate::store::memory::MemoryStore::new();
+        let subject = FactSubject::for_record("contract", "1")?;
+        let alias = FactSubject::for_record("project", "p")?;
+        store
+            .record_fact(
+                &FactKey::new(Booking::KIND, subject.clone()),
+                std::slice::from_ref(&alias),
+                &serde_json::json!({"order_id": "seven"}),
+            )
+            .await?;
+        let Err(e) = store.recall::<Booking>(&alias).await else {
+            return Err("a value of the wrong shape decoded".into());
+        };
+        assert!(e.is_undecodable() && !e.is_retryable(), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("booking `contract:1`") && text.contains("`order_id`"),
+            "{text}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        let recorded = store
+            .remember(&subject, &[], &Booking { order_id: 8 })
+            .await;
+        assert!(
+            matches!(&recorded, Err(e) if e.is_undecodable()),
+            "the fact kept is the one that does not decode: {recorded:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn typed_facts_round_trip_and_page() -> Result<(), Box<dyn std::error::Error>> {
+        let store = crate::store::memory::MemoryStore::new();
+        for n in 0..3 {
+            let subject = FactSubject::for_record("contract", &n.to_string())?;
+            let r = store
+                .remember(&subject, &[], &Booking { order_id: n })
+                .await?;
+            assert!(r.is_new());
+            let again = store
+                .remember(&subject, &[], &Booking { order_id: 99 })
+                .await?;
+            assert_eq!(again.into_fact().value, Booking { order_id: n });
+        }
+        let first = store.recall_page::<Booking>(None, 2).await?;
+        assert_eq!(first.items.len(), 2);
+        let rest = store.recall_page::<Booking>(first.next, 2).await?;
+        assert_eq!(
+            rest.items.into_iter().map(|f| f.value).collect::<Vec<_>>(),
+            vec![Booking { order_id: 2 }]
+        );
+        assert_eq!(rest.next, None);
+        Ok(())
     }
 
     #[test]

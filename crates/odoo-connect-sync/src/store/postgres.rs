@@ -6,7 +6,8 @@
 //!
 //! The store creates its tables in its own schema (`odoo_connect` unless told otherwise) and
 //! migrates them itself, under an advisory lock so that workers starting together do not race;
-//! the schema version is kept in `oc_schema_version`.
+//! the schema version is kept in `oc_schema_version`. Facts are in `oc_facts`, which no purge
+//! touches.
 //!
 //! Times come from the store's [`Clock`](crate::store::Clock), that is from the machine
 //! running the worker: keep the workers' clocks synchronised (NTP), and choose lease durations
@@ -45,10 +46,11 @@ use super::sql::{
 use crate::envelope::{CorrelationId, IdempotencyKey, JsonEnvelope, MessageId};
 use crate::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
-    Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
-    FailureClass, IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState,
-    PurgeMode, QueueEntry, QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage,
-    ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue, add_duration,
+    Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, FactFilter,
+    FactKey, FactKind, FactPage, FactSubject, Facts, Failure, FailureClass, IdempotencyLedger,
+    Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, PurgeMode, QueueEntry,
+    QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage, ReasonCount, Recorded, Replay,
+    StoreError, StoreOptions, StoreResult, StoredFact, WorkQueue, add_duration,
     quarantine_envelope, undecodable_reason,
 };
 
@@ -56,6 +58,7 @@ use crate::store::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_runtime.sql"),
+    include_str!("migrations/postgres/0003_facts.sql"),
 ];
 
 /// The schema used when none is given.
@@ -327,6 +330,10 @@ struct Statements {
     release_leases: String,
     list: String,
     quarantine: String,
+    fact_insert: String,
+    fact_aliases: String,
+    fact_read: String,
+    fact_list: String,
 }
 
 const DEAD_LETTER_COLUMNS: &str = "id, envelope, class, reason, errors, context, attempts, \
@@ -505,6 +512,27 @@ impl Statements {
                   AND seq > $6
                 ORDER BY seq LIMIT $7",
             ),
+            fact_insert: r(
+                "INSERT INTO {s}.oc_facts (kind, subject, value, recorded_at)
+                VALUES ($1, $2, $3, $4)
+                ON CONFLICT (kind, subject) DO NOTHING
+                RETURNING seq, subject, value, recorded_at",
+            ),
+            fact_aliases: r(
+                "INSERT INTO {s}.oc_facts (kind, subject, alias_of, recorded_at)
+                SELECT $1, a.subject, $2, $4
+                FROM unnest($3::text[]) AS a(subject)
+                ORDER BY a.subject
+                ON CONFLICT (kind, subject) DO NOTHING",
+            ),
+            fact_read: r("SELECT f.seq, f.subject, f.value, f.recorded_at
+                FROM {s}.oc_facts k JOIN {s}.oc_facts f
+                  ON f.kind = k.kind AND f.subject = COALESCE(k.alias_of, k.subject)
+                     AND f.alias_of IS NULL
+                WHERE k.kind = $1 AND k.subject = $2"),
+            fact_list: r("SELECT seq, subject, value, recorded_at FROM {s}.oc_facts
+                WHERE kind = $1 AND alias_of IS NULL AND seq > $2
+                ORDER BY seq LIMIT $3"),
         }
     }
 }
@@ -1341,5 +1369,90 @@ impl AuditLog for PostgresStore {
             .await
             .map_err(db_err("query audit"))?;
         rows.iter().map(audit_from_row).collect()
+    }
+}
+
+fn fact_from_row(kind: &FactKind, row: &PgRow) -> StoreResult<StoredFact> {
+    Ok(StoredFact {
+        kind: kind.clone(),
+        subject: FactSubject::new(get::<String>(row, "subject")?)
+            .map_err(|e| StoreError::corrupt("fact subject", e))?,
+        value: get(row, "value")?,
+        recorded_at: get(row, "recorded_at")?,
+        position: to_u64("fact position", get(row, "seq")?)?,
+    })
+}
+
+#[async_trait]
+impl Facts for PostgresStore {
+    async fn record_fact(
+        &self,
+        key: &FactKey,
+        aliases: &[FactSubject],
+        value: &Value,
+    ) -> StoreResult<Recorded> {
+        let now = self.now();
+        let mut tx = self.pool().begin().await.map_err(db_err("record fact"))?;
+        let row = sqlx::query(&self.sql().fact_insert)
+            .bind(key.kind.as_str())
+            .bind(key.subject.as_str())
+            .bind(value)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err("record fact"))?;
+        let Some(row) = row else {
+            // The key is taken (by a fact or an alias, committed: a concurrent insert of the
+            // same key waits for the other transaction to end).
+            tx.rollback().await.map_err(db_err("record fact"))?;
+            return match self.fact(key).await? {
+                Some(known) => Ok(Recorded::Existing(known)),
+                None => Err(StoreError::Corrupt {
+                    what: format!("fact {key}: an alias of a missing fact"),
+                    source: None,
+                }),
+            };
+        };
+        let fact = fact_from_row(&key.kind, &row)?;
+        if !aliases.is_empty() {
+            let aliases: Vec<&str> = aliases.iter().map(FactSubject::as_str).collect();
+            sqlx::query(&self.sql().fact_aliases)
+                .bind(key.kind.as_str())
+                .bind(key.subject.as_str())
+                .bind(&aliases)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err("record fact"))?;
+        }
+        tx.commit().await.map_err(db_err("record fact"))?;
+        Ok(Recorded::New(fact))
+    }
+
+    async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+        sqlx::query(&self.sql().fact_read)
+            .bind(key.kind.as_str())
+            .bind(key.subject.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err("read fact"))?
+            .map(|row| fact_from_row(&key.kind, &row))
+            .transpose()
+    }
+
+    async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+        let n = filter.effective_limit();
+        let rows = sqlx::query(&self.sql().fact_list)
+            .bind(filter.kind.as_str())
+            .bind(to_i64("fact position", filter.after.unwrap_or(0))?)
+            .bind(limit(n))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err("list facts"))?;
+        let items = rows
+            .iter()
+            .map(|row| fact_from_row(&filter.kind, row))
+            .collect::<StoreResult<_>>()?;
+        Ok(FactPage::new(items, n))
     }
 }

@@ -8,7 +8,7 @@
 //! acks is a single statement.
 //!
 //! Tables are prefixed `oc_` and created and migrated on open; the schema version is kept in
-//! `oc_schema_version`.
+//! `oc_schema_version`. Facts are in `oc_facts`, which no purge touches.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -33,10 +33,11 @@ use super::sql::{
 use crate::envelope::{IdempotencyKey, JsonEnvelope, MessageId};
 use crate::store::{
     AuditEvent, AuditKind, AuditLog, AuditQuery, AuditRecord, Begin, Checkpoint, CheckpointKey,
-    Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, Failure,
-    FailureClass, IdempotencyLedger, Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState,
-    PurgeMode, QueueEntry, QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage,
-    ReasonCount, Replay, StoreError, StoreOptions, StoreResult, WorkQueue, add_duration,
+    Checkpoints, Claim, DeadLetter, DeadLetterFilter, DeadLetterId, DeadLetters, FactFilter,
+    FactKey, FactKind, FactPage, FactSubject, Facts, Failure, FailureClass, IdempotencyLedger,
+    Lease, LeasedMessage, LedgerEntry, LedgerState, MessageState, PurgeMode, QueueEntry,
+    QueueFilter, QueuePage, QueueState, QueueStats, QueuedMessage, ReasonCount, Recorded, Replay,
+    StoreError, StoreOptions, StoreResult, StoredFact, WorkQueue, add_duration,
     quarantine_envelope, undecodable_reason,
 };
 
@@ -44,6 +45,7 @@ use crate::store::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_runtime.sql"),
+    include_str!("migrations/sqlite/0003_facts.sql"),
 ];
 
 /// The embedded state store. Cheap to clone: clones share the connection.
@@ -1264,5 +1266,116 @@ impl AuditLog for SqliteStore {
         .await
         .map_err(db_err("query audit"))?;
         rows.iter().map(audit_from_row).collect()
+    }
+}
+
+/// The fact a key (a subject or an alias) names.
+const READ_FACT: &str = "SELECT f.seq, f.subject, f.value, f.recorded_at
+     FROM oc_facts k JOIN oc_facts f
+       ON f.kind = k.kind AND f.subject = COALESCE(k.alias_of, k.subject)
+          AND f.alias_of IS NULL
+     WHERE k.kind = ?1 AND k.subject = ?2";
+
+fn fact_from_row(kind: &FactKind, row: &SqliteRow) -> StoreResult<StoredFact> {
+    Ok(StoredFact {
+        kind: kind.clone(),
+        subject: FactSubject::new(get::<String>(row, "subject")?)
+            .map_err(|e| StoreError::corrupt("fact subject", e))?,
+        value: decode_json_text("fact", &get::<String>(row, "value")?)?,
+        recorded_at: from_micros("recorded_at", get(row, "recorded_at")?)?,
+        position: to_u64("fact position", get(row, "seq")?)?,
+    })
+}
+
+#[async_trait]
+impl Facts for SqliteStore {
+    async fn record_fact(
+        &self,
+        key: &FactKey,
+        aliases: &[FactSubject],
+        value: &Value,
+    ) -> StoreResult<Recorded> {
+        let now = self.now();
+        let mut conn = self.pool().acquire().await.map_err(db_err("record fact"))?;
+        let mut tx = conn
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err("record fact"))?;
+        let row = sqlx::query(
+            "INSERT INTO oc_facts (kind, subject, value, recorded_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (kind, subject) DO NOTHING
+             RETURNING seq, subject, value, recorded_at",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.subject.as_str())
+        .bind(json_text("fact", value)?)
+        .bind(to_micros(now))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err("record fact"))?;
+        let Some(row) = row else {
+            // Read in the same transaction: the store has one connection, held here.
+            let known = sqlx::query(READ_FACT)
+                .bind(key.kind.as_str())
+                .bind(key.subject.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err("record fact"))?;
+            tx.rollback().await.map_err(db_err("record fact"))?;
+            return match known {
+                Some(row) => Ok(Recorded::Existing(fact_from_row(&key.kind, &row)?)),
+                None => Err(StoreError::Corrupt {
+                    what: format!("fact {key}: an alias of a missing fact"),
+                    source: None,
+                }),
+            };
+        };
+        let fact = fact_from_row(&key.kind, &row)?;
+        for alias in aliases {
+            sqlx::query(
+                "INSERT INTO oc_facts (kind, subject, alias_of, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, subject) DO NOTHING",
+            )
+            .bind(key.kind.as_str())
+            .bind(alias.as_str())
+            .bind(key.subject.as_str())
+            .bind(to_micros(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("record fact"))?;
+        }
+        tx.commit().await.map_err(db_err("record fact"))?;
+        Ok(Recorded::New(fact))
+    }
+
+    async fn fact(&self, key: &FactKey) -> StoreResult<Option<StoredFact>> {
+        sqlx::query(READ_FACT)
+            .bind(key.kind.as_str())
+            .bind(key.subject.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err("read fact"))?
+            .map(|row| fact_from_row(&key.kind, &row))
+            .transpose()
+    }
+
+    async fn list_facts(&self, filter: &FactFilter) -> StoreResult<FactPage> {
+        let limit = filter.effective_limit();
+        let rows = sqlx::query(
+            "SELECT seq, subject, value, recorded_at FROM oc_facts
+             WHERE kind = ?1 AND alias_of IS NULL AND seq > ?2
+             ORDER BY seq LIMIT ?3",
+        )
+        .bind(filter.kind.as_str())
+        .bind(to_i64("fact position", filter.after.unwrap_or(0))?)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err("list facts"))?;
+        let items = rows
+            .iter()
+            .map(|row| fact_from_row(&filter.kind, row))
+            .collect::<StoreResult<_>>()?;
+        Ok(FactPage::new(items, limit))
     }
 }
