@@ -410,7 +410,7 @@ async fn a_refused_row_fails_alone_and_the_good_rows_are_created() {
     for (i, r) in out.iter().enumerate() {
         if i == 2 {
             match r {
-                Err(Stop::Failed { reason, errors }) => {
+                Err(Stop::Failed { reason, errors, .. }) => {
                     assert!(reason.contains("999999"), "{reason}");
                     assert!(!errors.is_empty());
                 }

@@ -69,9 +69,12 @@
 //! Odoo's value conventions are hidden behind types in [`value`]: `false` for an empty value
 //! ([`value::opt`]), many2one as `[id, "name"]` ([`Many2one`]), amounts as
 //! [`rust_decimal::Decimal`] decoded from the JSON number's text ([`value::decimal`]), dates and
-//! UTC datetimes as `chrono` types ([`value::date`], [`value::datetime`]). Writes are built with
-//! [`Values`]; x2many fields are written with [`Command`]s (`create`, `update`, `link`, `set`
-//! ...). A record that does not decode fails with [`Error::Decode`], which names the failing
+//! UTC datetimes as `chrono` types ([`value::date`], [`value::datetime`]). Writes are typed too:
+//! a [`ModelValues`] struct (derived, or the shipped `PartnerValues`, `SaleOrderValues`, ... of
+//! [`models`]) names its model and gives each field its Odoo kind and its name on the server's
+//! version, and [`ModelHandle::create_values`] takes only values of the handle's model (see
+//! [`write`](mod@write)); an untyped [`Values`] map writes any model. x2many fields are written
+//! with [`Command`]s (`create`, `update`, `link`, `set` ...). A record that does not decode fails with [`Error::Decode`], which names the failing
 //! field (`[3].partner_id`).
 //!
 //! Searches take a [`Domain`], built as a value and sent in Odoo's prefix notation. The

@@ -423,10 +423,10 @@ fn jitter() -> f64 {
 /// retry after a random second or two, so that the pipeline's next attempt comes when the
 /// concurrent writers are likely done.
 fn conflict_stop(what: &str, cause: &dyn fmt::Display) -> Stop {
-    Stop::Retry {
-        after: Some(Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter())),
-        error: format!("a concurrent transaction rolled back {what} (retried later): {cause}"),
-    }
+    Stop::retry_after(
+        Duration::from_millis(1000) + Duration::from_millis(1000).mul_f64(jitter()),
+        format!("a concurrent transaction rolled back {what} (retried later): {cause}"),
+    )
 }
 
 /// Settings of batched creation ([`create_once_many`], [`BatchedCreate`]).
@@ -1005,10 +1005,10 @@ async fn fail_row(
 ) {
     let _ = ledger.fail(&m.claim, text).await;
     results[m.index] = Some(RowResult {
-        result: Err(Stop::Failed {
-            reason: format!("Odoo refused the {model} record: {text}"),
-            errors: vec![text.to_owned()],
-        }),
+        result: Err(Stop::failed_with_chain(
+            format!("Odoo refused the {model} record: {text}"),
+            vec![text.to_owned()],
+        )),
         applied: None,
     });
 }
@@ -1031,10 +1031,7 @@ fn in_flight(
         .to_std()
         .unwrap_or(Duration::from_secs(1))
         .clamp(Duration::from_secs(1), Duration::from_secs(300));
-    Stop::Retry {
-        after: Some(wait),
-        error: format!("`{key}` is being applied by another worker"),
-    }
+    Stop::retry_after(wait, format!("`{key}` is being applied by another worker"))
 }
 
 /// Gathers the rows that concurrent pipeline steps create (one message, one record each) into
@@ -1435,4 +1432,57 @@ where
     };
     cx.ledger.complete(&claim, &outcome).await?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use odoo_connect_client::models::{SaleOrderLineValues, SaleOrderValues};
+    use odoo_connect_client::write::Create;
+    use odoo_connect_client::{Command, ServerVersion};
+
+    #[test]
+    fn typed_values_become_cells_by_kind_and_version() {
+        let mut line = SaleOrderLineValues::new();
+        line.order_id = Some(RecordId(9));
+        line.product_uom_qty = Some(rust_decimal::Decimal::new(1005, 1));
+        line.product_uom_id = Some(RecordId(4));
+        line.tax_ids = vec![Command::set([RecordId(1), RecordId(2)])];
+        let row = ImportRow::from_values(&line, &ServerVersion::new(18, 0));
+        let (fields, values) = row.map(|r| r.columns()).unwrap_or_default();
+        assert_eq!(
+            fields,
+            [
+                "order_id/.id",
+                "product_uom_qty",
+                "product_uom/.id",
+                "tax_id/.id"
+            ]
+        );
+        assert_eq!(values, ["9", "100.5", "4", "1,2"]);
+        let (fields, _) = ImportRow::from_values(&line, &ServerVersion::new(19, 0))
+            .map(|r| r.columns())
+            .unwrap_or_default();
+        assert_eq!(fields[2..], ["product_uom_id/.id", "tax_ids/.id"]);
+    }
+
+    #[test]
+    fn commands_other_than_one_set_are_refused_by_name() {
+        let mut order = SaleOrderValues::new();
+        order.order_line = Create(vec![SaleOrderLineValues::new()]);
+        let refused = ImportRow::from_values(&order, &ServerVersion::new(19, 0));
+        assert_eq!(
+            refused,
+            Err(ImportRowError::X2many {
+                model: "sale.order",
+                field: "order_line"
+            })
+        );
+        let stop = Stop::from(ImportRowError::X2many {
+            model: "sale.order",
+            field: "order_line",
+        });
+        assert_eq!(stop.label(), "failed");
+        assert!(stop.downcast_ref::<ImportRowError>().is_some());
+    }
 }

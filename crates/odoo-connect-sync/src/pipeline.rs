@@ -1183,7 +1183,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                 self.dead_letter(&cx.envelope, &lease, failure, &mut events)
                     .await
             }
-            Outcome::Stopped(Stop::Retry { after, error }) => {
+            Outcome::Stopped(Stop::Retry { after, error, .. }) => {
                 let failed = attempts + 1;
                 let elapsed = (inner.clock.now() - enqueued_at)
                     .to_std()
@@ -1209,7 +1209,7 @@ impl<S: StateStore + ?Sized + 'static> Pipeline<S> {
                     }
                 }
             }
-            Outcome::Stopped(Stop::Failed { reason, errors }) => {
+            Outcome::Stopped(Stop::Failed { reason, errors, .. }) => {
                 report.failed = 1;
                 metrics::counter!(METRIC_FAILED, "pipeline" => inner.label.clone(), "class" => "terminal").increment(1);
                 let failure = Failure::new(FailureClass::Technical, reason.clone())

@@ -71,6 +71,9 @@ pub enum Stop {
         after: Option<Duration>,
         /// What failed.
         error: String,
+        /// The error itself, when the stop was made from one (see [`Stop::error`]); not stored.
+        #[serde(skip)]
+        source: StopSource,
     },
     /// A technical failure that another attempt will not fix: the message goes to the dead letters.
     Failed {
@@ -79,7 +82,50 @@ pub enum Stop {
         /// The error chain, outermost first.
         #[serde(default)]
         errors: Vec<String>,
+        /// The error itself, when the stop was made from one (see [`Stop::error`]); not stored.
+        #[serde(skip)]
+        source: StopSource,
     },
+}
+
+/// The error a [`Stop`] was made from, kept whole so that a caller can inspect it
+/// ([`Stop::error`], [`Stop::downcast_ref`]); empty for a stop made otherwise.
+///
+/// It lives as long as the stop in memory: the stored form of a stop (dead letters, the audit
+/// trail) keeps the chain as text. Two stops that differ only by it are equal.
+#[derive(Clone, Default)]
+pub struct StopSource(Option<Arc<dyn std::error::Error + Send + Sync + 'static>>);
+
+impl StopSource {
+    /// Keeps `error`.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StopSource(Some(Arc::new(error)))
+    }
+
+    /// None kept.
+    pub fn none() -> Self {
+        StopSource(None)
+    }
+
+    /// The error, when one is kept.
+    pub fn get(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Debug for StopSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(e) => fmt::Debug::fmt(&**e, f),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl PartialEq for StopSource {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// What a step returns: `Ok(())` when it did its part, `Err(`[`Stop`]`)` to end the message's
@@ -107,6 +153,7 @@ impl Stop {
         Stop::Retry {
             after: None,
             error: error.to_string(),
+            source: StopSource::none(),
         }
     }
 
@@ -115,6 +162,7 @@ impl Stop {
         Stop::Retry {
             after: Some(after),
             error: error.to_string(),
+            source: StopSource::none(),
         }
     }
 
@@ -131,6 +179,17 @@ impl Stop {
         Stop::Failed {
             reason: reason.into(),
             errors,
+            source: StopSource::none(),
+        }
+    }
+
+    /// A terminal failure whose cause chain is known only as text, outermost first (an error
+    /// reported by a remote system, a chain read back from storage).
+    pub fn failed_with_chain(reason: impl Into<String>, errors: Vec<String>) -> Self {
+        Stop::Failed {
+            reason: reason.into(),
+            errors,
+            source: StopSource::none(),
         }
     }
 
@@ -157,10 +216,51 @@ impl Stop {
             Stop::Retry {
                 after: e.retry_after(),
                 error: odoo_connect_core::error::chain_text(e),
+                source: StopSource::none(),
             }
         } else {
             Stop::failed(e.to_string(), Some(e))
         }
+    }
+
+    /// The same stop, keeping `error` whole ([`Stop::error`]); a skip or a hold is returned as
+    /// it is. `Stop::from(error)` does this for the error it converts.
+    pub fn with_source(mut self, error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        match &mut self {
+            Stop::Retry { source, .. } | Stop::Failed { source, .. } => {
+                *source = StopSource::new(error);
+            }
+            Stop::Skipped { .. } | Stop::Held { .. } => {}
+        }
+        self
+    }
+
+    /// The error this stop was made from, when it was made from one and kept it (a stop made with
+    /// `?` or `Stop::from(error)`, or [`Stop::with_source`]); a stop read back from storage has
+    /// only the text of its chain.
+    ///
+    /// ```
+    /// use odoo_connect_sync::step::Stop;
+    /// use odoo_connect_client::{Error, OdooErrorKind};
+    ///
+    /// fn step() -> Result<(), Stop> {
+    ///     Err(Error::Timeout { elapsed: std::time::Duration::from_secs(30), sent: true })?
+    /// }
+    /// let stop = step().unwrap_err();
+    /// assert_eq!(stop.label(), "retry");
+    /// let odoo = stop.downcast_ref::<Error>().expect("kept");
+    /// assert!(odoo.is_timeout());
+    /// ```
+    pub fn error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Stop::Retry { source, .. } | Stop::Failed { source, .. } => source.get(),
+            Stop::Skipped { .. } | Stop::Held { .. } => None,
+        }
+    }
+
+    /// The error this stop was made from, as a `T`, when it is one (see [`Stop::error`]).
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.error().and_then(|e| e.downcast_ref::<T>())
     }
 
     /// The stop an Odoo error calls for; see [`Stop::from_error`].
@@ -187,13 +287,18 @@ impl fmt::Display for Stop {
             Stop::Retry {
                 after: Some(after),
                 error,
+                ..
             } => write!(f, "retry after {} s: {error}", after.as_secs()),
-            Stop::Retry { after: None, error } => write!(f, "retry: {error}"),
+            Stop::Retry {
+                after: None, error, ..
+            } => write!(f, "retry: {error}"),
             Stop::Failed { reason, .. } => write!(f, "failed: {reason}"),
         }
     }
 }
 
+/// A stop's message holds its error's text already, so it has no `source()` (which would print
+/// the same cause twice); [`Stop::error`] gives the error itself.
 impl std::error::Error for Stop {}
 
 impl<E> From<E> for Stop
@@ -206,7 +311,7 @@ where
     /// not fix is [`Stop::Failed`] with the whole cause chain. The Odoo client's, the connectors'
     /// and the stores' errors all implement [`Retryable`], and so can a step's own.
     fn from(e: E) -> Self {
-        Stop::from_error(&e)
+        Stop::from_error(&e).with_source(e)
     }
 }
 
@@ -871,7 +976,7 @@ mod tests {
             retry_after: Some(Duration::from_secs(7)),
         };
         match step_body(busy) {
-            Err(Stop::Retry { after, error }) => {
+            Err(Stop::Retry { after, error, .. }) => {
                 assert_eq!(after, Some(Duration::from_secs(7)));
                 assert!(error.contains("503"), "{error}");
             }
@@ -883,7 +988,7 @@ mod tests {
             retry_after: None,
         };
         match step_body(refused) {
-            Err(Stop::Failed { reason, errors }) => {
+            Err(Stop::Failed { reason, errors, .. }) => {
                 assert!(reason.contains("400"), "{reason}");
                 assert!(!errors.is_empty());
             }
@@ -901,10 +1006,10 @@ mod tests {
             body(VendorError::Quota {
                 resets_after: Some(Duration::from_secs(3600))
             }),
-            Err(Stop::Retry {
-                after: Some(Duration::from_secs(3600)),
-                error: "daily quota used up".into(),
-            })
+            Err(Stop::retry_after(
+                Duration::from_secs(3600),
+                "daily quota used up"
+            ))
         );
         assert_eq!(
             body(VendorError::Quota { resets_after: None }).map_err(|s| s.label()),

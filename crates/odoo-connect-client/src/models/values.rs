@@ -15,7 +15,7 @@ use crate::write::Create;
 
 use super::account::{Payment, PaymentPartnerType, PaymentType};
 use super::company::Company;
-use super::partner::Partner;
+use super::partner::{Partner, PartnerAddressType};
 use super::product::{
     InvoicePolicy, Product, ProductType, ServicePolicy, ServiceTracking, ServiceType,
 };
@@ -82,6 +82,11 @@ pub struct PartnerValues {
     pub country_id: Option<Option<RecordId>>,
     /// `parent_id`, the company a contact works for.
     pub parent_id: Option<Option<RecordId>>,
+    /// `type`, what kind of address a contact is (invoice, delivery...).
+    #[odoo(name = "type")]
+    pub address_type: Option<PartnerAddressType>,
+    /// `credit_limit` (with `account`).
+    pub credit_limit: Option<Decimal>,
     /// `property_payment_term_id`.
     pub property_payment_term_id: Option<Option<RecordId>>,
     /// `property_product_pricelist`.
