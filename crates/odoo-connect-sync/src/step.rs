@@ -761,7 +761,13 @@ where
     }
 }
 
-/// A step from an async closure.
+/// A step from an async closure over the context.
+///
+/// The closure returns its future boxed (`Box::pin(async move { ... })`): the future borrows the
+/// context, and a closure cannot yet promise on stable Rust that such a future is `Send` for
+/// every borrow. A step that does not need the context is
+/// [`step_with`](crate::typed::step_with) (no box, no clone); one that does is clearer as a
+/// [`TypedStep`](crate::typed::TypedStep).
 ///
 /// ```
 /// use odoo_connect_sync::step::{from_fn, Step};

@@ -8,7 +8,10 @@
 //! letters, where it can be corrected and replayed), never a default value.
 //!
 //! Policy gates and transforms that only read the message are plain functions of `&M`
-//! ([`validate_message`], [`transform_message`]).
+//! ([`validate_message`], [`transform_message`]). Async work over shared dependencies (an Odoo
+//! client, a connector) and the message, without the context, is an async closure with no clone
+//! and no `Box::pin`: [`step_with`], and [`transform_with`] whose output the steps after it read
+//! from the step state.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -343,6 +346,98 @@ where
     }
 }
 
+/// A step that produces a value for the steps after it from an async closure over shared
+/// dependencies and the decoded message; see [`transform_with`].
+pub struct TransformWith<D, M, T, F> {
+    name: String,
+    deps: Arc<D>,
+    f: F,
+    _types: PhantomData<fn() -> (M, T)>,
+}
+
+impl<D, M, T, F> fmt::Debug for TransformWith<D, M, T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransformWith")
+            .field("name", &self.name)
+            .field("message", &short_type_name::<M>())
+            .field("output", &short_type_name::<T>())
+            .finish()
+    }
+}
+
+/// The async form of [`transform_message`]: a closure over shared dependencies (an Odoo client,
+/// a connector) and the decoded message whose output is stored in the step state by its type,
+/// for the steps after it (`cx.state.require::<T>()`). No clone before the `async` block, no
+/// `Box::pin`, and no context to borrow.
+///
+/// ```
+/// use std::sync::Arc;
+/// use odoo_connect_sync::pipeline::Pipeline;
+/// use odoo_connect_sync::step::Stop;
+/// use odoo_connect_sync::store::memory::MemoryStore;
+/// use odoo_connect_sync::typed::transform_with;
+///
+/// #[derive(serde::Deserialize)]
+/// struct ApprovedTime { employee: String }
+///
+/// /// The Odoo employee of a time entry, for the step that records it.
+/// struct EmployeeId(i64);
+///
+/// /// A directory the step asks (in real life, an Odoo client or an HR connector).
+/// struct Directory { ids: std::collections::HashMap<String, i64> }
+///
+/// let directory = Directory { ids: [("jane".to_owned(), 7)].into() };
+/// let pipeline = Pipeline::builder("approved-time", Arc::new(MemoryStore::new()))
+///     .step(transform_with("employee", directory, |dir, time: Arc<ApprovedTime>| async move {
+///         match dir.ids.get(&time.employee) {
+///             Some(id) => Ok(EmployeeId(*id)),
+///             None => Err(Stop::held("unknown_employee", serde_json::json!({"employee": time.employee}))),
+///         }
+///     }))
+///     .build();
+/// # let _ = pipeline;
+/// ```
+pub fn transform_with<D, M, T, F, Fut>(
+    name: impl Into<String>,
+    deps: D,
+    f: F,
+) -> TransformWith<D, M, T, F>
+where
+    D: Send + Sync + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    F: Fn(Arc<D>, Arc<M>) -> Fut + Send + Sync,
+    Fut: Future<Output = StepResult<T>> + Send + 'static,
+{
+    TransformWith {
+        name: name.into(),
+        deps: Arc::new(deps),
+        f,
+        _types: PhantomData,
+    }
+}
+
+#[async_trait]
+impl<D, M, T, F, Fut> Step for TransformWith<D, M, T, F>
+where
+    D: Send + Sync + 'static,
+    M: DeserializeOwned + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    F: Fn(Arc<D>, Arc<M>) -> Fut + Send + Sync,
+    Fut: Future<Output = StepResult<T>> + Send + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let m = message::<M>(cx)?;
+        let value = (self.f)(Arc::clone(&self.deps), m).await?;
+        cx.state.insert(value);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +482,42 @@ mod tests {
         let recorded = seen.lock().map(|s| s.len()).unwrap_or(0);
         assert_eq!(recorded as u64, report.done);
         report
+    }
+
+    #[tokio::test]
+    async fn an_async_transform_hands_its_output_to_the_next_step() {
+        struct Doubled(rust_decimal::Decimal);
+        let store = Arc::new(MemoryStore::new());
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen_by_step = seen.clone();
+        let pipeline = Pipeline::builder("transform-with", store)
+            .step(transform_with(
+                "double",
+                rust_decimal::Decimal::from(2),
+                |factor, t: Arc<Time>| async move { Ok(Doubled(t.hours * *factor)) },
+            ))
+            .step(crate::step::from_fn("record", move |cx| {
+                let seen = seen_by_step.clone();
+                Box::pin(async move {
+                    let doubled = cx.state.require::<Doubled>()?.0;
+                    seen.lock()
+                        .map_err(|_| Stop::retry("poisoned"))?
+                        .push(doubled);
+                    Ok(())
+                })
+            }))
+            .build();
+        let key = IdempotencyKey::new("time:2").expect("a key");
+        let env = Envelope::builder(key, serde_json::json!({"hours": "3.5"}))
+            .source("test")
+            .legal_entity("firm-eu".parse().expect("a legal entity"))
+            .build()
+            .expect("an envelope");
+        pipeline.submit(&env).await.expect("queued");
+        let report = pipeline.run_until_idle("w").await.expect("runs");
+        assert_eq!(report.done, 1);
+        let recorded = seen.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(recorded, [rust_decimal::Decimal::new(70, 1)]);
     }
 
     #[tokio::test]
