@@ -14,9 +14,9 @@
 //! ```
 //!
 //! The state is an existing SQLite file (`--state`) or a PostgreSQL database (`--database-url`,
-//! else `DATABASE_URL`). With `ODOO_URL` (and `ODOO_DB`, `ODOO_LOGIN`, `ODOO_API_KEY` or
-//! `ODOO_PASSWORD`) the report also asks Odoo for overdue invoices and posted revenue, and links
-//! rows to that server. Exit status: 0 when done, 1 when the report could not be made (the error
+//! else `DATABASE_URL`). With `ODOO_URL` (and `ODOO_DB`, `ODOO_LOGIN`, and `ODOO_API_KEY`,
+//! `ODOO_API_KEY_FILE`, `ODOO_VAULT_SECRET` with `VAULT_ADDR`, or `ODOO_PASSWORD`) the report
+//! also asks Odoo for overdue invoices and posted revenue, and links rows to that server. Exit status: 0 when done, 1 when the report could not be made (the error
 //! and its causes on standard error), 2 on bad usage.
 //!
 //! Each subcommand is a variant of [`Command`] with a module of its own; they share how the

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use odoo_connect::odoo::OdooClient;
+use odoo_connect::odoo::credentials::{FileCredentials, VaultAuth, VaultKv2};
 use odoo_connect::ops::OdooLinks;
 use odoo_connect::store::postgres::{DEFAULT_SCHEMA, PostgresStore};
 use odoo_connect::store::sqlite::SqliteStore;
@@ -70,8 +71,23 @@ pub(crate) enum CliError {
         source: StoreError,
     },
     /// `ODOO_URL` without credentials.
-    #[error("ODOO_URL is set but neither ODOO_API_KEY nor ODOO_PASSWORD is")]
+    #[error(
+        "ODOO_URL is set but none of ODOO_API_KEY, ODOO_API_KEY_FILE, ODOO_VAULT_SECRET and ODOO_PASSWORD is"
+    )]
     OdooCredentials,
+    /// `ODOO_VAULT_SECRET` without `VAULT_ADDR`.
+    #[error("ODOO_VAULT_SECRET is set but VAULT_ADDR is not")]
+    VaultAddress,
+    /// `ODOO_VAULT_SECRET` is not `<mount>/<path>`.
+    #[error("ODOO_VAULT_SECRET must be <mount>/<path> (for example secret/odoo/sync-bot)")]
+    VaultSecret,
+    /// The Vault provider could not be set up (a bad address, no token).
+    #[error("cannot set up the Vault credentials")]
+    Vault {
+        /// Why.
+        #[source]
+        source: odoo_connect::odoo::Error,
+    },
     /// The Odoo client could not be set up.
     #[error("cannot set up the Odoo client for {url}")]
     OdooClient {
@@ -329,8 +345,10 @@ async fn open_sqlite(path: &Path) -> Result<Store, CliError> {
 #[derive(Debug, Args)]
 pub(crate) struct OdooArgs {
     /// The Odoo server; without it the report leaves out what only Odoo knows (overdue invoices,
-    /// posted revenue). The API key is read from ODOO_API_KEY (or the password from
-    /// ODOO_PASSWORD), never from the command line.
+    /// posted revenue). The API key is read from ODOO_API_KEY, a file named by ODOO_API_KEY_FILE,
+    /// or Vault (ODOO_VAULT_SECRET=<mount>/<path> at VAULT_ADDR, with VAULT_ROLE_ID and
+    /// VAULT_SECRET_ID, VAULT_TOKEN_FILE or VAULT_TOKEN), else the password from ODOO_PASSWORD;
+    /// never from the command line.
     #[arg(long, env = "ODOO_URL", value_name = "URL", hide_env_values = true)]
     odoo_url: Option<String>,
     /// The Odoo database (found by the server when it has only one).
@@ -365,13 +383,17 @@ impl Odoo {
         if let Some(db) = args.odoo_db.as_deref().filter(|d| !d.is_empty()) {
             builder = builder.database(db);
         }
-        builder = match (
-            non_empty_env("ODOO_API_KEY"),
-            non_empty_env("ODOO_PASSWORD"),
-        ) {
-            (Some(key), _) => builder.api_key(args.odoo_login.clone(), key),
-            (None, Some(password)) => builder.password(args.odoo_login.clone(), password),
-            (None, None) => return Err(CliError::OdooCredentials),
+        builder = if let Some(key) = non_empty_env("ODOO_API_KEY") {
+            builder.api_key(args.odoo_login.clone(), key)
+        } else if let Some(path) = non_empty_env("ODOO_API_KEY_FILE") {
+            // A mounted secret file, read again when it changes.
+            builder.credential_provider(FileCredentials::api_key(args.odoo_login.clone(), path))
+        } else if let Some(secret) = non_empty_env("ODOO_VAULT_SECRET") {
+            builder.credential_provider(vault_credentials(&secret)?)
+        } else if let Some(password) = non_empty_env("ODOO_PASSWORD") {
+            builder.password(args.odoo_login.clone(), password)
+        } else {
+            return Err(CliError::OdooCredentials);
         };
         let client = builder.build().map_err(|source| CliError::OdooClient {
             url: shown.clone(),
@@ -384,6 +406,31 @@ impl Odoo {
         let links = OdooLinks::new(client.url().as_str(), version.major);
         Ok(Some(Odoo { client, links }))
     }
+}
+
+/// The Vault provider of `ODOO_VAULT_SECRET` (`<mount>/<path>` of a KV version 2 secret with the
+/// fields `login` and `api_key`), at `VAULT_ADDR`, authenticated with `VAULT_ROLE_ID` and
+/// `VAULT_SECRET_ID` (AppRole), else `VAULT_TOKEN_FILE`, else `VAULT_TOKEN`.
+fn vault_credentials(secret: &str) -> Result<VaultKv2, CliError> {
+    let address = non_empty_env("VAULT_ADDR").ok_or(CliError::VaultAddress)?;
+    let (mount, path) = secret
+        .trim_matches('/')
+        .split_once('/')
+        .ok_or(CliError::VaultSecret)?;
+    let mut builder = VaultKv2::builder(address, mount, path);
+    if let (Some(role_id), Some(secret_id)) = (
+        non_empty_env("VAULT_ROLE_ID"),
+        non_empty_env("VAULT_SECRET_ID"),
+    ) {
+        builder = builder.auth(VaultAuth::AppRole {
+            mount: non_empty_env("VAULT_APPROLE_MOUNT").unwrap_or_else(|| "approle".into()),
+            role_id,
+            secret_id: secret_id.into(),
+        });
+    } else if let Some(file) = non_empty_env("VAULT_TOKEN_FILE") {
+        builder = builder.auth(VaultAuth::TokenFile(file.into()));
+    }
+    builder.build().map_err(|source| CliError::Vault { source })
 }
 
 fn non_empty_env(name: &str) -> Option<String> {

@@ -45,6 +45,9 @@ const SF_ACCESS_TOKEN: &str = "00D5g-acc3ss-T0k3n!QAoAQ";
 const CLI_API_KEY: &str = "cli-odoo-api-key-3f9c2d";
 const CLI_PASSWORD: &str = "cli-odoo-p4ss-w0rd-71";
 const PG_PASSWORD: &str = "pg-p4ss-Secr3t-55";
+const FILE_API_KEY: &str = "file-odoo-api-key-b81e4a";
+const VAULT_SECRET_ID: &str = "vault-s3cret-id-2c7f90";
+const VAULT_TOKEN: &str = "hvs.vault-t0ken-6d1e33";
 
 /// Everything written by tracing (and by the `log` crate, bridged), at trace level.
 fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
@@ -160,6 +163,13 @@ fn clean(mut cmd: Command) -> Command {
         "ODOO_DB",
         "ODOO_LOGIN",
         "ODOO_API_KEY",
+        "ODOO_API_KEY_FILE",
+        "ODOO_VAULT_SECRET",
+        "VAULT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_TOKEN_FILE",
+        "VAULT_ROLE_ID",
+        "VAULT_SECRET_ID",
         "ODOO_PASSWORD",
         "HUBSPOT_URL",
         "HUBSPOT_TOKEN",
@@ -441,6 +451,40 @@ async fn no_secret_appears_in_outputs_logs_letters_audit_or_state() {
                 .env("ODOO_API_KEY", CLI_API_KEY);
             c
         }),
+        ("Odoo key from a file that Odoo refuses", {
+            let key_file = scratch("key-file").join("odoo-api-key");
+            std::fs::write(&key_file, format!("{FILE_API_KEY}\n")).expect("the key file");
+            let mut c = clean(Command::new(BIN));
+            c.args(["report", "--state"])
+                .arg(&state)
+                .env("ODOO_URL", &fake_url)
+                .env("ODOO_DB", &fake_db)
+                .env("ODOO_API_KEY_FILE", &key_file);
+            c
+        }),
+        ("Odoo key from an unreachable Vault, AppRole", {
+            let mut c = clean(Command::new(BIN));
+            c.args(["report", "--state"])
+                .arg(&state)
+                .env("ODOO_URL", &fake_url)
+                .env("ODOO_DB", &fake_db)
+                .env("ODOO_VAULT_SECRET", "secret/odoo/sync-bot")
+                .env("VAULT_ADDR", "http://127.0.0.1:1")
+                .env("VAULT_ROLE_ID", "role-1")
+                .env("VAULT_SECRET_ID", VAULT_SECRET_ID);
+            c
+        }),
+        ("Odoo key from an unreachable Vault, token", {
+            let mut c = clean(Command::new(BIN));
+            c.args(["report", "--state"])
+                .arg(&state)
+                .env("ODOO_URL", &fake_url)
+                .env("ODOO_DB", &fake_db)
+                .env("ODOO_VAULT_SECRET", "secret/odoo/sync-bot")
+                .env("VAULT_ADDR", "http://127.0.0.1:1")
+                .env("VAULT_TOKEN", VAULT_TOKEN);
+            c
+        }),
         ("unreachable PostgreSQL", {
             let mut c = clean(Command::new(BIN));
             c.arg("report").env(
@@ -487,6 +531,9 @@ async fn no_secret_appears_in_outputs_logs_letters_audit_or_state() {
         ("the CLI's Odoo API key", CLI_API_KEY.to_owned()),
         ("the CLI's Odoo password", CLI_PASSWORD.to_owned()),
         ("the PostgreSQL password", PG_PASSWORD.to_owned()),
+        ("the Odoo API key of a file", FILE_API_KEY.to_owned()),
+        ("the Vault secret id", VAULT_SECRET_ID.to_owned()),
+        ("the Vault token", VAULT_TOKEN.to_owned()),
     ];
     let found: Vec<String> = texts
         .iter()

@@ -309,6 +309,10 @@ impl Error {
             Error::Http { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             Error::Odoo(e) => e.is_transient(),
             Error::InvalidReply { .. } => false,
+            // A secret store that cannot be reached, or is sealed or overloaded.
+            Error::Credentials { source } => source
+                .downcast_ref::<crate::credentials::SecretSourceError>()
+                .is_some_and(crate::credentials::SecretSourceError::is_retryable),
             _ => false,
         }
     }

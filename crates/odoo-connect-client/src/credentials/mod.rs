@@ -13,6 +13,14 @@
 //! [`OdooClientBuilder::password`] install; [`SharedCredentials`] is a handle whose credentials
 //! can be replaced while the client runs (from a secrets watcher, an admin endpoint, a test).
 //!
+//! Secrets kept elsewhere have providers of their own, each reading the secret again when it
+//! changed or after a refusal, so a rotation needs no restart: [`EnvCredentials`] (environment
+//! variables), [`FileCredentials`] (mounted secret files: a Kubernetes or Docker secret, a Vault
+//! Agent's output) and [`VaultKv2`] (HashiCorp Vault's KV version 2 engine, with a token, a
+//! token file or AppRole). Their failures are [`SecretSourceError`]s inside
+//! [`Error::Credentials`], which never hold a secret; a vault that cannot be reached is
+//! retryable ([`Error::is_retryable`]).
+//!
 //! ```
 //! use odoo_connect_client::credentials::{CredentialProvider, SharedCredentials};
 //! use odoo_connect_client::{Credentials, OdooClient};
@@ -34,6 +42,12 @@
 
 use std::fmt;
 use std::sync::{Arc, RwLock};
+
+mod sources;
+mod vault;
+
+pub use sources::{EnvCredentials, FileCredentials, SecretSourceError};
+pub use vault::{VaultAuth, VaultKv2, VaultKv2Builder};
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
