@@ -23,6 +23,80 @@ async fn memory_store_passes_the_conformance_suite() {
     report.assert_passed();
 }
 
+#[cfg(feature = "encryption")]
+#[path = "support/encrypted.rs"]
+mod encrypted;
+
+#[cfg(feature = "encryption")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_memory_store_passes_the_conformance_suite() {
+    let report = run_all(&encrypted::Encrypted(Memory)).await;
+    println!("{report}");
+    report.assert_passed();
+}
+
+#[cfg(feature = "encryption")]
+#[tokio::test]
+async fn a_payload_sealed_with_a_key_no_longer_kept_is_parked_not_handed_out() {
+    use odoo_connect::store::encrypted::{EncryptedStore, Keyring};
+    use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, WorkQueue};
+    use std::sync::Arc;
+    let inner = MemoryStore::new();
+    let old = EncryptedStore::new(
+        inner.clone(),
+        Arc::new(Keyring::single("k1", [3; 32])),
+        Default::default(),
+    );
+    encrypted::write_marker(&old).await;
+    let key = odoo_connect::sync::envelope::IdempotencyKey::new("client:9:v1:partner").unwrap();
+    let env = odoo_connect::sync::envelope::Envelope::builder(key, serde_json::json!({"n": 9}))
+        .source("crm")
+        .legal_entity("firm-be".parse().unwrap())
+        .build()
+        .unwrap();
+    old.enqueue(&env).await.unwrap();
+    // Rotated: k2 seals, k1 still opens; a keyring without k1 cannot open what k1 sealed.
+    let rotated = EncryptedStore::new(
+        inner.clone(),
+        Arc::new(Keyring::single("k2", [7; 32]).with_previous("k1", [3; 32])),
+        Default::default(),
+    );
+    assert_eq!(
+        rotated.get(env.id).await.unwrap().unwrap().envelope.payload["n"],
+        9
+    );
+    let without_k1 = EncryptedStore::new(
+        inner.clone(),
+        Arc::new(Keyring::single("k2", [7; 32])),
+        Default::default(),
+    );
+    let leased = without_k1
+        .lease("w", 10, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(leased.is_empty(), "{leased:?}");
+    let letters = without_k1
+        .list_dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        letters
+            .iter()
+            .any(|l| l.envelope.id == env.id && l.failure.reason == "undecryptable"),
+        "{letters:?}"
+    );
+    // Opened by a keyring that has the key again.
+    let letters = rotated
+        .list_dead_letters(&DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        letters
+            .iter()
+            .any(|l| l.envelope.id == env.id && l.envelope.payload["n"] == 9)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The suite must catch broken stores: each fault below breaks one guarantee of a correct store,
 // and the property that guards it must fail.

@@ -116,6 +116,69 @@ async fn corrupt(store: &PostgresStore, id: MessageId, raw: &[u8]) {
     assert_eq!(done.rows_affected(), 1);
 }
 
+#[cfg(feature = "encryption")]
+#[path = "support/encrypted.rs"]
+mod encrypted;
+
+#[cfg(feature = "encryption")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_database,
+    ignore = "skipped: DATABASE_URL not set (needs PostgreSQL)"
+)]
+async fn an_encrypted_postgres_store_passes_the_suite_and_holds_no_payload_in_clear() {
+    let Some(url) = database_url() else { return };
+    let factory = encrypted::Encrypted(Pg::new(url));
+    let report = run_all(&factory).await;
+    println!("{report}");
+    let sealed = factory
+        .fresh(StoreOptions::default())
+        .await
+        .expect("a sealed store");
+    encrypted::write_marker(&sealed).await;
+    let clear = factory
+        .0
+        .fresh(StoreOptions::default())
+        .await
+        .expect("a store");
+    encrypted::write_marker(&clear).await;
+    // Every row of every table of each schema, as text.
+    let dump = |store: PostgresStore| async move {
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+        )
+        .bind(store.schema())
+        .fetch_all(store.pool())
+        .await
+        .expect("the tables");
+        let mut text = String::new();
+        for (table,) in &tables {
+            let sql = format!(
+                "SELECT coalesce(string_agg(t::text, '|'), '') FROM \"{}\".\"{table}\" t",
+                store.schema()
+            );
+            let (rows,): (String,) = sqlx::query_as(&sql)
+                .fetch_one(store.pool())
+                .await
+                .expect("the rows");
+            text.push_str(&rows);
+        }
+        (tables.len(), text)
+    };
+    let (tables, sealed_text) = dump(sealed.inner().clone()).await;
+    let (_, clear_text) = dump(clear).await;
+    factory.0.cleanup().await;
+    report.assert_passed();
+    assert!(tables >= 6, "{tables} tables");
+    assert!(
+        !sealed_text.contains(encrypted::MARKER),
+        "the marker is in clear in PostgreSQL"
+    );
+    assert!(sealed_text.contains("$sealed"));
+    // Without the wrapper the same search finds it.
+    assert!(clear_text.contains(encrypted::MARKER));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     no_database,

@@ -93,6 +93,53 @@ impl StoreFactory for SqliteMemory {
     }
 }
 
+#[cfg(feature = "encryption")]
+#[path = "support/encrypted.rs"]
+mod encrypted;
+
+#[cfg(feature = "encryption")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_sqlite_store_passes_the_suite_and_holds_no_payload_in_clear() {
+    let report = run_all(&encrypted::Encrypted(SqliteFiles(TempDir::new()))).await;
+    println!("{report}");
+    report.assert_passed();
+    let dir = TempDir::new();
+    let path = dir.0.join("sealed.db");
+    let store = odoo_connect::store::encrypted::EncryptedStore::new(
+        SqliteStore::open(&path).await.expect("open"),
+        std::sync::Arc::new(encrypted::keyring()),
+        Default::default(),
+    );
+    encrypted::write_marker(&store).await;
+    store.inner().close().await;
+    // Every byte of the database and its journal, searched for the marker.
+    let mut searched = 0;
+    for entry in std::fs::read_dir(&dir.0).expect("the folder") {
+        let bytes = std::fs::read(entry.expect("a file").path()).unwrap_or_default();
+        searched += bytes.len();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(encrypted::MARKER),
+            "the marker is in clear in the SQLite files"
+        );
+    }
+    assert!(searched > 0);
+    // The same writes without the wrapper leave it in clear: the search can find it.
+    let clear_dir = TempDir::new();
+    let clear = SqliteStore::open(clear_dir.0.join("clear.db"))
+        .await
+        .expect("open");
+    encrypted::write_marker(&clear).await;
+    clear.close().await;
+    let found = std::fs::read_dir(&clear_dir.0)
+        .expect("the folder")
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .any(|bytes| String::from_utf8_lossy(&bytes).contains(encrypted::MARKER));
+    assert!(
+        found,
+        "the search must find the marker in a store without the wrapper"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_store_passes_the_conformance_suite() {
     let report = run_all(&SqliteFiles(TempDir::new())).await;

@@ -8,9 +8,10 @@ use clap::Args;
 use odoo_connect::odoo::OdooClient;
 use odoo_connect::odoo::credentials::{FileCredentials, VaultAuth, VaultKv2};
 use odoo_connect::ops::OdooLinks;
+use odoo_connect::store::encrypted::{EncryptedStore, KeyProvider, Keyring};
 use odoo_connect::store::postgres::{DEFAULT_SCHEMA, PostgresStore};
 use odoo_connect::store::sqlite::SqliteStore;
-use odoo_connect::sync::store::{StateStore, StoreError};
+use odoo_connect::sync::store::{Redactor, StateStore, StoreError};
 
 /// A failure of the command line (bad usage is clap's, with exit status 2).
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,13 @@ pub(crate) enum CliError {
         "ODOO_URL is set but none of ODOO_API_KEY, ODOO_API_KEY_FILE, ODOO_VAULT_SECRET and ODOO_PASSWORD is"
     )]
     OdooCredentials,
+    /// `ODOO_CONNECT_STATE_KEYS` is not a keyring (the keys are never shown).
+    #[error("ODOO_CONNECT_STATE_KEYS is not a keyring of <id>:<base64 of 32 bytes>")]
+    StateKeys {
+        /// Why.
+        #[source]
+        source: odoo_connect::store::encrypted::SealError,
+    },
     /// `ODOO_VAULT_SECRET` without `VAULT_ADDR`.
     #[error("ODOO_VAULT_SECRET is set but VAULT_ADDR is not")]
     VaultAddress,
@@ -231,7 +239,14 @@ pub(crate) struct StateArgs {
 }
 
 /// An open state store.
-pub(crate) enum Store {
+pub(crate) struct Store {
+    backend: Backend,
+    /// The backend, or the backend sealed with the keys of `ODOO_CONNECT_STATE_KEYS`.
+    state: std::sync::Arc<dyn StateStore>,
+}
+
+/// Where the state is.
+enum Backend {
     /// A SQLite file.
     Sqlite(SqliteStore),
     /// A PostgreSQL database.
@@ -239,53 +254,79 @@ pub(crate) enum Store {
 }
 
 impl Store {
-    /// Opens the state `args` name: `--state`, else `--database-url`, else `DATABASE_URL`.
+    /// Opens the state `args` name: `--state`, else `--database-url`, else `DATABASE_URL`. When
+    /// `ODOO_CONNECT_STATE_KEYS` (or a file named by `ODOO_CONNECT_STATE_KEYS_FILE`) holds a
+    /// keyring, the state is read and written sealed with it (`store::encrypted`).
     pub(crate) async fn open(args: &StateArgs) -> Result<Store, CliError> {
-        if let Some(path) = &args.state {
-            return open_sqlite(path).await;
-        }
-        let url = match &args.database_url {
-            Some(url) => url.clone(),
-            None => std::env::var("DATABASE_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())
-                .ok_or(CliError::NoState)?,
+        let backend = if let Some(path) = &args.state {
+            Backend::Sqlite(open_sqlite(path).await?)
+        } else {
+            let url = match &args.database_url {
+                Some(url) => url.clone(),
+                None => std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+                    .ok_or(CliError::NoState)?,
+            };
+            let store = PostgresStore::builder(url)
+                .schema(args.schema.clone())
+                .max_connections(2)
+                .connect()
+                .await
+                .map_err(|source| CliError::OpenPostgres {
+                    schema: args.schema.clone(),
+                    source,
+                })?;
+            Backend::Postgres(store)
         };
-        let store = PostgresStore::builder(url)
-            .schema(args.schema.clone())
-            .max_connections(2)
-            .connect()
-            .await
-            .map_err(|source| CliError::OpenPostgres {
-                schema: args.schema.clone(),
-                source,
-            })?;
-        Ok(Store::Postgres(store))
+        let keys = state_keys()?;
+        let state: std::sync::Arc<dyn StateStore> = match (&backend, keys) {
+            (Backend::Sqlite(s), Some(k)) => {
+                std::sync::Arc::new(EncryptedStore::new(s.clone(), k, Redactor::default()))
+            }
+            (Backend::Postgres(s), Some(k)) => {
+                std::sync::Arc::new(EncryptedStore::new(s.clone(), k, Redactor::default()))
+            }
+            (Backend::Sqlite(s), None) => std::sync::Arc::new(s.clone()),
+            (Backend::Postgres(s), None) => std::sync::Arc::new(s.clone()),
+        };
+        Ok(Store { backend, state })
     }
 
     /// The store, for the library's functions.
     pub(crate) fn as_state(&self) -> &(dyn StateStore + Send + Sync) {
-        match self {
-            Store::Sqlite(s) => s,
-            Store::Postgres(s) => s,
-        }
+        &*self.state
     }
 
     /// The store, shared, for a pipeline.
     pub(crate) fn shared(&self) -> std::sync::Arc<dyn StateStore> {
-        match self {
-            Store::Sqlite(s) => std::sync::Arc::new(s.clone()),
-            Store::Postgres(s) => std::sync::Arc::new(s.clone()),
-        }
+        self.state.clone()
     }
 
     /// Closes the connections.
     pub(crate) async fn close(&self) {
-        match self {
-            Store::Sqlite(s) => s.close().await,
-            Store::Postgres(s) => s.close().await,
+        match &self.backend {
+            Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(s) => s.close().await,
         }
     }
+}
+
+/// The keyring of `ODOO_CONNECT_STATE_KEYS` (`id:base64,...`, the first the current key), or of
+/// the file `ODOO_CONNECT_STATE_KEYS_FILE` names; `None` when neither is set.
+fn state_keys() -> Result<Option<std::sync::Arc<dyn KeyProvider>>, CliError> {
+    let text = match non_empty_env("ODOO_CONNECT_STATE_KEYS") {
+        Some(text) => text,
+        None => match non_empty_env("ODOO_CONNECT_STATE_KEYS_FILE") {
+            Some(path) => std::fs::read_to_string(&path).map_err(|source| CliError::ReadState {
+                path: path.into(),
+                source,
+            })?,
+            None => return Ok(None),
+        },
+    };
+    let keys = Keyring::parse(&text).map_err(|source| CliError::StateKeys { source })?;
+    Ok(Some(std::sync::Arc::new(keys)))
 }
 
 /// The first bytes of every SQLite database file.
@@ -293,7 +334,7 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Opens an existing SQLite state; `SqliteStore::open` would create a missing file, so the file
 /// is checked first.
-async fn open_sqlite(path: &Path) -> Result<Store, CliError> {
+async fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -338,7 +379,7 @@ async fn open_sqlite(path: &Path) -> Result<Store, CliError> {
             path: path.to_path_buf(),
             source,
         })?;
-    Ok(Store::Sqlite(store))
+    Ok(store)
 }
 
 /// How to reach Odoo; all optional.

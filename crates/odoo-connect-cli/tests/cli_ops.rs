@@ -283,3 +283,96 @@ fn a_missing_state_is_a_typed_error() {
     assert_eq!(none.status.code(), Some(1));
     assert!(text(&none.stderr).contains("no state given"));
 }
+
+/// A state sealed with a keyring: the operator commands open it with the same keys
+/// (`ODOO_CONNECT_STATE_KEYS`), and without them show the payload sealed, never in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_state_is_read_with_its_keys_and_replayed() {
+    use odoo_connect::store::encrypted::{EncryptedStore, Keyring, is_sealed};
+    let dir = scratch("sealed");
+    let path = dir.join("state.sqlite");
+    let keys = format!("k1:{}", Keyring::generate_key());
+    let inner = SqliteStore::open(&path).await.expect("open");
+    let store = Arc::new(EncryptedStore::new(
+        inner.clone(),
+        Arc::new(Keyring::parse(&keys).expect("a keyring")),
+        Default::default(),
+    ));
+    let pipeline = Pipeline::builder("cli", store.clone())
+        .step(from_fn("book", |cx| {
+            let hold = cx.envelope.payload["hold"] == json!(true);
+            Box::pin(async move {
+                if hold {
+                    Err(Stop::held("contract cap reached", json!({"cap": 100})))
+                } else {
+                    Ok(())
+                }
+            })
+        }))
+        .build();
+    pipeline
+        .submit(&deal_message("4812", 1, true))
+        .await
+        .expect("submit");
+    pipeline.run_until_idle("w").await.expect("run");
+    inner.close().await;
+    let db = path.to_str().expect("utf-8 path");
+
+    let with_keys = |args: &[&str]| {
+        let out = cli()
+            .args(args)
+            .env("ODOO_CONNECT_STATE_KEYS", &keys)
+            .output()
+            .expect("run the binary");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).expect("JSON on stdout")
+    };
+    let letters = with_keys(&["dead-letters", "list", "--sqlite", db, "--json"]);
+    assert_eq!(letters[0]["payload"]["hold"], true, "{letters}");
+    let id = letters[0]["id"].as_str().expect("id").to_owned();
+    // Without the keys: listed, but sealed.
+    let sealed = ok_json(&["dead-letters", "list", "--sqlite", db, "--json"]);
+    assert!(is_sealed(&sealed[0]["payload"]), "{sealed}");
+    assert!(!sealed.to_string().contains("\"hold\""));
+    // A wrong keyring is refused with a typed message that shows no key.
+    let bad = cli()
+        .args(["status", "--sqlite", db])
+        .env("ODOO_CONNECT_STATE_KEYS", "k1:not-base64")
+        .output()
+        .expect("run the binary");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("ODOO_CONNECT_STATE_KEYS is not a keyring"));
+    // A replay with the keys: the new message is sealed too.
+    let fixed = dir.join("fixed.json");
+    std::fs::write(
+        &fixed,
+        r#"{"flow": "lead_to_project", "hold": false, "n": 1}"#,
+    )
+    .expect("write");
+    let replayed = with_keys(&[
+        "dead-letters",
+        "replay",
+        &id,
+        "--corrected",
+        fixed.to_str().expect("path"),
+        "--operator",
+        "ann",
+        "--sqlite",
+        db,
+        "--json",
+    ]);
+    assert_eq!(replayed["operator"], "ann");
+    let raw = SqliteStore::open(&path).await.expect("open");
+    let queued = raw
+        .list_messages(&odoo_connect::sync::store::QueueFilter::all())
+        .await
+        .expect("listed");
+    assert!(
+        queued
+            .items
+            .iter()
+            .all(|e| is_sealed(&e.message.envelope.payload)),
+        "{queued:?}"
+    );
+    raw.close().await;
+}

@@ -10,7 +10,7 @@
 //! | [`odoo`] | `odoo-connect-client` | the typed Odoo client: JSON-RPC and JSON-2, models, domains, x2many commands, typed errors |
 //! | [`canonical`] | `odoo-connect-canonical` | money, clients, contracts, projects, time, expenses, invoices, payments, legal entities, and their rules; no I/O |
 //! | [`connector`] | `odoo-connect-connectors` | the connector traits and the reference connectors (features `hubspot`, `salesforce`, `timesheet-csv`, `esign-webhook`, `camt053`) |
-//! | [`sync`], [`store`] | `odoo-connect-sync` | the pipeline, steps, exactly-once effects, state stores (memory, `sqlite`, `postgres`) |
+//! | [`sync`], [`store`] | `odoo-connect-sync` | the pipeline, steps, exactly-once effects, state stores (memory, `sqlite`, `postgres`; sealed at rest with `encryption`) |
 //! | [`flows`], [`mapping`] | `odoo-connect-flows` | the contract-to-cash flows and the mapping of canonical documents to Odoo |
 //! | [`ops`] | `odoo-connect-ops` | the operations report (HTML with feature `html`) |
 //! | `testkit` | `odoo-connect-testkit` | FakeOdoo, the fault proxy and the conformance suites (feature `testkit`) |
@@ -56,7 +56,8 @@ pub use odoo_connect_sync as sync;
 pub mod store {
     //! The state stores behind the traits of [`sync::store`](crate::sync::store): in memory,
     //! SQLite (feature `sqlite`, the default) and PostgreSQL (feature `postgres`), with the
-    //! conformance suite every backend passes under the `testkit` feature.
+    //! conformance suite every backend passes under the `testkit` feature; any of them with its
+    //! payloads, audit details and facts sealed at rest (`encrypted`, feature `encryption`).
     #[doc(inline)]
     pub use odoo_connect_sync::store::*;
 

@@ -76,6 +76,10 @@ pub mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 
+#[cfg(feature = "encryption")]
+#[cfg_attr(docsrs, doc(cfg(feature = "encryption")))]
+pub mod encrypted;
+
 use crate::envelope::{CorrelationId, Envelope, IdempotencyKey, JsonEnvelope, Lane, MessageId};
 use crate::key::LegalEntityKey;
 
