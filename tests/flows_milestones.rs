@@ -261,3 +261,116 @@ async fn a_milestone_awaiting_acceptance_or_refused_is_held_and_not_reached() {
     }
     assert!(invoices(&fake, &flows).is_empty());
 }
+
+/// Sets `values` on the deal's customer, as a person would in Odoo.
+async fn write_customer(flows: &Flows, values: Value) {
+    let b = flows.book().get(&DEAL.parse().unwrap()).unwrap();
+    let _: Value = flows
+        .odoo()
+        .call(
+            &odoo_connect::odoo::OdooCall::new("res.partner", "write")
+                .ids([b.partner_id])
+                .arg("vals", values),
+        )
+        .await
+        .unwrap();
+}
+
+async fn held_reasons(store: &SqliteStore) -> Vec<String> {
+    let mut r: Vec<String> = store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Business))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            d.failure
+                .reason
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .filter(|r| r != "cap_reached")
+        .collect();
+    r.sort();
+    r
+}
+
+#[tokio::test]
+async fn a_customer_over_its_credit_limit_is_held_before_any_invoice() {
+    let fake = FakeOdoo::start().await;
+    let (flows, p, store) = booked(&fake).await;
+    // The order is confirmed, not invoiced: 20,000 of milestones and the time ordered.
+    write_customer(&flows, json!({"credit_limit": 1000.0})).await;
+    p.submit(
+        &flows
+            .milestone_envelope(&accepted("design"), "psa")
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    p.submit(
+        &flows
+            .release_envelope(&DEAL.parse().unwrap(), "2025-03")
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let report = flows_setup::drain(&p, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!((report.held, report.failed), (2, 0), "{report:?}");
+    assert_eq!(
+        held_reasons(&store).await,
+        ["credit_limit_exceeded", "credit_limit_exceeded"]
+    );
+    let held = store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Business))
+        .await
+        .unwrap();
+    let detail = held
+        .iter()
+        .find(|d| d.failure.reason.starts_with("credit_limit_exceeded"))
+        .map(|d| d.failure.context.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.to_string().contains("\"credit_limit\":\"1000\""),
+        "{detail}"
+    );
+    assert!(invoices(&fake, &flows).is_empty());
+}
+
+#[tokio::test]
+async fn an_invalid_tax_id_is_held_before_any_invoice() {
+    let fake = FakeOdoo::start().await;
+    let (flows, p, store) = booked(&fake).await;
+    // The sample customers are Belgian; this number fails the Belgian check digits.
+    write_customer(&flows, json!({"vat": "BE0431150351"})).await;
+    p.submit(
+        &flows
+            .milestone_envelope(&accepted("design"), "psa")
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let report = flows_setup::drain(&p, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!((report.held, report.failed), (1, 0), "{report:?}");
+    assert_eq!(held_reasons(&store).await, ["tax_id_invalid"]);
+    assert!(invoices(&fake, &flows).is_empty());
+    // Corrected in Odoo, the milestone is invoiced.
+    write_customer(&flows, json!({"vat": "BE0403019261"})).await;
+    p.submit(
+        &flows
+            .milestone_envelope(&accepted("design"), "psa")
+            .unwrap()
+            .for_replay(),
+    )
+    .await
+    .unwrap();
+    flows_setup::drain(&p, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(invoices(&fake, &flows).len(), 1);
+}

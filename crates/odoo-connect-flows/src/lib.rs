@@ -68,6 +68,7 @@ use odoo_connect_sync::pipeline::{Pipeline, PipelineBuilder};
 use odoo_connect_sync::step::{Step, StepContext, StepResult, Stop};
 use odoo_connect_sync::store::{FactKind, FactSubject, FactsExt, StateStore, StoreError};
 
+pub use checks::{BillingChecks, BillingHold, CustomerStanding, TaxIdRule};
 pub use deal::{WonDeal, won_deals};
 pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
