@@ -23,6 +23,7 @@ use odoo_connect::canonical::Currency;
 use odoo_connect::flows::{Flows, MilestoneOrigin, MilestoneReached, Setup};
 use odoo_connect::odoo::{Domain, OdooCall, OdooClient, Protocol};
 use odoo_connect::store::memory::MemoryStore;
+use odoo_connect::sync::store::{DeadLetterFilter, DeadLetters, FailureClass};
 use serde_json::{Value, json};
 
 fn leak(s: String) -> &'static str {
@@ -235,4 +236,40 @@ async fn a_reached_milestone_is_invoiced_alone_once_on_the_real_server() {
     assert_eq!((report.held, report.failed), (0, 0), "{report:?}");
     let second = invoices_of(&scoped, &b.order_name).await;
     assert_eq!(second, first, "the second run wrote to Odoo");
+
+    // The customer over a credit limit set in Odoo: the go-live milestone is held before any
+    // invoice (Odoo's `credit` and `credit_to_invoice` against `credit_limit`).
+    let _: Value = scoped
+        .call(
+            &OdooCall::new("res.partner", "write")
+                .ids([b.partner_id])
+                .arg("vals", json!({"credit_limit": 1000.0})),
+        )
+        .await
+        .expect("credit limit");
+    let go_live = MilestoneReached::accepted(
+        contract.parse().unwrap(),
+        format!("{contract}-go-live").parse().unwrap(),
+        NaiveDate::from_ymd_opt(2025, 4, 30).unwrap(),
+        MilestoneOrigin::Delivery {
+            system: "psa".into(),
+        },
+    );
+    p.submit(&flows.milestone_envelope(&go_live, "psa").unwrap())
+        .await
+        .unwrap();
+    let report = flows_setup::drain(&p, Duration::from_secs(300))
+        .await
+        .expect("drain");
+    assert_eq!((report.held, report.failed), (1, 0), "{report:?}");
+    let held = store
+        .list_dead_letters(&DeadLetterFilter::all().class(FailureClass::Business))
+        .await
+        .unwrap();
+    assert!(
+        held.iter()
+            .any(|d| d.failure.reason.starts_with("credit_limit_exceeded")),
+        "{held:#?}"
+    );
+    assert_eq!(invoices_of(&scoped, &b.order_name).await, first);
 }
