@@ -29,7 +29,7 @@ pub struct FlowSettings {
     pub company_id: i64,
     /// The service product sold for each billing kind, by internal reference (`default_code`).
     pub products: Vec<(BillingKind, String)>,
-    /// The checks run before any invoice is released ([`BillingChecks::default`]: the tax id
+    /// The checks run before any invoice is released ([`BillingChecks::default`](crate::BillingChecks::default): the tax id
     /// when given, the currency and the credit limit).
     pub billing_checks: crate::BillingChecks,
 }

@@ -129,7 +129,7 @@ fn be(number: &str) -> Result<String, TaxIdError> {
         return Err(TaxIdError::Component);
     }
     let (body, check) = n.split_at(8);
-    if (mod_of(body, 97) + mod_of(check, 97)) % 97 != 0 {
+    if !(mod_of(body, 97) + mod_of(check, 97)).is_multiple_of(97) {
         return Err(TaxIdError::Checksum);
     }
     Ok(n)
@@ -219,7 +219,7 @@ fn luhn(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `stdnum.fr.tva`.

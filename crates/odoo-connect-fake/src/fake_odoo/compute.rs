@@ -245,8 +245,8 @@ fn partner_credit_to_invoice(orm: &Orm<'_>, partner: i64) -> f64 {
     let mut total = 0.0;
     for order in orm.db.ids("sale.order") {
         if orm.stored("sale.order", order, "state").as_str() != Some("sale")
-            || !as_id(&orm.stored("sale.order", order, "partner_id"))
-                .is_some_and(|p| commercial_partner(orm, p) == partner)
+            || as_id(&orm.stored("sale.order", order, "partner_id"))
+                .is_none_or(|p| commercial_partner(orm, p) != partner)
         {
             continue;
         }
