@@ -5,7 +5,8 @@
 //! |---|---|---|---|
 //! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed: Odoo's `sale_project` makes the project, a milestone per milestone line and a task per role), the project and milestones found (made only where Odoo did not) |
 //! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
-//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
+//! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | after the checks before billing, the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
+//! | milestone | [`FlowMessage::MilestoneReached`] | `milestone.reach`, `milestone.invoice` | an accepted milestone ticked reached (`project.milestone.is_reached`, which makes Odoo's `sale_project` deliver its order line), then, after the checks before billing, that line alone invoiced (an `account.move` linked to it through `sale_line_ids`) and posted; a milestone awaiting acceptance, or refused, is held |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
 //!
 //! Every effect is idempotent: creations go through [`create_once`](odoo_connect_sync::effect::create_once)
@@ -38,7 +39,9 @@
 pub mod mapping;
 
 mod cash;
+mod checks;
 mod deal;
+mod milestone;
 mod odoo_ids;
 mod setup;
 mod time;
@@ -65,7 +68,9 @@ use odoo_connect_sync::pipeline::{Pipeline, PipelineBuilder};
 use odoo_connect_sync::step::{Step, StepContext, StepResult, Stop};
 use odoo_connect_sync::store::{FactKind, FactSubject, FactsExt, StateStore, StoreError};
 
+pub use checks::{BillingChecks, BillingHold, CustomerStanding, TaxIdRule};
 pub use deal::{WonDeal, won_deals};
+pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
 pub use setup::{
     PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
@@ -140,6 +145,12 @@ pub enum FlowMessage {
         /// The contract.
         contract: ContractKey,
     },
+    /// A milestone of a contract reached, delivered or accepted ([`Flows::milestone_envelope`];
+    /// [`Flows::reached_milestones`] reads those reached in Odoo).
+    MilestoneReached {
+        /// The milestone and where it stands.
+        milestone: Box<MilestoneReached>,
+    },
     /// A payment received, allocated to invoices.
     Payment {
         /// The payment.
@@ -173,6 +184,7 @@ impl FlowMessage {
             FlowMessage::WonDeal { .. } => "won_deal",
             FlowMessage::ApprovedTime { .. } => "approved_time",
             FlowMessage::ReleaseInvoices { .. } => "release_invoices",
+            FlowMessage::MilestoneReached { .. } => "milestone_reached",
             FlowMessage::Payment { .. } => "payment",
             FlowMessage::SignedContract { .. } => "signed_contract",
             FlowMessage::Rejected { .. } => "rejected",
@@ -184,6 +196,7 @@ impl FlowMessage {
 const LEAD_TO_PROJECT: Effect = Effect::new("lead-to-project");
 const BILL: Effect = Effect::new("bill");
 const RELEASE: Effect = Effect::new("release");
+const MILESTONE: Effect = Effect::new("milestone");
 const REGISTER: Effect = Effect::new("register");
 const READ: Effect = Effect::new("read");
 
@@ -199,6 +212,8 @@ pub enum FlowEvent {
     ProjectReady,
     /// A contract's invoices were posted.
     InvoicesReleased,
+    /// A milestone's invoice was made and posted.
+    MilestoneInvoiced,
     /// A payment was registered against its invoices.
     PaymentRegistered,
     /// A payment's status was written back to the CRM.
@@ -209,10 +224,11 @@ pub enum FlowEvent {
 
 impl FlowEvent {
     /// Every event.
-    pub const ALL: [FlowEvent; 6] = [
+    pub const ALL: [FlowEvent; 7] = [
         FlowEvent::ContractConfirmed,
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
+        FlowEvent::MilestoneInvoiced,
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
@@ -224,6 +240,7 @@ impl FlowEvent {
             FlowEvent::ContractConfirmed => "contract_confirmed",
             FlowEvent::ProjectReady => "project_ready",
             FlowEvent::InvoicesReleased => "invoices_released",
+            FlowEvent::MilestoneInvoiced => "milestone_invoiced",
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
@@ -268,6 +285,11 @@ pub enum FlowStep {
     TimeTimesheet,
     /// `invoice.release`: the contract's delivered, uninvoiced quantities invoiced and posted.
     InvoiceRelease,
+    /// `milestone.reach`: an accepted milestone reached in Odoo (awaiting acceptance or refused:
+    /// held).
+    MilestoneReach,
+    /// `milestone.invoice`: the reached milestone's order line invoiced alone, and posted.
+    MilestoneInvoice,
     /// `cash.register`: a payment registered against its invoices.
     CashRegister,
     /// `cash.write-back`: the payment's status written back to the CRM deal.
@@ -276,12 +298,14 @@ pub enum FlowStep {
 
 impl FlowStep {
     /// Every step of every flow, in the order a pipeline runs them.
-    pub const ALL: [FlowStep; 7] = [
+    pub const ALL: [FlowStep; 9] = [
         FlowStep::DealClient,
         FlowStep::DealContract,
         FlowStep::DealProject,
         FlowStep::TimeTimesheet,
         FlowStep::InvoiceRelease,
+        FlowStep::MilestoneReach,
+        FlowStep::MilestoneInvoice,
         FlowStep::CashRegister,
         FlowStep::CashWriteBack,
     ];
@@ -294,6 +318,8 @@ impl FlowStep {
             FlowStep::DealProject => "deal.project",
             FlowStep::TimeTimesheet => "time.timesheet",
             FlowStep::InvoiceRelease => "invoice.release",
+            FlowStep::MilestoneReach => "milestone.reach",
+            FlowStep::MilestoneInvoice => "milestone.invoice",
             FlowStep::CashRegister => "cash.register",
             FlowStep::CashWriteBack => "cash.write-back",
         }
@@ -761,6 +787,41 @@ impl Flows {
         )
     }
 
+    /// The message of milestone `event` (one per milestone and state: a milestone delivered, then
+    /// accepted, gives two messages; the same state said twice, by the delivery tool and by a
+    /// poll of Odoo, one), from `source`, correlated with the deal of its contract.
+    pub fn milestone_envelope(
+        &self,
+        event: &MilestoneReached,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let id = format!("{}/{}", event.contract.as_str(), event.milestone.as_str());
+        let key = IdempotencyKey::of(
+            Subject::new("milestone", &id),
+            event.version().as_str(),
+            MILESTONE,
+        )?;
+        let entity = self
+            .inner
+            .book
+            .get(&event.contract)
+            .map(|b| b.contract.legal_entity)
+            .unwrap_or_else(|| self.inner.settings.legal_entity.clone());
+        let msg = FlowMessage::MilestoneReached {
+            milestone: Box::new(event.clone()),
+        };
+        envelope(key, &event.contract, source, &entity, msg)
+    }
+
+    /// The milestones of the contracts booked ([`Flows::book`]) that are reached in Odoo
+    /// (`project.milestone.is_reached`), as accepted milestones from Odoo, on the day Odoo
+    /// says they were reached: a poll turns them into messages with
+    /// [`Flows::milestone_envelope`] (a milestone seen again gives the same message, which the
+    /// queue and the steps recognise).
+    pub async fn reached_milestones(&self) -> Result<Vec<MilestoneReached>, FlowError> {
+        Ok(milestone::reached_in_odoo(self, &self.inner.book.all()).await?)
+    }
+
     /// The message of a payment received, correlated with the deal of the contract of its
     /// first invoice (`contract_of` says which contract an invoice belongs to).
     pub fn payment_envelope(
@@ -1024,6 +1085,18 @@ impl Step for FlowStepRunner {
             },
             FlowStep::InvoiceRelease => match &*msg {
                 FlowMessage::ReleaseInvoices { contract } => time::release(f, cx, contract).await,
+                _ => Ok(()),
+            },
+            FlowStep::MilestoneReach => match &*msg {
+                FlowMessage::MilestoneReached { milestone } => {
+                    milestone::reach(f, cx, milestone).await
+                }
+                _ => Ok(()),
+            },
+            FlowStep::MilestoneInvoice => match &*msg {
+                FlowMessage::MilestoneReached { milestone } => {
+                    milestone::invoice(f, cx, milestone).await
+                }
                 _ => Ok(()),
             },
             FlowStep::CashRegister => match &*msg {

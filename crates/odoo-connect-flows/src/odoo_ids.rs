@@ -29,6 +29,9 @@ pub struct FlowSettings {
     pub company_id: i64,
     /// The service product sold for each billing kind, by internal reference (`default_code`).
     pub products: Vec<(BillingKind, String)>,
+    /// The checks run before any invoice is released ([`BillingChecks::default`](crate::BillingChecks::default): the tax id
+    /// when given, the currency and the credit limit).
+    pub billing_checks: crate::BillingChecks,
 }
 
 impl FlowSettings {
@@ -44,7 +47,14 @@ impl FlowSettings {
                 (BillingKind::Retainer, "PS-SUP".into()),
                 (BillingKind::RecurringService, "PS-SUP".into()),
             ],
+            billing_checks: crate::BillingChecks::default(),
         }
+    }
+
+    /// Runs `checks` before any invoice is released.
+    pub fn billing_checks(mut self, checks: crate::BillingChecks) -> FlowSettings {
+        self.billing_checks = checks;
+        self
     }
 
     /// Sells `kind` with the product whose internal reference is `code`.

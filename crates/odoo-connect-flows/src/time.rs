@@ -242,6 +242,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
             None,
         ));
     };
+    crate::checks::before_billing(f, cx, &b).await?;
     let order = b.order_id;
     let batch = format!(
         "{:016x}",
@@ -315,24 +316,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         .await?;
     let mut posted = Vec::new();
     for id in invoices {
-        let k = key("invoice", &id.to_string(), "1", "post")?;
-        let is_done = || async move {
-            let r: Vec<AccountMove> = odoo
-                .model::<AccountMove>()
-                .read([id])
-                .fields(["state", "name"])
-                .await?;
-            Ok(r.into_iter()
-                .next()
-                .filter(|m| m.state == Some(MoveState::Posted))
-                .map(|m| json!({"id": m.id.get(), "state": "posted", "name": m.name})))
-        };
-        let act = || async move {
-            odoo.call::<Value>(&OdooCall::new("account.move", "action_post").ids([id]))
-                .await
-        };
-        let v = ensure(cx, &k, is_done, act).await?;
-        posted.push(v.get("name").cloned().unwrap_or(json!(id.get())));
+        posted.push(post_once(f, cx, id).await?);
     }
     cx.audit(
         AuditEvent::new(crate::FlowEvent::InvoicesReleased.into())
@@ -341,4 +325,28 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
                             "invoices": posted})),
     );
     Ok(())
+}
+
+/// Posts draft invoice `id` once (its state read first); returns its number (or its id when it
+/// has none).
+pub(super) async fn post_once(f: &Flows, cx: &StepContext, id: RecordId) -> StepResult<Value> {
+    let odoo = &f.inner.odoo;
+    let k = key("invoice", &id.to_string(), "1", "post")?;
+    let is_done = || async move {
+        let r: Vec<AccountMove> = odoo
+            .model::<AccountMove>()
+            .read([id])
+            .fields(["state", "name"])
+            .await?;
+        Ok(r.into_iter()
+            .next()
+            .filter(|m| m.state == Some(MoveState::Posted))
+            .map(|m| json!({"id": m.id.get(), "state": "posted", "name": m.name})))
+    };
+    let act = || async move {
+        odoo.call::<Value>(&OdooCall::new("account.move", "action_post").ids([id]))
+            .await
+    };
+    let v = ensure(cx, &k, is_done, act).await?;
+    Ok(v.get("name").cloned().unwrap_or(json!(id.get())))
 }

@@ -1,4 +1,5 @@
-//! Business rules as pure functions: what may be invoiced now, the revenue schedule, and amendments.
+//! Business rules as pure functions: what may be invoiced now, the revenue schedule, amendments,
+//! and whether a tax id is well formed ([`tax_id`]).
 //!
 //! Each rule takes plain canonical values and returns plain values: no I/O, no clock (the date is an
 //! input), so a rule gives the same answer on every replay.
@@ -6,6 +7,7 @@
 mod amendments;
 mod invoiceable;
 mod revenue;
+pub mod tax_id;
 
 pub use amendments::{Amended, ChangeOrderFailed, apply_change_order, apply_change_orders};
 pub use invoiceable::{

@@ -77,8 +77,8 @@ pub use sale::{SaleOrder, SaleOrderLine};
 pub use timesheet::Timesheet;
 pub use users::{Employee, User};
 pub use values::{
-    CompanyValues, MilestoneValues, PartnerValues, PaymentValues, ProductValues, ProjectValues,
-    SaleOrderLineValues, SaleOrderValues, TimesheetValues,
+    CompanyValues, InvoiceLineValues, InvoiceValues, MilestoneValues, PartnerValues, PaymentValues,
+    ProductValues, ProjectValues, SaleOrderLineValues, SaleOrderValues, TimesheetValues,
 };
 
 /// x2many fields (`one2many`, `many2many`) as a list of ids; `false` or `null` is the empty list.

@@ -13,7 +13,9 @@ use crate::ModelValues;
 use crate::value::{Command, RecordId};
 use crate::write::Create;
 
-use super::account::{Payment, PaymentPartnerType, PaymentType};
+use super::account::{
+    AccountMove, AccountMoveLine, MoveType, Payment, PaymentPartnerType, PaymentType,
+};
 use super::company::Company;
 use super::partner::{Partner, PartnerAddressType};
 use super::product::{
@@ -43,7 +45,9 @@ new_values!(
     ProjectValues,
     MilestoneValues,
     TimesheetValues,
-    PaymentValues
+    PaymentValues,
+    InvoiceValues,
+    InvoiceLineValues
 );
 
 /// `res.partner`: a customer or a contact.
@@ -303,4 +307,62 @@ pub struct PaymentValues {
     pub journal_id: Option<RecordId>,
     /// `payment_method_line_id`.
     pub payment_method_line_id: Option<RecordId>,
+}
+
+/// `account.move` as a customer invoice, created with its lines (as Odoo's own
+/// `sale.order._create_invoices` creates it: the order's `_prepare_invoice` values and one
+/// line per order line invoiced).
+#[derive(Debug, Clone, Default, PartialEq, ModelValues)]
+#[odoo(record = AccountMove)]
+#[non_exhaustive]
+pub struct InvoiceValues {
+    /// `move_type` (`out_invoice` for a customer invoice).
+    pub move_type: Option<MoveType>,
+    /// `partner_id`, the customer invoiced (the order's invoice address).
+    pub partner_id: Option<RecordId>,
+    /// `company_id`.
+    pub company_id: Option<RecordId>,
+    /// `currency_id`.
+    pub currency_id: Option<RecordId>,
+    /// `invoice_origin`, the sale order's number.
+    pub invoice_origin: Option<String>,
+    /// `ref`, the customer's reference.
+    #[odoo(name = "ref")]
+    pub reference: Option<Option<String>>,
+    /// `fiscal_position_id`.
+    pub fiscal_position_id: Option<Option<RecordId>>,
+    /// `invoice_payment_term_id`.
+    pub invoice_payment_term_id: Option<Option<RecordId>>,
+    /// `invoice_user_id`, the salesperson.
+    pub invoice_user_id: Option<Option<RecordId>>,
+    /// `team_id`, the sales team.
+    pub team_id: Option<Option<RecordId>>,
+    /// `invoice_line_ids`, the lines, created with the invoice.
+    pub invoice_line_ids: Create<InvoiceLineValues>,
+}
+
+/// `account.move.line` as a product line of a customer invoice.
+#[derive(Debug, Clone, Default, PartialEq, ModelValues)]
+#[odoo(record = AccountMoveLine)]
+#[non_exhaustive]
+pub struct InvoiceLineValues {
+    /// `sequence`.
+    pub sequence: Option<i32>,
+    /// `name`, the label.
+    pub name: Option<String>,
+    /// `product_id`.
+    pub product_id: Option<Option<RecordId>>,
+    /// `product_uom_id`.
+    pub product_uom_id: Option<Option<RecordId>>,
+    /// `quantity`.
+    pub quantity: Option<Decimal>,
+    /// `price_unit`.
+    pub price_unit: Option<Decimal>,
+    /// `discount`, in percent.
+    pub discount: Option<Decimal>,
+    /// `tax_ids`, as commands (`Command::Set`).
+    pub tax_ids: Vec<Command>,
+    /// `sale_line_ids`, the order lines this line invoices (`Command::Set` or `Command::Link`):
+    /// what makes Odoo count it in the order line's `qty_invoiced`.
+    pub sale_line_ids: Vec<Command>,
 }

@@ -50,6 +50,8 @@ pub(crate) fn is_computed(model: &str, storage: &str) -> bool {
                 | "commercial_partner_id"
                 | "commercial_company_name"
                 | "email_normalized"
+                | "credit"
+                | "credit_to_invoice"
         ) | (
             "sale.order",
             "amount_untaxed"
@@ -207,6 +209,58 @@ fn line_invoice_lines(orm: &Orm<'_>, sale_line: i64) -> Vec<i64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `res.partner.credit` (account): what the commercial partner owes on posted customer
+/// invoices and credit notes (their residual; Odoo sums the receivable lines, whose partner is
+/// the commercial partner). Zero for a contact that is not its own commercial partner.
+fn partner_credit(orm: &Orm<'_>, partner: i64) -> f64 {
+    if commercial_partner(orm, partner) != partner {
+        return 0.0;
+    }
+    let owed: f64 = orm
+        .db
+        .ids("account.move")
+        .into_iter()
+        .filter(|&m| {
+            orm.stored("account.move", m, "state").as_str() == Some("posted")
+                && matches!(
+                    orm.stored("account.move", m, "move_type").as_str(),
+                    Some("out_invoice" | "out_refund")
+                )
+                && as_id(&orm.stored("account.move", m, "partner_id"))
+                    .is_some_and(|p| commercial_partner(orm, p) == partner)
+        })
+        .map(|m| move_sign(orm, m) * move_residual(orm, m))
+        .sum();
+    money(owed)
+}
+
+/// `res.partner.credit_to_invoice` (sale): the commercial partner's confirmed orders not invoiced
+/// yet (each line's total, tax included, for the quantity not invoiced).
+fn partner_credit_to_invoice(orm: &Orm<'_>, partner: i64) -> f64 {
+    if commercial_partner(orm, partner) != partner {
+        return 0.0;
+    }
+    let mut total = 0.0;
+    for order in orm.db.ids("sale.order") {
+        if orm.stored("sale.order", order, "state").as_str() != Some("sale")
+            || as_id(&orm.stored("sale.order", order, "partner_id"))
+                .is_none_or(|p| commercial_partner(orm, p) != partner)
+        {
+            continue;
+        }
+        for line in order_lines(orm, order) {
+            let ordered = f(orm, "sale.order.line", line, "product_uom_qty");
+            if ordered <= 0.0 {
+                continue;
+            }
+            let (s, t) = line_amounts(orm, "sale.order.line", line, "product_uom_qty", "tax_ids");
+            let left = ((ordered - qty_invoiced(orm, line)) / ordered).max(0.0);
+            total += (s + t) * left;
+        }
+    }
+    money(total)
 }
 
 fn move_sign(orm: &Orm<'_>, mv: i64) -> f64 {
@@ -376,6 +430,8 @@ pub(crate) fn computed(orm: &Orm<'_>, model: &str, id: i64, field: &str) -> Opti
     }
     let v = match (model, field) {
         ("res.partner", "complete_name") => json!(partner_complete_name(orm, id)),
+        ("res.partner", "credit") => float(partner_credit(orm, id)),
+        ("res.partner", "credit_to_invoice") => float(partner_credit_to_invoice(orm, id)),
         ("res.partner", "commercial_partner_id") => json!(commercial_partner(orm, id)),
         ("res.partner", "commercial_company_name") => {
             let c = commercial_partner(orm, id);
