@@ -7,6 +7,7 @@
 //! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
+//! | Odoo to CRM | [`FlowMessage::OdooChange`] | `odoo.write-back` | nothing: a change made in Odoo (an invoice posted, cancelled or reversed, a payment registered or cancelled, by whoever made it), read by [`odoo_source::OdooChanges`], has its invoice or payment status written to the CRM deal of its contract |
 //!
 //! Every effect is idempotent: creations go through [`create_once`](odoo_connect_sync::effect::create_once)
 //! (an external id per effect, so a lost reply or a replay never creates twice) and state changes
@@ -36,6 +37,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod mapping;
+pub mod odoo_source;
 
 mod cash;
 mod deal;
@@ -152,6 +154,12 @@ pub enum FlowMessage {
         /// The change the receiver read.
         change: Box<odoo_connect_connectors::Change>,
     },
+    /// A change made in Odoo (by a person or another program), read by
+    /// [`odoo_source::OdooChanges`]: its status goes to the CRM deal of its contract.
+    OdooChange {
+        /// The change.
+        change: Box<odoo_source::OdooChange>,
+    },
     /// A record a source could not turn into a change, parked for a person by
     /// [`Flows::park_rejected`]: corrected, it is read again from its source.
     Rejected {
@@ -175,6 +183,7 @@ impl FlowMessage {
             FlowMessage::ReleaseInvoices { .. } => "release_invoices",
             FlowMessage::Payment { .. } => "payment",
             FlowMessage::SignedContract { .. } => "signed_contract",
+            FlowMessage::OdooChange { .. } => "odoo_change",
             FlowMessage::Rejected { .. } => "rejected",
         }
     }
@@ -205,17 +214,21 @@ pub enum FlowEvent {
     CrmUpdated,
     /// A pushed event was set aside (a business hold, or values that cannot be read).
     EventRejected,
+    /// A change made in Odoo was read (an invoice posted, cancelled or paid, a payment
+    /// registered or cancelled) and its status written to the CRM deal when it has one.
+    OdooChanged,
 }
 
 impl FlowEvent {
     /// Every event.
-    pub const ALL: [FlowEvent; 6] = [
+    pub const ALL: [FlowEvent; 7] = [
         FlowEvent::ContractConfirmed,
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
+        FlowEvent::OdooChanged,
     ];
 
     /// The stored name (`contract_confirmed`).
@@ -227,6 +240,7 @@ impl FlowEvent {
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
+            FlowEvent::OdooChanged => "odoo_changed",
         }
     }
 
@@ -272,11 +286,13 @@ pub enum FlowStep {
     CashRegister,
     /// `cash.write-back`: the payment's status written back to the CRM deal.
     CashWriteBack,
+    /// `odoo.write-back`: a change made in Odoo written to the CRM deal of its contract.
+    OdooWriteBack,
 }
 
 impl FlowStep {
     /// Every step of every flow, in the order a pipeline runs them.
-    pub const ALL: [FlowStep; 7] = [
+    pub const ALL: [FlowStep; 8] = [
         FlowStep::DealClient,
         FlowStep::DealContract,
         FlowStep::DealProject,
@@ -284,6 +300,7 @@ impl FlowStep {
         FlowStep::InvoiceRelease,
         FlowStep::CashRegister,
         FlowStep::CashWriteBack,
+        FlowStep::OdooWriteBack,
     ];
 
     /// The step's name in traces, metrics and the audit trail (`deal.client`).
@@ -296,6 +313,7 @@ impl FlowStep {
             FlowStep::InvoiceRelease => "invoice.release",
             FlowStep::CashRegister => "cash.register",
             FlowStep::CashWriteBack => "cash.write-back",
+            FlowStep::OdooWriteBack => "odoo.write-back",
         }
     }
 }
@@ -1032,6 +1050,12 @@ impl Step for FlowStepRunner {
             },
             FlowStep::CashWriteBack => match &*msg {
                 FlowMessage::Payment { payment } => cash::write_back(f, cx, payment).await,
+                _ => Ok(()),
+            },
+            FlowStep::OdooWriteBack => match &*msg {
+                FlowMessage::OdooChange { change } => {
+                    odoo_source::write_back(f, cx, change).await
+                }
                 _ => Ok(()),
             },
         }
