@@ -60,7 +60,7 @@ use odoo_connect_core::retry::Retryable;
 use odoo_connect_sync::envelope::{
     Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane, MessageId, Subject,
 };
-use odoo_connect_sync::store::{FactError, Facts, FactsExt};
+use odoo_connect_sync::store::{CheckpointKey, FactError, Facts, FactsExt};
 
 use odoo_connect_connectors::{Change, ChangeId, Record};
 use odoo_connect_sync::step::{StepContext, StepResult};
@@ -68,7 +68,7 @@ use odoo_connect_sync::store::AuditEvent;
 use serde_json::json;
 
 use crate::mapping::{invoice as invoice_map, payment as payment_map};
-use crate::{BookedContract, FlowError, FlowMessage, Flows, correlation_for, order_subject};
+use crate::{BookedContract, FlowMessage, Flows, correlation_for, order_subject};
 
 /// The system name of the changes read from Odoo (`source` of their messages).
 pub const ODOO_SOURCE: &str = "odoo";
@@ -439,14 +439,13 @@ fn payment_fingerprint(p: &OdooPayment) -> String {
 /// # async fn run(flows: odoo_connect_flows::Flows) -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
 /// use odoo_connect_flows::odoo_source::OdooChanges;
-/// use odoo_connect_sync::store::{CheckpointKey, memory::MemoryStore};
+/// use odoo_connect_sync::store::memory::MemoryStore;
 ///
 /// let store = Arc::new(MemoryStore::new());
 /// let pipeline = flows.pipeline("contract-to-cash", store.clone()).build();
 /// let changes = OdooChanges::new(&flows).with_facts(store.clone());
-/// let checkpoint = CheckpointKey::new("odoo", "accounting")?;
 /// let report = pipeline
-///     .pull_from(&changes, &checkpoint, |c| Ok(flows.odoo_change_envelope(c)?))
+///     .pull_from(&changes, &changes.checkpoint_key(), |c| flows.odoo_change_envelope(c))
 ///     .await?;
 /// println!("{} changes from Odoo", report.enqueued);
 /// # Ok(()) }
@@ -498,6 +497,16 @@ impl OdooChanges {
     pub fn since(mut self, since: DateTime<Utc>) -> OdooChanges {
         self.since = Some(since.naive_utc());
         self
+    }
+
+    /// The checkpoint this feed's cursor is committed under: `odoo`, `accounting` and the flows'
+    /// legal entity.
+    pub fn checkpoint_key(&self) -> CheckpointKey {
+        CheckpointKey::new(
+            ODOO_SOURCE,
+            "accounting",
+            self.flows.inner.settings.legal_entity.clone(),
+        )
     }
 
     async fn contract_of(&self, orders: &[String]) -> Result<Option<ContractKey>, FactError> {
@@ -756,7 +765,10 @@ impl Flows {
     /// the change's stable id ([`OdooChange::message_id`]), from `odoo`, with the deal's
     /// correlation and on the contract's lane when the change's contract is known, else on the
     /// record's own lane.
-    pub fn odoo_change_envelope(&self, change: &OdooChange) -> Result<JsonEnvelope, FlowError> {
+    pub fn odoo_change_envelope(
+        &self,
+        change: &OdooChange,
+    ) -> Result<JsonEnvelope, EnvelopeError> {
         let key = change.idempotency_key()?;
         let legal_entity = match &change.event {
             OdooEvent::Invoice { invoice } => invoice.legal_entity.clone(),
@@ -780,7 +792,7 @@ impl Flows {
                 &change.id.get().to_string(),
             )?),
         };
-        Ok(builder.build()?)
+        builder.build()
     }
 }
 
