@@ -76,12 +76,27 @@ async fn records_written_in_one_second_are_read_once_whatever_the_page_size() {
     assert_eq!(ids.len(), unique.len(), "{first:?}");
     let expected = fake.count_where(
         "account.move",
-        json!([["move_type", "in", ["out_invoice", "out_refund"]],
-               ["state", "in", ["posted", "cancel"]],
-               ["company_id", "=", flows.mapping_context().companies.iter().next().map(|(id, _)| id.get()).unwrap_or(1)]]),
+        json!([
+            ["move_type", "in", ["out_invoice", "out_refund"]],
+            ["state", "in", ["posted", "cancel"]],
+            [
+                "company_id",
+                "=",
+                flows
+                    .mapping_context()
+                    .companies
+                    .iter()
+                    .next()
+                    .map(|(id, _)| id.get())
+                    .unwrap_or(1)
+            ]
+        ]),
     );
     assert_eq!(
-        first.iter().filter(|(m, _, _)| *m == ChangedModel::Invoice).count(),
+        first
+            .iter()
+            .filter(|(m, _, _)| *m == ChangedModel::Invoice)
+            .count(),
         expected
     );
     assert!(expected >= 3, "the fake holds posted invoices: {expected}");
@@ -108,7 +123,10 @@ async fn records_written_in_one_second_are_read_once_whatever_the_page_size() {
         .fields(["write_date"])
         .await
         .unwrap();
-    let mut stamps: Vec<&str> = dates.iter().filter_map(|d| d["write_date"].as_str()).collect();
+    let mut stamps: Vec<&str> = dates
+        .iter()
+        .filter_map(|d| d["write_date"].as_str())
+        .collect();
     stamps.dedup();
     assert_eq!(stamps.len(), 1, "one second for all: {stamps:?}");
     // Pages of 2 end between them: each is read once, and once only.

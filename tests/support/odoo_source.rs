@@ -242,7 +242,10 @@ pub async fn payment_by_hand_reaches_the_crm_once(run: &Run) {
 
     register_by_hand(run.flows.odoo(), invoice.id).await;
     let report = run.poll().await;
-    assert!(report.enqueued >= 2, "the invoice and the payment: {report:?}");
+    assert!(
+        report.enqueued >= 2,
+        "the invoice and the payment: {report:?}"
+    );
     let after = run.crm.written_to(&deal);
     let new: Vec<&Written> = after.iter().skip(before.len()).collect();
     let payments: Vec<&&Written> = new
@@ -251,7 +254,9 @@ pub async fn payment_by_hand_reaches_the_crm_once(run: &Run) {
         .collect();
     assert_eq!(payments.len(), 1, "{new:?}");
     assert!(
-        payments[0].what.starts_with(&invoice.amount_total.normalize().to_string())
+        payments[0]
+            .what
+            .starts_with(&invoice.amount_total.normalize().to_string())
             || payments[0]
                 .what
                 .starts_with(&format!("{:.2}", invoice.amount_total)),
@@ -259,8 +264,8 @@ pub async fn payment_by_hand_reaches_the_crm_once(run: &Run) {
         invoice.amount_total
     );
     assert!(
-        new.iter().any(|w| w.kind == RecordKind::Invoice
-            && w.what == InvoiceStatus::Paid.to_string()),
+        new.iter()
+            .any(|w| w.kind == RecordKind::Invoice && w.what == InvoiceStatus::Paid.to_string()),
         "{new:?}"
     );
 

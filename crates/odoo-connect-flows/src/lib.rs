@@ -1053,9 +1053,7 @@ impl Step for FlowStepRunner {
                 _ => Ok(()),
             },
             FlowStep::OdooWriteBack => match &*msg {
-                FlowMessage::OdooChange { change } => {
-                    odoo_source::write_back(f, cx, change).await
-                }
+                FlowMessage::OdooChange { change } => odoo_source::write_back(f, cx, change).await,
                 _ => Ok(()),
             },
         }

@@ -399,7 +399,11 @@ fn fingerprint(parts: &[String]) -> String {
 
 fn move_fingerprint(mv: &AccountMove) -> String {
     fingerprint(&[
-        mv.state.as_ref().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+        mv.state
+            .as_ref()
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
         mv.payment_state
             .as_ref()
             .map(|s| s.as_str())
@@ -418,7 +422,11 @@ fn payment_fingerprint(p: &OdooPayment) -> String {
         .map(|i| i.get().to_string())
         .collect();
     fingerprint(&[
-        p.state.as_ref().map(|s| s.as_str()).unwrap_or_default().to_owned(),
+        p.state
+            .as_ref()
+            .map(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned(),
         p.amount.normalize().to_string(),
         p.is_reconciled.to_string(),
         p.is_matched.to_string(),
@@ -642,7 +650,13 @@ impl OdooChanges {
             Vec::new()
         } else {
             odoo.model::<AccountMove>()
-                .read(invoice_ids.iter().copied().map(RecordId).collect::<Vec<_>>())
+                .read(
+                    invoice_ids
+                        .iter()
+                        .copied()
+                        .map(RecordId)
+                        .collect::<Vec<_>>(),
+                )
                 .fields(["invoice_origin"])
                 .await?
         };
@@ -765,10 +779,7 @@ impl Flows {
     /// the change's stable id ([`OdooChange::message_id`]), from `odoo`, with the deal's
     /// correlation and on the contract's lane when the change's contract is known, else on the
     /// record's own lane.
-    pub fn odoo_change_envelope(
-        &self,
-        change: &OdooChange,
-    ) -> Result<JsonEnvelope, EnvelopeError> {
+    pub fn odoo_change_envelope(&self, change: &OdooChange) -> Result<JsonEnvelope, EnvelopeError> {
         let key = change.idempotency_key()?;
         let legal_entity = match &change.event {
             OdooEvent::Invoice { invoice } => invoice.legal_entity.clone(),
@@ -905,7 +916,12 @@ mod tests {
         loop {
             let rows = read(table, cursor, limit);
             let (fresh, done) = cursor.advance(&rows, limit, Duration::from_secs(overlap));
-            out.extend(rows.iter().zip(fresh).filter(|(_, f)| *f).map(|(r, _)| r.id));
+            out.extend(
+                rows.iter()
+                    .zip(fresh)
+                    .filter(|(_, f)| *f)
+                    .map(|(r, _)| r.id),
+            );
             if done {
                 return out;
             }
@@ -939,7 +955,10 @@ mod tests {
         assert_eq!(poll(&table, &mut c, 1, 180), Vec::<i64>::new());
         // Without the overlap it would have been lost.
         let mut narrow = ModelCursor::default();
-        let table2 = vec![row(1, "2026-11-23 10:00:00", "a"), row(2, "2026-11-23 10:01:00", "a")];
+        let table2 = vec![
+            row(1, "2026-11-23 10:00:00", "a"),
+            row(2, "2026-11-23 10:01:00", "a"),
+        ];
         poll(&table2, &mut narrow, 10, 0);
         let mut table3 = table2.clone();
         table3.push(row(3, "2026-11-23 10:00:30", "a"));
@@ -967,7 +986,13 @@ mod tests {
         table.push(row(2, "2026-11-23 11:00:00", "a"));
         assert_eq!(poll(&table, &mut c, 10, 60), vec![2]);
         assert_eq!(c.seen.len(), 1, "{c:?}");
-        assert_eq!(c.from, Some(Mark { at: at("2026-11-23 10:59:00"), id: 0 }));
+        assert_eq!(
+            c.from,
+            Some(Mark {
+                at: at("2026-11-23 10:59:00"),
+                id: 0
+            })
+        );
     }
 
     #[test]
@@ -981,15 +1006,24 @@ mod tests {
         };
         assert_eq!(
             c.domain().to_value(),
-            serde_json::json!(["|", ["write_date", ">=", "2026-11-23 10:00:01"],
-                "&", "&", ["write_date", ">=", "2026-11-23 10:00:00"],
-                ["write_date", "<", "2026-11-23 10:00:01"], ["id", ">", 42]])
+            serde_json::json!([
+                "|",
+                ["write_date", ">=", "2026-11-23 10:00:01"],
+                "&",
+                "&",
+                ["write_date", ">=", "2026-11-23 10:00:00"],
+                ["write_date", "<", "2026-11-23 10:00:01"],
+                ["id", ">", 42]
+            ])
         );
     }
 
     #[test]
     fn payment_status_of_odoo_states() {
-        assert_eq!(PaymentStatus::of(Some(&PaymentState::Paid)), PaymentStatus::Paid);
+        assert_eq!(
+            PaymentStatus::of(Some(&PaymentState::Paid)),
+            PaymentStatus::Paid
+        );
         assert_eq!(
             PaymentStatus::of(Some(&PaymentState::Canceled)),
             PaymentStatus::Cancelled
