@@ -41,6 +41,14 @@
 //!
 //! A change is thus delivered once by the feed; its message id is derived from the same triple
 //! (`MessageId::derived`), so the queue also recognises a page read again after a crash.
+//!
+//! # Real time
+//!
+//! Polling every few minutes is enough for a CRM; for sooner, Odoo's automation rules post a
+//! notification on each change to a [`webhook::Doorbell`] and [`OdooChanges::watch`] pulls at
+//! once, the poll staying as the safety net (see [`webhook`]).
+
+pub mod webhook;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
