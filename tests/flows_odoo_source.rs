@@ -27,6 +27,7 @@ async fn a_payment_registered_by_hand_reaches_the_crm_and_the_trace_once() {
     )
     .await;
     odoo_source::payment_by_hand_reaches_the_crm_once(&run).await;
+    odoo_source::cancelled_payment_reaches_the_crm(&run).await;
     // On the fake nothing else writes: the last poll queued nothing.
     assert_eq!(run.poll().await.enqueued, 0);
 }

@@ -80,6 +80,7 @@ async fn a_payment_registered_by_hand_in_odoo_reaches_the_crm_once() {
     let (deals, csv) = own_deals(&odoo).await;
     let run = odoo_source::book_and_invoice(odoo, &deals, &csv).await;
     odoo_source::payment_by_hand_reaches_the_crm_once(&run).await;
+    odoo_source::cancelled_payment_reaches_the_crm(&run).await;
 }
 
 /// Odoo's own automation rule ("Send Webhook Notification") posts to the doorbell when the

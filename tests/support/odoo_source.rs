@@ -295,3 +295,68 @@ pub async fn payment_by_hand_reaches_the_crm_once(run: &Run) {
         "{seen:#?}"
     );
 }
+
+/// After [`payment_by_hand_reaches_the_crm_once`]: the accountant cancels that payment (reset to
+/// draft, then cancelled, as from its form); the CRM hears that the invoice is owed again, no
+/// payment is written for it, and the trace shows the payment cancelled.
+pub async fn cancelled_payment_reaches_the_crm(run: &Run) {
+    let (contract, invoice) = invoices(&run.flows)
+        .await
+        .into_iter()
+        .next()
+        .expect("an invoice");
+    let deal = run
+        .flows
+        .book()
+        .get(&contract)
+        .and_then(|b| b.crm)
+        .expect("the deal")
+        .id;
+    let memo = odoo_connect::mapping::payment::memo_field(&run.flows.mapping_context().version);
+    let payments: Vec<RecordId> = run
+        .flows
+        .odoo()
+        .model_named::<Value>("account.payment")
+        .search(
+            Domain::new()
+                .eq(memo, invoice.name.clone().unwrap_or_default())
+                .not_in("state", ["draft", "cancel", "canceled"]),
+        )
+        .await
+        .expect("the payment");
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    for method in ["action_draft", "action_cancel"] {
+        let _: Value = run
+            .flows
+            .odoo()
+            .call(&OdooCall::new("account.payment", method).ids(payments.clone()))
+            .await
+            .expect(method);
+    }
+    let before = run.crm.written_to(&deal);
+    run.poll().await;
+    let after = run.crm.written_to(&deal);
+    let new: Vec<&Written> = after.iter().skip(before.len()).collect();
+    assert!(
+        new.iter()
+            .any(|w| w.kind == RecordKind::Invoice && w.what == InvoiceStatus::Posted.to_string()),
+        "the invoice is owed again: {new:?}"
+    );
+    assert!(
+        new.iter().all(|w| w.kind != RecordKind::Payment),
+        "a cancelled payment is not money received: {new:?}"
+    );
+    let trace = run
+        .pipeline
+        .trace(&correlation_for(&contract))
+        .await
+        .unwrap();
+    assert!(
+        trace
+            .iter()
+            .any(|r| r.event.kind == AuditKind::from(FlowEvent::OdooChanged)
+                && r.event.details["model"] == "account.payment"
+                && r.event.details["status"] == "cancelled"),
+        "the trace shows the payment cancelled"
+    );
+}

@@ -68,7 +68,7 @@ use odoo_connect_core::retry::Retryable;
 use odoo_connect_sync::envelope::{
     Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, Lane, MessageId, Subject,
 };
-use odoo_connect_sync::store::{CheckpointKey, FactError, Facts, FactsExt};
+use odoo_connect_sync::store::{CheckpointKey, FactError, Facts, FactsExt, StoreError};
 
 use odoo_connect_connectors::{Change, ChangeId, Record};
 use odoo_connect_sync::step::{StepContext, StepResult};
@@ -231,6 +231,30 @@ impl OdooChange {
             SEEN,
         )
     }
+}
+
+/// What a payment read from Odoo was found to pay, kept as a fact of the state store (kind
+/// `odoo_payment`, by the payment's record) by the `odoo.write-back` step: once Odoo undoes the
+/// reconciliation (a payment reset to draft, then cancelled, no longer lists its invoices when it
+/// has a journal entry), its cancellation still reaches the deal it paid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PaymentPaid {
+    /// The booked contract.
+    pub contract: ContractKey,
+    /// The sale order numbers of the invoices it paid.
+    pub orders: Vec<String>,
+}
+
+impl odoo_connect_sync::store::Fact for PaymentPaid {
+    /// `odoo_payment`: one per Odoo payment that paid a booked contract.
+    const KIND: odoo_connect_sync::store::FactKind =
+        odoo_connect_sync::store::FactKind::named("odoo_payment");
+}
+
+/// The subject of what an Odoo payment paid.
+fn payment_subject(id: RecordId) -> Result<odoo_connect_sync::store::FactSubject, StoreError> {
+    odoo_connect_sync::store::FactSubject::for_record("account.payment", &id.get().to_string())
 }
 
 /// Why a page of Odoo changes could not be read.
@@ -703,7 +727,14 @@ impl OdooChanges {
                 .iter()
                 .filter_map(|i| InvoiceKey::new(format!("odoo:account.move:{}", i.get())).ok())
                 .collect();
-            let contract = self.contract_of(&orders).await?;
+            let mut contract = self.contract_of(&orders).await?;
+            if contract.is_none()
+                && let (Some(facts), Ok(subject)) = (&self.facts, payment_subject(p.id))
+                && let Some(paid) = facts.recall::<PaymentPaid>(&subject).await?
+            {
+                contract = Some(paid.contract);
+                orders = paid.orders;
+            }
             out.push(OdooChange {
                 model: ChangedModel::Payment,
                 id: p.id,
@@ -832,6 +863,25 @@ pub(crate) async fn write_back(f: &Flows, cx: &mut StepContext, change: &OdooCha
             break;
         }
         booked = crate::recall_by_order(f, cx, order).await?;
+    }
+    if change.model == ChangedModel::Payment {
+        let subject = payment_subject(change.id)?;
+        match &booked {
+            // What it paid, for when Odoo no longer says (see `PaymentPaid`).
+            Some(b) if !change.orders.is_empty() => {
+                let paid = PaymentPaid {
+                    contract: b.contract.key.clone(),
+                    orders: change.orders.clone(),
+                };
+                cx.facts().remember(&subject, &[], &paid).await?;
+            }
+            Some(_) => {}
+            None => {
+                if let Some(paid) = cx.facts().recall::<PaymentPaid>(&subject).await? {
+                    booked = crate::recall(f, cx, Some(&paid.contract), None).await?;
+                }
+            }
+        }
     }
     let (record, status, detail) = match &change.event {
         OdooEvent::Invoice { invoice } => (
