@@ -53,6 +53,26 @@ fn describe(
                     .map_or_else(|| "?".to_owned(), |m| m.formatted())
             ),
             FlowEvent::CrmUpdated => "payment written back to the CRM deal".to_owned(),
+            FlowEvent::OdooChanged => {
+                let what = match d["model"].as_str() {
+                    Some("account.payment") => format!(
+                        "payment of {} {}",
+                        d["record"]["amount"].as_str().unwrap_or("?"),
+                        d["status"].as_str().unwrap_or("?")
+                    ),
+                    _ => format!(
+                        "invoice {} {}",
+                        d["record"]["number"].as_str().unwrap_or("?"),
+                        d["status"].as_str().unwrap_or("?")
+                    ),
+                };
+                let crm = if d["deals"].as_array().is_some_and(|a| !a.is_empty()) {
+                    ", written to the CRM deal"
+                } else {
+                    ""
+                };
+                format!("seen in Odoo: {what}{crm}")
+            }
             FlowEvent::EventRejected => format!(
                 "a pushed event was set aside: {}",
                 d["reason"].as_str().unwrap_or("?")
@@ -92,6 +112,8 @@ async fn run() -> demo::Result<()> {
     d.bill_time(false).await?;
     d.release_invoices(false).await?;
     d.collect(false).await?;
+    // What Odoo holds now, whoever changed it (a payment registered by hand shows here too).
+    d.odoo_changes(false).await?;
     let contract = format!("hubspot-deal-{deal}").parse()?;
     let records = d.pipeline.trace(&correlation_for(&contract)).await?;
     if records.is_empty() {

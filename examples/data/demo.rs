@@ -263,6 +263,44 @@ impl Demo {
         Ok((report, known.len()))
     }
 
+    /// Odoo as a source: pulls the invoices and payments changed in Odoo since the contracts
+    /// were booked (by whoever changed them) from the checkpoint, and runs the queue, which
+    /// writes their status to the CRM deals. Returns how many changes were new.
+    pub async fn odoo_changes(&self, say: bool) -> Result<u64> {
+        use odoo_connect::odoo::{Domain, value::datetime};
+        let orders: Vec<String> = self
+            .flows
+            .book()
+            .all()
+            .into_iter()
+            .map(|b| b.order_name)
+            .collect();
+        let created: Vec<serde_json::Value> = self
+            .flows
+            .odoo()
+            .model_named::<serde_json::Value>("sale.order")
+            .search_read(Domain::new().is_in("name", orders))
+            .fields(["create_date"])
+            .await?;
+        let since = created
+            .iter()
+            .filter_map(|o| datetime::parse(o["create_date"].as_str()?).ok())
+            .min();
+        let mut feed = self.flows.odoo_changes().with_facts(self.store.clone());
+        if let Some(since) = since {
+            feed = feed.since(since);
+        }
+        let report = self
+            .pipeline
+            .pull_from(&feed, &feed.checkpoint_key(), |c| {
+                self.flows.odoo_change_envelope(c)
+            })
+            .await?;
+        self.run(say, "Changes from Odoo", report.enqueued as usize)
+            .await?;
+        Ok(report.enqueued)
+    }
+
     /// Runs the queue until it is empty, with a progress bar, then lists every dead letter and
     /// hold this run produced, with its reason.
     pub async fn run(&self, say: bool, label: &str, total: usize) -> Result<RunReport> {

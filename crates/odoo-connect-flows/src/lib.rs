@@ -8,6 +8,7 @@
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | after the checks before billing, the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
 //! | milestone | [`FlowMessage::MilestoneReached`] | `milestone.reach`, `milestone.invoice` | an accepted milestone ticked reached (`project.milestone.is_reached`, which makes Odoo's `sale_project` deliver its order line), then, after the checks before billing, that line alone invoiced (an `account.move` linked to it through `sale_line_ids`) and posted; a milestone awaiting acceptance, or refused, is held |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
+//! | Odoo to CRM | [`FlowMessage::OdooChange`] | `odoo.write-back` | nothing: a change made in Odoo (an invoice posted, cancelled or reversed, a payment registered or cancelled, by whoever made it), read by [`odoo_source::OdooChanges`], has its invoice or payment status written to the CRM deal of its contract |
 //!
 //! Every effect is idempotent: creations go through [`create_once`](odoo_connect_sync::effect::create_once)
 //! (an external id per effect, so a lost reply or a replay never creates twice) and state changes
@@ -37,6 +38,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod mapping;
+pub mod odoo_source;
 
 mod cash;
 mod checks;
@@ -163,6 +165,12 @@ pub enum FlowMessage {
         /// The change the receiver read.
         change: Box<odoo_connect_connectors::Change>,
     },
+    /// A change made in Odoo (by a person or another program), read by
+    /// [`odoo_source::OdooChanges`]: its status goes to the CRM deal of its contract.
+    OdooChange {
+        /// The change.
+        change: Box<odoo_source::OdooChange>,
+    },
     /// A record a source could not turn into a change, parked for a person by
     /// [`Flows::park_rejected`]: corrected, it is read again from its source.
     Rejected {
@@ -187,6 +195,7 @@ impl FlowMessage {
             FlowMessage::MilestoneReached { .. } => "milestone_reached",
             FlowMessage::Payment { .. } => "payment",
             FlowMessage::SignedContract { .. } => "signed_contract",
+            FlowMessage::OdooChange { .. } => "odoo_change",
             FlowMessage::Rejected { .. } => "rejected",
         }
     }
@@ -220,11 +229,14 @@ pub enum FlowEvent {
     CrmUpdated,
     /// A pushed event was set aside (a business hold, or values that cannot be read).
     EventRejected,
+    /// A change made in Odoo was read (an invoice posted, cancelled or paid, a payment
+    /// registered or cancelled) and its status written to the CRM deal when it has one.
+    OdooChanged,
 }
 
 impl FlowEvent {
     /// Every event.
-    pub const ALL: [FlowEvent; 7] = [
+    pub const ALL: &'static [FlowEvent] = &[
         FlowEvent::ContractConfirmed,
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
@@ -232,6 +244,7 @@ impl FlowEvent {
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
+        FlowEvent::OdooChanged,
     ];
 
     /// The stored name (`contract_confirmed`).
@@ -244,6 +257,7 @@ impl FlowEvent {
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
+            FlowEvent::OdooChanged => "odoo_changed",
         }
     }
 
@@ -259,7 +273,8 @@ impl FlowEvent {
     /// ```
     pub fn of(kind: &odoo_connect_sync::store::AuditKind) -> Option<FlowEvent> {
         FlowEvent::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|e| e.name() == kind.as_str())
     }
 }
@@ -294,11 +309,13 @@ pub enum FlowStep {
     CashRegister,
     /// `cash.write-back`: the payment's status written back to the CRM deal.
     CashWriteBack,
+    /// `odoo.write-back`: a change made in Odoo written to the CRM deal of its contract.
+    OdooWriteBack,
 }
 
 impl FlowStep {
     /// Every step of every flow, in the order a pipeline runs them.
-    pub const ALL: [FlowStep; 9] = [
+    pub const ALL: &'static [FlowStep] = &[
         FlowStep::DealClient,
         FlowStep::DealContract,
         FlowStep::DealProject,
@@ -308,6 +325,7 @@ impl FlowStep {
         FlowStep::MilestoneInvoice,
         FlowStep::CashRegister,
         FlowStep::CashWriteBack,
+        FlowStep::OdooWriteBack,
     ];
 
     /// The step's name in traces, metrics and the audit trail (`deal.client`).
@@ -322,6 +340,7 @@ impl FlowStep {
             FlowStep::MilestoneInvoice => "milestone.invoice",
             FlowStep::CashRegister => "cash.register",
             FlowStep::CashWriteBack => "cash.write-back",
+            FlowStep::OdooWriteBack => "odoo.write-back",
         }
     }
 }
@@ -699,7 +718,7 @@ impl Flows {
 
     /// Every step of every flow, in order (each passes other flows' messages through).
     pub fn steps(&self) -> Vec<Arc<dyn Step>> {
-        FlowStep::ALL.into_iter().map(|s| self.step(s)).collect()
+        FlowStep::ALL.iter().copied().map(|s| self.step(s)).collect()
     }
 
     /// One step of the flows, as a pipeline step: it runs its part for the messages of its flow
@@ -1105,6 +1124,10 @@ impl Step for FlowStepRunner {
             },
             FlowStep::CashWriteBack => match &*msg {
                 FlowMessage::Payment { payment } => cash::write_back(f, cx, payment).await,
+                _ => Ok(()),
+            },
+            FlowStep::OdooWriteBack => match &*msg {
+                FlowMessage::OdooChange { change } => odoo_source::write_back(f, cx, change).await,
                 _ => Ok(()),
             },
         }
