@@ -279,15 +279,30 @@ async fn a_signed_webhook_is_queued_durably_before_the_answer_and_once() {
         "queued before the 200"
     );
 
-    // DocuSign retries (retryCount raised, generated again): 200, nothing new in the queue.
-    let (body, signature) = signed_completion("whsec-right-key", at, 1);
+    // DocuSign retries two days later (retryCount raised, generated again): 200 "replayed",
+    // nothing new in the queue, and the replay recorded.
+    let later = at + chrono::Duration::days(2);
+    let (body, signature) = signed_completion("whsec-right-key", later, 1);
     let reply = app.clone().oneshot(post(body, signature)).await.unwrap();
     assert_eq!(reply.status().as_u16(), 200);
+    let bytes = axum::body::to_bytes(reply.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(answer["status"], "replayed", "{answer}");
     assert_eq!(
         store.stats().await.unwrap().depth,
         1,
         "a redelivery adds nothing"
     );
+    let replays = store
+        .query_audit(&AuditQuery::all())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.kind.as_str() == "event_replayed")
+        .count();
+    assert_eq!(replays, 1);
 
     // A forged one: 401, nothing queued.
     let (body, signature) = signed_completion("whsec-wrong-key", at, 0);

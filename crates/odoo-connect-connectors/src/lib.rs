@@ -131,7 +131,7 @@ pub use reqwest::header::HeaderMap;
 use odoo_connect_core::envelope::{
     Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, MessageId, Subject,
 };
-pub use odoo_connect_core::feed::{Deliver, DeliverError, Feed, ToEnvelope};
+pub use odoo_connect_core::feed::{Deliver, DeliverError, Delivered, Feed, ToEnvelope};
 pub use odoo_connect_core::page::{Cursor, CursorError, Location, Page, RejectKind, Rejected};
 use odoo_connect_core::retry::Retryable;
 

@@ -55,7 +55,7 @@ use odoo_connect_canonical::{
 use odoo_connect_client::{OdooClient, RecordId};
 use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
-use odoo_connect_connectors::{Change, Deliver, DeliverError};
+use odoo_connect_connectors::{Change, Deliver, DeliverError, Delivered};
 use odoo_connect_sync::effect::{BatchOptions, BatchedCreate};
 use odoo_connect_sync::envelope::MessageId;
 use odoo_connect_sync::envelope::{
@@ -205,17 +205,21 @@ pub enum FlowEvent {
     CrmUpdated,
     /// A pushed event was set aside (a business hold, or values that cannot be read).
     EventRejected,
+    /// A pushed event was delivered again (a sender's retry or a republished failure) and the
+    /// queue already held it: acknowledged, nothing queued.
+    EventReplayed,
 }
 
 impl FlowEvent {
     /// Every event.
-    pub const ALL: [FlowEvent; 6] = [
+    pub const ALL: [FlowEvent; 7] = [
         FlowEvent::ContractConfirmed,
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
+        FlowEvent::EventReplayed,
     ];
 
     /// The stored name (`contract_confirmed`).
@@ -227,6 +231,7 @@ impl FlowEvent {
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
+            FlowEvent::EventReplayed => "event_replayed",
         }
     }
 
@@ -871,7 +876,9 @@ pub const SIGNED_CONTRACT_FLOW: &str = "signed_contract";
 /// 503 and the sender retries.
 ///
 /// Each change becomes one envelope ([`QueueDeliver::envelope`]) whose message id and idempotency
-/// key come from the change id: a redelivery of the same event adds nothing to the queue. A
+/// key come from the change id: a redelivery of the same event adds nothing to the queue, is
+/// counted as known ([`Deliver::deliver_counted`], so the receiver answers it 200 as `replayed`)
+/// and is recorded in the audit trail as `event_replayed` (with the change ids). A
 /// completed envelope set aside (a business hold such as `no_crm_reference`, or values that
 /// cannot be read) is parked with [`Flows::park_rejected`].
 ///
@@ -941,16 +948,38 @@ impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
 #[async_trait::async_trait]
 impl<S: StateStore + ?Sized + 'static> Deliver<Change> for QueueDeliver<S> {
     async fn deliver(&self, changes: Vec<Change>) -> Result<(), DeliverError> {
+        self.deliver_counted(changes).await.map(|_| ())
+    }
+
+    async fn deliver_counted(&self, changes: Vec<Change>) -> Result<Delivered, DeliverError> {
         let envelopes = changes
             .iter()
             .map(|c| self.envelope(c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DeliverError::new("make the webhook's messages", e))?;
-        self.store
+        let added = self
+            .store
             .enqueue_batch(&envelopes)
             .await
             .map_err(|e| DeliverError::new("queue the webhook's changes", e))?;
-        Ok(())
+        let delivered = Delivered::new(added, envelopes.len().saturating_sub(added));
+        if delivered.known() > 0 {
+            // A replay: recorded, so that an operator can count them.
+            let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
+            let system = changes
+                .first()
+                .map_or("webhook", |c| c.external.system.as_str());
+            let audit = odoo_connect_sync::store::AuditEvent::new(FlowEvent::EventReplayed.into())
+                .actor(system)
+                .details(serde_json::json!({
+                    "system": system, "changes": ids,
+                    "added": delivered.added(), "known": delivered.known(),
+                }));
+            if let Err(e) = self.store.append(audit).await {
+                tracing::warn!(error = %e, "could not record a replayed event");
+            }
+        }
+        Ok(delivered)
     }
 
     async fn set_aside(
