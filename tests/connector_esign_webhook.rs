@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use odoo_connect::canonical::{ContractStatus, Currency};
+use odoo_connect::canonical::{ContractStatus, Currency, ExternalRef};
 use odoo_connect::connector::conformance::{EventCheck, check_event_source, check_secrets_hidden};
 use odoo_connect::connector::esign_webhook::tower::ServiceExt;
 use odoo_connect::connector::esign_webhook::{
@@ -19,10 +19,10 @@ use odoo_connect::connector::esign_webhook::{
 };
 use odoo_connect::connector::{
     Change, ConnectorError, Deliver, DeliverError, Delivered, EventSource, HeaderMap, PushedEvent,
-    Record, Rejected, Rejection,
+    Record, RecordKind, Rejected, Rejection,
 };
 use secrecy::SecretString;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const KEY: &str = "dsk_4b1f0c6e2a9d4e7b8c3a5f1e0d2b7c9a";
 const NEXT_KEY: &str = "dsk_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
@@ -212,6 +212,48 @@ async fn any_active_key_verifies_so_rotation_works() {
     assert!(EsignWebhook::docusign("").build().is_err());
 }
 
+/// DocuSign for HubSpot (or Salesforce) sends the deal and nothing of the client: a signature to
+/// book from the CRM record, not a hold. This one was republished three days after completion.
+#[tokio::test]
+async fn an_envelope_naming_only_the_crm_deal_is_a_signature_to_book_from_the_crm() {
+    let webhook = EsignWebhook::docusign(KEY)
+        .legal_entity("firm-uk".parse().unwrap())
+        .currency(Currency::GBP)
+        .build()
+        .unwrap();
+    let body = docusign_fixture("envelope_completed_crm_only.json");
+    let changes = webhook
+        .receive(&docusign_event(&body, time("2025-06-15T11:02:49Z")))
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    let change = &changes[0];
+    assert_eq!(
+        change.id.as_str(),
+        "docusign:contract:c3f1a2b4-5d6e-4f70-8192-a3b4c5d6e7f8/7a1e3c5b-9d2f-4b6a-8c0e-1f3a5b7c9d2e:envelope-completed"
+    );
+    assert_eq!(change.kind(), RecordKind::Contract);
+    let Record::Signature(signed) = &change.record else {
+        panic!("not a signature: {:?}", change.record)
+    };
+    assert_eq!(signed.contract.as_str(), "hubspot-deal-1002");
+    assert_eq!(signed.crm, ExternalRef::new("hubspot", "1002"));
+    assert_eq!(
+        signed.envelope,
+        ExternalRef::new("docusign", "7a1e3c5b-9d2f-4b6a-8c0e-1f3a5b7c9d2e")
+    );
+    assert_eq!(
+        signed.signed_on,
+        NaiveDate::from_ymd_opt(2025, 6, 12).unwrap()
+    );
+    // The envelope names nothing else, and the builder's defaults do not apply: the CRM decides.
+    assert_eq!(signed.legal_entity, None);
+    assert_eq!(signed.currency, None);
+    assert_eq!(signed.start_date, None);
+    assert_eq!(signed.title, None);
+    assert_eq!(change.record.key(), "hubspot-deal-1002");
+}
+
 #[tokio::test]
 async fn a_redelivery_has_the_same_change_id() {
     let webhook = docusign();
@@ -268,11 +310,16 @@ async fn a_missing_client_or_an_unreadable_value_is_set_aside() {
     };
     let webhook = docusign();
 
+    // No client and no CRM deal to read it from (a contract key only): no_client.
     let no_client = edit(&|c| {
         c["textCustomFields"]
             .as_array_mut()
             .unwrap()
-            .retain(|f| f["name"] != "crm_account_id")
+            .retain(|f| f["name"] != "crm_account_id" && f["name"] != "crm_opportunity_id");
+        c["textCustomFields"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "contract_key", "value": "msa-2025-17"}));
     });
     let Received::SetAside(r) = read(&webhook, &docusign_event(&no_client, at())) else {
         panic!("not set aside")
@@ -281,6 +328,18 @@ async fn a_missing_client_or_an_unreadable_value_is_set_aside() {
         r.is_business() && r.reason.starts_with("no_client"),
         "{r:?}"
     );
+    // A value of a signature that names only the CRM deal cannot be read: set aside too.
+    let bad_date = edit(&|c| {
+        c["textCustomFields"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| f["name"] != "crm_account_id");
+        c["textCustomFields"][2]["value"] = "next week".into();
+    });
+    let Received::SetAside(r) = read(&webhook, &docusign_event(&bad_date, at())) else {
+        panic!("not set aside")
+    };
+    assert!(!r.is_business() && r.reason.contains("start_date"), "{r:?}");
 
     let no_currency = edit(&|c| {
         c["listCustomFields"]

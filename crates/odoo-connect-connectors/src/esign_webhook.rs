@@ -41,12 +41,21 @@
 //! |---|---|---|
 //! | CRM link (`refs`) | `crm_system` + `crm_opportunity_id` | `crm_system` falls back to [`FieldNames::default_crm_system`]; no CRM id and no `contract_key`: business hold `no_crm_reference` |
 //! | `key` | `contract_key` | `hubspot-deal-<id>`, `salesforce-opportunity-<id>`, or `<system>-<id>` from the CRM link |
-//! | `client` | `client_key`, else `crm_account_id` | `hubspot-company-<id>` / `salesforce-account-<id>` / `<system>-account-<id>` from `crm_account_id`; neither: business hold `no_client` |
+//! | `client` | `client_key`, else `crm_account_id` | `hubspot-company-<id>` / `salesforce-account-<id>` / `<system>-account-<id>` from `crm_account_id`; neither, with a CRM link: a [`ContractSignature`] (below); neither and no CRM link: business hold `no_client` |
 //! | `legal_entity` | `legal_entity` | the builder's [`EsignWebhookBuilder::legal_entity`], else business hold `no_legal_entity` |
 //! | `currency` | `currency` | the builder's [`EsignWebhookBuilder::currency`], else business hold `no_currency` |
 //! | `start_date` | `start_date` (`YYYY-MM-DD`) | the completion date |
 //! | `title` | `contract_title` | `emailSubject`, else `Envelope <id>` |
 //! | `refs[<system>]` | `data.envelopeId` | |
+//!
+//! **Signed from the CRM.** DocuSign's CRM integrations (DocuSign for Salesforce, for HubSpot)
+//! send the opportunity and nothing of the client: an envelope with `crm_system` +
+//! `crm_opportunity_id` and neither `client_key` nor `crm_account_id` becomes a change of a
+//! [`ContractSignature`] ([`Record::Signature`], kind contract, the same change id): the contract
+//! key (`hubspot-deal-<id>`), the CRM deal, the envelope, the day it was signed, and the legal
+//! entity, currency, start date and title only where the envelope names them (the builder's
+//! defaults do not apply: the CRM record has its own). The flows book it from the CRM record
+//! (`odoo_connect_flows`, step `contract.signed`) or link it to the deal already booked.
 //!
 //! A completed envelope that lacks what the contract needs is a business exception
 //! ([`Rejected::business`], reason `no_crm_reference: ...` and so on): it is authentic and well
@@ -102,8 +111,9 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{
-    Capabilities, Change, ChangeId, Connector, ConnectorError, Deliver, DeliverError, EventSource,
-    HeaderMap, Location, PushedEvent, Record, RecordKind, Rejected, Rejection,
+    Capabilities, Change, ChangeId, Connector, ConnectorError, ContractSignature, Deliver,
+    DeliverError, EventSource, HeaderMap, Location, PushedEvent, Record, RecordKind, Rejected,
+    Rejection,
 };
 use odoo_connect_canonical::{
     ClientKey, Contract, ContractKey, Currency, ExternalRef, LegalEntityKey,
@@ -735,6 +745,16 @@ impl EsignWebhook {
             }
         };
         let key = ContractKey::new(key).map_err(|e| bad(&names.contract_key, &e))?;
+        let completed_text = summary
+            .completed_date_time
+            .clone()
+            .ok_or_else(|| Hold::BadData("completedDateTime is missing".into()))?;
+        let completed = parse_time(&completed_text).ok_or_else(|| {
+            Hold::BadData(format!(
+                "completedDateTime {completed_text:?} is not a time"
+            ))
+        })?;
+        let change_id = self.change_id(data.account_id.as_deref(), &id, &message.event);
         let client = match (field(&names.client_key), field(&names.crm_account_id), &crm) {
             (Some(c), _, _) => c.to_owned(),
             (None, Some(account), Some(r)) => client_key_for(&r.system, account),
@@ -742,9 +762,39 @@ impl EsignWebhook {
                 Some(system) => client_key_for(system, account),
                 None => account.to_owned(),
             },
-            (None, None, _) => {
+            (None, None, Some(r)) => {
+                // Only the CRM deal (DocuSign's CRM integrations): a signature to book from the
+                // CRM record. What the envelope names goes over the CRM's; defaults do not.
+                let mut signed = ContractSignature::new(
+                    key,
+                    r.clone(),
+                    ExternalRef::new(inner.system.clone(), id.clone()),
+                    completed.date_naive(),
+                );
+                signed.legal_entity = field(&names.legal_entity)
+                    .map(|v| LegalEntityKey::new(v).map_err(|e| bad(&names.legal_entity, &e)))
+                    .transpose()?;
+                signed.currency = field(&names.currency)
+                    .map(|v| Currency::from_str(v).map_err(|e| bad(&names.currency, &e)))
+                    .transpose()?;
+                signed.start_date = field(&names.start_date)
+                    .map(|d| {
+                        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                            .map_err(|e| bad(&names.start_date, &e))
+                    })
+                    .transpose()?;
+                signed.title = field(&names.title).map(str::to_owned);
+                return Ok(Change::new(
+                    change_id,
+                    ExternalRef::new(inner.system.clone(), id),
+                    completed,
+                    Record::from(signed),
+                ));
+            }
+            (None, None, None) => {
                 return Err(Hold::Business(format!(
-                    "no_client: the envelope has no custom field {} nor {}",
+                    "no_client: the envelope has no custom field {} nor {}, and no CRM deal to \
+                     read the client from",
                     names.client_key, names.crm_account_id
                 )));
             }
@@ -768,14 +818,6 @@ impl EsignWebhook {
                 ))
             })?,
         };
-        let completed_text = summary
-            .completed_date_time
-            .ok_or_else(|| Hold::BadData("completedDateTime is missing".into()))?;
-        let completed = parse_time(&completed_text).ok_or_else(|| {
-            Hold::BadData(format!(
-                "completedDateTime {completed_text:?} is not a time"
-            ))
-        })?;
         let start = match field(&names.start_date) {
             Some(d) => {
                 NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| bad(&names.start_date, &e))?
@@ -794,29 +836,36 @@ impl EsignWebhook {
         if let Some(r) = &crm {
             contract.refs.insert(r.system.clone(), r.id.clone());
         }
-        let change_id = match (inner.profile, &data.account_id) {
-            (Profile::DocuSign, Some(account)) => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), format!("{account}/{id}")),
-                RecordKind::Contract,
-                &message.event,
-            ),
-            (Profile::DocuSign, None) => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), id.clone()),
-                RecordKind::Contract,
-                &message.event,
-            ),
-            _ => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), id.clone()),
-                RecordKind::Contract,
-                "completed",
-            ),
-        };
         Ok(Change::new(
             change_id,
             ExternalRef::new(inner.system.clone(), id),
             completed,
             Record::from(contract),
         ))
+    }
+}
+
+impl EsignWebhook {
+    /// The change id of an envelope's event: the same for every delivery of that event.
+    fn change_id(&self, account: Option<&str>, id: &str, event: &str) -> ChangeId {
+        let inner = &self.inner;
+        match (inner.profile, account) {
+            (Profile::DocuSign, Some(account)) => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), format!("{account}/{id}")),
+                RecordKind::Contract,
+                event,
+            ),
+            (Profile::DocuSign, None) => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), id),
+                RecordKind::Contract,
+                event,
+            ),
+            _ => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), id),
+                RecordKind::Contract,
+                "completed",
+            ),
+        }
     }
 }
 

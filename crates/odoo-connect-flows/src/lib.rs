@@ -3,6 +3,7 @@
 //!
 //! | flow | message | steps | what happens in Odoo |
 //! |---|---|---|---|
+//! | signed contract | [`FlowMessage::SignedContract`] | `contract.signed`, then `deal.client`, `deal.contract`, `deal.project` when it books | the contract already booked from the envelope's CRM deal is found and the signature linked to it (audited `contract_signed`); a signature that names only the CRM deal ([`ContractSignature`](odoo_connect_connectors::ContractSignature)) and finds no booking is booked from the CRM record read through a [`CrmLookup`] ([`Flows::with_crm_lookup`]), by the lead-to-project steps; no lookup for its CRM, or a deal the CRM does not have or that is not won: a business hold |
 //! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed: Odoo's `sale_project` makes the project, a milestone per milestone line and a task per role), the project and milestones found (made only where Odoo did not) |
 //! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
@@ -53,9 +54,9 @@ use odoo_connect_canonical::{
     ContractKey, ExternalRef, LegalEntityKey, Payment, ProjectKey, TimeEntry,
 };
 use odoo_connect_client::{OdooClient, RecordId};
-use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
 use odoo_connect_connectors::{Change, Deliver, DeliverError, Delivered};
+use odoo_connect_connectors::{CrmLookup, Sink};
 use odoo_connect_sync::effect::{BatchOptions, BatchedCreate};
 use odoo_connect_sync::envelope::MessageId;
 use odoo_connect_sync::envelope::{
@@ -146,8 +147,10 @@ pub enum FlowMessage {
         payment: Box<Payment>,
     },
     /// A contract signed, as the e-signature webhook delivered it ([`QueueDeliver`] queues it).
-    /// No step of these flows acts on it (the lead-to-project flow books the deal from the CRM);
-    /// a step of your own can act on the signature.
+    /// `contract.signed` links it to the contract booked from its CRM deal; a signature that
+    /// names only the CRM deal ([`Record::Signature`](odoo_connect_connectors::Record::Signature))
+    /// and finds no booking is booked from the CRM record ([`Flows::with_crm_lookup`]) or held.
+    /// A full contract not booked yet passes through (the CRM's won deal books it).
     SignedContract {
         /// The change the receiver read.
         change: Box<odoo_connect_connectors::Change>,
@@ -208,11 +211,13 @@ pub enum FlowEvent {
     /// A pushed event was delivered again (a sender's retry or a republished failure) and the
     /// queue already held it: acknowledged, nothing queued.
     EventReplayed,
+    /// A signed contract was linked to its booking, or booked from its CRM deal.
+    ContractSigned,
 }
 
 impl FlowEvent {
     /// Every event.
-    pub const ALL: [FlowEvent; 7] = [
+    pub const ALL: [FlowEvent; 8] = [
         FlowEvent::ContractConfirmed,
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
@@ -220,6 +225,7 @@ impl FlowEvent {
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
         FlowEvent::EventReplayed,
+        FlowEvent::ContractSigned,
     ];
 
     /// The stored name (`contract_confirmed`).
@@ -232,6 +238,7 @@ impl FlowEvent {
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
             FlowEvent::EventReplayed => "event_replayed",
+            FlowEvent::ContractSigned => "contract_signed",
         }
     }
 
@@ -263,6 +270,9 @@ impl From<FlowEvent> for odoo_connect_sync::store::AuditKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FlowStep {
+    /// `contract.signed`: a signed contract linked to its booking, or booked from its CRM deal
+    /// (by the `deal.*` steps that follow).
+    ContractSigned,
     /// `deal.client`: the customer (`res.partner`) of a won deal.
     DealClient,
     /// `deal.contract`: the confirmed sale order of a won deal.
@@ -281,7 +291,8 @@ pub enum FlowStep {
 
 impl FlowStep {
     /// Every step of every flow, in the order a pipeline runs them.
-    pub const ALL: [FlowStep; 7] = [
+    pub const ALL: [FlowStep; 8] = [
+        FlowStep::ContractSigned,
         FlowStep::DealClient,
         FlowStep::DealContract,
         FlowStep::DealProject,
@@ -294,6 +305,7 @@ impl FlowStep {
     /// The step's name in traces, metrics and the audit trail (`deal.client`).
     pub fn name(self) -> &'static str {
         match self {
+            FlowStep::ContractSigned => "contract.signed",
             FlowStep::DealClient => "deal.client",
             FlowStep::DealContract => "deal.contract",
             FlowStep::DealProject => "deal.project",
@@ -401,20 +413,28 @@ fn project_subject(project: &ProjectKey) -> Result<FactSubject, StoreError> {
     FactSubject::for_record("project", project.as_str())
 }
 
+/// The subject of a booking by the CRM deal it was booked from (`hubspot` / `2002`).
+fn crm_subject(crm: &ExternalRef) -> Result<FactSubject, StoreError> {
+    FactSubject::for_record("crm_deal", &format!("{}/{}", crm.system, crm.id))
+}
+
 /// The subject of a booking by its sale order's number (an invoice's `invoice_origin`).
 fn order_subject(order_name: &str) -> Result<FactSubject, StoreError> {
     FactSubject::for_record("sale_order", order_name)
 }
 
-/// Records `booked` as a fact of the step's state store, under its contract, with its project
-/// and its sale order number as aliases (once: a later booking of the same contract keeps the
-/// first record). Facts are never purged, so time and payments find the booking however late
+/// Records `booked` as a fact of the step's state store, under its contract, with its project,
+/// its sale order number and its CRM deal as aliases (once: a later booking of the same contract
+/// keeps the first record). Facts are never purged, so time and payments find the booking however late
 /// they come.
 pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> StepResult {
     let subject = contract_subject(&booked.contract.key)?;
     let mut aliases = vec![project_subject(&booked.project)?];
     if !booked.order_name.is_empty() {
         aliases.push(order_subject(&booked.order_name)?);
+    }
+    if let Some(crm) = &booked.crm {
+        aliases.push(crm_subject(crm)?);
     }
     cx.facts().remember(&subject, &aliases, booked).await?;
     Ok(())
@@ -447,6 +467,18 @@ pub(crate) async fn recall(
         project.map(|p| ("project", p.as_str())),
     ];
     recall_from_legacy_ledger(f, cx, legacy.into_iter().flatten()).await
+}
+
+/// A booked contract by the CRM deal it was booked from, from this process's book or the facts.
+pub(crate) async fn recall_by_crm(
+    f: &Flows,
+    cx: &StepContext,
+    crm: &ExternalRef,
+) -> StepResult<Option<BookedContract>> {
+    if let Some(b) = f.inner.book.by_crm(crm) {
+        return Ok(Some(b));
+    }
+    recall_from_facts(f, cx, crm_subject(crm).ok()).await
 }
 
 /// A booked contract by its sale order's number (an invoice's `invoice_origin`), from this
@@ -576,12 +608,45 @@ impl ContractBook {
             .cloned()
     }
 
+    /// The contract booked from the CRM deal `crm`.
+    pub fn by_crm(&self, crm: &ExternalRef) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| b.crm.as_ref() == Some(crm))
+            .cloned()
+    }
+
     /// Every contract, by key.
     pub fn all(&self) -> Vec<BookedContract> {
         self.inner
             .lock()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+/// A CRM a signature is booked from, with the terms its contracts take.
+#[derive(Clone)]
+pub(crate) struct CrmSource {
+    pub(crate) lookup: Arc<dyn CrmLookup>,
+    pub(crate) terms: Arc<dyn Fn(&mut odoo_connect_canonical::Contract) + Send + Sync>,
+}
+
+impl Inner {
+    /// The same settings, for a builder method to change one.
+    fn copy(&self) -> Inner {
+        Inner {
+            odoo: self.odoo.clone(),
+            ctx: self.ctx.clone(),
+            settings: self.settings.clone(),
+            book: self.book.clone(),
+            sink: self.sink.clone(),
+            lookups: self.lookups.clone(),
+            timesheets: self.timesheets.clone(),
+            order_lines: self.order_lines.clone(),
+        }
     }
 }
 
@@ -598,6 +663,8 @@ struct Inner {
     settings: FlowSettings,
     book: ContractBook,
     sink: Option<Arc<dyn Sink>>,
+    /// The CRMs a signature naming only its deal is booked from.
+    lookups: Vec<CrmSource>,
     /// Approved time of many messages goes to Odoo in batches (one ledger round trip and one
     /// `load` per batch): timesheets are independent records.
     timesheets: BatchedCreate,
@@ -611,6 +678,15 @@ impl std::fmt::Debug for Flows {
             .field("odoo", &self.inner.odoo.url().as_str())
             .field("settings", &self.inner.settings)
             .field("sink", &self.inner.sink.as_ref().map(|s| s.system()))
+            .field(
+                "crm_lookups",
+                &self
+                    .inner
+                    .lookups
+                    .iter()
+                    .map(|l| l.lookup.crm_system())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -639,6 +715,7 @@ impl Flows {
                 settings,
                 book: ContractBook::new(),
                 sink: None,
+                lookups: Vec::new(),
                 timesheets,
                 order_lines,
             }),
@@ -647,18 +724,42 @@ impl Flows {
 
     /// The same flows writing payment status back to `sink` (the CRM).
     pub fn with_sink(self, sink: Arc<dyn Sink>) -> Flows {
-        let inner = &self.inner;
+        let mut inner = self.inner.copy();
+        inner.sink = Some(sink);
         Flows {
-            inner: Arc::new(Inner {
-                odoo: inner.odoo.clone(),
-                ctx: inner.ctx.clone(),
-                settings: inner.settings.clone(),
-                book: inner.book.clone(),
-                sink: Some(sink),
-                timesheets: inner.timesheets.clone(),
-                order_lines: inner.order_lines.clone(),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// The same flows booking a signed contract that names only its CRM deal
+    /// ([`ContractSignature`](odoo_connect_connectors::ContractSignature)) from that deal, read
+    /// through `lookup` (the HubSpot or Salesforce connector) for the deals of its
+    /// [`crm_system`](CrmLookup::crm_system). `terms` sets the commercial terms of the contract
+    /// read (its billing lines), as for [`won_deals`]. A second lookup for the same CRM replaces
+    /// the first.
+    pub fn with_crm_lookup(
+        self,
+        lookup: Arc<dyn CrmLookup>,
+        terms: impl Fn(&mut odoo_connect_canonical::Contract) + Send + Sync + 'static,
+    ) -> Flows {
+        let mut inner = self.inner.copy();
+        let system = lookup.crm_system();
+        inner.lookups.retain(|l| l.lookup.crm_system() != system);
+        inner.lookups.push(CrmSource {
+            lookup,
+            terms: Arc::new(terms),
+        });
+        Flows {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The CRM lookup for deals of `system`, if one is set.
+    pub(crate) fn crm_source(&self, system: &str) -> Option<&CrmSource> {
+        self.inner
+            .lookups
+            .iter()
+            .find(|l| l.lookup.crm_system() == system)
     }
 
     /// The contracts booked.
@@ -938,6 +1039,16 @@ impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
                 .correlation_id(correlation_for(&contract.key))
                 .legal_entity(contract.legal_entity.clone())
                 .lane(Lane::for_record("contract", contract.key.as_str())?),
+            // Signed, named by its CRM deal only: the entity the envelope named, else the flows'.
+            odoo_connect_connectors::Record::Signature(signed) => builder
+                .correlation_id(correlation_for(&signed.contract))
+                .legal_entity(
+                    signed
+                        .legal_entity
+                        .clone()
+                        .unwrap_or_else(|| self.flows.inner.settings.legal_entity.clone()),
+                )
+                .lane(Lane::for_record("contract", signed.contract.as_str())?),
             _ => builder.legal_entity(self.flows.inner.settings.legal_entity.clone()),
         };
         Ok(builder.build()?)
@@ -1034,17 +1145,39 @@ impl Step for FlowStepRunner {
         let msg = odoo_connect_sync::typed::message::<FlowMessage>(cx)?;
         let f = &self.flows;
         // Each step names the one message kind it acts on; the others pass through.
+        // A signature `contract.signed` books from the CRM goes through the deal steps too.
+        let from_signature = |cx: &StepContext| {
+            cx.state
+                .get::<deal::DealFromSignature>()
+                .map(|d| d.0.clone())
+        };
         match self.step {
+            FlowStep::ContractSigned => match &*msg {
+                FlowMessage::SignedContract { change } => deal::signed(f, cx, change).await,
+                _ => Ok(()),
+            },
             FlowStep::DealClient => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::client(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::client(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::DealContract => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::contract(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::contract(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::DealProject => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::project(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::project(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::TimeTimesheet => match &*msg {
