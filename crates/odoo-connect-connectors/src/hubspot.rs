@@ -40,6 +40,10 @@
 //! shifts, and a deal can be stepped over: a full re-read from [`HubSpotBuilder::start_from`]
 //! catches it, harmlessly, since won deals keep their change ids.
 //!
+//! **Lookup.** As a [`CrmLookup`], one deal is read by id (`GET /crm/v3/objects/deals/{dealId}`
+//! with the same properties), its company through the same association and company reads, and
+//! both mapped as above: how a contract signed with only the deal's id is booked.
+//!
 //! **Sink.** An [`InvoiceEvent`] or a [`Payment`] change whose `external` is a HubSpot deal is
 //! written to that deal's properties (`PATCH /crm/v3/objects/deals/{id}`), after reading them: when
 //! the deal already holds the values nothing is written ([`ApplyOutcome::AlreadyApplied`]), so

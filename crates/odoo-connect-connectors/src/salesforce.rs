@@ -25,6 +25,10 @@
 //! sharing a timestamp are neither lost nor repeated. A query locator that has expired
 //! (`INVALID_QUERY_LOCATOR`, after about 15 minutes) is replaced by a new query from the keyset.
 //!
+//! **Lookup.** As a [`CrmLookup`], one opportunity is read by its `Id` with its account through
+//! the same query (`... FROM Opportunity WHERE Id = '<Id>'`, the id checked to be a Salesforce id
+//! first) and mapped as above: how a contract signed with only the opportunity's id is booked.
+//!
 //! **Sink.** An invoice or payment change whose `external` is an opportunity is written to its
 //! fields (`PATCH /services/data/vXX.X/sobjects/Opportunity/<Id>`) after reading them; nothing is
 //! written when they already hold the values. The field names are set with
