@@ -136,7 +136,7 @@ pub const DOCUSIGN_SIGNATURE_PREFIX: &str = "x-docusign-signature-";
 pub const DOCUSIGN_MAX_SIGNATURES: usize = 100;
 /// The replay window the DocuSign profile used to apply to `generatedDateTime` (24 hours).
 #[deprecated(
-    since = "0.2.0",
+    since = "0.3.0",
     note = "the DocuSign profile no longer refuses signed deliveries by age: the signature proves \
             them authentic and the change id makes a replay harmless"
 )]
