@@ -965,3 +965,63 @@ async fn payments_and_refusals_of_the_sink() {
         ErrorKind::BadData
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// CRM lookup: one deal by id (a signature that names only the deal)
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /crm/v3/objects/deals/{dealId}` as HubSpot answers it: the deal object, or a 404
+/// `OBJECT_NOT_FOUND`.
+async fn mount_deal_by_id(server: &MockServer, id: &str, status: u16, body: Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/crm/v3/objects/deals/{id}")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(query_param(
+            "properties",
+            "dealname,dealstage,pipeline,amount,deal_currency_code,closedate,hs_is_closed_won,hs_is_closed,hubspot_owner_id,hs_lastmodifieddate",
+        ))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_deal_is_looked_up_by_id_with_its_primary_company() {
+    use odoo_connect::connector::{CrmDeal, CrmLookup};
+    let fake = fake_hubspot().await;
+    mount_deal_by_id(&fake.server, "1001", 200, fixture("deal_1001_by_id.json")).await;
+    mount_deal_by_id(
+        &fake.server,
+        "1002",
+        200,
+        fixture("deal_1002_lost_by_id.json"),
+    )
+    .await;
+    mount_deal_by_id(&fake.server, "9999", 404, fixture("error_404_deal.json")).await;
+    let hubspot = connector(&fake.server);
+    assert_eq!(hubspot.crm_system(), "hubspot");
+
+    // The same client and contract the source gives for the won deal.
+    let CrmDeal::Won { client, contract } = hubspot.won_deal("1001").await.unwrap() else {
+        panic!("not won")
+    };
+    let pulled = pull_all(&hubspot, None, 100, 10).await.unwrap();
+    let (_, from_source) = contracts(&pulled.items)
+        .into_iter()
+        .find(|(_, c)| c.key.as_str() == "hubspot-deal-1001")
+        .unwrap();
+    assert_eq!(&*contract, from_source);
+    assert_eq!(&*client, self::client(&pulled.items, "hubspot-company-501"));
+
+    // Lost: not bookable, with the reason; unknown: not found; not an id: not found, no call.
+    let lost = hubspot.won_deal("1002").await.unwrap();
+    assert!(
+        matches!(&lost, CrmDeal::NotBookable { reason } if reason.starts_with("not_won")),
+        "{lost:?}"
+    );
+    assert_eq!(hubspot.won_deal("9999").await.unwrap(), CrmDeal::NotFound);
+    assert_eq!(
+        hubspot.won_deal("../companies/1").await.unwrap(),
+        CrmDeal::NotFound
+    );
+}

@@ -783,3 +783,64 @@ async fn invoice_status_is_written_back_once() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadData);
 }
+
+// ---------------------------------------------------------------------------------------------
+// CRM lookup: one opportunity by id with its account
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_opportunity_is_looked_up_by_id_with_its_account() {
+    use odoo_connect::connector::{CrmDeal, CrmLookup};
+    let server = MockServer::start().await;
+    // The SOQL query endpoint, `WHERE Id = '<id>'`: one record, or none.
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(query_param_contains("q", "WHERE Id = '0065g00000Opp01AAB'"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("opportunity_by_id.json")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{API}/query")))
+        .and(query_param_contains("q", "WHERE Id = '0065g00000Gone9AAB'"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("opportunity_by_id_none.json")),
+        )
+        .mount(&server)
+        .await;
+    let salesforce = connector(&server);
+    assert_eq!(salesforce.crm_system(), "salesforce");
+    let CrmDeal::Won { client, contract } =
+        salesforce.won_deal("0065g00000Opp01AAB").await.unwrap()
+    else {
+        panic!("not won")
+    };
+    assert_eq!(
+        contract.key.as_str(),
+        "salesforce-opportunity-0065g00000Opp01AAB"
+    );
+    assert_eq!(client.key.as_str(), "salesforce-account-0015g00000Acme1AAB");
+    assert_eq!(contract.client, client.key);
+    assert_eq!(client.legal_name, "Acme Industries SA");
+    assert_eq!(
+        salesforce.won_deal("0065g00000Gone9AAB").await.unwrap(),
+        CrmDeal::NotFound
+    );
+    // Not a Salesforce id: nothing is asked (no SOQL built from it).
+    assert_eq!(
+        salesforce.won_deal("x' OR Name != '").await.unwrap(),
+        CrmDeal::NotFound
+    );
+    let asked = server.received_requests().await.unwrap();
+    assert_eq!(asked.len(), 2);
+}
+
+/// A query parameter that contains `needle` (SOQL is long; the test names the part it checks).
+fn query_param_contains(name: &'static str, needle: &'static str) -> impl wiremock::Match {
+    move |request: &Request| {
+        request
+            .url
+            .query_pairs()
+            .any(|(k, v)| k == name && v.contains(needle))
+    }
+}

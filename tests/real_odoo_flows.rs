@@ -769,3 +769,178 @@ async fn a_client_of_two_legal_entities_has_a_partner_in_each_company() {
         assert_eq!(p.map(|p| many2one_id(&p["company_id"])), Some(2), "{o}");
     }
 }
+
+/// A DocuSign completion sent from DocuSign for HubSpot (the deal, nothing of the client),
+/// signed with `key`.
+fn crm_only_completion(
+    key: &str,
+    deal: &str,
+    envelope: &str,
+    completed: chrono::DateTime<chrono::Utc>,
+) -> (Vec<u8>, String) {
+    let body = json!({
+        "event": "envelope-completed",
+        "apiVersion": "v2.1",
+        "uri": format!("/restapi/v2.1/accounts/acc-1/envelopes/{envelope}"),
+        "retryCount": 0,
+        "configurationId": 501,
+        "generatedDateTime": chrono::Utc::now().to_rfc3339(),
+        "data": {
+            "accountId": "acc-1",
+            "envelopeId": envelope,
+            "envelopeSummary": {
+                "status": "completed",
+                "completedDateTime": completed.to_rfc3339(),
+                "customFields": {"textCustomFields": [
+                    {"name": "crm_system", "value": "hubspot"},
+                    {"name": "crm_opportunity_id", "value": deal}
+                ], "listCustomFields": []}
+            }
+        }
+    })
+    .to_string()
+    .into_bytes();
+    let signature =
+        odoo_connect::connector::esign_webhook::sign_docusign(&key.to_owned().into(), &body);
+    (body, signature)
+}
+
+/// One signature, through the webhook's router into `store`'s queue, then the pipeline.
+async fn sign_and_run(
+    flows: &Flows,
+    store: &Arc<MemoryStore>,
+    body: Vec<u8>,
+    signature: String,
+) -> Vec<(String, String)> {
+    use odoo_connect::connector::esign_webhook::{EsignWebhook, axum, tower::ServiceExt};
+    let webhook = EsignWebhook::docusign("whsec-real-odoo").build().unwrap();
+    let app = webhook.router(odoo_connect::flows::QueueDeliver::new(
+        flows.clone(),
+        store.clone(),
+    ));
+    let request = axum::http::Request::post("/")
+        .header("x-docusign-signature-1", signature)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let reply = app.oneshot(request).await.unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    drain(&flows_setup::pipeline(flows, store.clone())).await;
+    store
+        .list_dead_letters(&DeadLetterFilter::all())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.failure.reason.clone(), format!("{:?}", d.failure.context)))
+        .collect()
+}
+
+/// A completed envelope that names only the HubSpot deal books the contract on the real Odoo
+/// from HubSpot's deal and company (read through the connector's lookup); a second envelope of
+/// the same deal is linked to it; and a second run with a state store that knows nothing books
+/// nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_odoo, ignore = "skipped: ODOO_URL not set (needs a running Odoo)")]
+async fn a_signature_naming_only_the_crm_deal_books_it_from_the_crm_record() {
+    let Some(real) = real_odoo::real() else {
+        return;
+    };
+    let odoo = real.admin(Protocol::Auto);
+    let sc = scenario();
+    let hub = fake_hubspot::FakeHubSpot::start(&sc.deals).await;
+    let deal = &sc.deals[0];
+    let settings = Setup::new("firm-eu".parse().unwrap())
+        .company(1)
+        .currency(sc.currency)
+        .apply(&odoo)
+        .await
+        .expect("setup");
+    let connect = || async {
+        let hubspot = odoo_connect::connector::hubspot::HubSpot::builder(fake_hubspot::TOKEN)
+            .base_url(hub.uri())
+            .legal_entity("firm-eu".parse().unwrap())
+            .build()
+            .unwrap();
+        Flows::connect(odoo.clone(), settings.clone())
+            .await
+            .expect("connect")
+            .with_crm_lookup(Arc::new(hubspot), flows_setup::terms)
+    };
+    let flows = connect().await;
+    let store = Arc::new(MemoryStore::new());
+    let completed = chrono::Utc::now() - chrono::Duration::days(2);
+    let key = "whsec-real-odoo";
+    let origin = format!("hubspot-deal-{}", deal.id);
+    let scoped = odoo.with_company(1);
+    let orders_of = |fields: &'static [&'static str]| {
+        let scoped = scoped.clone();
+        let origin = origin.clone();
+        async move {
+            search(
+                &scoped,
+                "sale.order",
+                Domain::new().eq("origin", origin),
+                fields,
+            )
+            .await
+        }
+    };
+
+    let (body, signature) =
+        crm_only_completion(key, deal.id, &format!("env-{}", deal.id), completed);
+    let parked = sign_and_run(&flows, &store, body, signature).await;
+    assert!(parked.is_empty(), "{parked:?}");
+    let orders = orders_of(&["state", "company_id", "partner_id", "currency_id"]).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let order = &orders[0];
+    assert_eq!(order["state"], "sale");
+    assert_eq!(many2one_id(&order["company_id"]), 1);
+    assert_eq!(many2one_name(&order["currency_id"]), "EUR");
+    // The customer is HubSpot's company of the deal, read from the CRM.
+    assert_eq!(many2one_name(&order["partner_id"]), deal.company.name);
+    // Signed on the envelope's completion day (in the booking: Odoo's confirmation sets the
+    // order's `date_order` to the time of confirmation, `_prepare_confirmation_values`).
+    let crm = odoo_connect::canonical::ExternalRef::new("hubspot", deal.id);
+    let booked = flows.book().by_crm(&crm).expect("booked from the CRM deal");
+    assert_eq!(booked.contract.signed_on, Some(completed.date_naive()));
+    assert_eq!(booked.order_id.get(), order["id"].as_i64().unwrap());
+    let projects = search(
+        &scoped,
+        "project.project",
+        Domain::new().eq("sale_order_id", order["id"].as_i64().unwrap()),
+        &["id"],
+    )
+    .await;
+    assert_eq!(projects.len(), 1);
+
+    // Another envelope of the same deal: linked, nothing new in Odoo.
+    let (body, signature) =
+        crm_only_completion(key, deal.id, &format!("env-{}-b", deal.id), completed);
+    assert!(
+        sign_and_run(&flows, &store, body, signature)
+            .await
+            .is_empty()
+    );
+    assert_eq!(orders_of(&["id"]).await.len(), 1);
+
+    // Again from nothing (a new process, a fresh store): Odoo's records are found, not doubled.
+    let again = connect().await;
+    let fresh = Arc::new(MemoryStore::new());
+    let (body, signature) =
+        crm_only_completion(key, deal.id, &format!("env-{}", deal.id), completed);
+    assert!(
+        sign_and_run(&again, &fresh, body, signature)
+            .await
+            .is_empty()
+    );
+    assert_eq!(orders_of(&["id"]).await.len(), 1);
+    let partners = search(
+        &scoped,
+        "res.partner",
+        Domain::new()
+            .eq("name", deal.company.name)
+            .eq("is_company", true),
+        &["id"],
+    )
+    .await;
+    assert_eq!(partners.len(), 1, "{partners:?}");
+}

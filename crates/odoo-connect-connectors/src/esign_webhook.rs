@@ -7,16 +7,21 @@
 //!   `X-DocuSign-Signature-1`, `X-DocuSign-Signature-2`, ... (one header per active key, up to
 //!   100). A request is authentic when any one of them matches any configured key, so a key
 //!   rotation (two keys active in DocuSign, two keys configured here) loses nothing. The digests
-//!   are compared in constant time. DocuSign sends no timestamp header: freshness is read from the
-//!   signed body's `generatedDateTime`, which must be within the replay window of the time of
-//!   reception (default [`DOCUSIGN_REPLAY_WINDOW`], 24 hours: DocuSign retries a failed delivery
-//!   hours later, and a replay is harmless anyway, see below). The time of reception comes from
-//!   the receiver's [`Clock`] (settable in tests with [`EsignWebhookBuilder::clock`]).
+//!   are compared in constant time. **Freshness never refuses a correctly signed delivery**:
+//!   DocuSign sends no timestamp header, retries a failed delivery for days, and an administrator
+//!   can republish failures later still (`connect/envelopes/retry_queue`), so a signed delivery
+//!   is accepted whatever the age of its `generatedDateTime` (a delivery more than a day old is
+//!   logged with its age). The signature proves it authentic and the change id (below) makes a
+//!   replay harmless: the queue recognises it, [`handle`] answers it 200 as `replayed` so that
+//!   DocuSign stops retrying, and the [`Deliver`] target records it
+//!   ([`Deliver::deliver_counted`]).
 //! - **Generic** ([`EsignWebhook::generic`], also [`EsignWebhook::builder`]): a timestamp header
 //!   (default `X-Esign-Timestamp`, Unix seconds or RFC 3339) and a signature header (default
 //!   `X-Esign-Signature`) holding the HMAC-SHA256 of `<timestamp>.<body>`, in base64 or hex,
 //!   optionally prefixed `sha256=` (see [`sign`]); the timestamp must be within the window
-//!   (default 5 minutes). For relays and other e-signature vendors.
+//!   (default 5 minutes, [`EsignWebhookBuilder::replay_window`]), measured at the time of
+//!   reception from the receiver's [`Clock`] (settable in tests with
+//!   [`EsignWebhookBuilder::clock`]). For relays and other e-signature vendors that sign a time.
 //!
 //! **Events.** The body is a DocuSign Connect JSON SIM message: `event`, `generatedDateTime`,
 //! `retryCount`, `data.accountId`, `data.envelopeId` and, when the Connect configuration includes
@@ -36,12 +41,21 @@
 //! |---|---|---|
 //! | CRM link (`refs`) | `crm_system` + `crm_opportunity_id` | `crm_system` falls back to [`FieldNames::default_crm_system`]; no CRM id and no `contract_key`: business hold `no_crm_reference` |
 //! | `key` | `contract_key` | `hubspot-deal-<id>`, `salesforce-opportunity-<id>`, or `<system>-<id>` from the CRM link |
-//! | `client` | `client_key`, else `crm_account_id` | `hubspot-company-<id>` / `salesforce-account-<id>` / `<system>-account-<id>` from `crm_account_id`; neither: business hold `no_client` |
+//! | `client` | `client_key`, else `crm_account_id` | `hubspot-company-<id>` / `salesforce-account-<id>` / `<system>-account-<id>` from `crm_account_id`; neither, with a CRM link: a [`ContractSignature`] (below); neither and no CRM link: business hold `no_client` |
 //! | `legal_entity` | `legal_entity` | the builder's [`EsignWebhookBuilder::legal_entity`], else business hold `no_legal_entity` |
 //! | `currency` | `currency` | the builder's [`EsignWebhookBuilder::currency`], else business hold `no_currency` |
 //! | `start_date` | `start_date` (`YYYY-MM-DD`) | the completion date |
 //! | `title` | `contract_title` | `emailSubject`, else `Envelope <id>` |
 //! | `refs[<system>]` | `data.envelopeId` | |
+//!
+//! **Signed from the CRM.** DocuSign's CRM integrations (DocuSign for Salesforce, for HubSpot)
+//! send the opportunity and nothing of the client: an envelope with `crm_system` +
+//! `crm_opportunity_id` and neither `client_key` nor `crm_account_id` becomes a change of a
+//! [`ContractSignature`] ([`Record::Signature`], kind contract, the same change id): the contract
+//! key (`hubspot-deal-<id>`), the CRM deal, the envelope, the day it was signed, and the legal
+//! entity, currency, start date and title only where the envelope names them (the builder's
+//! defaults do not apply: the CRM record has its own). The flows book it from the CRM record
+//! (`odoo_connect_flows`, step `contract.signed`) or link it to the deal already booked.
 //!
 //! A completed envelope that lacks what the contract needs is a business exception
 //! ([`Rejected::business`], reason `no_crm_reference: ...` and so on): it is authentic and well
@@ -51,8 +65,9 @@
 //! ([`Rejected::new`]). Through the [`EventSource`] trait, which has no room for either, a hold
 //! is [`Rejection::Ignored`] with reason `held: ...` and bad data [`Rejection::Malformed`].
 //!
-//! Refusals are typed ([`Rejection`]): unsigned, bad signature, no time and stale are 401; a
-//! signed body that is not a JSON event is 400. Nothing from a refused body is logged.
+//! Refusals are typed ([`Rejection`]): unsigned and bad signature are 401 (and, in the generic
+//! profile, no time and stale); a signed body that is not a JSON event is 400. Nothing from a
+//! refused body is logged.
 //!
 //! **Receiving.** [`EsignWebhook::router`] is an axum [`Router`](axum::Router) (a
 //! [`tower::Service`]) to mount in your own server; it hands verified changes to a [`Deliver`]
@@ -96,8 +111,9 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{
-    Capabilities, Change, ChangeId, Connector, ConnectorError, Deliver, DeliverError, EventSource,
-    HeaderMap, Location, PushedEvent, Record, RecordKind, Rejected, Rejection,
+    Capabilities, Change, ChangeId, Connector, ConnectorError, ContractSignature, Deliver,
+    DeliverError, EventSource, HeaderMap, Location, PushedEvent, Record, RecordKind, Rejected,
+    Rejection,
 };
 use odoo_connect_canonical::{
     ClientKey, Contract, ContractKey, Currency, ExternalRef, LegalEntityKey,
@@ -118,13 +134,15 @@ pub const TIMESTAMP_HEADER: &str = "x-esign-timestamp";
 pub const DOCUSIGN_SIGNATURE_PREFIX: &str = "x-docusign-signature-";
 /// How many DocuSign signature headers are read at most (DocuSign allows 100 keys).
 pub const DOCUSIGN_MAX_SIGNATURES: usize = 100;
-/// Default replay window of the DocuSign profile, measured against `generatedDateTime`.
-///
-/// Wide on purpose: DocuSign retries an unacknowledged delivery hours later (and, with "Require
-/// Acknowledgement", at least a day apart after the second failure), and its documentation does
-/// not say whether a retry carries a new `generatedDateTime`. A replay inside the window does no
-/// harm (the change id is the same); tighten it with [`EsignWebhookBuilder::replay_window`].
+/// The replay window the DocuSign profile used to apply to `generatedDateTime` (24 hours).
+#[deprecated(
+    since = "0.3.0",
+    note = "the DocuSign profile no longer refuses signed deliveries by age: the signature proves \
+            them authentic and the change id makes a replay harmless"
+)]
 pub const DOCUSIGN_REPLAY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// A signed DocuSign delivery older than this at reception is logged with its age (and accepted).
+pub const DOCUSIGN_LATE_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Default replay window of the generic profile, measured against the timestamp header.
 pub const GENERIC_REPLAY_WINDOW: Duration = Duration::from_secs(300);
 /// Largest request body the router reads by default; a larger one is answered 413.
@@ -162,8 +180,8 @@ fn new_mac(key: &SecretString) -> HmacSha256 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Profile {
-    /// DocuSign Connect: HMAC of the body in `X-DocuSign-Signature-<n>`, freshness from the
-    /// body's `generatedDateTime`, ignored events answered 200.
+    /// DocuSign Connect: HMAC of the body in `X-DocuSign-Signature-<n>`, accepted whatever its
+    /// age, ignored events answered 200.
     DocuSign,
     /// A timestamp header and an HMAC of `<timestamp>.<body>` in a signature header; ignored
     /// events answered 202.
@@ -293,9 +311,10 @@ impl EsignWebhookBuilder {
         self
     }
 
-    /// How old the signed time may be at reception (default [`DOCUSIGN_REPLAY_WINDOW`] or
+    /// How old the timestamp header may be at reception in the generic profile (default
     /// [`GENERIC_REPLAY_WINDOW`]); a time in the future is allowed up to the smaller of this and
-    /// 5 minutes of clock skew.
+    /// 5 minutes of clock skew. The DocuSign profile has no window and ignores it (a signed
+    /// delivery is accepted whatever its age).
     pub fn replay_window(mut self, window: Duration) -> Self {
         self.window = Some(window);
         self
@@ -530,12 +549,13 @@ impl EsignWebhook {
         self.inner.profile
     }
 
-    /// The replay window.
-    pub fn replay_window(&self) -> Duration {
-        self.inner.window.unwrap_or(match self.inner.profile {
-            Profile::DocuSign => DOCUSIGN_REPLAY_WINDOW,
-            Profile::Generic => GENERIC_REPLAY_WINDOW,
-        })
+    /// The replay window of the generic profile; `None` for DocuSign, which accepts a signed
+    /// delivery whatever its age.
+    pub fn replay_window(&self) -> Option<Duration> {
+        match self.inner.profile {
+            Profile::DocuSign => None,
+            Profile::Generic => Some(self.inner.window.unwrap_or(GENERIC_REPLAY_WINDOW)),
+        }
     }
 
     /// The (first) signature header's name, lower case: `x-docusign-signature-1` for DocuSign.
@@ -570,7 +590,9 @@ impl EsignWebhook {
         signed_at: DateTime<Utc>,
         received_at: DateTime<Utc>,
     ) -> Result<(), Rejection> {
-        let window = self.replay_window();
+        let Some(window) = self.replay_window() else {
+            return Ok(());
+        };
         let age = received_at.signed_duration_since(signed_at).num_seconds();
         let max_age = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         let max_skew = i64::try_from(window.min(MAX_SKEW).as_secs()).unwrap_or(i64::MAX);
@@ -599,8 +621,7 @@ impl EsignWebhook {
     }
 
     /// Checks the signature and, in the generic profile, the replay window of the timestamp
-    /// header. (In the DocuSign profile the window is checked against the body's
-    /// `generatedDateTime` by [`EsignWebhook::read`].)
+    /// header. (The DocuSign profile checks the signature only.)
     pub fn verify(&self, event: &PushedEvent) -> Result<(), Rejection> {
         match self.inner.profile {
             Profile::DocuSign => {
@@ -642,14 +663,19 @@ impl EsignWebhook {
         self.verify(event)?;
         let message: Message = serde_json::from_slice(&event.body)
             .map_err(|e| malformed(format!("not an e-signature event: {e}")))?;
-        if self.inner.profile == Profile::DocuSign {
-            let header = "generatedDateTime (in the body)".to_owned();
-            let generated = message
-                .generated_date_time
-                .as_deref()
-                .and_then(parse_time)
-                .ok_or(Rejection::NoTimestamp { header })?;
-            self.check_window(generated, event.received_at)?;
+        if self.inner.profile == Profile::DocuSign
+            && let Some(generated) = message.generated_date_time.as_deref().and_then(parse_time)
+        {
+            // Authentic, so accepted whatever its age: a retry or a republished failure.
+            let age = event.received_at.signed_duration_since(generated);
+            if age.num_seconds() > i64::try_from(DOCUSIGN_LATE_AFTER.as_secs()).unwrap_or(i64::MAX)
+            {
+                tracing::info!(
+                    age_secs = age.num_seconds(),
+                    event = %message.event,
+                    "a late signed delivery accepted"
+                );
+            }
         }
         if message.event != "envelope-completed" {
             return Ok(Received::Ignored {
@@ -719,6 +745,16 @@ impl EsignWebhook {
             }
         };
         let key = ContractKey::new(key).map_err(|e| bad(&names.contract_key, &e))?;
+        let completed_text = summary
+            .completed_date_time
+            .clone()
+            .ok_or_else(|| Hold::BadData("completedDateTime is missing".into()))?;
+        let completed = parse_time(&completed_text).ok_or_else(|| {
+            Hold::BadData(format!(
+                "completedDateTime {completed_text:?} is not a time"
+            ))
+        })?;
+        let change_id = self.change_id(data.account_id.as_deref(), &id, &message.event);
         let client = match (field(&names.client_key), field(&names.crm_account_id), &crm) {
             (Some(c), _, _) => c.to_owned(),
             (None, Some(account), Some(r)) => client_key_for(&r.system, account),
@@ -726,9 +762,39 @@ impl EsignWebhook {
                 Some(system) => client_key_for(system, account),
                 None => account.to_owned(),
             },
-            (None, None, _) => {
+            (None, None, Some(r)) => {
+                // Only the CRM deal (DocuSign's CRM integrations): a signature to book from the
+                // CRM record. What the envelope names goes over the CRM's; defaults do not.
+                let mut signed = ContractSignature::new(
+                    key,
+                    r.clone(),
+                    ExternalRef::new(inner.system.clone(), id.clone()),
+                    completed.date_naive(),
+                );
+                signed.legal_entity = field(&names.legal_entity)
+                    .map(|v| LegalEntityKey::new(v).map_err(|e| bad(&names.legal_entity, &e)))
+                    .transpose()?;
+                signed.currency = field(&names.currency)
+                    .map(|v| Currency::from_str(v).map_err(|e| bad(&names.currency, &e)))
+                    .transpose()?;
+                signed.start_date = field(&names.start_date)
+                    .map(|d| {
+                        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                            .map_err(|e| bad(&names.start_date, &e))
+                    })
+                    .transpose()?;
+                signed.title = field(&names.title).map(str::to_owned);
+                return Ok(Change::new(
+                    change_id,
+                    ExternalRef::new(inner.system.clone(), id),
+                    completed,
+                    Record::from(signed),
+                ));
+            }
+            (None, None, None) => {
                 return Err(Hold::Business(format!(
-                    "no_client: the envelope has no custom field {} nor {}",
+                    "no_client: the envelope has no custom field {} nor {}, and no CRM deal to \
+                     read the client from",
                     names.client_key, names.crm_account_id
                 )));
             }
@@ -752,14 +818,6 @@ impl EsignWebhook {
                 ))
             })?,
         };
-        let completed_text = summary
-            .completed_date_time
-            .ok_or_else(|| Hold::BadData("completedDateTime is missing".into()))?;
-        let completed = parse_time(&completed_text).ok_or_else(|| {
-            Hold::BadData(format!(
-                "completedDateTime {completed_text:?} is not a time"
-            ))
-        })?;
         let start = match field(&names.start_date) {
             Some(d) => {
                 NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| bad(&names.start_date, &e))?
@@ -778,29 +836,36 @@ impl EsignWebhook {
         if let Some(r) = &crm {
             contract.refs.insert(r.system.clone(), r.id.clone());
         }
-        let change_id = match (inner.profile, &data.account_id) {
-            (Profile::DocuSign, Some(account)) => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), format!("{account}/{id}")),
-                RecordKind::Contract,
-                &message.event,
-            ),
-            (Profile::DocuSign, None) => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), id.clone()),
-                RecordKind::Contract,
-                &message.event,
-            ),
-            _ => ChangeId::of(
-                &ExternalRef::new(inner.system.clone(), id.clone()),
-                RecordKind::Contract,
-                "completed",
-            ),
-        };
         Ok(Change::new(
             change_id,
             ExternalRef::new(inner.system.clone(), id),
             completed,
             Record::from(contract),
         ))
+    }
+}
+
+impl EsignWebhook {
+    /// The change id of an envelope's event: the same for every delivery of that event.
+    fn change_id(&self, account: Option<&str>, id: &str, event: &str) -> ChangeId {
+        let inner = &self.inner;
+        match (inner.profile, account) {
+            (Profile::DocuSign, Some(account)) => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), format!("{account}/{id}")),
+                RecordKind::Contract,
+                event,
+            ),
+            (Profile::DocuSign, None) => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), id),
+                RecordKind::Contract,
+                event,
+            ),
+            _ => ChangeId::of(
+                &ExternalRef::new(inner.system.clone(), id),
+                RecordKind::Contract,
+                "completed",
+            ),
+        }
     }
 }
 
@@ -881,7 +946,10 @@ fn unavailable(e: &DeliverError) -> (u16, serde_json::Value) {
 
 /// The status and JSON body to answer a request with, once handled.
 ///
-/// `{"status": "accepted", "changes": 1}` with 200; `{"status": "held", "reason": "..."}` (a
+/// `{"status": "accepted", "changes": 1, "replayed": 0}` with 200; `{"status": "replayed",
+/// "changes": 0, "replayed": 1}` with 200 when the [`Deliver`] target already held every change
+/// (a redelivery: answered as success so that the sender stops retrying, and counted by
+/// [`Deliver::deliver_counted`]); `{"status": "held", "reason": "..."}` (a
 /// business hold) or `{"status": "set_aside", ...}` (unreadable values) with 200 (DocuSign) or
 /// 202 (generic) once [`Deliver::set_aside`] has it; `{"status": "ignored", ...}` with 200 or
 /// 202; `{"status": "rejected", "reason": "..."}` with 401 or 400; `{"status": "unavailable",
@@ -893,13 +961,21 @@ pub async fn handle<D: Deliver<Change> + ?Sized>(
 ) -> (u16, serde_json::Value) {
     let ack = webhook.ack_status();
     match webhook.read(event) {
-        Ok(Received::Changes(changes)) => {
-            let n = changes.len();
-            match deliver.deliver(changes).await {
-                Ok(()) => (200, serde_json::json!({"status": "accepted", "changes": n})),
-                Err(e) => unavailable(&e),
+        Ok(Received::Changes(changes)) => match deliver.deliver_counted(changes).await {
+            Ok(d) if d.is_replay() => {
+                // Already delivered: answered as success so that the sender stops retrying.
+                tracing::info!(replayed = d.known(), "a replayed delivery acknowledged");
+                (
+                    200,
+                    serde_json::json!({"status": "replayed", "changes": 0, "replayed": d.known()}),
+                )
             }
-        }
+            Ok(d) => (
+                200,
+                serde_json::json!({"status": "accepted", "changes": d.added(), "replayed": d.known()}),
+            ),
+            Err(e) => unavailable(&e),
+        },
         Ok(Received::Ignored { event }) => (
             ack,
             serde_json::json!({"status": "ignored", "event": event}),

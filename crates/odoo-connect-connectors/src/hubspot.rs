@@ -40,6 +40,10 @@
 //! shifts, and a deal can be stepped over: a full re-read from [`HubSpotBuilder::start_from`]
 //! catches it, harmlessly, since won deals keep their change ids.
 //!
+//! **Lookup.** As a [`CrmLookup`], one deal is read by id (`GET /crm/v3/objects/deals/{dealId}`
+//! with the same properties), its company through the same association and company reads, and
+//! both mapped as above: how a contract signed with only the deal's id is booked.
+//!
 //! **Sink.** An [`InvoiceEvent`] or a [`Payment`] change whose `external` is a HubSpot deal is
 //! written to that deal's properties (`PATCH /crm/v3/objects/deals/{id}`), after reading them: when
 //! the deal already holds the values nothing is written ([`ApplyOutcome::AlreadyApplied`]), so
@@ -84,8 +88,8 @@ use url::Url;
 
 use super::http::{self, Reply};
 use super::{
-    ApplyOutcome, Capabilities, Change, ChangeId, Connector, ConnectorError, Cursor, Location,
-    Page, RateLimit, Record, RecordKind, Rejected, Sink, Source,
+    ApplyOutcome, Capabilities, Change, ChangeId, Connector, ConnectorError, CrmDeal, CrmLookup,
+    Cursor, Location, Page, RateLimit, Record, RecordKind, Rejected, Sink, Source,
 };
 use odoo_connect_canonical::{
     Address, Client, ClientKey, Contract, ContractKey, CountryCode, Currency, ExternalRef,
@@ -1457,6 +1461,77 @@ impl HubSpot {
             }
         }
         Ok(Page::new(items, Some(Cursor::from_state(&next)?), has_more).with_rejected(rejected))
+    }
+}
+
+#[async_trait]
+impl CrmLookup for HubSpot {
+    fn crm_system(&self) -> String {
+        SYSTEM.to_owned()
+    }
+
+    /// The deal by id (`GET /crm/v3/objects/deals/{dealId}` with the source's properties), its
+    /// primary company through the same association and company reads as [`Source::pull`], and
+    /// both mapped as the source maps them: [`CrmDeal::Won`], or [`CrmDeal::NotBookable`] (not
+    /// won, or a hold of the source such as `no_client`), or [`CrmDeal::NotFound`] (404, or an id
+    /// that is not a HubSpot record id).
+    async fn won_deal(&self, id: &str) -> Result<CrmDeal, ConnectorError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(CrmDeal::NotFound);
+        }
+        let reply = match self
+            .call(
+                Method::GET,
+                &format!("crm/v3/objects/deals/{id}"),
+                &[("properties", DEAL_PROPERTIES.join(","))],
+                None,
+                "deal",
+            )
+            .await
+        {
+            Ok(reply) => reply,
+            Err(ConnectorError::NotFound { .. }) => return Ok(CrmDeal::NotFound),
+            Err(e) => return Err(e),
+        };
+        let deal: Object = http::decode(&reply, "deal")?;
+        let modified = deal.modified().ok_or_else(|| {
+            ConnectorError::bad_data(
+                Location::record(deal.id.clone()).field("hs_lastmodifieddate"),
+                "the deal has no readable modification time",
+            )
+        })?;
+        match self.status(&deal) {
+            Ok(DealStatus::Won) => {}
+            Ok(status) => {
+                return Ok(CrmDeal::NotBookable {
+                    reason: format!(
+                        "not_won: HubSpot deal {} is {} (stage {:?})",
+                        deal.id,
+                        if status == DealStatus::Lost {
+                            "lost"
+                        } else {
+                            "open"
+                        },
+                        deal.prop("dealstage").unwrap_or("")
+                    ),
+                });
+            }
+            Err(p) => return Ok(CrmDeal::NotBookable { reason: p.reason }),
+        }
+        let links = self.companies_of(std::slice::from_ref(&deal.id)).await?;
+        let wanted = wanted_companies(&links);
+        let (found, missing) = self.read_companies(&wanted).await?;
+        match self.map_deal(&deal, modified, links.get(&deal.id), &found, &missing) {
+            Ok([client, contract]) => match (client.record, contract.record) {
+                (Record::Client(client), Record::Contract(contract)) => {
+                    Ok(CrmDeal::Won { client, contract })
+                }
+                _ => Err(ConnectorError::Internal {
+                    message: "a won deal did not map to a client and a contract".into(),
+                }),
+            },
+            Err(p) => Ok(CrmDeal::NotBookable { reason: p.reason }),
+        }
     }
 }
 

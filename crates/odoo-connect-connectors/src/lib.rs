@@ -117,12 +117,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use odoo_connect_canonical::{
-    Client, Contract, Expense, ExternalRef, InvoiceEvent, LegalEntityKey, Payment, Project,
-    TimeEntry, Validate, ValidationErrors,
+    Client, Contract, ContractKey, Currency, Expense, ExternalRef, InvoiceEvent, LegalEntityKey,
+    Payment, Project, TimeEntry, Validate, ValidationErrors,
 };
 
 /// The header map of a pushed event (the `http` crate's, as re-exported by `reqwest`).
@@ -131,7 +131,7 @@ pub use reqwest::header::HeaderMap;
 use odoo_connect_core::envelope::{
     Effect, Envelope, EnvelopeError, IdempotencyKey, JsonEnvelope, MessageId, Subject,
 };
-pub use odoo_connect_core::feed::{Deliver, DeliverError, Feed, ToEnvelope};
+pub use odoo_connect_core::feed::{Deliver, DeliverError, Delivered, Feed, ToEnvelope};
 pub use odoo_connect_core::page::{Cursor, CursorError, Location, Page, RejectKind, Rejected};
 use odoo_connect_core::retry::Retryable;
 
@@ -216,6 +216,160 @@ pub enum Record {
     Invoice(Box<InvoiceEvent>),
     /// A payment received.
     Payment(Box<Payment>),
+    /// A contract signed that names its deal in the CRM but not its client (what an
+    /// e-signature tool's CRM integration sends): booked from the CRM record. Its kind is
+    /// [`RecordKind::Contract`].
+    Signature(Box<ContractSignature>),
+}
+
+/// A contract signed in an e-signature tool that names only its deal in the CRM (an envelope
+/// sent from DocuSign for Salesforce or HubSpot carries the opportunity, not the account). The
+/// flows find the contract booked from that deal, or book it from the CRM record through a
+/// [`CrmLookup`].
+///
+/// ```
+/// use odoo_connect_connectors::ContractSignature;
+/// use odoo_connect_canonical::ExternalRef;
+/// let signed = ContractSignature::new(
+///     "hubspot-deal-2002".parse()?,
+///     ExternalRef::new("hubspot", "2002"),
+///     ExternalRef::new("docusign", "4f2c9e1a"),
+///     chrono::NaiveDate::from_ymd_opt(2025, 6, 12).unwrap(),
+/// );
+/// assert_eq!(signed.crm.system, "hubspot");
+/// assert!(signed.legal_entity.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContractSignature {
+    /// The contract's key: the one the CRM connector gives the deal (`hubspot-deal-2002`,
+    /// `salesforce-opportunity-006...`), or the envelope's own.
+    pub contract: ContractKey,
+    /// The deal or opportunity in the CRM.
+    pub crm: ExternalRef,
+    /// The signed envelope in the e-signature tool.
+    pub envelope: ExternalRef,
+    /// The day the last party signed.
+    pub signed_on: NaiveDate,
+    /// The legal entity the envelope names, over the CRM's.
+    #[serde(default)]
+    pub legal_entity: Option<LegalEntityKey>,
+    /// The currency the envelope names, over the CRM's.
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    /// The start date the envelope names, over the CRM's.
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    /// The title the envelope names, over the CRM's.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+impl ContractSignature {
+    /// A signature of `contract`, the deal `crm`, signed in `envelope` on `signed_on`.
+    pub fn new(
+        contract: ContractKey,
+        crm: ExternalRef,
+        envelope: ExternalRef,
+        signed_on: NaiveDate,
+    ) -> ContractSignature {
+        ContractSignature {
+            contract,
+            crm,
+            envelope,
+            signed_on,
+            legal_entity: None,
+            currency: None,
+            start_date: None,
+            title: None,
+        }
+    }
+
+    /// Applies what the envelope named (legal entity, currency, start date, title) to the
+    /// contract read from the CRM, and signs it on the signature's day.
+    pub fn apply_to(&self, contract: &mut Contract) {
+        if let Some(e) = &self.legal_entity {
+            contract.legal_entity = e.clone();
+        }
+        if let Some(c) = self.currency {
+            contract.currency = c;
+        }
+        if let Some(d) = self.start_date {
+            contract.start_date = d;
+        }
+        if let Some(t) = &self.title {
+            contract.title = t.clone();
+        }
+        contract
+            .refs
+            .insert(self.envelope.system.clone(), self.envelope.id.clone());
+        if contract.status == odoo_connect_canonical::ContractStatus::Draft {
+            let _ = contract.sign(self.signed_on);
+        }
+    }
+}
+
+impl Validate for ContractSignature {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// What a CRM says of a deal looked up by id ([`CrmLookup::won_deal`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CrmDeal {
+    /// The deal is won: its client (the company or account) and contract, as the connector's
+    /// source maps them.
+    Won {
+        /// The customer.
+        client: Box<Client>,
+        /// The contract.
+        contract: Box<Contract>,
+    },
+    /// The deal exists but cannot be booked: not won (open or lost), or its client cannot be
+    /// read (no company, several and none primary); the reason says which.
+    NotBookable {
+        /// Why, starting with a short code (`not_won`, `no_client`).
+        reason: String,
+    },
+    /// The CRM has no such deal (deleted, or an id of another portal or org).
+    NotFound,
+}
+
+/// Reads one deal and its client from a CRM by the deal's id: how a signature that names only
+/// the CRM deal ([`ContractSignature`]) is booked. Implemented by the HubSpot and Salesforce
+/// connectors.
+#[async_trait]
+pub trait CrmLookup: Send + Sync {
+    /// The CRM's name in [`ExternalRef`]s (`hubspot`): the deals this lookup can read.
+    fn crm_system(&self) -> String;
+
+    /// The deal `id` and its client.
+    async fn won_deal(&self, id: &str) -> Result<CrmDeal, ConnectorError>;
+}
+
+#[async_trait]
+impl<T: CrmLookup + ?Sized> CrmLookup for Arc<T> {
+    fn crm_system(&self) -> String {
+        (**self).crm_system()
+    }
+
+    async fn won_deal(&self, id: &str) -> Result<CrmDeal, ConnectorError> {
+        (**self).won_deal(id).await
+    }
+}
+
+#[async_trait]
+impl<T: CrmLookup + ?Sized> CrmLookup for Box<T> {
+    fn crm_system(&self) -> String {
+        (**self).crm_system()
+    }
+
+    async fn won_deal(&self, id: &str) -> Result<CrmDeal, ConnectorError> {
+        (**self).won_deal(id).await
+    }
 }
 
 impl Record {
@@ -229,6 +383,7 @@ impl Record {
             Record::Expense(_) => RecordKind::Expense,
             Record::Invoice(_) => RecordKind::Invoice,
             Record::Payment(_) => RecordKind::Payment,
+            Record::Signature(_) => RecordKind::Contract,
         }
     }
 
@@ -242,6 +397,7 @@ impl Record {
             Record::Expense(r) => r.key.as_str(),
             Record::Invoice(r) => r.key.as_str(),
             Record::Payment(r) => r.key.as_str(),
+            Record::Signature(r) => r.contract.as_str(),
         }
     }
 
@@ -253,6 +409,7 @@ impl Record {
             Record::Contract(c) => Some(&c.legal_entity),
             Record::Invoice(i) => Some(&i.legal_entity),
             Record::Payment(p) => Some(&p.legal_entity),
+            Record::Signature(s) => s.legal_entity.as_ref(),
             _ => None,
         }
     }
@@ -267,6 +424,7 @@ impl Record {
             Record::Expense(r) => r.validate(),
             Record::Invoice(r) => r.validate(),
             Record::Payment(r) => r.validate(),
+            Record::Signature(r) => r.validate(),
         }
     }
 }
@@ -291,6 +449,7 @@ record_from!(
     Expense(Expense),
     Invoice(InvoiceEvent),
     Payment(Payment),
+    Signature(ContractSignature),
 );
 
 /// Longest change id accepted, in bytes (the length of a sync idempotency key).

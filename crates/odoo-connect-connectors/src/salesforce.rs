@@ -25,6 +25,10 @@
 //! sharing a timestamp are neither lost nor repeated. A query locator that has expired
 //! (`INVALID_QUERY_LOCATOR`, after about 15 minutes) is replaced by a new query from the keyset.
 //!
+//! **Lookup.** As a [`CrmLookup`], one opportunity is read by its `Id` with its account through
+//! the same query (`... FROM Opportunity WHERE Id = '<Id>'`, the id checked to be a Salesforce id
+//! first) and mapped as above: how a contract signed with only the opportunity's id is booked.
+//!
 //! **Sink.** An invoice or payment change whose `external` is an opportunity is written to its
 //! fields (`PATCH /services/data/vXX.X/sobjects/Opportunity/<Id>`) after reading them; nothing is
 //! written when they already hold the values. The field names are set with
@@ -72,8 +76,8 @@ use url::Url;
 use super::auth::{AccessTokenProvider, StaticToken};
 use super::http::{self, Reply};
 use super::{
-    ApplyOutcome, Capabilities, Change, ChangeId, Connector, ConnectorError, Cursor, Location,
-    Page, Record, RecordKind, Rejected, Sink, Source,
+    ApplyOutcome, Capabilities, Change, ChangeId, Connector, ConnectorError, CrmDeal, CrmLookup,
+    Cursor, Location, Page, Record, RecordKind, Rejected, Sink, Source,
 };
 use odoo_connect_canonical::{
     Address, Client, ClientKey, Contract, ContractKey, CountryCode, Currency, ExternalRef,
@@ -598,6 +602,16 @@ impl Salesforce {
     }
 
     fn soql(&self, state: &State) -> String {
+        let mut q = format!("{} WHERE IsWon = true", self.select());
+        if let Some(since) = state.since {
+            q.push_str(&format!(" AND SystemModstamp >= {}", soql_time(since)));
+        }
+        q.push_str(" ORDER BY SystemModstamp ASC, Id ASC");
+        q
+    }
+
+    /// `SELECT <the fields mapped> FROM Opportunity`, with the account's through the relationship.
+    fn select(&self) -> String {
         let mut fields = vec![
             "Id",
             "Name",
@@ -620,15 +634,7 @@ impl Salesforce {
         if self.inner.multi_currency {
             fields.push("CurrencyIsoCode");
         }
-        let mut q = format!(
-            "SELECT {} FROM Opportunity WHERE IsWon = true",
-            fields.join(", ")
-        );
-        if let Some(since) = state.since {
-            q.push_str(&format!(" AND SystemModstamp >= {}", soql_time(since)));
-        }
-        q.push_str(" ORDER BY SystemModstamp ASC, Id ASC");
-        q
+        format!("SELECT {} FROM Opportunity", fields.join(", "))
     }
 
     async fn fetch(&self, state: &State, page_size: usize) -> Result<QueryReply, ConnectorError> {
@@ -962,6 +968,66 @@ impl Salesforce {
             },
         };
         Ok(Page::new(items, Some(Cursor::from_state(&next)?), has_more).with_rejected(rejected))
+    }
+}
+
+#[async_trait]
+impl CrmLookup for Salesforce {
+    fn crm_system(&self) -> String {
+        SYSTEM.to_owned()
+    }
+
+    /// The opportunity by `Id` with its `Account`, through the same SOQL query endpoint and
+    /// fields as [`Source::pull`] (`SELECT ... FROM Opportunity WHERE Id = '<id>'`), mapped as
+    /// the source maps it: [`CrmDeal::Won`], [`CrmDeal::NotBookable`] (not won, or a hold of the
+    /// source such as `no_client`), or [`CrmDeal::NotFound`] (no such record, or an id that is
+    /// not a Salesforce id).
+    async fn won_deal(&self, id: &str) -> Result<CrmDeal, ConnectorError> {
+        if !is_sf_id(id) {
+            return Ok(CrmDeal::NotFound);
+        }
+        // An id is 15 or 18 letters and digits (checked above): safe inside the literal.
+        let q = format!("{} WHERE Id = '{id}' LIMIT 1", self.select());
+        let path = format!("{}query", self.inner.data_path);
+        let reply = self
+            .call(Method::GET, &path, &[("q", q)], None, &[], "opportunity")
+            .await?;
+        let reply: QueryReply = http::decode(&reply, "opportunity query reply")?;
+        let Some(raw) = reply.records.into_iter().next() else {
+            return Ok(CrmDeal::NotFound);
+        };
+        let opp: Opportunity = serde_json::from_value(raw).map_err(|e| {
+            ConnectorError::bad_data(Location::record(id), format!("unreadable opportunity: {e}"))
+        })?;
+        let modified = parse_time(&opp.system_modstamp).ok_or_else(|| {
+            ConnectorError::bad_data(
+                Location::record(opp.id.clone()).field("SystemModstamp"),
+                format!("`{}` is not a time", opp.system_modstamp),
+            )
+        })?;
+        if opp.is_won != Some(true) {
+            let state = if opp.is_closed == Some(true) {
+                "lost"
+            } else {
+                "open"
+            };
+            return Ok(CrmDeal::NotBookable {
+                reason: format!("not_won: Salesforce opportunity {} is {state}", opp.id),
+            });
+        }
+        match self.map(&opp, modified) {
+            Ok([client, contract]) => match (client.record, contract.record) {
+                (Record::Client(client), Record::Contract(contract)) => {
+                    Ok(CrmDeal::Won { client, contract })
+                }
+                _ => Err(ConnectorError::Internal {
+                    message: "a won opportunity did not map to a client and a contract".into(),
+                }),
+            },
+            Err(Hold::Business(_, reason) | Hold::BadData(_, reason)) => {
+                Ok(CrmDeal::NotBookable { reason })
+            }
+        }
     }
 }
 

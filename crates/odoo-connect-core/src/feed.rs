@@ -80,12 +80,61 @@ impl Retryable for DeliverError {
     }
 }
 
+/// What a [`Deliver`] target did with the items it was handed: how many it added, and how many
+/// it already held (a replay: the same event delivered again, recognised by its message id).
+///
+/// ```
+/// use odoo_connect_core::feed::Delivered;
+/// let d = Delivered::new(0, 1);
+/// assert!(d.is_replay());
+/// assert_eq!((d.added(), d.known()), (0, 1));
+/// assert!(!Delivered::new(1, 0).is_replay());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Delivered {
+    added: usize,
+    known: usize,
+}
+
+impl Delivered {
+    /// `added` items new to the target, `known` it already held.
+    pub fn new(added: usize, known: usize) -> Delivered {
+        Delivered { added, known }
+    }
+
+    /// Items new to the target.
+    pub fn added(&self) -> usize {
+        self.added
+    }
+
+    /// Items the target already held (replays), kept once.
+    pub fn known(&self) -> usize {
+        self.known
+    }
+
+    /// Every item handed over was already held: the whole delivery is a replay.
+    pub fn is_replay(&self) -> bool {
+        self.added == 0 && self.known > 0
+    }
+}
+
 /// Where a pushing receiver (a webhook) hands what it verified: a durable queue. An error answers
 /// so that the sender retries.
 #[async_trait]
 pub trait Deliver<T: Send + 'static>: Send + Sync + 'static {
     /// Stores the items; return only once they are safe.
     async fn deliver(&self, items: Vec<T>) -> Result<(), DeliverError>;
+
+    /// Stores the items like [`Deliver::deliver`] and says how many were new and how many it
+    /// already held (replays, answered like a first delivery so that the sender stops
+    /// retrying). By default every item counts as added: a target that recognises what it
+    /// holds (a queue keyed by message id) overrides it.
+    async fn deliver_counted(&self, items: Vec<T>) -> Result<Delivered, DeliverError> {
+        let n = items.len();
+        self.deliver(items).await?;
+        Ok(Delivered::new(n, 0))
+    }
 
     /// Records an item set aside by `system` (a business hold, or values that cannot be read) for
     /// a person to act on; return only once it is safe. By default it is logged (its location and
@@ -107,6 +156,10 @@ pub trait Deliver<T: Send + 'static>: Send + Sync + 'static {
 impl<T: Send + 'static, D: Deliver<T> + ?Sized> Deliver<T> for std::sync::Arc<D> {
     async fn deliver(&self, items: Vec<T>) -> Result<(), DeliverError> {
         (**self).deliver(items).await
+    }
+
+    async fn deliver_counted(&self, items: Vec<T>) -> Result<Delivered, DeliverError> {
+        (**self).deliver_counted(items).await
     }
 
     async fn set_aside(&self, system: &str, rejected: Rejected) -> Result<(), DeliverError> {

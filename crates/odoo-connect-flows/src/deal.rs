@@ -16,7 +16,7 @@ use odoo_connect_client::models::{
     SaleOrderLine,
 };
 use odoo_connect_client::{Domain, Model, RecordId};
-use odoo_connect_connectors::{Change, Record};
+use odoo_connect_connectors::{Change, CrmDeal, Record};
 use odoo_connect_sync::effect::{ImportRow, create_values_once, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
 use odoo_connect_sync::store::AuditEvent;
@@ -63,24 +63,138 @@ pub fn won_deals(changes: &[Change], terms: impl Fn(&mut Contract)) -> Vec<WonDe
         if contract.status == ContractStatus::Draft {
             let _ = contract.sign(contract.start_date);
         }
-        if contract.status == ContractStatus::Signed {
-            let _ = contract.activate();
+        if let Some(deal) = deal_of((**client).clone(), contract, change.external.clone()) {
+            deals.push(deal);
         }
-        let Ok(project_key) = ProjectKey::new(format!("prj-{}", contract.key.as_str())) else {
-            continue;
-        };
-        let mut project =
-            Project::new(project_key, contract.title.clone(), contract.client.clone());
-        project.contract = Some(contract.key.clone());
-        project.start_date = Some(contract.start_date);
-        deals.push(WonDeal {
-            client: (**client).clone(),
-            contract,
-            project,
-            crm: Some(change.external.clone()),
-        });
     }
     deals
+}
+
+/// The won deal of a client and its contract (signed; activated here) from the CRM deal `crm`,
+/// with the project that delivers it; `None` when no project key can be made of the contract's.
+fn deal_of(client: Client, mut contract: Contract, crm: ExternalRef) -> Option<WonDeal> {
+    if contract.status == ContractStatus::Signed {
+        let _ = contract.activate();
+    }
+    let project_key = ProjectKey::new(format!("prj-{}", contract.key.as_str())).ok()?;
+    let mut project = Project::new(project_key, contract.title.clone(), contract.client.clone());
+    project.contract = Some(contract.key.clone());
+    project.start_date = Some(contract.start_date);
+    Some(WonDeal {
+        client,
+        contract,
+        project,
+        crm: Some(crm),
+    })
+}
+
+/// What `contract.signed` hands to the deal steps when it books a signature from its CRM deal.
+#[derive(Debug, Clone)]
+pub(crate) struct DealFromSignature(pub(crate) WonDeal);
+
+/// `contract.signed`: a signed contract linked to the contract booked from its CRM deal, or a
+/// signature that names only the CRM deal booked from the CRM record (by the `deal.*` steps
+/// after this one), or held.
+pub(super) async fn signed(f: &Flows, cx: &mut StepContext, change: &Change) -> StepResult {
+    let (key, crm, envelope, signature) = match &change.record {
+        Record::Signature(s) => (
+            s.contract.clone(),
+            Some(s.crm.clone()),
+            s.envelope.clone(),
+            Some(&**s),
+        ),
+        Record::Contract(c) => (c.key.clone(), None, change.external.clone(), None),
+        _ => return Ok(()),
+    };
+    // (a) Booked already, from the CRM's won deal or an earlier signature: linked.
+    let booked = match super::recall(f, cx, Some(&key), None).await? {
+        Some(b) => Some(b),
+        None => match &crm {
+            Some(r) => super::recall_by_crm(f, cx, r).await?,
+            None => None,
+        },
+    };
+    if let Some(b) = booked {
+        cx.audit(
+            AuditEvent::new(crate::FlowEvent::ContractSigned.into())
+                .step("contract.signed")
+                .details(json!({
+                    "contract": b.contract.key.as_str(), "order": b.order_id.get(),
+                    "envelope": format!("{}:{}", envelope.system, envelope.id),
+                    "crm": b.crm.as_ref().map(|r| format!("{}:{}", r.system, r.id)),
+                    "signed_on": signature.map(|s| s.signed_on),
+                    "outcome": "linked",
+                })),
+        );
+        return Ok(());
+    }
+    // A full contract not booked yet: the CRM's won deal books it.
+    let (Some(signature), Some(crm)) = (signature, crm) else {
+        return Ok(());
+    };
+    // (b) Read from the CRM and booked by the deal steps; (c) else held.
+    let detail = json!({
+        "contract": key.as_str(), "crm": format!("{}:{}", crm.system, crm.id),
+        "envelope": format!("{}:{}", envelope.system, envelope.id),
+    });
+    let Some(source) = f.crm_source(&crm.system) else {
+        return Err(Stop::held(
+            "no_crm_lookup",
+            json!({"why": format!(
+                "no CRM lookup for {} is set (Flows::with_crm_lookup) to book deal {} signed in \
+                 envelope {}", crm.system, crm.id, envelope.id
+            ), "signature": detail}),
+        ));
+    };
+    let (client, contract) = match source.lookup.won_deal(&crm.id).await? {
+        CrmDeal::Won { client, contract } => (*client, *contract),
+        CrmDeal::NotFound => {
+            return Err(Stop::held(
+                "crm_deal_not_found",
+                json!({"why": format!("{} has no deal {}", crm.system, crm.id),
+                       "signature": detail}),
+            ));
+        }
+        CrmDeal::NotBookable { reason } => {
+            return Err(Stop::held(
+                "crm_deal_not_bookable",
+                json!({"why": reason, "signature": detail}),
+            ));
+        }
+        _ => {
+            return Err(Stop::held(
+                "crm_deal_not_bookable",
+                json!({"why": "the CRM's answer is not understood", "signature": detail}),
+            ));
+        }
+    };
+    let mut contract = contract;
+    let mut client = client;
+    // The signature's key (the correlation and lane of its message), what the envelope named
+    // over the CRM's values, then the terms; signed on the day the envelope was completed.
+    contract.key = key;
+    signature.apply_to(&mut contract);
+    client.legal_entity = contract.legal_entity.clone();
+    (source.terms)(&mut contract);
+    let Some(deal) = deal_of(client, contract, crm) else {
+        return Err(Stop::held(
+            "crm_deal_not_bookable",
+            json!({"why": "no project key can be made of the contract key", "signature": detail}),
+        ));
+    };
+    cx.audit(
+        AuditEvent::new(crate::FlowEvent::ContractSigned.into())
+            .step("contract.signed")
+            .details(json!({
+                "contract": deal.contract.key.as_str(),
+                "envelope": format!("{}:{}", envelope.system, envelope.id),
+                "crm": format!("{}:{}", signature.crm.system, signature.crm.id),
+                "signed_on": signature.signed_on,
+                "outcome": "booking_from_crm",
+            })),
+    );
+    cx.state.insert(DealFromSignature(deal));
+    Ok(())
 }
 
 /// `deal.client`: the customer, once per client (two deals with one company make one partner).

@@ -3,6 +3,7 @@
 //!
 //! | flow | message | steps | what happens in Odoo |
 //! |---|---|---|---|
+//! | signed contract | [`FlowMessage::SignedContract`] | `contract.signed`, then `deal.client`, `deal.contract`, `deal.project` when it books | the contract already booked from the envelope's CRM deal is found and the signature linked to it (audited `contract_signed`); a signature that names only the CRM deal ([`ContractSignature`](odoo_connect_connectors::ContractSignature)) and finds no booking is booked from the CRM record read through a [`CrmLookup`] ([`Flows::with_crm_lookup`]), by the lead-to-project steps; no lookup for its CRM, or a deal the CRM does not have or that is not won: a business hold |
 //! | lead to project | [`FlowMessage::WonDeal`] | `deal.client`, `deal.contract`, `deal.project` | the client (`res.partner`), the contract (`sale.order` with a service line per part of each billing line, confirmed: Odoo's `sale_project` makes the project, a milestone per milestone line and a task per role), the project and milestones found (made only where Odoo did not) |
 //! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | after the checks before billing, the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
@@ -58,9 +59,9 @@ use odoo_connect_canonical::{
     ContractKey, ExternalRef, LegalEntityKey, Payment, ProjectKey, TimeEntry,
 };
 use odoo_connect_client::{OdooClient, RecordId};
-use odoo_connect_connectors::Sink;
 #[cfg(feature = "esign-webhook")]
-use odoo_connect_connectors::{Change, Deliver, DeliverError};
+use odoo_connect_connectors::{Change, Deliver, DeliverError, Delivered};
+use odoo_connect_connectors::{CrmLookup, Sink};
 use odoo_connect_sync::effect::{BatchOptions, BatchedCreate};
 use odoo_connect_sync::envelope::MessageId;
 use odoo_connect_sync::envelope::{
@@ -159,8 +160,10 @@ pub enum FlowMessage {
         payment: Box<Payment>,
     },
     /// A contract signed, as the e-signature webhook delivered it ([`QueueDeliver`] queues it).
-    /// No step of these flows acts on it (the lead-to-project flow books the deal from the CRM);
-    /// a step of your own can act on the signature.
+    /// `contract.signed` links it to the contract booked from its CRM deal; a signature that
+    /// names only the CRM deal ([`Record::Signature`](odoo_connect_connectors::Record::Signature))
+    /// and finds no booking is booked from the CRM record ([`Flows::with_crm_lookup`]) or held.
+    /// A full contract not booked yet passes through (the CRM's won deal books it).
     SignedContract {
         /// The change the receiver read.
         change: Box<odoo_connect_connectors::Change>,
@@ -232,6 +235,11 @@ pub enum FlowEvent {
     /// A change made in Odoo was read (an invoice posted, cancelled or paid, a payment
     /// registered or cancelled) and its status written to the CRM deal when it has one.
     OdooChanged,
+    /// A pushed event was delivered again (a sender's retry or a republished failure) and the
+    /// queue already held it: acknowledged, nothing queued.
+    EventReplayed,
+    /// A signed contract was linked to its booking, or booked from its CRM deal.
+    ContractSigned,
 }
 
 impl FlowEvent {
@@ -245,6 +253,8 @@ impl FlowEvent {
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
         FlowEvent::OdooChanged,
+        FlowEvent::EventReplayed,
+        FlowEvent::ContractSigned,
     ];
 
     /// The stored name (`contract_confirmed`).
@@ -258,6 +268,8 @@ impl FlowEvent {
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
             FlowEvent::OdooChanged => "odoo_changed",
+            FlowEvent::EventReplayed => "event_replayed",
+            FlowEvent::ContractSigned => "contract_signed",
         }
     }
 
@@ -290,6 +302,9 @@ impl From<FlowEvent> for odoo_connect_sync::store::AuditKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FlowStep {
+    /// `contract.signed`: a signed contract linked to its booking, or booked from its CRM deal
+    /// (by the `deal.*` steps that follow).
+    ContractSigned,
     /// `deal.client`: the customer (`res.partner`) of a won deal.
     DealClient,
     /// `deal.contract`: the confirmed sale order of a won deal.
@@ -316,6 +331,7 @@ pub enum FlowStep {
 impl FlowStep {
     /// Every step of every flow, in the order a pipeline runs them.
     pub const ALL: &'static [FlowStep] = &[
+        FlowStep::ContractSigned,
         FlowStep::DealClient,
         FlowStep::DealContract,
         FlowStep::DealProject,
@@ -331,6 +347,7 @@ impl FlowStep {
     /// The step's name in traces, metrics and the audit trail (`deal.client`).
     pub fn name(self) -> &'static str {
         match self {
+            FlowStep::ContractSigned => "contract.signed",
             FlowStep::DealClient => "deal.client",
             FlowStep::DealContract => "deal.contract",
             FlowStep::DealProject => "deal.project",
@@ -441,20 +458,28 @@ fn project_subject(project: &ProjectKey) -> Result<FactSubject, StoreError> {
     FactSubject::for_record("project", project.as_str())
 }
 
+/// The subject of a booking by the CRM deal it was booked from (`hubspot` / `2002`).
+fn crm_subject(crm: &ExternalRef) -> Result<FactSubject, StoreError> {
+    FactSubject::for_record("crm_deal", &format!("{}/{}", crm.system, crm.id))
+}
+
 /// The subject of a booking by its sale order's number (an invoice's `invoice_origin`).
 fn order_subject(order_name: &str) -> Result<FactSubject, StoreError> {
     FactSubject::for_record("sale_order", order_name)
 }
 
-/// Records `booked` as a fact of the step's state store, under its contract, with its project
-/// and its sale order number as aliases (once: a later booking of the same contract keeps the
-/// first record). Facts are never purged, so time and payments find the booking however late
+/// Records `booked` as a fact of the step's state store, under its contract, with its project,
+/// its sale order number and its CRM deal as aliases (once: a later booking of the same contract
+/// keeps the first record). Facts are never purged, so time and payments find the booking however late
 /// they come.
 pub(crate) async fn remember(cx: &StepContext, booked: &BookedContract) -> StepResult {
     let subject = contract_subject(&booked.contract.key)?;
     let mut aliases = vec![project_subject(&booked.project)?];
     if !booked.order_name.is_empty() {
         aliases.push(order_subject(&booked.order_name)?);
+    }
+    if let Some(crm) = &booked.crm {
+        aliases.push(crm_subject(crm)?);
     }
     cx.facts().remember(&subject, &aliases, booked).await?;
     Ok(())
@@ -487,6 +512,18 @@ pub(crate) async fn recall(
         project.map(|p| ("project", p.as_str())),
     ];
     recall_from_legacy_ledger(f, cx, legacy.into_iter().flatten()).await
+}
+
+/// A booked contract by the CRM deal it was booked from, from this process's book or the facts.
+pub(crate) async fn recall_by_crm(
+    f: &Flows,
+    cx: &StepContext,
+    crm: &ExternalRef,
+) -> StepResult<Option<BookedContract>> {
+    if let Some(b) = f.inner.book.by_crm(crm) {
+        return Ok(Some(b));
+    }
+    recall_from_facts(f, cx, crm_subject(crm).ok()).await
 }
 
 /// A booked contract by its sale order's number (an invoice's `invoice_origin`), from this
@@ -616,12 +653,45 @@ impl ContractBook {
             .cloned()
     }
 
+    /// The contract booked from the CRM deal `crm`.
+    pub fn by_crm(&self, crm: &ExternalRef) -> Option<BookedContract> {
+        self.inner
+            .lock()
+            .ok()?
+            .values()
+            .find(|b| b.crm.as_ref() == Some(crm))
+            .cloned()
+    }
+
     /// Every contract, by key.
     pub fn all(&self) -> Vec<BookedContract> {
         self.inner
             .lock()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+/// A CRM a signature is booked from, with the terms its contracts take.
+#[derive(Clone)]
+pub(crate) struct CrmSource {
+    pub(crate) lookup: Arc<dyn CrmLookup>,
+    pub(crate) terms: Arc<dyn Fn(&mut odoo_connect_canonical::Contract) + Send + Sync>,
+}
+
+impl Inner {
+    /// The same settings, for a builder method to change one.
+    fn copy(&self) -> Inner {
+        Inner {
+            odoo: self.odoo.clone(),
+            ctx: self.ctx.clone(),
+            settings: self.settings.clone(),
+            book: self.book.clone(),
+            sink: self.sink.clone(),
+            lookups: self.lookups.clone(),
+            timesheets: self.timesheets.clone(),
+            order_lines: self.order_lines.clone(),
+        }
     }
 }
 
@@ -638,6 +708,8 @@ struct Inner {
     settings: FlowSettings,
     book: ContractBook,
     sink: Option<Arc<dyn Sink>>,
+    /// The CRMs a signature naming only its deal is booked from.
+    lookups: Vec<CrmSource>,
     /// Approved time of many messages goes to Odoo in batches (one ledger round trip and one
     /// `load` per batch): timesheets are independent records.
     timesheets: BatchedCreate,
@@ -651,6 +723,15 @@ impl std::fmt::Debug for Flows {
             .field("odoo", &self.inner.odoo.url().as_str())
             .field("settings", &self.inner.settings)
             .field("sink", &self.inner.sink.as_ref().map(|s| s.system()))
+            .field(
+                "crm_lookups",
+                &self
+                    .inner
+                    .lookups
+                    .iter()
+                    .map(|l| l.lookup.crm_system())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -679,6 +760,7 @@ impl Flows {
                 settings,
                 book: ContractBook::new(),
                 sink: None,
+                lookups: Vec::new(),
                 timesheets,
                 order_lines,
             }),
@@ -687,18 +769,42 @@ impl Flows {
 
     /// The same flows writing payment status back to `sink` (the CRM).
     pub fn with_sink(self, sink: Arc<dyn Sink>) -> Flows {
-        let inner = &self.inner;
+        let mut inner = self.inner.copy();
+        inner.sink = Some(sink);
         Flows {
-            inner: Arc::new(Inner {
-                odoo: inner.odoo.clone(),
-                ctx: inner.ctx.clone(),
-                settings: inner.settings.clone(),
-                book: inner.book.clone(),
-                sink: Some(sink),
-                timesheets: inner.timesheets.clone(),
-                order_lines: inner.order_lines.clone(),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// The same flows booking a signed contract that names only its CRM deal
+    /// ([`ContractSignature`](odoo_connect_connectors::ContractSignature)) from that deal, read
+    /// through `lookup` (the HubSpot or Salesforce connector) for the deals of its
+    /// [`crm_system`](CrmLookup::crm_system). `terms` sets the commercial terms of the contract
+    /// read (its billing lines), as for [`won_deals`]. A second lookup for the same CRM replaces
+    /// the first.
+    pub fn with_crm_lookup(
+        self,
+        lookup: Arc<dyn CrmLookup>,
+        terms: impl Fn(&mut odoo_connect_canonical::Contract) + Send + Sync + 'static,
+    ) -> Flows {
+        let mut inner = self.inner.copy();
+        let system = lookup.crm_system();
+        inner.lookups.retain(|l| l.lookup.crm_system() != system);
+        inner.lookups.push(CrmSource {
+            lookup,
+            terms: Arc::new(terms),
+        });
+        Flows {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The CRM lookup for deals of `system`, if one is set.
+    pub(crate) fn crm_source(&self, system: &str) -> Option<&CrmSource> {
+        self.inner
+            .lookups
+            .iter()
+            .find(|l| l.lookup.crm_system() == system)
     }
 
     /// The contracts booked.
@@ -951,7 +1057,9 @@ pub const SIGNED_CONTRACT_FLOW: &str = "signed_contract";
 /// 503 and the sender retries.
 ///
 /// Each change becomes one envelope ([`QueueDeliver::envelope`]) whose message id and idempotency
-/// key come from the change id: a redelivery of the same event adds nothing to the queue. A
+/// key come from the change id: a redelivery of the same event adds nothing to the queue, is
+/// counted as known ([`Deliver::deliver_counted`], so the receiver answers it 200 as `replayed`)
+/// and is recorded in the audit trail as `event_replayed` (with the change ids). A
 /// completed envelope set aside (a business hold such as `no_crm_reference`, or values that
 /// cannot be read) is parked with [`Flows::park_rejected`].
 ///
@@ -1011,6 +1119,16 @@ impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
                 .correlation_id(correlation_for(&contract.key))
                 .legal_entity(contract.legal_entity.clone())
                 .lane(Lane::for_record("contract", contract.key.as_str())?),
+            // Signed, named by its CRM deal only: the entity the envelope named, else the flows'.
+            odoo_connect_connectors::Record::Signature(signed) => builder
+                .correlation_id(correlation_for(&signed.contract))
+                .legal_entity(
+                    signed
+                        .legal_entity
+                        .clone()
+                        .unwrap_or_else(|| self.flows.inner.settings.legal_entity.clone()),
+                )
+                .lane(Lane::for_record("contract", signed.contract.as_str())?),
             _ => builder.legal_entity(self.flows.inner.settings.legal_entity.clone()),
         };
         Ok(builder.build()?)
@@ -1021,16 +1139,38 @@ impl<S: StateStore + ?Sized + 'static> QueueDeliver<S> {
 #[async_trait::async_trait]
 impl<S: StateStore + ?Sized + 'static> Deliver<Change> for QueueDeliver<S> {
     async fn deliver(&self, changes: Vec<Change>) -> Result<(), DeliverError> {
+        self.deliver_counted(changes).await.map(|_| ())
+    }
+
+    async fn deliver_counted(&self, changes: Vec<Change>) -> Result<Delivered, DeliverError> {
         let envelopes = changes
             .iter()
             .map(|c| self.envelope(c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DeliverError::new("make the webhook's messages", e))?;
-        self.store
+        let added = self
+            .store
             .enqueue_batch(&envelopes)
             .await
             .map_err(|e| DeliverError::new("queue the webhook's changes", e))?;
-        Ok(())
+        let delivered = Delivered::new(added, envelopes.len().saturating_sub(added));
+        if delivered.known() > 0 {
+            // A replay: recorded, so that an operator can count them.
+            let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
+            let system = changes
+                .first()
+                .map_or("webhook", |c| c.external.system.as_str());
+            let audit = odoo_connect_sync::store::AuditEvent::new(FlowEvent::EventReplayed.into())
+                .actor(system)
+                .details(serde_json::json!({
+                    "system": system, "changes": ids,
+                    "added": delivered.added(), "known": delivered.known(),
+                }));
+            if let Err(e) = self.store.append(audit).await {
+                tracing::warn!(error = %e, "could not record a replayed event");
+            }
+        }
+        Ok(delivered)
     }
 
     async fn set_aside(
@@ -1085,17 +1225,39 @@ impl Step for FlowStepRunner {
         let msg = odoo_connect_sync::typed::message::<FlowMessage>(cx)?;
         let f = &self.flows;
         // Each step names the one message kind it acts on; the others pass through.
+        // A signature `contract.signed` books from the CRM goes through the deal steps too.
+        let from_signature = |cx: &StepContext| {
+            cx.state
+                .get::<deal::DealFromSignature>()
+                .map(|d| d.0.clone())
+        };
         match self.step {
+            FlowStep::ContractSigned => match &*msg {
+                FlowMessage::SignedContract { change } => deal::signed(f, cx, change).await,
+                _ => Ok(()),
+            },
             FlowStep::DealClient => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::client(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::client(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::DealContract => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::contract(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::contract(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::DealProject => match &*msg {
                 FlowMessage::WonDeal { deal } => deal::project(f, cx, deal).await,
+                FlowMessage::SignedContract { .. } => match from_signature(cx) {
+                    Some(deal) => deal::project(f, cx, &deal).await,
+                    None => Ok(()),
+                },
                 _ => Ok(()),
             },
             FlowStep::TimeTimesheet => match &*msg {

@@ -8,7 +8,7 @@
 //! [`MessageId::derived`](crate::envelope::MessageId::derived)).
 
 use async_trait::async_trait;
-use odoo_connect_core::feed::{Deliver, DeliverError, Feed, ToEnvelope};
+use odoo_connect_core::feed::{Deliver, DeliverError, Delivered, Feed, ToEnvelope};
 use odoo_connect_core::page::{Cursor, Page};
 
 use crate::envelope::{EnvelopeError, JsonEnvelope};
@@ -109,5 +109,19 @@ where
             .await
             .map_err(|e| DeliverError::new("queue the pushed items", e))?;
         Ok(())
+    }
+
+    /// As [`Deliver::deliver`], counting the items the queue already knew (by message id).
+    async fn deliver_counted(&self, items: Vec<T>) -> Result<Delivered, DeliverError> {
+        let envelopes = items
+            .iter()
+            .map(ToEnvelope::to_envelope)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| DeliverError::new("make the pushed items' messages", e))?;
+        let added = self
+            .submit_batch(&envelopes)
+            .await
+            .map_err(|e| DeliverError::new("queue the pushed items", e))?;
+        Ok(Delivered::new(added, envelopes.len().saturating_sub(added)))
     }
 }
