@@ -824,7 +824,11 @@ impl Flows {
 
     /// Every step of every flow, in order (each passes other flows' messages through).
     pub fn steps(&self) -> Vec<Arc<dyn Step>> {
-        FlowStep::ALL.iter().copied().map(|s| self.step(s)).collect()
+        FlowStep::ALL
+            .iter()
+            .copied()
+            .map(|s| self.step(s))
+            .collect()
     }
 
     /// One step of the flows, as a pipeline step: it runs its part for the messages of its flow
