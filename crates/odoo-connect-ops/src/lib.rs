@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use odoo_connect_canonical::{Currency, Money};
 
+#[cfg(feature = "alerts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alerts")))]
+pub mod alerts;
 mod collect;
 mod message;
 mod render;
