@@ -1122,6 +1122,136 @@ fn human_duration(d: Duration) -> String {
 mod tests {
     use super::*;
 
+    use crate::{AgeBucket, StuckContract, Unbilled, UnbilledItem, WorkKind};
+    use odoo_connect_sync::envelope::{Envelope, IdempotencyKey};
+    use odoo_connect_sync::store::memory::MemoryStore;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn stuck(contract: &str, entity: &str, since: DateTime<Utc>) -> StuckContract {
+        StuckContract {
+            contract: contract.to_owned(),
+            client: None,
+            legal_entity: entity.to_owned(),
+            reasons: vec!["contract cap reached".to_owned()],
+            since,
+            age_days: 0,
+            value: None,
+            correlation_id: Some(format!("cid-{contract}")),
+            odoo: None,
+            crm: None,
+        }
+    }
+
+    fn unbilled(entity: &str, value: Money, date: chrono::NaiveDate) -> UnbilledItem {
+        UnbilledItem {
+            kind: WorkKind::Time,
+            entry: format!("{entity}-{}", value.amount),
+            contract: None,
+            legal_entity: entity.to_owned(),
+            date,
+            age_days: 1,
+            bucket: AgeBucket::of_days(1),
+            hours: None,
+            value: Some(value),
+            reason: None,
+            correlation_id: None,
+            odoo: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn report_conditions_fire_per_entity_and_per_currency() -> TestResult {
+        let now = Utc::now();
+        let hours = |h: i64| now - chrono::Duration::hours(h);
+        let mut report = Report::empty(now, now.date_naive());
+        report.stuck_contracts = crate::Section::new(vec![
+            stuck("c1", "firm-eu", hours(30)),
+            stuck("c2", "firm-eu", hours(2)),
+            stuck("c3", "firm-us", hours(5)),
+            stuck("c4", "firm-us", hours(6)),
+        ]);
+        let day = now.date_naive();
+        report.unbilled = Unbilled::new(vec![
+            unbilled("firm-eu", Money::from_minor(600_000, Currency::EUR), day),
+            unbilled("firm-eu", Money::from_minor(900_000, Currency::USD), day),
+            unbilled("firm-us", Money::from_minor(400_000, Currency::USD), day),
+        ]);
+        let rules = AlertRules::builder()
+            .holds_older_than(Duration::from_secs(24 * 3600))
+            .stuck_contracts_above(1)
+            .unbilled_above(Money::from_minor(500_000, Currency::EUR))
+            .unbilled_above(Money::from_minor(500_000, Currency::USD))
+            .report_url("https://ops.example.com/r.html")
+            .build()?;
+        assert!(rules.needs_report());
+        let engine = AlertEngine::new(rules, Arc::new(MemoryStore::new()));
+        let alerts = engine.evaluate(Some(&report), now).await?;
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "holds:firm-eu",
+                "stuck_contracts:firm-eu",
+                "stuck_contracts:firm-us",
+                "unbilled:firm-eu:EUR",
+                "unbilled:firm-eu:USD",
+            ]
+        );
+        let hold = &alerts[0];
+        assert_eq!(hold.condition, Condition::HoldWaiting);
+        assert_eq!(hold.legal_entity.as_deref(), Some("firm-eu"));
+        assert_eq!(hold.correlation_id.as_deref(), Some("cid-c1"));
+        assert_eq!(
+            hold.trace_url.as_deref(),
+            Some("https://ops.example.com/r.html#trace-cid-c1")
+        );
+        // Each currency against its own threshold, never summed.
+        let eur = &alerts[3];
+        assert_eq!(
+            eur.observed[0].value,
+            crate::format_money(&Money::from_minor(600_000, Currency::EUR))
+        );
+        // Without the report, those rules see nothing.
+        assert!(engine.evaluate(None, now).await?.is_empty());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sync_lag_fires_on_a_still_checkpoint_and_an_old_queue() -> TestResult {
+        let store = Arc::new(MemoryStore::new());
+        let key = CheckpointKey::new("hubspot", "deals", LegalEntityKey::new("firm-eu")?);
+        store
+            .commit_checkpoint(&key, 0, &serde_json::json!({"after": 1}))
+            .await?;
+        let envelope = Envelope::builder(IdempotencyKey::new("hubspot:deal:1")?, Value::Null)
+            .source("hubspot")
+            .legal_entity(LegalEntityKey::new("firm-eu")?)
+            .build()?;
+        store.enqueue(&envelope).await?;
+        let rules = AlertRules::builder()
+            .checkpoint_stale(key, Duration::from_secs(15 * 60))
+            .queue_older_than(Duration::from_secs(30 * 60))
+            .build()?;
+        let engine = AlertEngine::new(rules, store.clone());
+        let now = Utc::now();
+        assert!(engine.evaluate(None, now).await?.is_empty());
+        let later = now + chrono::Duration::minutes(20);
+        let keys: Vec<String> = engine
+            .evaluate(None, later)
+            .await?
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        assert_eq!(keys, ["checkpoint:hubspot/deals/firm-eu"]);
+        let much_later = now + chrono::Duration::minutes(45);
+        let alerts = engine.evaluate(None, much_later).await?;
+        let keys: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["checkpoint:hubspot/deals/firm-eu", "queue_lag"]);
+        assert_eq!(alerts[1].observed[2].value, "1");
+        Ok(())
+    }
+
     #[test]
     fn durations_read_well() {
         assert_eq!(human_duration(Duration::from_secs(12)), "12s");
