@@ -241,12 +241,12 @@ impl EmailSmtpBuilder {
                 "the EHLO name must be one printable word".to_owned(),
             ));
         }
-        if let Some((user, _)) = &e.credentials {
-            if user.contains(['\0', '\r', '\n']) {
-                return Err(AlertError::Config(
-                    "the SMTP user has a control character".to_owned(),
-                ));
-            }
+        if let Some((user, _)) = &e.credentials
+            && user.contains(['\0', '\r', '\n'])
+        {
+            return Err(AlertError::Config(
+                "the SMTP user has a control character".to_owned(),
+            ));
         }
         Ok(self.inner)
     }
