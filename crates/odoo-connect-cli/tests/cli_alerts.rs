@@ -115,3 +115,91 @@ async fn a_dead_letter_is_sent_to_slack_once() {
     assert!(stderr.contains("could not be sent"), "{stderr}");
     assert!(!stderr.contains("TOKENSECRET"), "{stderr}");
 }
+
+/// On the real Odoo (skipped without `ODOO_URL`): the unbilled-value alerts fire for exactly the
+/// legal entities and currencies whose unbilled total in the report is above the threshold, one
+/// per currency.
+#[tokio::test]
+async fn unbilled_alerts_match_the_report_on_the_real_odoo() {
+    let Some(url) = std::env::var("ODOO_URL").ok().filter(|u| !u.is_empty()) else {
+        println!("skipped: ODOO_URL not set");
+        return;
+    };
+    let dir = scratch("odoo");
+    let state = dir.join("state.sqlite");
+    SqliteStore::open(&state).await.expect("open").close().await;
+    let odoo = |c: &mut Command| {
+        c.env_remove("DATABASE_URL").env("ODOO_URL", &url);
+        for var in ["ODOO_DB", "ODOO_LOGIN", "ODOO_API_KEY", "ODOO_PASSWORD"] {
+            if let Ok(v) = std::env::var(var) {
+                c.env(var, v);
+            }
+        }
+    };
+    let mut report = Command::new(BIN);
+    odoo(&mut report);
+    let out = report
+        .args(["report", "--json", "--state"])
+        .arg(&state)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let mut expected = Vec::new();
+    for entity in report["unbilled"]["totals"]["by_legal_entity"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for amount in entity["amounts"].as_array().into_iter().flatten() {
+            let currency = amount["currency"].as_str().unwrap_or_default();
+            let value: f64 = amount["amount"]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .or_else(|| amount["amount"].as_f64())
+                .unwrap_or_default();
+            if matches!(currency, "EUR" | "USD") && value > 0.01 {
+                expected.push(format!(
+                    "unbilled:{}:{currency}",
+                    entity["legal_entity"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    expected.sort();
+
+    let mut check = Command::new(BIN);
+    odoo(&mut check);
+    let out = check
+        .args([
+            "alerts",
+            "check",
+            "--dry-run",
+            "--unbilled-above",
+            "EUR:0.01",
+        ])
+        .args(["--unbilled-above", "USD:0.01", "--state"])
+        .arg(&state)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut fired: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("firing "))
+        .filter_map(|l| l.split(" [").next())
+        .map(str::to_owned)
+        .collect();
+    fired.sort();
+    assert_eq!(fired, expected, "{stdout}");
+    println!("unbilled alerts on the real Odoo: {fired:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
