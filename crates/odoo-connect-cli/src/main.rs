@@ -11,6 +11,8 @@
 //! odoo-connect report --state state.sqlite --json             # the same as JSON
 //! odoo-connect report --state state.sqlite --html report.html # and the page, one file
 //! DATABASE_URL=postgres://... odoo-connect report --schema odoo_connect
+//! ALERT_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/... \
+//!   odoo-connect alerts check --dead-letters-above 0 --queue-older-than 30m --state state.sqlite
 //! ```
 //!
 //! The state is an existing SQLite file (`--state`) or a PostgreSQL database (`--database-url`,
@@ -23,6 +25,7 @@
 //! state and Odoo are reached ([`state`]).
 
 mod admin;
+mod alerts;
 mod report;
 mod state;
 
@@ -60,6 +63,9 @@ enum Command {
     Queue(admin::QueueArgs),
     /// Delete what the retention policy no longer keeps (`--dry-run` to count only).
     Purge(admin::PurgeArgs),
+    /// Alert thresholds: `check` evaluates them and sends what is due to Slack, Teams, email
+    /// and Jira (channels from `ALERT_*` variables).
+    Alerts(alerts::AlertsArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,7 @@ fn main() -> ExitCode {
             Command::Trace(args) => admin::trace(args).await,
             Command::Queue(args) => admin::queue(args).await,
             Command::Purge(args) => admin::purge(args).await,
+            Command::Alerts(args) => alerts::run(args).await,
         }
     });
     match result {

@@ -184,6 +184,15 @@ pub(crate) enum CliError {
     /// An argument was refused.
     #[error("invalid argument: {0}")]
     BadArgument(String),
+    /// The alert rules or channels are invalid, or evaluating them failed (no secret is shown).
+    #[error("alerts failed")]
+    Alerts(#[source] odoo_connect::ops::alerts::AlertError),
+    /// Some notices could not be sent; they are tried again at the next check.
+    #[error("{count} alert notice(s) could not be sent (tried again at the next check)")]
+    AlertsNotSent {
+        /// How many.
+        count: usize,
+    },
 }
 
 /// Where the sync state is, for the operator commands: `--sqlite PATH` (`--state` is theirs

@@ -11,6 +11,17 @@
 //! `/web#id=<id>&model=<model>` before, see [`OdooLinks`]) and in the CRM when the connector knows
 //! the URL, and its correlation id, which the HTML page links to the trace of that deal on the same
 //! page.
+//!
+//! With the feature `alerts`, [`alerts`] turns thresholds over the state store and the report
+//! (dead letters, holds, stuck contracts, sync lag, unbilled value per currency) into notices
+//! sent once per condition, until it clears, to Slack, Microsoft Teams, email (SMTP) and Jira
+//! Cloud, or to a firm's own [`alerts::Notifier`].
+//!
+//! # Features
+//!
+//! - `flows` (default): [`collect`] for the contract-to-cash flows' messages.
+//! - `html`: [`Report::to_html`].
+//! - `alerts`: the [`alerts`] module (adds reqwest, tokio's sockets, secrecy and base64).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -22,6 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use odoo_connect_canonical::{Currency, Money};
 
+#[cfg(feature = "alerts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alerts")))]
+pub mod alerts;
 mod collect;
 mod message;
 mod render;

@@ -135,7 +135,7 @@ fn kind_label(kind: WorkKind) -> &'static str {
 
 /// The fragment of a trace on the page: ASCII letters, digits, `-` and `_` as they are, every
 /// other byte as `.XX` (hex), so that any correlation id gives a distinct, safe id.
-fn anchor(correlation_id: &str) -> String {
+pub(crate) fn anchor(correlation_id: &str) -> String {
     let mut out = String::with_capacity(correlation_id.len() + 6);
     out.push_str("trace-");
     for b in correlation_id.bytes() {

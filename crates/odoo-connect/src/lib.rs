@@ -12,7 +12,7 @@
 //! | [`connector`] | `odoo-connect-connectors` | the connector traits and the reference connectors (features `hubspot`, `salesforce`, `timesheet-csv`, `esign-webhook`, `camt053`) |
 //! | [`sync`], [`store`] | `odoo-connect-sync` | the pipeline, steps, exactly-once effects, state stores (memory, `sqlite`, `postgres`; sealed at rest with `encryption`) |
 //! | [`flows`], [`mapping`] | `odoo-connect-flows` | the contract-to-cash flows and the mapping of canonical documents to Odoo |
-//! | [`ops`] | `odoo-connect-ops` | the operations report (HTML with feature `html`) |
+//! | [`ops`] | `odoo-connect-ops` | the operations report (HTML with feature `html`); alerts to Slack, Teams, email and Jira (feature `alerts`) |
 //! | `testkit` | `odoo-connect-testkit` | FakeOdoo, the fault proxy and the conformance suites (feature `testkit`) |
 //!
 //! Third-party types in the public API, re-exported on purpose so that a caller names the same
