@@ -9,6 +9,7 @@
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | after the checks before billing, the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
 //! | milestone | [`FlowMessage::MilestoneReached`] | `milestone.reach`, `milestone.invoice` | an accepted milestone ticked reached (`project.milestone.is_reached`, which makes Odoo's `sale_project` deliver its order line), then, after the checks before billing, that line alone invoiced (an `account.move` linked to it through `sale_line_ids`) and posted; a milestone awaiting acceptance, or refused, is held |
 //! | recurring fee | [`FlowMessage::RecurringFee`] | `recurring.invoice` | one period of a recurring service (`ordered_prepaid` line ordered for its periods) invoiced alone, after the checks before billing: an `account.move` linked to the order line through `sale_line_ids`, its share of a period as quantity and the period in the line's name, posted; [`Flows::recurring_due`] gives the periods due and not invoiced |
+//! | retainer | [`FlowMessage::RetainerInvoice`], then [`FlowMessage::ApprovedTime`] | `retainer.invoice`, `time.timesheet` | the prepaid amount (an `ordered_prepaid` line, 1 × the amount) invoiced up front alone and posted, once; approved time booked to the retainer drawn against it as timesheets on that line (valued at the role's rate), what is left read back by [`Flows::retainer_balance`]; a draw below the top-up threshold audited `retainer_low`, time past the balance recorded on no order line and held (`retainer_exhausted`) |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
 //! | Odoo to CRM | [`FlowMessage::OdooChange`] | `odoo.write-back` | nothing: a change made in Odoo (an invoice posted, cancelled or reversed, a payment registered or cancelled, by whoever made it), read by [`odoo_source::OdooChanges`], has its invoice or payment status written to the CRM deal of its contract |
 //!
@@ -48,6 +49,7 @@ mod deal;
 mod milestone;
 mod odoo_ids;
 mod recurring;
+mod retainer;
 mod setup;
 mod time;
 
@@ -79,6 +81,7 @@ pub use deal::{WonDeal, won_deals};
 pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
 pub use recurring::RecurringPeriod;
+pub use retainer::RetainerBalance;
 pub use setup::{
     PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
 };
@@ -164,6 +167,14 @@ pub enum FlowMessage {
         /// The period.
         period: Box<RecurringPeriod>,
     },
+    /// The prepaid amount of a retainer to invoice up front, once
+    /// ([`Flows::retainer_envelope`]).
+    RetainerInvoice {
+        /// The contract.
+        contract: ContractKey,
+        /// The retainer line.
+        line: odoo_connect_canonical::BillingLineId,
+    },
     /// A payment received, allocated to invoices.
     Payment {
         /// The payment.
@@ -207,6 +218,7 @@ impl FlowMessage {
             FlowMessage::ReleaseInvoices { .. } => "release_invoices",
             FlowMessage::MilestoneReached { .. } => "milestone_reached",
             FlowMessage::RecurringFee { .. } => "recurring_fee",
+            FlowMessage::RetainerInvoice { .. } => "retainer_invoice",
             FlowMessage::Payment { .. } => "payment",
             FlowMessage::SignedContract { .. } => "signed_contract",
             FlowMessage::OdooChange { .. } => "odoo_change",
@@ -221,6 +233,7 @@ const BILL: Effect = Effect::new("bill");
 const RELEASE: Effect = Effect::new("release");
 const MILESTONE: Effect = Effect::new("milestone");
 const RECUR: Effect = Effect::new("recurring");
+const PREPAY: Effect = Effect::new("prepay");
 const REGISTER: Effect = Effect::new("register");
 const READ: Effect = Effect::new("read");
 
@@ -240,6 +253,10 @@ pub enum FlowEvent {
     MilestoneInvoiced,
     /// A period of a recurring service was invoiced and posted.
     RecurringInvoiced,
+    /// A retainer's prepaid amount was invoiced and posted.
+    RetainerInvoiced,
+    /// Time drawn against a retainer took its balance to or below its top-up threshold.
+    RetainerLow,
     /// A payment was registered against its invoices.
     PaymentRegistered,
     /// A payment's status was written back to the CRM.
@@ -264,6 +281,8 @@ impl FlowEvent {
         FlowEvent::InvoicesReleased,
         FlowEvent::MilestoneInvoiced,
         FlowEvent::RecurringInvoiced,
+        FlowEvent::RetainerInvoiced,
+        FlowEvent::RetainerLow,
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
@@ -280,6 +299,8 @@ impl FlowEvent {
             FlowEvent::InvoicesReleased => "invoices_released",
             FlowEvent::MilestoneInvoiced => "milestone_invoiced",
             FlowEvent::RecurringInvoiced => "recurring_invoiced",
+            FlowEvent::RetainerInvoiced => "retainer_invoiced",
+            FlowEvent::RetainerLow => "retainer_low",
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
@@ -338,6 +359,8 @@ pub enum FlowStep {
     MilestoneInvoice,
     /// `recurring.invoice`: one period of a recurring service invoiced alone, and posted.
     RecurringInvoice,
+    /// `retainer.invoice`: a retainer's prepaid amount invoiced alone, and posted.
+    RetainerInvoice,
     /// `cash.register`: a payment registered against its invoices.
     CashRegister,
     /// `cash.write-back`: the payment's status written back to the CRM deal.
@@ -358,6 +381,7 @@ impl FlowStep {
         FlowStep::MilestoneReach,
         FlowStep::MilestoneInvoice,
         FlowStep::RecurringInvoice,
+        FlowStep::RetainerInvoice,
         FlowStep::CashRegister,
         FlowStep::CashWriteBack,
         FlowStep::OdooWriteBack,
@@ -375,6 +399,7 @@ impl FlowStep {
             FlowStep::MilestoneReach => "milestone.reach",
             FlowStep::MilestoneInvoice => "milestone.invoice",
             FlowStep::RecurringInvoice => "recurring.invoice",
+            FlowStep::RetainerInvoice => "retainer.invoice",
             FlowStep::CashRegister => "cash.register",
             FlowStep::CashWriteBack => "cash.write-back",
             FlowStep::OdooWriteBack => "odoo.write-back",
@@ -1005,6 +1030,42 @@ impl Flows {
         envelope(key, &period.contract, source, &entity, msg)
     }
 
+    /// The message that invoices the prepaid amount of retainer `line` of `contract` up front:
+    /// one per contract and line, correlated with the deal of its contract.
+    pub fn retainer_envelope(
+        &self,
+        contract: &ContractKey,
+        line: &odoo_connect_canonical::BillingLineId,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let id = format!("{contract}/{line}");
+        let key = IdempotencyKey::of(Subject::new("retainer", &id), 1u64, PREPAY)?;
+        let entity = self
+            .inner
+            .book
+            .get(contract)
+            .map(|b| b.contract.legal_entity)
+            .unwrap_or_else(|| self.inner.settings.legal_entity.clone());
+        let msg = FlowMessage::RetainerInvoice {
+            contract: contract.clone(),
+            line: line.clone(),
+        };
+        envelope(key, contract, "odoo", &entity, msg)
+    }
+
+    /// What is left of each retainer of `contract` (booked, in [`Flows::book`]), read from
+    /// Odoo's timesheets on the retainer's order line, each valued at its role's rate: the
+    /// prepaid amount less the value drawn, and whether it is below the retainer's top-up
+    /// threshold. Empty when the contract has no retainer; `None` when it is not booked.
+    pub async fn retainer_balance(
+        &self,
+        contract: &ContractKey,
+    ) -> Result<Option<Vec<RetainerBalance>>, FlowError> {
+        let Some(b) = self.inner.book.get(contract) else {
+            return Ok(None);
+        };
+        Ok(Some(retainer::balances(self, &b).await?))
+    }
+
     /// The message of a payment received, correlated with the deal of the contract of its
     /// first invoice (`contract_of` says which contract an invoice belongs to).
     pub fn payment_envelope(
@@ -1340,6 +1401,12 @@ impl Step for FlowStepRunner {
             },
             FlowStep::RecurringInvoice => match &*msg {
                 FlowMessage::RecurringFee { period } => recurring::invoice(f, cx, period).await,
+                _ => Ok(()),
+            },
+            FlowStep::RetainerInvoice => match &*msg {
+                FlowMessage::RetainerInvoice { contract, line } => {
+                    retainer::invoice(f, cx, contract, line).await
+                }
                 _ => Ok(()),
             },
             FlowStep::CashRegister => match &*msg {

@@ -308,7 +308,10 @@ pub(crate) struct OrderToInvoice {
 }
 
 /// The customer invoices (not cancelled) with a line invoicing order line `line`.
-async fn invoices_of_line(f: &Flows, line: RecordId) -> odoo_connect_client::Result<Vec<i64>> {
+pub(crate) async fn invoices_of_line(
+    f: &Flows,
+    line: RecordId,
+) -> odoo_connect_client::Result<Vec<i64>> {
     let odoo = &f.inner.odoo;
     let lines: Vec<AccountMoveLine> = odoo
         .model::<AccountMoveLine>()
