@@ -76,10 +76,10 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
     };
     let tm = time_line(&b, entry);
     // Time booked to a retainer is drawn against it, not billed.
-    if entry.billable {
-        if let Some(BillingLine::Retainer(r)) = tm.as_ref().and_then(|l| b.contract.line(l)) {
-            return crate::retainer::draw(f, cx, &b, r, entry, employee).await;
-        }
+    if let (true, Some(BillingLine::Retainer(r))) =
+        (entry.billable, tm.as_ref().and_then(|l| b.contract.line(l)))
+    {
+        return crate::retainer::draw(f, cx, &b, r, entry, employee).await;
     }
     // The order line of the entry's role (or the line's first role) and the task Odoo made for it.
     let role_part = LinePart::Role(entry.role.clone());
