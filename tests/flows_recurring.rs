@@ -213,6 +213,8 @@ async fn a_mid_month_start_is_prorated_for_its_first_month() {
         })
         .unwrap();
     assert_eq!(march.1[0]["quantity"], json!(0.55));
+    // 17/31 of 3,000 to the cent: 0.55 × 2,991.20.
+    assert_eq!(march.1[0]["price_unit"], json!(2991.2));
     let april = inv
         .iter()
         .find(|(_, l)| {

@@ -9,7 +9,9 @@
 //! every period ordered at once; each period is invoiced on its own instead: an `account.move`
 //! with the order's `_prepare_invoice` values and one line for that period (its share of a
 //! period as quantity, the line's price, the period in the line's name), linked to the order
-//! line, so that `qty_invoiced` grows by one period per invoice.
+//! line, so that `qty_invoiced` grows by one period per invoice. A period cut short has its
+//! share rounded to Odoo's two decimals of quantity and its unit price set so that the line comes
+//! to the canonical amount (to the cent).
 //!
 //! The periods, and the share of a period a start, an end or an amended end cuts short, are the
 //! canonical rules' ([`RecurringService::periods`](odoo_connect_canonical::RecurringService::periods),
@@ -111,6 +113,9 @@ fn marker(start: NaiveDate) -> String {
 
 /// Odoo's quantities on order and invoice lines have two decimals (`Product Unit` precision).
 const QTY_DECIMALS: u32 = 2;
+
+/// Odoo's unit prices have two decimals (`Product Price` precision).
+const PRICE_DECIMALS: u32 = 2;
 
 /// The periods of the recurring lines of `b` due by `as_of` and not invoiced in Odoo yet, by
 /// the canonical rules.
@@ -251,6 +256,17 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, p: &RecurringPeriod
     let share = Decimal::from(period.covered_days) / Decimal::from(period.full_days);
     let quantity =
         share.round_dp_with_strategy(QTY_DECIMALS, RoundingStrategy::MidpointAwayFromZero);
+    // A period cut short is priced as the canonical rules price it (the full price times the
+    // share of days): Odoo's quantity has two decimals, so the unit price makes up the rest.
+    let price_unit = if period.is_partial() && !quantity.is_zero() {
+        let amount = l
+            .amount
+            .mul_round(share)
+            .map_err(|e| Stop::bad_data("the period's amount cannot be computed", &e))?;
+        Some((amount.amount / quantity).round_dp(PRICE_DECIMALS))
+    } else {
+        None
+    };
     let label = format!("{} to {}", period.start, period.end);
     let Some(line) = b.sale_line(&p.line, &LinePart::Whole) else {
         return Err(Stop::failed(
@@ -283,6 +299,9 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, p: &RecurringPeriod
         let mut values = crate::milestone::invoice_values(&so, &sol);
         if let Some(l) = values.invoice_line_ids.0.first_mut() {
             l.quantity = Some(quantity);
+            if price_unit.is_some() {
+                l.price_unit = price_unit;
+            }
             l.name = Some(format!("{}, period {label_ref}", sol.name));
         }
         let id = odoo.model::<AccountMove>().create_values(&values).await?;
