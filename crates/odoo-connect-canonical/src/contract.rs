@@ -14,7 +14,7 @@ use super::key::{
     LegalEntityKey, MilestoneKey, Role,
 };
 use super::money::Money;
-use super::period::Recurrence;
+use super::period::{PeriodAnchor, Recurrence};
 use super::schema::SchemaVersion;
 use super::validate::{Checker, ProblemCode, impl_validate};
 
@@ -352,6 +352,28 @@ pub struct RecurringService {
     /// Last day of service, if agreed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<NaiveDate>,
+    /// Where its periods begin: counted from `start` (the default) or calendar periods, the
+    /// first prorated.
+    #[serde(default, skip_serializing_if = "is_service_start")]
+    pub anchor: PeriodAnchor,
+}
+
+fn is_service_start(anchor: &PeriodAnchor) -> bool {
+    *anchor == PeriodAnchor::ServiceStart
+}
+
+impl RecurringService {
+    /// Its service periods, stopping after the one that contains `until` (see
+    /// [`anchored_periods`](crate::anchored_periods)).
+    pub fn periods(&self, until: NaiveDate) -> impl Iterator<Item = crate::ServicePeriod> + use<> {
+        crate::anchored_periods(self.period, self.anchor, self.start, self.end, until)
+    }
+
+    /// The same service with periods anchored at `anchor`.
+    pub fn anchored(mut self, anchor: PeriodAnchor) -> RecurringService {
+        self.anchor = anchor;
+        self
+    }
 }
 
 /// The kind of a billing line, without its terms.
@@ -514,6 +536,7 @@ impl BillingLine {
             amount,
             start,
             end,
+            anchor: PeriodAnchor::ServiceStart,
         })
     }
 

@@ -58,7 +58,10 @@ pub use key::{
 pub use legal_entity::{LegalEntity, TaxRegime};
 pub use money::{Money, MoneyError};
 pub use payment::{Payment, PaymentAllocation, PaymentMethod};
-pub use period::{Recurrence, ServicePeriod, YearMonth, YearMonthError, service_periods};
+pub use period::{
+    PeriodAnchor, Recurrence, ServicePeriod, YearMonth, YearMonthError, anchored_periods,
+    service_periods,
+};
 pub use project::{Project, ProjectStatus};
 pub use schema::{SCHEMA_VERSION, SchemaVersion, json_schemas, schema_of};
 pub use time::{ApprovalState, TimeEntry, TimesheetValues};

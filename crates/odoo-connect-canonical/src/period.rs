@@ -190,6 +190,20 @@ impl Recurrence {
     }
 }
 
+/// Where the periods of a recurring service begin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PeriodAnchor {
+    /// Periods are counted from the first day of service (a service starting on the 15th is
+    /// billed from the 15th to the 14th).
+    #[default]
+    ServiceStart,
+    /// Periods are calendar months (or quarters, half-years, years, from January): a service
+    /// starting within one is billed for that first period pro rata of the days it covers.
+    Calendar,
+}
+
 /// One service period of a recurring billing line: `start..=end`, with the days the contract covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServicePeriod {
@@ -246,6 +260,75 @@ pub fn service_periods(
     })
 }
 
+/// The service periods of a recurring service anchored at `anchor`, from `start` to `end`
+/// (inclusive; `None` for no end), stopping after the period that contains `until`.
+///
+/// With [`PeriodAnchor::ServiceStart`] these are [`service_periods`]. With
+/// [`PeriodAnchor::Calendar`] the periods are calendar ones (a quarter starts in January, April,
+/// July or October); the first begins on `start` and covers the days from it to the end of its
+/// calendar period, the last is cut short by `end`, each pro rata of the days it covers.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use odoo_connect_canonical::{PeriodAnchor, Recurrence, anchored_periods};
+/// let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+/// let p: Vec<_> = anchored_periods(Recurrence::Monthly, PeriodAnchor::Calendar, d(3, 15), None, d(4, 30)).collect();
+/// assert_eq!((p[0].start, p[0].end, p[0].covered_days, p[0].full_days), (d(3, 15), d(3, 31), 17, 31));
+/// assert_eq!((p[1].start, p[1].end, p[1].is_partial()), (d(4, 1), d(4, 30), false));
+/// ```
+pub fn anchored_periods(
+    recurrence: Recurrence,
+    anchor: PeriodAnchor,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    until: NaiveDate,
+) -> Box<dyn Iterator<Item = ServicePeriod>> {
+    match anchor {
+        PeriodAnchor::ServiceStart => Box::new(service_periods(recurrence, start, end, until)),
+        PeriodAnchor::Calendar => Box::new(calendar_periods(recurrence, start, end, until)),
+    }
+}
+
+/// The first day of the calendar period of `recurrence` that contains `day`.
+fn calendar_period_start(recurrence: Recurrence, day: NaiveDate) -> Option<NaiveDate> {
+    let months = recurrence.months();
+    let month0 = day.month0() - day.month0() % months;
+    NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1)
+}
+
+fn calendar_periods(
+    recurrence: Recurrence,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    until: NaiveDate,
+) -> impl Iterator<Item = ServicePeriod> {
+    let mut index = 0u32;
+    let first = calendar_period_start(recurrence, start);
+    std::iter::from_fn(move || {
+        let full_start = recurrence.period_start(first?, index)?;
+        let p_start = full_start.max(start);
+        if p_start > until || end.is_some_and(|e| p_start > e) {
+            return None;
+        }
+        let next = recurrence.period_start(first?, index.checked_add(1)?)?;
+        let full_end = next.pred_opt()?;
+        let p_end = match end {
+            Some(e) if e < full_end => e,
+            _ => full_end,
+        };
+        let full_days = u32::try_from((full_end - full_start).num_days() + 1).ok()?;
+        let covered_days = u32::try_from((p_end - p_start).num_days() + 1).ok()?;
+        index += 1;
+        Some(ServicePeriod {
+            index: index - 1,
+            start: p_start,
+            end: p_end,
+            full_days,
+            covered_days,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +379,40 @@ mod tests {
         .collect();
         assert_eq!(q.len(), 2);
         assert_eq!(q[1].end, date(2025, 6, 30));
+    }
+
+    #[test]
+    fn calendar_periods_prorate_start_and_end() {
+        let p: Vec<_> = anchored_periods(
+            Recurrence::Quarterly,
+            PeriodAnchor::Calendar,
+            date(2025, 2, 10),
+            Some(date(2025, 8, 15)),
+            date(2030, 1, 1),
+        )
+        .collect();
+        let spans: Vec<_> = p.iter().map(|p| (p.start, p.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (date(2025, 2, 10), date(2025, 3, 31)),
+                (date(2025, 4, 1), date(2025, 6, 30)),
+                (date(2025, 7, 1), date(2025, 8, 15)),
+            ]
+        );
+        assert_eq!((p[0].covered_days, p[0].full_days), (50, 90));
+        assert!(!p[1].is_partial());
+        assert_eq!((p[2].covered_days, p[2].full_days), (46, 92));
+        // Starting on the first day of a month: no proration.
+        let m: Vec<_> = anchored_periods(
+            Recurrence::Monthly,
+            PeriodAnchor::Calendar,
+            date(2025, 1, 1),
+            None,
+            date(2025, 2, 1),
+        )
+        .collect();
+        assert_eq!(m.len(), 2);
+        assert!(!m[0].is_partial());
     }
 }

@@ -412,6 +412,10 @@ pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> 
                 .map_err(|e| Stop::bad_data("the project cannot be written to Odoo", &e))?
                 .values;
             values.sale_order_id = Some(order);
+            // The order's company: Odoo makes no project for an order that sells nothing
+            // delivered on one (a recurring fee alone), and a project of no company for a
+            // customer of a company is refused ("no company crossover").
+            values.company_id = Some(Some(RecordId(f.inner.settings.company_id)));
             let k = key("contract", c.key.as_str(), "won", "project")?;
             create_values_once(cx, odoo, &k, &values).await?
         }

@@ -8,6 +8,8 @@
 //! | time to invoice | [`FlowMessage::ApprovedTime`] | `time.timesheet` | a timesheet (`account.analytic.line`) per approved entry on the order line of its role, only within the contract's caps (Odoo's `sale_timesheet` delivers it on the order); time over a cap is recorded unbilled and held (`cap_reached`) |
 //! | release | [`FlowMessage::ReleaseInvoices`] | `invoice.release` | after the checks before billing, the order's delivered, uninvoiced quantities invoiced with Odoo's own wizard (`sale.advance.payment.inv`), and posted |
 //! | milestone | [`FlowMessage::MilestoneReached`] | `milestone.reach`, `milestone.invoice` | an accepted milestone ticked reached (`project.milestone.is_reached`, which makes Odoo's `sale_project` deliver its order line), then, after the checks before billing, that line alone invoiced (an `account.move` linked to it through `sale_line_ids`) and posted; a milestone awaiting acceptance, or refused, is held |
+//! | recurring fee | [`FlowMessage::RecurringFee`] | `recurring.invoice` | one period of a recurring service (`ordered_prepaid` line ordered for its periods) invoiced alone, after the checks before billing: an `account.move` linked to the order line through `sale_line_ids`, its share of a period as quantity and the period in the line's name, posted; [`Flows::recurring_due`] gives the periods due and not invoiced |
+//! | retainer | [`FlowMessage::RetainerInvoice`], then [`FlowMessage::ApprovedTime`] | `retainer.invoice`, `time.timesheet` | the prepaid amount (an `ordered_prepaid` line, 1 × the amount) invoiced up front alone and posted, once; approved time booked to the retainer drawn against it as timesheets on that line (valued at the role's rate), what is left read back by [`Flows::retainer_balance`]; a draw below the top-up threshold audited `retainer_low`, time past the balance recorded on no order line and held (`retainer_exhausted`) |
 //! | invoice to cash | [`FlowMessage::Payment`] | `cash.register`, `cash.write-back` | the payment registered against its invoices (`account.payment.register`), and its status written back to the CRM deal through a [`Sink`] |
 //! | Odoo to CRM | [`FlowMessage::OdooChange`] | `odoo.write-back` | nothing: a change made in Odoo (an invoice posted, cancelled or reversed, a payment registered or cancelled, by whoever made it), read by [`odoo_source::OdooChanges`], has its invoice or payment status written to the CRM deal of its contract |
 //!
@@ -46,12 +48,15 @@ mod checks;
 mod deal;
 mod milestone;
 mod odoo_ids;
+mod recurring;
+mod retainer;
 mod setup;
 mod time;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::mapping::{MappingContext, SaleLineRef};
@@ -75,6 +80,8 @@ pub use checks::{BillingChecks, BillingHold, CustomerStanding, TaxIdRule};
 pub use deal::{WonDeal, won_deals};
 pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
+pub use recurring::RecurringPeriod;
+pub use retainer::RetainerBalance;
 pub use setup::{
     PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
 };
@@ -154,6 +161,20 @@ pub enum FlowMessage {
         /// The milestone and where it stands.
         milestone: Box<MilestoneReached>,
     },
+    /// One period of a recurring service to invoice, once ([`Flows::recurring_due`] gives the
+    /// periods due, [`Flows::recurring_envelope`] their messages).
+    RecurringFee {
+        /// The period.
+        period: Box<RecurringPeriod>,
+    },
+    /// The prepaid amount of a retainer to invoice up front, once
+    /// ([`Flows::retainer_envelope`]).
+    RetainerInvoice {
+        /// The contract.
+        contract: ContractKey,
+        /// The retainer line.
+        line: odoo_connect_canonical::BillingLineId,
+    },
     /// A payment received, allocated to invoices.
     Payment {
         /// The payment.
@@ -196,6 +217,8 @@ impl FlowMessage {
             FlowMessage::ApprovedTime { .. } => "approved_time",
             FlowMessage::ReleaseInvoices { .. } => "release_invoices",
             FlowMessage::MilestoneReached { .. } => "milestone_reached",
+            FlowMessage::RecurringFee { .. } => "recurring_fee",
+            FlowMessage::RetainerInvoice { .. } => "retainer_invoice",
             FlowMessage::Payment { .. } => "payment",
             FlowMessage::SignedContract { .. } => "signed_contract",
             FlowMessage::OdooChange { .. } => "odoo_change",
@@ -209,6 +232,8 @@ const LEAD_TO_PROJECT: Effect = Effect::new("lead-to-project");
 const BILL: Effect = Effect::new("bill");
 const RELEASE: Effect = Effect::new("release");
 const MILESTONE: Effect = Effect::new("milestone");
+const RECUR: Effect = Effect::new("recurring");
+const PREPAY: Effect = Effect::new("prepay");
 const REGISTER: Effect = Effect::new("register");
 const READ: Effect = Effect::new("read");
 
@@ -226,6 +251,12 @@ pub enum FlowEvent {
     InvoicesReleased,
     /// A milestone's invoice was made and posted.
     MilestoneInvoiced,
+    /// A period of a recurring service was invoiced and posted.
+    RecurringInvoiced,
+    /// A retainer's prepaid amount was invoiced and posted.
+    RetainerInvoiced,
+    /// Time drawn against a retainer took its balance to or below its top-up threshold.
+    RetainerLow,
     /// A payment was registered against its invoices.
     PaymentRegistered,
     /// A payment's status was written back to the CRM.
@@ -249,6 +280,9 @@ impl FlowEvent {
         FlowEvent::ProjectReady,
         FlowEvent::InvoicesReleased,
         FlowEvent::MilestoneInvoiced,
+        FlowEvent::RecurringInvoiced,
+        FlowEvent::RetainerInvoiced,
+        FlowEvent::RetainerLow,
         FlowEvent::PaymentRegistered,
         FlowEvent::CrmUpdated,
         FlowEvent::EventRejected,
@@ -264,6 +298,9 @@ impl FlowEvent {
             FlowEvent::ProjectReady => "project_ready",
             FlowEvent::InvoicesReleased => "invoices_released",
             FlowEvent::MilestoneInvoiced => "milestone_invoiced",
+            FlowEvent::RecurringInvoiced => "recurring_invoiced",
+            FlowEvent::RetainerInvoiced => "retainer_invoiced",
+            FlowEvent::RetainerLow => "retainer_low",
             FlowEvent::PaymentRegistered => "payment_registered",
             FlowEvent::CrmUpdated => "crm_updated",
             FlowEvent::EventRejected => "event_rejected",
@@ -320,6 +357,10 @@ pub enum FlowStep {
     MilestoneReach,
     /// `milestone.invoice`: the reached milestone's order line invoiced alone, and posted.
     MilestoneInvoice,
+    /// `recurring.invoice`: one period of a recurring service invoiced alone, and posted.
+    RecurringInvoice,
+    /// `retainer.invoice`: a retainer's prepaid amount invoiced alone, and posted.
+    RetainerInvoice,
     /// `cash.register`: a payment registered against its invoices.
     CashRegister,
     /// `cash.write-back`: the payment's status written back to the CRM deal.
@@ -339,6 +380,8 @@ impl FlowStep {
         FlowStep::InvoiceRelease,
         FlowStep::MilestoneReach,
         FlowStep::MilestoneInvoice,
+        FlowStep::RecurringInvoice,
+        FlowStep::RetainerInvoice,
         FlowStep::CashRegister,
         FlowStep::CashWriteBack,
         FlowStep::OdooWriteBack,
@@ -355,6 +398,8 @@ impl FlowStep {
             FlowStep::InvoiceRelease => "invoice.release",
             FlowStep::MilestoneReach => "milestone.reach",
             FlowStep::MilestoneInvoice => "milestone.invoice",
+            FlowStep::RecurringInvoice => "recurring.invoice",
+            FlowStep::RetainerInvoice => "retainer.invoice",
             FlowStep::CashRegister => "cash.register",
             FlowStep::CashWriteBack => "cash.write-back",
             FlowStep::OdooWriteBack => "odoo.write-back",
@@ -951,6 +996,76 @@ impl Flows {
         Ok(milestone::reached_in_odoo(self, &self.inner.book.all()).await?)
     }
 
+    /// The periods of the recurring services of the contracts booked ([`Flows::book`]) that are
+    /// due by `as_of` (a period is due from its first day, billed in advance) and not invoiced in
+    /// Odoo yet, by the canonical rules (a period cut short by the service's start or end is
+    /// prorated): what a month-end run turns into messages with [`Flows::recurring_envelope`]. A
+    /// run that was skipped is caught up by the next, and a period given again (by a run that
+    /// overlaps another) has the same message, which the queue and the step recognise.
+    pub async fn recurring_due(&self, as_of: NaiveDate) -> Result<Vec<RecurringPeriod>, FlowError> {
+        let mut due = Vec::new();
+        for b in self.inner.book.all() {
+            due.extend(recurring::due(self, &b, as_of).await?);
+        }
+        Ok(due)
+    }
+
+    /// The message of recurring period `period`: one per contract, line and period start, from
+    /// `source`, correlated with the deal of its contract.
+    pub fn recurring_envelope(
+        &self,
+        period: &RecurringPeriod,
+        source: &str,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let key = IdempotencyKey::of(Subject::new("recurring", &period.id()), 1u64, RECUR)?;
+        let entity = self
+            .inner
+            .book
+            .get(&period.contract)
+            .map(|b| b.contract.legal_entity)
+            .unwrap_or_else(|| self.inner.settings.legal_entity.clone());
+        let msg = FlowMessage::RecurringFee {
+            period: Box::new(period.clone()),
+        };
+        envelope(key, &period.contract, source, &entity, msg)
+    }
+
+    /// The message that invoices the prepaid amount of retainer `line` of `contract` up front:
+    /// one per contract and line, correlated with the deal of its contract.
+    pub fn retainer_envelope(
+        &self,
+        contract: &ContractKey,
+        line: &odoo_connect_canonical::BillingLineId,
+    ) -> Result<JsonEnvelope, FlowError> {
+        let id = format!("{contract}/{line}");
+        let key = IdempotencyKey::of(Subject::new("retainer", &id), 1u64, PREPAY)?;
+        let entity = self
+            .inner
+            .book
+            .get(contract)
+            .map(|b| b.contract.legal_entity)
+            .unwrap_or_else(|| self.inner.settings.legal_entity.clone());
+        let msg = FlowMessage::RetainerInvoice {
+            contract: contract.clone(),
+            line: line.clone(),
+        };
+        envelope(key, contract, "odoo", &entity, msg)
+    }
+
+    /// What is left of each retainer of `contract` (booked, in [`Flows::book`]), read from
+    /// Odoo's timesheets on the retainer's order line, each valued at its role's rate: the
+    /// prepaid amount less the value drawn, and whether it is below the retainer's top-up
+    /// threshold. Empty when the contract has no retainer; `None` when it is not booked.
+    pub async fn retainer_balance(
+        &self,
+        contract: &ContractKey,
+    ) -> Result<Option<Vec<RetainerBalance>>, FlowError> {
+        let Some(b) = self.inner.book.get(contract) else {
+            return Ok(None);
+        };
+        Ok(Some(retainer::balances(self, &b).await?))
+    }
+
     /// The message of a payment received, correlated with the deal of the contract of its
     /// first invoice (`contract_of` says which contract an invoice belongs to).
     pub fn payment_envelope(
@@ -1281,6 +1396,16 @@ impl Step for FlowStepRunner {
             FlowStep::MilestoneInvoice => match &*msg {
                 FlowMessage::MilestoneReached { milestone } => {
                     milestone::invoice(f, cx, milestone).await
+                }
+                _ => Ok(()),
+            },
+            FlowStep::RecurringInvoice => match &*msg {
+                FlowMessage::RecurringFee { period } => recurring::invoice(f, cx, period).await,
+                _ => Ok(()),
+            },
+            FlowStep::RetainerInvoice => match &*msg {
+                FlowMessage::RetainerInvoice { contract, line } => {
+                    retainer::invoice(f, cx, contract, line).await
                 }
                 _ => Ok(()),
             },

@@ -284,7 +284,7 @@ pub(super) async fn reach(f: &Flows, cx: &mut StepContext, m: &MilestoneReached)
 /// The order as its invoice needs it (`sale.order._prepare_invoice`).
 #[derive(Debug, Clone, Deserialize, odoo_connect_client::Model)]
 #[odoo(model = "sale.order")]
-struct OrderToInvoice {
+pub(crate) struct OrderToInvoice {
     #[allow(dead_code)] // a Model reads the id
     id: RecordId,
     #[serde(default)]
@@ -308,7 +308,10 @@ struct OrderToInvoice {
 }
 
 /// The customer invoices (not cancelled) with a line invoicing order line `line`.
-async fn invoices_of_line(f: &Flows, line: RecordId) -> odoo_connect_client::Result<Vec<i64>> {
+pub(crate) async fn invoices_of_line(
+    f: &Flows,
+    line: RecordId,
+) -> odoo_connect_client::Result<Vec<i64>> {
     let odoo = &f.inner.odoo;
     let lines: Vec<AccountMoveLine> = odoo
         .model::<AccountMoveLine>()
@@ -338,7 +341,7 @@ async fn invoices_of_line(f: &Flows, line: RecordId) -> odoo_connect_client::Res
 }
 
 /// The order line, as its invoice line needs it.
-async fn read_line(
+pub(crate) async fn read_line(
     f: &Flows,
     line: RecordId,
 ) -> odoo_connect_client::Result<Option<SaleOrderLine>> {
@@ -412,22 +415,7 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, m: &MilestoneReache
         let Some(sol) = read_line(f, line).await? else {
             return Ok(Value::Null);
         };
-        let so: Vec<OrderToInvoice> = odoo
-            .model::<OrderToInvoice>()
-            .read([order])
-            .fields([
-                "name",
-                "client_order_ref",
-                "partner_invoice_id",
-                "currency_id",
-                "company_id",
-                "fiscal_position_id",
-                "payment_term_id",
-                "user_id",
-                "team_id",
-            ])
-            .await?;
-        let Some(so) = so.into_iter().next() else {
+        let Some(so) = read_order(f, order).await? else {
             return Ok(Value::Null);
         };
         let values = invoice_values(&so, &sol);
@@ -455,9 +443,34 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, m: &MilestoneReache
     Ok(())
 }
 
+/// Order `order`, as its invoice needs it.
+pub(crate) async fn read_order(
+    f: &Flows,
+    order: RecordId,
+) -> odoo_connect_client::Result<Option<OrderToInvoice>> {
+    Ok(f.inner
+        .odoo
+        .model::<OrderToInvoice>()
+        .read([order])
+        .fields([
+            "name",
+            "client_order_ref",
+            "partner_invoice_id",
+            "currency_id",
+            "company_id",
+            "fiscal_position_id",
+            "payment_term_id",
+            "user_id",
+            "team_id",
+        ])
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// The invoice of order line `sol` alone, with the values Odoo's `_prepare_invoice` and
 /// `_prepare_invoice_line` give (quantity: what the line has to invoice).
-fn invoice_values(so: &OrderToInvoice, sol: &SaleOrderLine) -> InvoiceValues {
+pub(crate) fn invoice_values(so: &OrderToInvoice, sol: &SaleOrderLine) -> InvoiceValues {
     let id = |m: &Option<Many2one>| m.as_ref().map(|m| m.id);
     let mut line = InvoiceLineValues::new();
     line.sequence = i32::try_from(sol.sequence).ok();

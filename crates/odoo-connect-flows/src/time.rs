@@ -31,16 +31,30 @@ async fn booked(f: &Flows, cx: &StepContext, entry: &TimeEntry) -> StepResult<Bo
         })
 }
 
-/// The time-and-materials billing line an entry is billed on: its own, or the contract's first.
+/// The billing line an entry is booked to: its own, or the contract's first time-and-materials
+/// line, or its only retainer.
 fn time_line(
     b: &BookedContract,
     entry: &TimeEntry,
 ) -> Option<odoo_connect_canonical::BillingLineId> {
     entry.billing_line.clone().or_else(|| {
-        b.contract.billing_lines.iter().find_map(|l| match l {
-            BillingLine::TimeAndMaterials(t) => Some(t.id.clone()),
-            _ => None,
-        })
+        b.contract
+            .billing_lines
+            .iter()
+            .find_map(|l| match l {
+                BillingLine::TimeAndMaterials(t) => Some(t.id.clone()),
+                _ => None,
+            })
+            .or_else(|| {
+                let mut retainers = b.contract.billing_lines.iter().filter_map(|l| match l {
+                    BillingLine::Retainer(r) => Some(r.id.clone()),
+                    _ => None,
+                });
+                match (retainers.next(), retainers.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            })
     })
 }
 
@@ -61,6 +75,12 @@ pub(super) async fn timesheet(f: &Flows, cx: &mut StepContext, entry: &TimeEntry
         ));
     };
     let tm = time_line(&b, entry);
+    // Time booked to a retainer is drawn against it, not billed.
+    if let (true, Some(BillingLine::Retainer(r))) =
+        (entry.billable, tm.as_ref().and_then(|l| b.contract.line(l)))
+    {
+        return crate::retainer::draw(f, cx, &b, r, entry, employee).await;
+    }
     // The order line of the entry's role (or the line's first role) and the task Odoo made for it.
     let role_part = LinePart::Role(entry.role.clone());
     let sale_line = tm.as_ref().and_then(|l| {

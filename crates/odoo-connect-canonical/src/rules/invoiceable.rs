@@ -17,7 +17,6 @@ use crate::expense::Expense;
 use crate::invoice::LineSource;
 use crate::key::{BillingLineId, ContractKey, ExpenseKey, Role, TimeEntryKey};
 use crate::money::Money;
-use crate::period::service_periods;
 use crate::schema::SchemaVersion;
 use crate::time::{ApprovalState, TimeEntry};
 use crate::validate::Validate;
@@ -736,7 +735,7 @@ impl Planner {
         invoiced: &InvoicedToDate,
     ) -> Result<(), RuleError> {
         let done = invoiced.recurring_periods.get(&l.id);
-        for p in service_periods(l.period, l.start, l.end, as_of) {
+        for p in l.periods(as_of) {
             if done.is_some_and(|d| d.contains(&p.start)) {
                 continue;
             }

@@ -15,7 +15,7 @@ use crate::contract::{
 use crate::currency::Currency;
 use crate::key::{BillingLineId, ContractKey};
 use crate::money::Money;
-use crate::period::{YearMonth, service_periods};
+use crate::period::YearMonth;
 use crate::schema::SchemaVersion;
 use crate::time::TimeEntry;
 use crate::validate::Validate;
@@ -421,7 +421,7 @@ fn recurring(l: &RecurringService, horizon_end: NaiveDate) -> Result<(Money, Eve
     let until = l.end.unwrap_or(horizon_end);
     let mut value = Money::zero(l.amount.currency);
     let mut events = Vec::new();
-    for p in service_periods(l.period, l.start, l.end, until) {
+    for p in l.periods(until) {
         let amount = if p.is_partial() {
             l.amount
                 .mul_round(Decimal::from(p.covered_days) / Decimal::from(p.full_days))?

@@ -223,6 +223,9 @@ pub struct ProjectValues {
     pub sale_line_id: Option<Option<RecordId>>,
     /// `sale_order_id`.
     pub sale_order_id: Option<RecordId>,
+    /// `company_id` (a project of no company is shared; Odoo refuses one whose customer belongs
+    /// to a company).
+    pub company_id: Option<Option<RecordId>>,
     /// `user_id`, the project manager.
     pub user_id: Option<Option<RecordId>>,
     /// `date_start`.

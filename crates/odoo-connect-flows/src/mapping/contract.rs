@@ -19,7 +19,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use odoo_connect_canonical::{
     BillingKind, BillingLine, Contract, ContractStatus, FixedFeeRecognition, Recurrence,
-    service_periods,
+    RecurringService,
 };
 use odoo_connect_client::models::product::{
     InvoicePolicy, ProductType, ServicePolicy, ServiceTracking, ServiceType,
@@ -179,7 +179,7 @@ fn plan(contract: &Contract) -> (Vec<Planned>, Vec<UnsupportedField>) {
                 }
             }
             BillingLine::RecurringService(l) => {
-                let (quantity, note) = recurring_quantity(l.period, l.start, l.end);
+                let (quantity, note) = recurring_quantity(l);
                 lines.push(Planned::Product {
                     index,
                     kind,
@@ -210,18 +210,15 @@ fn plan(contract: &Contract) -> (Vec<Planned>, Vec<UnsupportedField>) {
 }
 
 /// Periods of a recurring service as an ordered quantity, with a note when it is not exact.
-fn recurring_quantity(
-    period: Recurrence,
-    start: chrono::NaiveDate,
-    end: Option<chrono::NaiveDate>,
-) -> (Decimal, Option<String>) {
-    let Some(end) = end else {
+fn recurring_quantity(l: &RecurringService) -> (Decimal, Option<String>) {
+    let Some(end) = l.end else {
         return (
             Decimal::ONE,
             Some("an open-ended service is ordered for its first period".to_owned()),
         );
     };
-    let exact: Decimal = service_periods(period, start, Some(end), end)
+    let exact: Decimal = l
+        .periods(end)
         .map(|p| Decimal::from(p.covered_days) / Decimal::from(p.full_days))
         .sum();
     let rounded =
