@@ -216,7 +216,7 @@ pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> S
     let k = key("client", deal.client.key.as_str(), entity, "partner")?;
     let partner_id = match earlier_partner(f, deal).await? {
         Some(id) => id,
-        None => create_values_once(cx, &f.inner.odoo, &k, &partner).await?,
+        None => create_values_once(cx, f.odoo_for(crate::FlowPath::Booking), &k, &partner).await?,
     };
     cx.state.insert(ClientBooked { partner_id });
     Ok(())
@@ -231,7 +231,7 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
     let Some((module, name)) = xmlid.split_once('.') else {
         return Ok(None);
     };
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
     let rows: Vec<ModelData> = odoo
         .model::<ModelData>()
         .search_read(
@@ -270,7 +270,7 @@ struct ModelData {
 
 /// `deal.contract`: the sale order, its lines, then confirmed.
 pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
     let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
@@ -349,7 +349,7 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
 /// again. What Odoo did not make (products of the firm's catalogue that are not tracked in a
 /// project) is created once, linked to its order line.
 pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
     let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let order = cx.state.require::<OrderBooked>()?.order_id;
     let c = &deal.contract;
