@@ -232,17 +232,14 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
         return Ok(None);
     };
     let odoo = f.odoo_for(crate::FlowPath::Booking);
-    let rows: Vec<ModelData> = odoo
-        .model::<ModelData>()
-        .search_read(
-            Domain::new()
-                .eq("module", module)
-                .eq("name", name)
-                .eq("model", Partner::MODEL),
-        )
-        .limit(1)
-        .await?;
-    let Some(id) = rows.first().map(|r| r.res_id) else {
+    let xmlid = format!("{module}.{name}");
+    let found = odoo_connect_sync::effect::existing_records(
+        odoo,
+        Partner::MODEL,
+        std::slice::from_ref(&xmlid),
+    )
+    .await?;
+    let Some(id) = found.get(&xmlid).copied() else {
         return Ok(None);
     };
     let partner: Vec<Partner> = odoo
@@ -257,15 +254,6 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
         Some(Some(c)) if c.get() == f.inner.settings.company_id => Some(id),
         _ => None,
     })
-}
-
-/// The external id of a record (`ir.model.data`): the record it names.
-#[derive(Debug, Clone, serde::Deserialize, odoo_connect_client::Model)]
-#[odoo(model = "ir.model.data")]
-struct ModelData {
-    #[allow(dead_code)] // a Model reads the id
-    id: RecordId,
-    res_id: RecordId,
 }
 
 /// `deal.contract`: the sale order, its lines, then confirmed.

@@ -18,7 +18,9 @@
 //! carries the deal's correlation id ([`correlation_for`]), so
 //! [`Pipeline::trace`](odoo_connect_sync::pipeline::Pipeline::trace) shows its whole path.
 //!
-//! The flows share one [`Flows`] value: the Odoo client, the ids resolved once (company,
+//! The flows share one [`Flows`] value: the Odoo client of each path ([`FlowCredentials`]: an
+//! Odoo user per [`FlowPath`], booking, time, release and cash, with the duties a [`DutyPolicy`]
+//! keeps apart; see `docs/security.md` for the groups each needs), the ids resolved once (company,
 //! currencies, countries, service products, units, bank journal, employees) and the
 //! [`ContractBook`] of contracts booked, which time and payments are matched against. One
 //! pipeline runs all of them: each step passes the messages of other flows through.

@@ -7,8 +7,9 @@
 //! (invoices) as a billing user and the cash path (payments) as an accounting user. The Odoo
 //! groups each path needs are [`FlowPath::required_groups`] (and `docs/security.md`).
 //!
-//! A [`DutyPolicy`] says which paths must not share a user; [`Flows::connect_with`]
-//! (crate::Flows::connect_with) refuses to start ([`DutyViolation`]) when two of them do.
+//! A [`DutyPolicy`] says which paths must not share a user;
+//! [`Flows::connect_with`](crate::Flows::connect_with) refuses to start ([`DutyViolation`]) when
+//! two of them do.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -88,6 +89,7 @@ impl FlowPath {
         match self {
             FlowPath::Booking => &[
                 "sales_team.group_sale_salesman_all_leads",
+                "base.group_partner_manager",
                 "project.group_project_manager",
                 "hr_timesheet.group_hr_timesheet_user",
             ],
@@ -455,11 +457,17 @@ fn access_error_message(stop: &odoo_connect_sync::step::Stop) -> Option<String> 
         }
         next = e.source();
     }
+    // Kept only as text; or caught by `load`, which returns the exception's message in its
+    // messages (Odoo's model-access message starts the same way).
     errors.iter().find_map(|e| {
         e.strip_prefix("odoo.exceptions.AccessError: ")
+            .or_else(|| e.find(MODEL_ACCESS).map(|at| &e[at..]))
             .map(str::to_owned)
     })
 }
+
+/// How Odoo 19's model-access refusals begin (`ir.model.access`, `ACCESS_ERROR_HEADER`).
+const MODEL_ACCESS: &str = "You are not allowed to ";
 
 /// `create account.move` from Odoo's access message, when it names the operation and model.
 fn what_was_refused(message: &str) -> Option<String> {
