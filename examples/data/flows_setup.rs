@@ -280,7 +280,7 @@ pub async fn posted_invoices(
     let mut out = Vec::new();
     for b in flows.book().all() {
         let moves: Vec<Value> = flows
-            .odoo()
+            .odoo_for(odoo_connect::flows::FlowPath::Cash)
             .model_named::<Value>("account.move")
             .search_read(
                 Domain::new()
@@ -316,7 +316,7 @@ pub async fn registered_payment(
         return Ok(None);
     }
     let found: Vec<Value> = flows
-        .odoo()
+        .odoo_for(odoo_connect::flows::FlowPath::Cash)
         .model_named::<Value>("account.payment")
         .search_read(
             Domain::new()

@@ -27,7 +27,7 @@ fn invoice_id(key: &InvoiceKey) -> Option<RecordId> {
 }
 
 pub(super) async fn open_invoices(f: &Flows) -> Result<Vec<InvoiceEvent>, FlowError> {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Cash);
     let orders: Vec<String> = f
         .inner
         .book
@@ -83,7 +83,7 @@ pub(super) async fn register(f: &Flows, cx: &mut StepContext, payment: &Payment)
                    "reference": payment.reference}),
         ));
     }
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Cash);
     let mut ctx = f.inner.ctx.clone();
     let mut ids = Vec::new();
     for a in &payment.allocations {
@@ -195,7 +195,7 @@ async fn cancel_duplicates(
     if payment.reference.is_empty() {
         return Ok(0);
     }
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Cash);
     let made: Vec<OdooPayment> = odoo
         .model::<OdooPayment>()
         .search_read(

@@ -310,8 +310,7 @@ struct Country {
 }
 
 async fn partner(f: &Flows, id: RecordId) -> odoo_connect_client::Result<Option<PartnerStanding>> {
-    Ok(f.inner
-        .odoo
+    Ok(f.odoo_for(crate::FlowPath::Release)
         .model::<PartnerStanding>()
         .read([id])
         .fields([
@@ -329,7 +328,7 @@ async fn partner(f: &Flows, id: RecordId) -> odoo_connect_client::Result<Option<
 
 /// What the checks need, read from Odoo for contract `b`.
 async fn standing(f: &Flows, b: &BookedContract) -> odoo_connect_client::Result<CustomerStanding> {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let mut s = CustomerStanding::new(b.contract.currency.to_string());
     let order: Vec<SaleOrder> = odoo
         .model::<SaleOrder>()

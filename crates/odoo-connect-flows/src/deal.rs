@@ -216,7 +216,7 @@ pub(super) async fn client(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> S
     let k = key("client", deal.client.key.as_str(), entity, "partner")?;
     let partner_id = match earlier_partner(f, deal).await? {
         Some(id) => id,
-        None => create_values_once(cx, &f.inner.odoo, &k, &partner).await?,
+        None => create_values_once(cx, f.odoo_for(crate::FlowPath::Booking), &k, &partner).await?,
     };
     cx.state.insert(ClientBooked { partner_id });
     Ok(())
@@ -231,18 +231,15 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
     let Some((module, name)) = xmlid.split_once('.') else {
         return Ok(None);
     };
-    let odoo = &f.inner.odoo;
-    let rows: Vec<ModelData> = odoo
-        .model::<ModelData>()
-        .search_read(
-            Domain::new()
-                .eq("module", module)
-                .eq("name", name)
-                .eq("model", Partner::MODEL),
-        )
-        .limit(1)
-        .await?;
-    let Some(id) = rows.first().map(|r| r.res_id) else {
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
+    let xmlid = format!("{module}.{name}");
+    let found = odoo_connect_sync::effect::existing_records(
+        odoo,
+        Partner::MODEL,
+        std::slice::from_ref(&xmlid),
+    )
+    .await?;
+    let Some(id) = found.get(&xmlid).copied() else {
         return Ok(None);
     };
     let partner: Vec<Partner> = odoo
@@ -259,18 +256,9 @@ async fn earlier_partner(f: &Flows, deal: &WonDeal) -> StepResult<Option<RecordI
     })
 }
 
-/// The external id of a record (`ir.model.data`): the record it names.
-#[derive(Debug, Clone, serde::Deserialize, odoo_connect_client::Model)]
-#[odoo(model = "ir.model.data")]
-struct ModelData {
-    #[allow(dead_code)] // a Model reads the id
-    id: RecordId,
-    res_id: RecordId,
-}
-
 /// `deal.contract`: the sale order, its lines, then confirmed.
 pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
     let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let mut ctx = f.inner.ctx.clone();
     ctx.clients.insert(deal.client.key.clone(), partner);
@@ -349,7 +337,7 @@ pub(super) async fn contract(f: &Flows, cx: &mut StepContext, deal: &WonDeal) ->
 /// again. What Odoo did not make (products of the firm's catalogue that are not tracked in a
 /// project) is created once, linked to its order line.
 pub(super) async fn project(f: &Flows, cx: &mut StepContext, deal: &WonDeal) -> StepResult {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Booking);
     let partner = cx.state.require::<ClientBooked>()?.partner_id;
     let order = cx.state.require::<OrderBooked>()?.order_id;
     let c = &deal.contract;

@@ -20,7 +20,9 @@
 //! carries the deal's correlation id ([`correlation_for`]), so
 //! [`Pipeline::trace`](odoo_connect_sync::pipeline::Pipeline::trace) shows its whole path.
 //!
-//! The flows share one [`Flows`] value: the Odoo client, the ids resolved once (company,
+//! The flows share one [`Flows`] value: the Odoo client of each path ([`FlowCredentials`]: an
+//! Odoo user per [`FlowPath`], booking, time, release and cash, with the duties a [`DutyPolicy`]
+//! keeps apart; see `docs/security.md` for the groups each needs), the ids resolved once (company,
 //! currencies, countries, service products, units, bank journal, employees) and the
 //! [`ContractBook`] of contracts booked, which time and payments are matched against. One
 //! pipeline runs all of them: each step passes the messages of other flows through.
@@ -50,6 +52,7 @@ mod milestone;
 mod odoo_ids;
 mod recurring;
 mod retainer;
+mod paths;
 mod setup;
 mod time;
 
@@ -82,6 +85,7 @@ pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
 pub use recurring::RecurringPeriod;
 pub use retainer::RetainerBalance;
+pub use paths::{DutyPolicy, DutyViolation, FlowCredentials, FlowPath, PathClient};
 pub use setup::{
     PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
 };
@@ -112,6 +116,9 @@ pub enum FlowError {
     /// [`Setup::apply`] found modules missing or things to fix by hand; nothing was changed.
     #[error("Odoo is not ready for the flows:\n{0}")]
     NotReady(Box<SetupPlan>),
+    /// Two paths the [`DutyPolicy`] keeps apart share an Odoo user: the flows did not start.
+    #[error(transparent)]
+    SharedCredential(#[from] DutyViolation),
 }
 
 impl FlowError {
@@ -728,7 +735,7 @@ impl Inner {
     /// The same settings, for a builder method to change one.
     fn copy(&self) -> Inner {
         Inner {
-            odoo: self.odoo.clone(),
+            creds: self.creds.clone(),
             ctx: self.ctx.clone(),
             settings: self.settings.clone(),
             book: self.book.clone(),
@@ -748,7 +755,8 @@ pub struct Flows {
 }
 
 struct Inner {
-    odoo: OdooClient,
+    /// The client of each path.
+    creds: FlowCredentials,
     ctx: MappingContext,
     settings: FlowSettings,
     book: ContractBook,
@@ -765,7 +773,7 @@ struct Inner {
 impl std::fmt::Debug for Flows {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Flows")
-            .field("odoo", &self.inner.odoo.url().as_str())
+            .field("credentials", &self.inner.creds)
             .field("settings", &self.inner.settings)
             .field("sink", &self.inner.sink.as_ref().map(|s| s.system()))
             .field(
@@ -789,18 +797,37 @@ impl Flows {
     /// user is currently in: what they create defaults to that company, and what they look up
     /// (pricelists, journals, payment methods) is that company's or shared.
     pub async fn connect(odoo: OdooClient, settings: FlowSettings) -> Result<Flows, FlowError> {
-        let odoo = odoo.with_company(settings.company_id);
-        let ctx = odoo_ids::resolve(&odoo, &settings).await?;
+        Flows::connect_with(FlowCredentials::single(odoo), settings).await
+    }
+
+    /// [`Flows::connect`] with a client (an Odoo user) per path: each step calls Odoo as its
+    /// path's user ([`FlowPath::of`]) and records the credential's label in the audit trail
+    /// (`credential_used`). Refuses to start ([`FlowError::SharedCredential`]) when two paths
+    /// the credentials' [`DutyPolicy`] keeps apart share a user.
+    ///
+    /// What the flows resolve once is read by the path that uses it: products, pricelists,
+    /// currencies, countries and units by booking, employees by time, the bank journal by cash.
+    pub async fn connect_with(
+        credentials: FlowCredentials,
+        settings: FlowSettings,
+    ) -> Result<Flows, FlowError> {
+        credentials.check()?;
+        let creds = credentials.with_company(settings.company_id);
+        creds.check_connected().await?;
+        let ctx = odoo_ids::resolve(&creds, &settings).await?;
         let timesheets = BatchedCreate::new(
-            odoo.clone(),
+            creds.client(FlowPath::Time).odoo().clone(),
             "account.analytic.line",
             BatchOptions::default(),
         );
-        let order_lines =
-            BatchedCreate::new(odoo.clone(), "sale.order.line", BatchOptions::default());
+        let order_lines = BatchedCreate::new(
+            creds.client(FlowPath::Booking).odoo().clone(),
+            "sale.order.line",
+            BatchOptions::default(),
+        );
         Ok(Flows {
             inner: Arc::new(Inner {
-                odoo,
+                creds,
                 ctx,
                 settings,
                 book: ContractBook::new(),
@@ -857,9 +884,20 @@ impl Flows {
         &self.inner.book
     }
 
-    /// The Odoo client, working in the legal entity's company (see [`Flows::connect`]).
+    /// The booking path's Odoo client (the only one, with [`Flows::connect`]), working in the
+    /// legal entity's company.
     pub fn odoo(&self) -> &OdooClient {
-        &self.inner.odoo
+        self.odoo_for(FlowPath::Booking)
+    }
+
+    /// The Odoo client of `path`, working in the legal entity's company.
+    pub fn odoo_for(&self, path: FlowPath) -> &OdooClient {
+        self.inner.creds.client(path).odoo()
+    }
+
+    /// The client of each path and the duties kept apart.
+    pub fn credentials(&self) -> &FlowCredentials {
+        &self.inner.creds
     }
 
     /// The ids resolved in Odoo.
@@ -1340,7 +1378,50 @@ impl Step for FlowStepRunner {
     }
 
     async fn run(&self, cx: &mut StepContext) -> StepResult {
+        let path = FlowPath::of(self.step);
         // Decoded once per attempt, by the first step, and shared with the others.
+        let msg = odoo_connect_sync::typed::message::<FlowMessage>(cx)?;
+        if !acts_on(self.step, &msg, cx) {
+            return Ok(());
+        }
+        let result = self.run_step(cx).await;
+        let client = self.flows.inner.creds.client(path);
+        // The label names the credential; the login, the user (never the secret).
+        cx.audit(
+            odoo_connect_sync::store::AuditEvent::new(
+                odoo_connect_sync::store::AuditKind::CredentialUsed,
+            )
+            .step(self.step.name())
+            .credential_label(client.label())
+            .details(serde_json::json!({"path": path.name(), "login": client.login()})),
+        );
+        let user = client.login().unwrap_or(client.label());
+        result.map_err(|stop| paths::access_refused(stop, path, user))
+    }
+}
+
+/// Whether `step` acts on `msg` (the others pass it through, calling nothing).
+fn acts_on(step: FlowStep, msg: &FlowMessage, cx: &StepContext) -> bool {
+    use FlowMessage as M;
+    use FlowStep as S;
+    match (step, msg) {
+        (S::ContractSigned, M::SignedContract { .. })
+        | (S::DealClient | S::DealContract | S::DealProject, M::WonDeal { .. })
+        | (S::TimeTimesheet, M::ApprovedTime { .. })
+        | (S::InvoiceRelease, M::ReleaseInvoices { .. })
+        | (S::MilestoneReach | S::MilestoneInvoice, M::MilestoneReached { .. })
+        | (S::CashRegister | S::CashWriteBack, M::Payment { .. })
+        | (S::OdooWriteBack, M::OdooChange { .. }) => true,
+        (S::DealClient | S::DealContract | S::DealProject, M::SignedContract { .. }) => {
+            cx.state.contains::<deal::DealFromSignature>()
+        }
+        _ => false,
+    }
+}
+
+impl FlowStepRunner {
+    /// The step's part.
+    async fn run_step(&self, cx: &mut StepContext) -> StepResult {
         let msg = odoo_connect_sync::typed::message::<FlowMessage>(cx)?;
         let f = &self.flows;
         // Each step names the one message kind it acts on; the others pass through.

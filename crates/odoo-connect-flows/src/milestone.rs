@@ -212,7 +212,7 @@ pub(super) async fn reach(f: &Flows, cx: &mut StepContext, m: &MilestoneReached)
             None,
         ));
     };
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Time);
     let found: Vec<OdooMilestone> = odoo
         .model::<OdooMilestone>()
         .search_read(Domain::new().eq("sale_line_id", line.get()))
@@ -312,7 +312,7 @@ pub(crate) async fn invoices_of_line(
     f: &Flows,
     line: RecordId,
 ) -> odoo_connect_client::Result<Vec<i64>> {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let lines: Vec<AccountMoveLine> = odoo
         .model::<AccountMoveLine>()
         .search_read(Domain::new().is_in("sale_line_ids", vec![line.get()]))
@@ -345,8 +345,7 @@ pub(crate) async fn read_line(
     f: &Flows,
     line: RecordId,
 ) -> odoo_connect_client::Result<Option<SaleOrderLine>> {
-    Ok(f.inner
-        .odoo
+    Ok(f.odoo_for(crate::FlowPath::Release)
         .model::<SaleOrderLine>()
         .read([line])
         .fields([
@@ -375,7 +374,7 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, m: &MilestoneReache
     let marked = *cx.state.require::<MilestoneMarked>()?;
     let b = booked(f, cx, m).await?;
     let line = marked.sale_line_id;
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let Some(sol) = read_line(f, line).await? else {
         return Err(Stop::failed(format!("order line {line} is gone"), None));
     };
@@ -448,8 +447,7 @@ pub(crate) async fn read_order(
     f: &Flows,
     order: RecordId,
 ) -> odoo_connect_client::Result<Option<OrderToInvoice>> {
-    Ok(f.inner
-        .odoo
+    Ok(f.odoo_for(crate::FlowPath::Release)
         .model::<OrderToInvoice>()
         .read([order])
         .fields([
@@ -524,8 +522,7 @@ pub(super) async fn reached_in_odoo(
         return Ok(Vec::new());
     }
     let reached: Vec<OdooMilestone> = f
-        .inner
-        .odoo
+        .odoo_for(crate::FlowPath::Time)
         .model::<OdooMilestone>()
         .search_read(
             Domain::new()

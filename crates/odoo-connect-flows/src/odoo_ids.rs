@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::FlowError;
 use crate::mapping::MappingContext;
 use odoo_connect_canonical::{BillingKind, CountryCode, Currency, EmployeeKey, LegalEntityKey};
-use odoo_connect_client::{Domain, OdooClient, RecordId};
+use odoo_connect_client::{Domain, RecordId};
 
 /// What the flows need to know about the Odoo database.
 ///
@@ -82,9 +82,10 @@ fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
 }
 
 pub(super) async fn resolve(
-    odoo: &OdooClient,
+    creds: &crate::FlowCredentials,
     settings: &FlowSettings,
 ) -> Result<MappingContext, FlowError> {
+    let odoo = creds.client(crate::FlowPath::Booking).odoo();
     let mut ctx = MappingContext::new(odoo.version().await?);
     ctx.companies
         .insert(settings.legal_entity.clone(), settings.company_id);
@@ -176,16 +177,28 @@ pub(super) async fn resolve(
         }
     }
     // The company's own bank journal: Odoo refuses a payment on another company's journal.
-    let journals = read(
-        "account.journal",
-        &["id"],
-        Domain::new()
-            .eq("type", "bank")
-            .eq("company_id", settings.company_id),
-    )
-    .await?;
+    let journals: Vec<Value> = creds
+        .client(crate::FlowPath::Cash)
+        .odoo()
+        .model_named::<Value>("account.journal")
+        .search_read(
+            Domain::new()
+                .eq("type", "bank")
+                .eq("company_id", settings.company_id),
+        )
+        .fields(["id"])
+        .order("id")
+        .await?;
     ctx.payment_journal = journals.first().and_then(id_of).map(RecordId);
-    for e in read("hr.employee", &["work_email"], Domain::new()).await? {
+    let employees: Vec<Value> = creds
+        .client(crate::FlowPath::Time)
+        .odoo()
+        .model_named::<Value>("hr.employee")
+        .search_read(Domain::new())
+        .fields(["work_email"])
+        .order("id")
+        .await?;
+    for e in employees {
         if let (Some(id), Some(mail)) = (id_of(&e), text(&e, "work_email"))
             && let Ok(key) = EmployeeKey::new(mail.to_ascii_lowercase())
         {

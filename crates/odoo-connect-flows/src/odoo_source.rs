@@ -571,7 +571,7 @@ impl OdooChanges {
         cursor: &mut ModelCursor,
         limit: usize,
     ) -> Result<(Vec<OdooChange>, Vec<Rejected>, bool), OdooSourceError> {
-        let odoo = &self.flows.inner.odoo;
+        let odoo = self.flows.odoo_for(crate::FlowPath::Cash);
         let moves: Vec<AccountMove> = odoo
             .model::<AccountMove>()
             .search_read(
@@ -645,7 +645,7 @@ impl OdooChanges {
         cursor: &mut ModelCursor,
         limit: usize,
     ) -> Result<(Vec<OdooChange>, Vec<Rejected>, bool), OdooSourceError> {
-        let odoo = &self.flows.inner.odoo;
+        let odoo = self.flows.odoo_for(crate::FlowPath::Cash);
         let payments: Vec<OdooPayment> = odoo
             .model::<OdooPayment>()
             .search_read(

@@ -179,9 +179,7 @@ pub(super) async fn due(
 
 /// The names of the invoice lines (of invoices not cancelled) invoicing order line `line`.
 async fn invoiced_periods(f: &Flows, line: RecordId) -> odoo_connect_client::Result<Vec<String>> {
-    let lines: Vec<AccountMoveLine> = f
-        .inner
-        .odoo
+    let lines: Vec<AccountMoveLine> = f.odoo_for(crate::FlowPath::Release)
         .model::<AccountMoveLine>()
         .search_read(Domain::new().is_in("sale_line_ids", vec![line.get()]))
         .fields(["name", "parent_state"])
@@ -199,9 +197,7 @@ async fn period_invoice(
     line: RecordId,
     start: NaiveDate,
 ) -> odoo_connect_client::Result<Option<RecordId>> {
-    let lines: Vec<AccountMoveLine> = f
-        .inner
-        .odoo
+    let lines: Vec<AccountMoveLine> = f.odoo_for(crate::FlowPath::Release)
         .model::<AccountMoveLine>()
         .search_read(
             Domain::new()
@@ -287,7 +283,7 @@ pub(super) async fn invoice(f: &Flows, cx: &mut StepContext, p: &RecurringPeriod
             .map(|id| json!({"invoice": id.get()})))
     };
     let order = b.order_id;
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let label_ref = &label;
     let act = || async move {
         let Some(sol) = crate::milestone::read_line(f, line).await? else {

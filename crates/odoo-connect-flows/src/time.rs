@@ -197,8 +197,7 @@ async fn within_caps(
     let sheets = if line_ids.is_empty() {
         Vec::new()
     } else {
-        f.inner
-            .odoo
+        f.odoo_for(crate::FlowPath::Time)
             .model::<Timesheet>()
             .search_read(Domain::new().is_in("so_line", line_ids))
             .fields(["name", "unit_amount", "so_line"])
@@ -254,7 +253,7 @@ async fn within_caps(
 /// "Create Invoice" on the order does), so that Odoo's invoiced and delivered quantities stay
 /// right; then posts the order's draft invoices, each once.
 pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &ContractKey) -> StepResult {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let b = super::recall(f, cx, Some(contract), None).await?;
     let Some(b) = b else {
         return Err(Stop::failed(
@@ -350,7 +349,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
 /// Posts draft invoice `id` once (its state read first); returns its number (or its id when it
 /// has none).
 pub(super) async fn post_once(f: &Flows, cx: &StepContext, id: RecordId) -> StepResult<Value> {
-    let odoo = &f.inner.odoo;
+    let odoo = f.odoo_for(crate::FlowPath::Release);
     let k = key("invoice", &id.to_string(), "1", "post")?;
     let is_done = || async move {
         let r: Vec<AccountMove> = odoo

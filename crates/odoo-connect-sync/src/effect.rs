@@ -66,7 +66,12 @@ pub fn external_id(key: &IdempotencyKey) -> String {
 
 /// The records of `model` that Odoo holds under any of `xmlids` (`module.name`), by external id:
 /// one read of `ir.model.data`.
-async fn existing_records(
+///
+/// Only Odoo's *Access Rights* group (`base.group_erp_manager`) may read `ir.model.data`; for
+/// any other user Odoo answers `AccessError`, and each external id is then looked up with
+/// `ir.model.data.check_object_reference` (public, one call per id), which finds it without
+/// that right and answers only for records the user may read.
+pub async fn existing_records(
     odoo: &OdooClient,
     model: &str,
     xmlids: &[String],
@@ -79,16 +84,28 @@ async fn existing_records(
     }
     let mut found = HashMap::new();
     for (module, names) in by_module {
-        let rows: Vec<Value> = odoo
+        let rows: Vec<Value> = match odoo
             .model_named::<Value>("ir.model.data")
             .search_read(
                 odoo_connect_client::Domain::new()
                     .eq("module", module)
                     .eq("model", model)
-                    .is_in("name", names),
+                    .is_in("name", names.clone()),
             )
             .fields(["name", "res_id"])
-            .await?;
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) if e.odoo_kind() == Some(odoo_connect_client::OdooErrorKind::AccessError) => {
+                for name in names {
+                    if let Some(id) = referenced(odoo, model, module, name).await? {
+                        found.insert(format!("{module}.{name}"), id);
+                    }
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for r in rows {
             if let (Some(name), Some(id)) = (
                 r.get("name").and_then(Value::as_str),
@@ -99,6 +116,34 @@ async fn existing_records(
         }
     }
     Ok(found)
+}
+
+/// The record of `model` external id `module.name` names, by `check_object_reference`: `None`
+/// when there is none (Odoo raises `ValueError`), when it names a record of another model, or
+/// when the user may not read it.
+async fn referenced(
+    odoo: &OdooClient,
+    model: &str,
+    module: &str,
+    name: &str,
+) -> odoo_connect_client::Result<Option<RecordId>> {
+    let call = odoo_connect_client::OdooCall::new("ir.model.data", "check_object_reference")
+        .arg("module", module)
+        .arg("xml_id", name)
+        .read_only();
+    match odoo.call::<Value>(&call).await {
+        Ok(reply) => Ok(match (reply.get(0).and_then(Value::as_str), reply.get(1)) {
+            (Some(m), Some(id)) if m == model => id.as_i64().map(RecordId),
+            _ => None,
+        }),
+        Err(e)
+            if e.odoo_exception()
+                .is_some_and(|n| n.ends_with("ValueError")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One record to import with `load`: every value is sent as text, the way Odoo's importer

@@ -559,6 +559,65 @@ impl FakeOdoo {
         self.with_db(|db| db.serialization_failures)
     }
 
+    /// Takes the right of `operation` (`read`, `write`, `create` or `unlink`) on `model` away
+    /// from the user `login`: its calls that need it (`create` and `load` need `create`, reads
+    /// `read`, `unlink` `unlink`, any other method `write`) are answered with the `AccessError`
+    /// Odoo 19 raises when no group of the user grants the right (`You are not allowed to
+    /// create 'Journal Entry' (account.move) records.`), and nothing is executed. Rights are
+    /// checked on the model called, not on what its methods do inside. An unknown login
+    /// changes nothing.
+    ///
+    /// ```
+    /// use odoo_connect_fake::FakeOdoo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = FakeOdoo::start().await;
+    /// fake.deny(FakeOdoo::DEMO_LOGIN, "res.partner", "create");
+    /// let call = serde_json::json!({
+    ///     "jsonrpc": "2.0", "method": "call", "id": 1,
+    ///     "params": {"service": "object", "method": "execute_kw", "args": [
+    ///         fake.database(), FakeOdoo::DEMO_UID, fake.demo_api_key(),
+    ///         "res.partner", "create", [{"name": "Acme"}]
+    ///     ]}
+    /// });
+    /// let text = reqwest::Client::new()
+    ///     .post(format!("{}/jsonrpc", fake.url()))
+    ///     .header("Content-Type", "application/json")
+    ///     .body(call.to_string())
+    ///     .send().await.expect("a reply").text().await.expect("a body");
+    /// let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    /// assert_eq!(reply["error"]["data"]["name"], "odoo.exceptions.AccessError");
+    /// assert!(reply["error"]["data"]["message"].as_str().unwrap()
+    ///     .starts_with("You are not allowed to create 'Contact' (res.partner) records."));
+    /// # }
+    /// ```
+    pub fn deny(&self, login: &str, model: &str, operation: &str) {
+        let op = match operation {
+            "read" => "read",
+            "write" => "write",
+            "create" => "create",
+            "unlink" => "unlink",
+            _ => return,
+        };
+        self.with_db(|db| {
+            let uids: Vec<i64> = db
+                .credentials
+                .iter()
+                .filter(|c| c.login == login)
+                .map(|c| c.uid)
+                .collect();
+            for uid in uids {
+                db.denied.push((uid, model.to_owned(), op));
+            }
+        });
+    }
+
+    /// Gives back every right taken away with [`FakeOdoo::deny`].
+    pub fn allow_all(&self) {
+        self.with_db(|db| db.denied.clear());
+    }
+
     /// The server clock (UTC).
     pub fn now(&self) -> NaiveDateTime {
         self.with_db(|db| db.now)

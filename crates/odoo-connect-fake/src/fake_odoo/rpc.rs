@@ -190,6 +190,9 @@ fn execute(
         ids,
         args,
     } = *call;
+    if let Some(e) = access_error(db, uid, model, m.name) {
+        return Err(e);
+    }
     let ctx = make_ctx(db, schema, uid, context)?;
     if models::is_read_only_method(m.name) {
         let mut orm = Orm::new(db, schema, ctx);
@@ -200,6 +203,43 @@ fn execute(
         let mut orm = Orm::new(db, schema, ctx);
         methods::run(&mut orm, model, m, ids, args)
     })
+}
+
+/// The operation a method needs the right of: reads `read`, `create` and `load` `create`,
+/// `unlink` `unlink`, anything else (writes, workflow buttons) `write`.
+pub(crate) fn operation_of(method: &str) -> &'static str {
+    match method {
+        "create" | "load" => "create",
+        "unlink" => "unlink",
+        m if models::is_read_only_method(m) => "read",
+        _ => "write",
+    }
+}
+
+/// The `AccessError` Odoo 19 raises when the user's groups lack the right a call needs
+/// (`ir.model.access._make_access_error`), for a right taken away with
+/// [`super::FakeOdoo::deny`].
+fn access_error(db: &Db, uid: i64, model: &str, method: &str) -> Option<OdooError> {
+    let op = operation_of(method);
+    if !db
+        .denied
+        .iter()
+        .any(|(u, m, o)| *u == uid && m == model && *o == op)
+    {
+        return None;
+    }
+    let verb = match op {
+        "read" => "access",
+        "write" => "modify",
+        "unlink" => "delete",
+        other => other,
+    };
+    let kind = models::model_meta(model).map_or(model, |m| m.description);
+    Some(OdooError::access(format!(
+        "You are not allowed to {verb} '{kind}' ({model}) records.\n\n\
+         No group currently allows this operation.\n\n\
+         Contact your administrator to request access if necessary."
+    )))
 }
 
 /// A call that a concurrent transaction rolls back ([`super::FakeOdoo::fail_with_serialization`]),

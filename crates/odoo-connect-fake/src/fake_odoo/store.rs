@@ -59,6 +59,9 @@ pub(crate) struct Db {
     /// The next calls of `load`, `create` and `write` that a concurrent transaction rolls back
     /// ([`super::FakeOdoo::fail_with_serialization`]).
     pub(crate) serialization_failures: usize,
+    /// Rights taken away: (uid, model, operation) whose calls Odoo answers with `AccessError`
+    /// ([`super::FakeOdoo::deny`]).
+    pub(crate) denied: Vec<(i64, String, &'static str)>,
 }
 
 /// A row as it was before a change in a transaction.
@@ -121,6 +124,7 @@ impl Db {
             now_text: RefCell::new(None),
             records_touched: 0,
             serialization_failures: 0,
+            denied: Vec::new(),
         }
     }
 
