@@ -50,9 +50,9 @@ mod checks;
 mod deal;
 mod milestone;
 mod odoo_ids;
+mod paths;
 mod recurring;
 mod retainer;
-mod paths;
 mod setup;
 mod time;
 
@@ -83,9 +83,9 @@ pub use checks::{BillingChecks, BillingHold, CustomerStanding, TaxIdRule};
 pub use deal::{WonDeal, won_deals};
 pub use milestone::{MilestoneMarked, MilestoneOrigin, MilestoneReached};
 pub use odoo_ids::FlowSettings;
+pub use paths::{DutyPolicy, DutyViolation, FlowCredentials, FlowPath, PathClient};
 pub use recurring::RecurringPeriod;
 pub use retainer::RetainerBalance;
-pub use paths::{DutyPolicy, DutyViolation, FlowCredentials, FlowPath, PathClient};
 pub use setup::{
     PlanAction, PlanItem, ProductSource, REQUIRED_MODULES, SETUP_MODULE, Setup, SetupPlan,
 };

@@ -179,7 +179,8 @@ pub(super) async fn due(
 
 /// The names of the invoice lines (of invoices not cancelled) invoicing order line `line`.
 async fn invoiced_periods(f: &Flows, line: RecordId) -> odoo_connect_client::Result<Vec<String>> {
-    let lines: Vec<AccountMoveLine> = f.odoo_for(crate::FlowPath::Release)
+    let lines: Vec<AccountMoveLine> = f
+        .odoo_for(crate::FlowPath::Release)
         .model::<AccountMoveLine>()
         .search_read(Domain::new().is_in("sale_line_ids", vec![line.get()]))
         .fields(["name", "parent_state"])
@@ -197,7 +198,8 @@ async fn period_invoice(
     line: RecordId,
     start: NaiveDate,
 ) -> odoo_connect_client::Result<Option<RecordId>> {
-    let lines: Vec<AccountMoveLine> = f.odoo_for(crate::FlowPath::Release)
+    let lines: Vec<AccountMoveLine> = f
+        .odoo_for(crate::FlowPath::Release)
         .model::<AccountMoveLine>()
         .search_read(
             Domain::new()

@@ -109,7 +109,8 @@ async fn drawn(
     except: Option<&TimeEntryKey>,
 ) -> Result<(Money, Decimal), odoo_connect_client::Error> {
     let c = &b.contract;
-    let sheets: Vec<Timesheet> = f.odoo_for(crate::FlowPath::Time)
+    let sheets: Vec<Timesheet> = f
+        .odoo_for(crate::FlowPath::Time)
         .model::<Timesheet>()
         .search_read(Domain::new().eq("so_line", sale_line.get()))
         .fields(["name", "unit_amount"])
@@ -360,7 +361,8 @@ pub(super) async fn invoice(
             return Ok(Value::Null);
         }
         let values = crate::milestone::invoice_values(&so, &sol);
-        let id = f.odoo_for(crate::FlowPath::Release)
+        let id = f
+            .odoo_for(crate::FlowPath::Release)
             .model::<odoo_connect_client::models::AccountMove>()
             .create_values(&values)
             .await?;
