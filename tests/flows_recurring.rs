@@ -231,3 +231,33 @@ async fn a_mid_month_start_is_prorated_for_its_first_month() {
         json!(0.0)
     );
 }
+
+/// The bulk release (Odoo's "invoice what is delivered" wizard) leaves a recurring service to its
+/// own flow: before, it swept the three ordered periods into one invoice, to be invoiced again
+/// period by period.
+#[tokio::test]
+async fn the_bulk_release_leaves_recurring_periods_to_their_flow() {
+    let fake = FakeOdoo::start().await;
+    let (flows, p, deal) =
+        booked(&fake, day(3, 1), Some(day(5, 31)), PeriodAnchor::default()).await;
+    assert_eq!(
+        flows_setup::submit_releases(&flows, &p, "2025-03")
+            .await
+            .unwrap(),
+        1
+    );
+    let report = flows_setup::drain(&p, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!((report.failed, report.held), (0, 0), "{report:?}");
+    assert!(invoices(&fake, &flows, &deal).is_empty());
+    assert_eq!(
+        service_line(&flows, &deal).await["qty_invoiced"],
+        json!(0.0)
+    );
+    // The month-end run then invoices March alone.
+    assert_eq!(month_end(&flows, &p, day(3, 31)).await, 1);
+    let inv = invoices(&fake, &flows, &deal);
+    assert_eq!(inv.len(), 1, "{inv:#?}");
+    assert_eq!(inv[0].1.len(), 1);
+}

@@ -1410,6 +1410,8 @@ fn acts_on(step: FlowStep, msg: &FlowMessage, cx: &StepContext) -> bool {
         | (S::TimeTimesheet, M::ApprovedTime { .. })
         | (S::InvoiceRelease, M::ReleaseInvoices { .. })
         | (S::MilestoneReach | S::MilestoneInvoice, M::MilestoneReached { .. })
+        | (S::RecurringInvoice, M::RecurringFee { .. })
+        | (S::RetainerInvoice, M::RetainerInvoice { .. })
         | (S::CashRegister | S::CashWriteBack, M::Payment { .. })
         | (S::OdooWriteBack, M::OdooChange { .. }) => true,
         (S::DealClient | S::DealContract | S::DealProject, M::SignedContract { .. }) => {

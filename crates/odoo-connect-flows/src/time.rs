@@ -8,10 +8,13 @@ use super::{BookedContract, Flows, TimesheetsRecorded, key};
 use crate::mapping::LinePart;
 use odoo_connect_canonical::rules::{InvoiceableInput, InvoicedToDate, invoiceable_now};
 use odoo_connect_canonical::{
-    ApprovalState, BillingLine, ContractKey, LineSource, Money, TimeEntry, TimeEntryKey,
+    ApprovalState, BillingKind, BillingLine, ContractKey, LineSource, Money, TimeEntry,
+    TimeEntryKey,
 };
 use odoo_connect_client::models::account::MoveState;
-use odoo_connect_client::models::{AccountMove, SaleOrderLine, Timesheet, TimesheetValues};
+use odoo_connect_client::models::{
+    AccountMove, AccountMoveLine, SaleOrderLine, Timesheet, TimesheetValues,
+};
 use odoo_connect_client::{Domain, OdooCall, RecordId};
 use odoo_connect_sync::effect::{ImportRow, ensure};
 use odoo_connect_sync::step::{StepContext, StepResult, Stop};
@@ -269,6 +272,10 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
     );
     let k = key("contract", contract.as_str(), &batch, "invoice")?;
     let order_name = b.order_name.clone();
+    // Recurring services and retainers are invoiced by their own flows, period by period and up
+    // front: Odoo's wizard would sweep their ordered quantities into this invoice.
+    let elsewhere = lines_invoiced_elsewhere(&b);
+    let elsewhere = &elsewhere;
     let is_done = || {
         let order_name = order_name.clone();
         async move {
@@ -279,6 +286,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
                 .await?;
             let pending = lines
                 .iter()
+                .filter(|l| !elsewhere.contains(&l.id))
                 .any(|l| l.qty_to_invoice.is_sign_positive() && !l.qty_to_invoice.is_zero());
             if pending {
                 return Ok(None);
@@ -333,6 +341,7 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
         )
         .order("id")
         .await?;
+    let invoices = drop_lines_invoiced_elsewhere(f, &invoices, elsewhere).await?;
     let mut posted = Vec::new();
     for id in invoices {
         posted.push(post_once(f, cx, id).await?);
@@ -344,6 +353,83 @@ pub(super) async fn release(f: &Flows, cx: &mut StepContext, contract: &Contract
                             "invoices": posted})),
     );
     Ok(())
+}
+
+/// The order lines of recurring services and retainers, which their own flows invoice.
+fn lines_invoiced_elsewhere(b: &BookedContract) -> Vec<RecordId> {
+    let elsewhere: Vec<&odoo_connect_canonical::BillingLineId> = b
+        .contract
+        .billing_lines
+        .iter()
+        .filter(|l| {
+            matches!(
+                l.kind(),
+                BillingKind::RecurringService | BillingKind::Retainer
+            )
+        })
+        .map(BillingLine::id)
+        .collect();
+    b.sale_lines
+        .iter()
+        .filter(|(r, _)| elsewhere.contains(&&r.line))
+        .map(|(_, id)| *id)
+        .collect()
+}
+
+/// Takes the lines of order lines in `elsewhere` out of the draft invoices (Odoo's wizard puts
+/// every line with something to invoice on them), and deletes a draft left with no line; returns
+/// the drafts that remain. Safe to run again: a line taken out is not found a second time.
+async fn drop_lines_invoiced_elsewhere(
+    f: &Flows,
+    drafts: &[RecordId],
+    elsewhere: &[RecordId],
+) -> StepResult<Vec<RecordId>> {
+    if elsewhere.is_empty() || drafts.is_empty() {
+        return Ok(drafts.to_vec());
+    }
+    let odoo = f.odoo_for(crate::FlowPath::Release);
+    let draft_ids: Vec<i64> = drafts.iter().map(|d| d.get()).collect();
+    let foreign: Vec<AccountMoveLine> = odoo
+        .model::<AccountMoveLine>()
+        .search_read(Domain::new().is_in("move_id", draft_ids).is_in(
+            "sale_line_ids",
+            elsewhere.iter().map(|l| l.get()).collect::<Vec<_>>(),
+        ))
+        .fields(["move_id"])
+        .await?;
+    let mut kept = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let lines: Vec<RecordId> = foreign
+            .iter()
+            .filter(|l| l.move_id.as_ref().map(|m| m.id) == Some(*draft))
+            .map(|l| l.id)
+            .collect();
+        if !lines.is_empty() {
+            let mut values = odoo_connect_client::Values::new();
+            values = values.x2many(
+                "invoice_line_ids",
+                lines
+                    .iter()
+                    .map(|l| odoo_connect_client::Command::Delete(*l)),
+            );
+            odoo.model::<AccountMove>()
+                .write(&[*draft], &values)
+                .await?;
+        }
+        let left: Vec<AccountMove> = odoo
+            .model::<AccountMove>()
+            .read([*draft])
+            .fields(["invoice_line_ids"])
+            .await?;
+        match left.first() {
+            Some(m) if m.invoice_line_ids.is_empty() => {
+                odoo.model::<AccountMove>().unlink(&[*draft]).await?;
+            }
+            Some(_) => kept.push(*draft),
+            None => {}
+        }
+    }
+    Ok(kept)
 }
 
 /// Posts draft invoice `id` once (its state read first); returns its number (or its id when it
