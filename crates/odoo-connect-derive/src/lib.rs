@@ -141,8 +141,17 @@ fn expand_values(input: &DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
-/// The names a written field goes under by version (`None` for a skipped field).
-fn value_gates(field: &syn::Field, ident: &syn::Ident) -> syn::Result<Option<Vec<FieldGate>>> {
+/// A field's `#[odoo(...)]` attributes, checked: `skip` alone, `until` not before `since`,
+/// `formerly` only with `since` above 0. Shared by both derives.
+struct OdooFieldAttrs {
+    name: Option<String>,
+    since: Option<u32>,
+    until: Option<u32>,
+    formerly: Option<LitStr>,
+    skip: bool,
+}
+
+fn odoo_field_attrs(field: &syn::Field, ident: &syn::Ident) -> syn::Result<OdooFieldAttrs> {
     let mut name: Option<String> = None;
     let mut since: Option<u32> = None;
     let mut until: Option<(u32, Span)> = None;
@@ -174,16 +183,12 @@ fn value_gates(field: &syn::Field, ident: &syn::Ident) -> syn::Result<Option<Vec
             Ok(())
         })?;
     }
-    if skip {
-        if name.is_some() || since.is_some() || until.is_some() || formerly.is_some() {
-            return Err(syn::Error::new(
-                ident.span(),
-                "a skipped field takes no other `odoo` attribute",
-            ));
-        }
-        return Ok(None);
+    if skip && (name.is_some() || since.is_some() || until.is_some() || formerly.is_some()) {
+        return Err(syn::Error::new(
+            ident.span(),
+            "a skipped field takes no other `odoo` attribute",
+        ));
     }
-    let name = name.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
     if let (Some(s), Some((u, span))) = (since, until)
         && u < s
     {
@@ -192,30 +197,64 @@ fn value_gates(field: &syn::Field, ident: &syn::Ident) -> syn::Result<Option<Vec
             format!("`until = {u}` is before `since = {s}`: no Odoo version has the field"),
         ));
     }
-    let mut gates = Vec::new();
     if let Some(old) = &formerly {
         match since {
-            Some(since) if since > 0 => gates.push(FieldGate {
-                name: old.value(),
-                since: None,
-                until: Some(since - 1),
-                span: old.span(),
-            }),
-            _ => {
+            None => {
                 return Err(syn::Error::new(
                     old.span(),
-                    "`formerly` names the field before it was renamed: add `since = N` (above 0), the version that renamed it",
+                    "`formerly` names the field before it was renamed: add `since = N`, the version that renamed it",
                 ));
             }
+            Some(0) => {
+                return Err(syn::Error::new(
+                    old.span(),
+                    "`formerly` needs `since` above 0",
+                ));
+            }
+            Some(_) => {}
         }
     }
-    gates.push(FieldGate {
+    Ok(OdooFieldAttrs {
         name,
         since,
         until: until.map(|u| u.0),
-        span: ident.span(),
+        formerly,
+        skip,
+    })
+}
+
+/// The gates of a field under `name`: the old name up to the version before `since` when it
+/// was renamed, then `name`.
+fn gates_of(attrs: &OdooFieldAttrs, name: String, span: Span) -> Vec<FieldGate> {
+    let mut gates = Vec::new();
+    if let (Some(old), Some(since)) = (&attrs.formerly, attrs.since) {
+        gates.push(FieldGate {
+            name: old.value(),
+            since: None,
+            until: Some(since.saturating_sub(1)),
+            span: old.span(),
+        });
+    }
+    gates.push(FieldGate {
+        name,
+        since: attrs.since,
+        until: attrs.until,
+        span,
     });
-    Ok(Some(gates))
+    gates
+}
+
+/// The names a written field goes under by version (`None` for a skipped field).
+fn value_gates(field: &syn::Field, ident: &syn::Ident) -> syn::Result<Option<Vec<FieldGate>>> {
+    let attrs = odoo_field_attrs(field, ident)?;
+    if attrs.skip {
+        return Ok(None);
+    }
+    let name = attrs
+        .name
+        .clone()
+        .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+    Ok(Some(gates_of(&attrs, name, ident.span())))
 }
 
 struct FieldGate {
@@ -347,97 +386,32 @@ fn field_gates(field: &syn::Field, gates: &mut Vec<FieldGate>) -> syn::Result<Op
         .ident
         .as_ref()
         .ok_or_else(|| syn::Error::new(field.span(), "a Model field needs a name"))?;
-    let mut name: Option<String> = None;
-    let mut since: Option<(u32, Span)> = None;
-    let mut until: Option<(u32, Span)> = None;
-    let mut formerly: Option<LitStr> = None;
-    let mut skip = false;
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("odoo")) {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                let lit: LitStr = meta.value()?.parse()?;
-                if lit.value().is_empty() {
-                    return Err(meta.error("an Odoo field name cannot be empty"));
-                }
-                name = Some(lit.value());
-            } else if meta.path.is_ident("since") {
-                let lit: LitInt = meta.value()?.parse()?;
-                since = Some((lit.base10_parse()?, lit.span()));
-            } else if meta.path.is_ident("until") {
-                let lit: LitInt = meta.value()?.parse()?;
-                until = Some((lit.base10_parse()?, lit.span()));
-            } else if meta.path.is_ident("formerly") {
-                formerly = Some(meta.value()?.parse()?);
-            } else if meta.path.is_ident("skip") {
-                skip = true;
-            } else {
-                return Err(meta.error(
-                    "unknown `odoo` attribute on a field: expected `name`, `since`, `until`, `formerly` or `skip`",
-                ));
-            }
-            Ok(())
-        })?;
-    }
-    if skip {
-        if name.is_some() || since.is_some() || until.is_some() || formerly.is_some() {
-            return Err(syn::Error::new(
-                ident.span(),
-                "a skipped field takes no other `odoo` attribute",
-            ));
-        }
+    let attrs = odoo_field_attrs(field, ident)?;
+    if attrs.skip {
         return Ok(None);
     }
     let serde = serde_names(field)?;
-    if serde.skipped && name.is_none() {
+    if serde.skipped && attrs.name.is_none() {
         // `#[serde(skip)]` / `skip_deserializing`: nothing in a reply lands in it, so it is not read.
         return Ok(None);
     }
-    let name = name
+    let name = attrs
+        .name
+        .clone()
         .or(serde.rename)
         .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
-    if let (Some((s, _)), Some((u, span))) = (since, until)
-        && u < s
+    if let Some(old) = &attrs.formerly
+        && !serde.aliases.iter().any(|a| *a == old.value())
     {
         return Err(syn::Error::new(
-            span,
-            format!("`until = {u}` is before `since = {s}`: no Odoo version has the field"),
+            old.span(),
+            format!(
+                "`formerly = \"{0}\"`: add #[serde(alias = \"{0}\")] so that both names decode into this field",
+                old.value()
+            ),
         ));
     }
-    if let Some(old) = &formerly {
-        let Some((since, _)) = since else {
-            return Err(syn::Error::new(
-                old.span(),
-                "`formerly` names the field before it was renamed: add `since = N`, the version that renamed it",
-            ));
-        };
-        if since == 0 {
-            return Err(syn::Error::new(
-                old.span(),
-                "`formerly` needs `since` above 0",
-            ));
-        }
-        if !serde.aliases.iter().any(|a| *a == old.value()) {
-            return Err(syn::Error::new(
-                old.span(),
-                format!(
-                    "`formerly = \"{0}\"`: add #[serde(alias = \"{0}\")] so that both names decode into this field",
-                    old.value()
-                ),
-            ));
-        }
-        gates.push(FieldGate {
-            name: old.value(),
-            since: None,
-            until: Some(since - 1),
-            span: old.span(),
-        });
-    }
-    gates.push(FieldGate {
-        name: name.clone(),
-        since: since.map(|s| s.0),
-        until: until.map(|u| u.0),
-        span: ident.span(),
-    });
+    gates.extend(gates_of(&attrs, name.clone(), ident.span()));
     Ok(Some(name))
 }
 
